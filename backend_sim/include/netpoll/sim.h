@@ -1,0 +1,74 @@
+/* netpoll/sim.h - the simulator backend: a virtual clock and injected
+ * readiness (select it with np_config.backend = &np_backend_sim).
+ *
+ * Virtual time starts at NP_SIM_EPOCH and moves only inside the backend's
+ * poll: when the runtime has nothing to run it polls with the delay to its
+ * next timer, and the simulator jumps the clock to the earlier of that timer
+ * and the next injected event. With one worker (the only configuration it
+ * accepts) a run is fully deterministic.
+ *
+ * Readiness is injected per fd, as the kernel reports it: the event carries
+ * the registration (pollDesc, tag) that fd has when it is injected, and is
+ * delivered even if the fd is closed and its pollDesc reused before then -
+ * exactly the in-flight events that tags exist for.
+ */
+#ifndef NETPOLL_SIM_H
+#define NETPOLL_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netpoll/poll.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The virtual clock's value when the backend is initialised: 1 s, so that
+ * every virtual time is positive and 0 keeps meaning "no deadline". */
+#define NP_SIM_EPOCH INT64_C(1000000000)
+
+/* Queues readiness of `mode` (NP_MODE_R, NP_MODE_W or NP_MODE_RW) on fd's
+ * current registration, delivered at virtual time `at` (0 or anything <= now:
+ * at the next poll). err_only: an error-only event (EPOLLERR alone), which the
+ * kernel reports to both directions, so mode is ignored then.
+ * Returns 0, -ENOENT if fd is not registered, -EINVAL, -ESRCH (not running),
+ * -ENOMEM. */
+int np_sim_inject(int64_t at, int fd, int mode, bool err_only);
+
+/* The same with an explicit (pd, tag): an event registered under an older
+ * incarnation of pd, for instance. */
+int np_sim_inject_raw(int64_t at, np_poll_desc *pd, uint32_t tag, int mode, bool err_only);
+
+/* The incarnation tag under which fd is registered now; -ENOENT if none. */
+int64_t np_sim_tag(int fd);
+
+/* Counters since init. */
+typedef struct np_sim_stats {
+    uint64_t polls;     /* poll calls */
+    uint64_t breaks;    /* brk calls */
+    uint64_t woken;     /* polls that returned because of a break */
+    uint64_t delivered; /* events delivered */
+    uint64_t pending;   /* events queued, not yet delivered */
+} np_sim_stats;
+void np_sim_get_stats(np_sim_stats *out);
+
+/* Sim build only (netpoll_sim): the explorer's hooks. `point` is called at
+ * every scheduling point of the pollDesc code with the point's kind (enum
+ * np_point_kind in core/seam.h), the address it touches and its source
+ * line; `lock_busy` when a simulated lock is held by another simulated
+ * thread (it must switch to another one, or the run is deadlocked). NULL
+ * hooks: points cost nothing and a busy lock is fatal. */
+typedef struct np_sim_hooks {
+    void (*point)(int kind, const volatile void *addr, const char *file, int line);
+    void (*lock_busy)(const void *lock);
+    int (*thread_id)(void); /* the running simulated thread (nonzero) */
+} np_sim_hooks;
+void np_sim_set_hooks(const np_sim_hooks *hooks);
+/* Scheduling points passed so far (sim build; 0 in the live build). */
+uint64_t np_sim_points(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,53 @@
+/* backend_sim/seam_sim.c - what the seam's scheduling points call in the sim
+ * build (NP_SIM=1). Without hooks installed a point only counts itself, so
+ * the sim build runs the same tests as the live one; the interleaving
+ * explorer installs hooks that switch simulated threads at each point. */
+#include <stddef.h>
+
+#include "fatal.h"
+#include "netpoll/sim.h"
+#include "seam.h"
+
+static np_sim_hooks hooks; /* copied in by np_sim_set_hooks */
+static uint64_t points;    /* scheduling points passed */
+
+void np_sim_set_hooks(const np_sim_hooks *h)
+{
+    if (h)
+        hooks = *h;
+    else
+        hooks = (np_sim_hooks){0};
+}
+
+uint64_t np_sim_points(void)
+{
+    return points;
+}
+
+void np__sim_point(enum np_point_kind kind, const volatile void *addr, const char *file, int line)
+{
+    points++;
+    if (hooks.point)
+        hooks.point((int)kind, addr, file, line);
+}
+
+void np__sim_lock(np__mutex *m, const char *file, int line)
+{
+    np__sim_point(NP_PT_LOCK, m, file, line);
+    while (m->owner) {
+        if (!hooks.lock_busy)
+            np__fatal("sim: lock %p held by simulated thread %d at %s:%d, and no explorer "
+                      "to switch threads",
+                      (void *)m, m->owner, file, line);
+        hooks.lock_busy(m);
+    }
+    m->owner = hooks.thread_id ? hooks.thread_id() : 1;
+}
+
+void np__sim_unlock(np__mutex *m, const char *file, int line)
+{
+    if (!m->owner)
+        np__fatal("sim: unlock of free lock %p at %s:%d", (void *)m, file, line);
+    m->owner = 0;
+    np__sim_point(NP_PT_UNLOCK, m, file, line);
+}

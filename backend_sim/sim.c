@@ -1,0 +1,276 @@
+/* backend_sim/sim.c - the simulator backend: virtual clock, injected events.
+ *
+ * Pending events sit in an array sorted by (time, injection order), consumed
+ * from `head`; injection is usually in time order, so insertion is an append
+ * (O(n) memmove otherwise). Registrations are a table indexed by fd.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netpoll/backend.h"
+#include "netpoll/sim.h"
+
+typedef struct {
+    int64_t at;     /* virtual delivery time */
+    uint64_t order; /* injection counter: FIFO among equal times */
+    np_event ev;
+} sim_ev;
+
+typedef struct {
+    struct np_poll_desc *pd; /* registration of this fd, NULL if none */
+    uint32_t tag;
+} sim_reg;
+
+static struct {
+    pthread_mutex_t lock; /* guards everything below but now */
+    pthread_cond_t cond;  /* a blocked poll waits here for a break or an injection */
+    bool up;              /* between init and fini */
+    _Atomic int64_t now;  /* the virtual clock */
+    sim_ev *q;            /* pending events, sorted, q[head..len) */
+    size_t head, len, cap;
+    uint64_t order;
+    sim_reg *regs; /* indexed by fd */
+    size_t nregs;
+    bool brk_pending; /* a break not yet consumed by a blocking poll */
+    np_sim_stats st;
+} sim = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static int sim_init(void)
+{
+    pthread_mutex_lock(&sim.lock);
+    free(sim.q);
+    free(sim.regs);
+    sim.q = NULL;
+    sim.regs = NULL;
+    sim.head = sim.len = sim.cap = sim.nregs = 0;
+    sim.order = 0;
+    sim.brk_pending = false;
+    memset(&sim.st, 0, sizeof sim.st);
+    atomic_store(&sim.now, NP_SIM_EPOCH);
+    sim.up = true;
+    pthread_mutex_unlock(&sim.lock);
+    return 0;
+}
+
+static void sim_fini(void)
+{
+    pthread_mutex_lock(&sim.lock);
+    sim.up = false;
+    free(sim.q);
+    free(sim.regs);
+    sim.q = NULL;
+    sim.regs = NULL;
+    sim.head = sim.len = sim.cap = sim.nregs = 0;
+    pthread_mutex_unlock(&sim.lock);
+}
+
+static int sim_open(int fd, struct np_poll_desc *pd, uint32_t tag)
+{
+    if (fd < 0)
+        return -EBADF;
+    pthread_mutex_lock(&sim.lock);
+    if ((size_t)fd >= sim.nregs) {
+        size_t n = sim.nregs ? sim.nregs : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        sim_reg *r = realloc(sim.regs, n * sizeof *r);
+        if (!r) {
+            pthread_mutex_unlock(&sim.lock);
+            return -ENOMEM;
+        }
+        memset(r + sim.nregs, 0, (n - sim.nregs) * sizeof *r);
+        sim.regs = r;
+        sim.nregs = n;
+    }
+    if (sim.regs[fd].pd) { /* as epoll_ctl(ADD) on a registered fd */
+        pthread_mutex_unlock(&sim.lock);
+        return -EEXIST;
+    }
+    sim.regs[fd].pd = pd;
+    sim.regs[fd].tag = tag & NP_TAG_MASK;
+    pthread_mutex_unlock(&sim.lock);
+    return 0;
+}
+
+static int sim_close(int fd)
+{
+    pthread_mutex_lock(&sim.lock);
+    int err = 0;
+    if (fd < 0 || (size_t)fd >= sim.nregs || !sim.regs[fd].pd)
+        err = -ENOENT;
+    else
+        sim.regs[fd].pd = NULL;
+    pthread_mutex_unlock(&sim.lock);
+    return err;
+}
+
+/* Moves events due at or before now into out. */
+static int deliver_locked(np_event *out, int max)
+{
+    int64_t now = atomic_load(&sim.now);
+    int k = 0;
+    while (k < max && sim.head < sim.len && sim.q[sim.head].at <= now)
+        out[k++] = sim.q[sim.head++].ev;
+    if (sim.head == sim.len)
+        sim.head = sim.len = 0;
+    sim.st.delivered += (uint64_t)k;
+    return k;
+}
+
+static int sim_poll(int64_t delay, np_event *out, int max)
+{
+    pthread_mutex_lock(&sim.lock);
+    sim.st.polls++;
+    int k = deliver_locked(out, max);
+    if (k || delay == 0) {
+        pthread_mutex_unlock(&sim.lock);
+        return k;
+    }
+    for (;;) {
+        if (sim.brk_pending) { /* only a blocking poll consumes a break */
+            sim.brk_pending = false;
+            sim.st.woken++;
+            pthread_mutex_unlock(&sim.lock);
+            return 0;
+        }
+        int64_t now = atomic_load(&sim.now);
+        bool have = false;
+        int64_t target = 0;
+        if (sim.head < sim.len) {
+            target = sim.q[sim.head].at;
+            have = true;
+        }
+        if (delay > 0) {
+            int64_t until = delay > INT64_MAX - now ? INT64_MAX : now + delay;
+            if (!have || until < target)
+                target = until;
+            have = true;
+        }
+        if (have) { /* nothing can happen before target: jump there */
+            if (target > now)
+                atomic_store(&sim.now, target);
+            k = deliver_locked(out, max);
+            pthread_mutex_unlock(&sim.lock);
+            return k;
+        }
+        /* Blocked forever in the virtual world: only another thread's
+         * injection or break can end this wait. */
+        pthread_cond_wait(&sim.cond, &sim.lock);
+    }
+}
+
+static void sim_brk(void)
+{
+    pthread_mutex_lock(&sim.lock);
+    sim.st.breaks++;
+    sim.brk_pending = true;
+    pthread_cond_broadcast(&sim.cond);
+    pthread_mutex_unlock(&sim.lock);
+}
+
+static int64_t sim_now(void)
+{
+    return atomic_load(&sim.now);
+}
+
+static int inject_locked(int64_t at, struct np_poll_desc *pd, uint32_t tag, int mode, bool err_only)
+{
+    uint8_t m = err_only ? (NP_EV_R | NP_EV_W)
+                         : (uint8_t)((mode == NP_MODE_R || mode == NP_MODE_RW ? NP_EV_R : 0) |
+                                     (mode == NP_MODE_W || mode == NP_MODE_RW ? NP_EV_W : 0));
+    if (!m || !pd)
+        return -EINVAL;
+    int64_t now = atomic_load(&sim.now);
+    if (at < now)
+        at = now;
+    if (sim.len == sim.cap) {
+        if (sim.head > 0) { /* reclaim the consumed prefix first */
+            memmove(sim.q, sim.q + sim.head, (sim.len - sim.head) * sizeof *sim.q);
+            sim.len -= sim.head;
+            sim.head = 0;
+        }
+        if (sim.len == sim.cap) {
+            size_t n = sim.cap ? sim.cap * 2 : 256;
+            sim_ev *q = realloc(sim.q, n * sizeof *q);
+            if (!q)
+                return -ENOMEM;
+            sim.q = q;
+            sim.cap = n;
+        }
+    }
+    size_t i = sim.len;
+    while (i > sim.head && sim.q[i - 1].at > at)
+        i--;
+    memmove(sim.q + i + 1, sim.q + i, (sim.len - i) * sizeof *sim.q);
+    sim.q[i] = (sim_ev){at, sim.order++, {pd, tag & NP_TAG_MASK, m, err_only}};
+    sim.len++;
+    pthread_cond_broadcast(&sim.cond);
+    return 0;
+}
+
+int np_sim_inject_raw(int64_t at, np_poll_desc *pd, uint32_t tag, int mode, bool err_only)
+{
+    pthread_mutex_lock(&sim.lock);
+    int err = sim.up ? inject_locked(at, pd, tag, mode, err_only) : -ESRCH;
+    pthread_mutex_unlock(&sim.lock);
+    return err;
+}
+
+int np_sim_inject(int64_t at, int fd, int mode, bool err_only)
+{
+    pthread_mutex_lock(&sim.lock);
+    int err;
+    if (!sim.up)
+        err = -ESRCH;
+    else if (fd < 0 || (size_t)fd >= sim.nregs || !sim.regs[fd].pd)
+        err = -ENOENT;
+    else
+        err = inject_locked(at, sim.regs[fd].pd, sim.regs[fd].tag, mode, err_only);
+    pthread_mutex_unlock(&sim.lock);
+    return err;
+}
+
+int64_t np_sim_tag(int fd)
+{
+    pthread_mutex_lock(&sim.lock);
+    int64_t t = -ENOENT;
+    if (fd >= 0 && (size_t)fd < sim.nregs && sim.regs[fd].pd)
+        t = sim.regs[fd].tag;
+    pthread_mutex_unlock(&sim.lock);
+    return t;
+}
+
+void np_sim_get_stats(np_sim_stats *out)
+{
+    pthread_mutex_lock(&sim.lock);
+    *out = sim.st;
+    out->pending = sim.len - sim.head;
+    pthread_mutex_unlock(&sim.lock);
+}
+
+#if !NP_SIM
+/* The live build has no scheduling points. */
+void np_sim_set_hooks(const np_sim_hooks *hooks)
+{
+    (void)hooks;
+}
+uint64_t np_sim_points(void)
+{
+    return 0;
+}
+#endif
+
+const np_backend np_backend_sim = {
+    .name = "sim",
+    .max_workers = 1, /* deterministic only with one worker */
+    .init = sim_init,
+    .fini = sim_fini,
+    .open = sim_open,
+    .close = sim_close,
+    .poll = sim_poll,
+    .brk = sim_brk,
+    .now = sim_now,
+};

@@ -1,0 +1,71 @@
+/* netpoll/backend.h - the backend interface (Go: netpollinit, netpollopen,
+ * netpollclose, netpoll, netpollBreak, nanotime).
+ *
+ * A backend reports readiness; it never calls into the core. The core calls
+ * the members below, and dispatches the records that poll() fills in. There
+ * is one poller per process, so a backend keeps its state in its own file.
+ *
+ * Threading: open/close/brk/now may be called from any thread at any time
+ * between init and fini; poll is called by one worker at a time.
+ */
+#ifndef NETPOLL_BACKEND_H
+#define NETPOLL_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct np_poll_desc;
+
+/* One readiness record. */
+typedef struct np_event {
+    struct np_poll_desc *pd; /* the pollDesc given to open() */
+    uint32_t tag;            /* the tag given to open() (low NP_TAG_BITS) */
+    uint8_t mode;            /* NP_EV_R | NP_EV_W */
+    bool err_only;           /* the kernel reported exactly an error (EPOLLERR) */
+} np_event;
+
+enum { NP_EV_R = 1, NP_EV_W = 2 };
+
+/* Tags are pollDesc incarnations truncated to this many bits: epoll packs
+ * them beside a 48-bit user-space pointer in its 64-bit data word. */
+#define NP_TAG_BITS 16
+#define NP_TAG_MASK ((1u << NP_TAG_BITS) - 1)
+
+typedef struct np_backend {
+    const char *name; /* "epoll", "sim" */
+    int max_workers;  /* how many workers may use it (0 = any); the simulator
+                         is deterministic only with one */
+
+    /* Creates the poller. Returns 0 or -errno. */
+    int (*init)(void);
+    /* Destroys it; every fd must have been closed. */
+    void (*fini)(void);
+    /* Registers fd edge-triggered for read and write, remembering (pd, tag)
+     * for its events. Returns 0 or -errno (-EPERM: fd is not pollable). */
+    int (*open)(int fd, struct np_poll_desc *pd, uint32_t tag);
+    /* Unregisters fd. Returns 0 or -errno. */
+    int (*close)(int fd);
+    /* Waits for events: delay < 0 blocks until an event or brk(), 0 only
+     * looks, > 0 waits at most delay ns. Fills at most max records and
+     * returns how many (0 on timeout, on brk, or on EINTR). */
+    int (*poll)(int64_t delay, np_event *ev, int max);
+    /* Wakes a blocked poll(). Many calls before the poll wakes cost one wake. */
+    void (*brk)(void);
+    /* The clock, in ns. Monotonic. */
+    int64_t (*now)(void);
+} np_backend;
+
+extern const np_backend np_backend_epoll;
+extern const np_backend np_backend_sim;
+
+/* Looks a backend up by name ("epoll", "sim"); NULL if unknown. */
+const np_backend *np_backend_find(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,556 @@
+/* core/poll_desc.c - pollDesc: open/close/reset/wait/set-deadline/unblock,
+ * readiness from the poller, deadline timers, and the pollcache.
+ *
+ * The protocol is DESIGN section 2; the states are documented in
+ * poll_desc.h. Everything shared goes through core/seam.h, so this file is
+ * compiled unchanged into the live runtime and into the sim build that the
+ * interleaving explorer drives. Where the named designs (design.h) differ,
+ * `np__design->SWITCH` is read at exactly one place, marked DESIGN.
+ */
+#include "poll_desc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fatal.h"
+
+/* Mutations for the explorer's self-check (issue: interleaving explorer). A
+ * test build may define one to plant a known bug; the shipped build never
+ * does (CMake refuses to build the `netpoll` library with one set). */
+#ifndef NP_MUTATION_NO_RECHECK
+#define NP_MUTATION_NO_RECHECK 0 /* drop the error recheck after NIL -> WAIT */
+#endif
+#ifndef NP_MUTATION_PLAIN_STORE
+#define NP_MUTATION_PLAIN_STORE 0 /* NIL -> WAIT by a plain store, not a CAS */
+#endif
+
+static const char *mode_name(int mode)
+{
+    return mode == NP_MODE_R ? "r" : mode == NP_MODE_W ? "w" : "rw";
+}
+
+static _Atomic uintptr_t *sema(np_poll_desc *pd, int mode)
+{
+    return mode == NP_MODE_R ? &pd->rg : &pd->wg;
+}
+
+const char *np_poll_result_name(int res)
+{
+    switch (res) {
+    case NP_POLL_OK:
+        return "ok";
+    case NP_POLL_CLOSING:
+        return "closing";
+    case NP_POLL_TIMEOUT:
+        return "timeout";
+    case NP_POLL_NOTPOLLABLE:
+        return "notpollable";
+    default:
+        return "error";
+    }
+}
+
+int np_poll_fd(const np_poll_desc *pd)
+{
+    return pd ? pd->fd : -EINVAL;
+}
+
+uint32_t np__pd_incarnation(const np_poll_desc *pd)
+{
+    return atomic_load(&((np_poll_desc *)pd)->info) >> NP_INFO_SEQ_SHIFT;
+}
+
+int64_t np_deadline_after(int64_t rel)
+{
+    if (rel <= 0)
+        return -1;
+    int64_t now = np_now();
+    return rel > INT64_MAX - now ? INT64_MAX : now + rel;
+}
+
+/* ---- the error state ----------------------------------------------------- */
+
+/* Go: netpollcheckerr. What a reset or wait on `mode` must report now. */
+static int check_err(np_poll_desc *pd, int mode)
+{
+    if (np__design->info_word) { /* DESIGN: one load sees a consistent state */
+        uint32_t info = NP_LOAD(&pd->info);
+        if (info & NP_INFO_CLOSING)
+            return NP_POLL_CLOSING;
+        if ((mode == NP_MODE_R && (info & NP_INFO_EXPIRED_R)) ||
+            (mode == NP_MODE_W && (info & NP_INFO_EXPIRED_W)))
+            return NP_POLL_TIMEOUT;
+        if (mode == NP_MODE_R && (info & NP_INFO_EVENT_ERR))
+            return NP_POLL_NOTPOLLABLE;
+        return NP_POLL_OK;
+    }
+    if (NP_LOAD(&pd->closing))
+        return NP_POLL_CLOSING;
+    if ((mode == NP_MODE_R && NP_LOAD(&pd->rd) < 0) || (mode == NP_MODE_W && NP_LOAD(&pd->wd) < 0))
+        return NP_POLL_TIMEOUT;
+    return NP_POLL_OK;
+}
+
+/* Go: publishInfo. Called with the lock held after closing/rd/wd change. */
+static void publish_info(np_poll_desc *pd)
+{
+    if (!np__design->info_word) /* DESIGN: nobody reads the flags */
+        return;
+    uint32_t bits = 0;
+    if (NP_OWN(&pd->closing))
+        bits |= NP_INFO_CLOSING;
+    if (NP_OWN(&pd->rd) < 0)
+        bits |= NP_INFO_EXPIRED_R;
+    if (NP_OWN(&pd->wd) < 0)
+        bits |= NP_INFO_EXPIRED_W;
+    const uint32_t mask = NP_INFO_CLOSING | NP_INFO_EXPIRED_R | NP_INFO_EXPIRED_W;
+    for (;;) { /* CAS: the poller may flip NP_INFO_EVENT_ERR concurrently */
+        uint32_t x = NP_LOAD(&pd->info);
+        if (NP_CAS(&pd->info, x, (x & ~mask) | bits))
+            return;
+    }
+}
+
+/* Go: setEventErr. Sets or clears the event-error bit, unless the event was
+ * registered under an older incarnation (tag), checked in the same CAS. */
+static void set_event_err(np_poll_desc *pd, bool on, uint32_t tag)
+{
+    for (;;) {
+        uint32_t x = NP_LOAD(&pd->info);
+        if (np__design->event_tag && (x >> NP_INFO_SEQ_SHIFT) != (tag & NP_TAG_MASK)) /* DESIGN */
+            return;
+        if (((x & NP_INFO_EVENT_ERR) != 0) == on)
+            return;
+        if (NP_CAS(&pd->info, x, x ^ NP_INFO_EVENT_ERR))
+            return;
+    }
+}
+
+/* ---- the semaphores ------------------------------------------------------ */
+
+/* Runs on the worker's stack once the waiter is off its own: publish the
+ * task, unless a notification turned WAIT into READY/NIL meanwhile. */
+static bool block_commit(np_task *t, void *gpp)
+{
+    return NP_CAS((_Atomic uintptr_t *)gpp, NP_PD_WAIT, (uintptr_t)t);
+}
+
+/* Go: netpollblock. Returns true if I/O readiness arrived, false if the task
+ * was woken by timeout/close (or did not park because of them). */
+static bool block(np_poll_desc *pd, int mode)
+{
+    _Atomic uintptr_t *g = sema(pd, mode);
+    for (;;) {
+        if (NP_CAS(g, NP_PD_READY, NP_PD_NIL)) /* consume a pending notification */
+            return true;
+#if NP_MUTATION_PLAIN_STORE
+        if (NP_LOAD(g) == NP_PD_NIL) {
+            NP_STORE(g, NP_PD_WAIT);
+            break;
+        }
+#else
+        if (NP_CAS(g, NP_PD_NIL, NP_PD_WAIT))
+            break;
+#endif
+        uintptr_t v = NP_LOAD(g);
+        if (v != NP_PD_READY && v != NP_PD_NIL)
+            np__fatal("pollWait: double wait on fd %d mode %s (state %#lx)", pd->fd,
+                      mode_name(mode), (unsigned long)v);
+    }
+    /* WAIT is visible now; recheck the error state, which closers and timers
+     * store before they load rg/wg (the Dekker pair of DESIGN section 2). */
+#if NP_MUTATION_NO_RECHECK
+    NP_PARK(block_commit, (void *)g);
+#else
+    if (check_err(pd, mode) == NP_POLL_OK)
+        NP_PARK(block_commit, (void *)g);
+#endif
+    uintptr_t old = NP_XCHG(g, NP_PD_NIL);
+    if (old > NP_PD_WAIT)
+        np__fatal("pollWait: corrupted polldesc fd %d mode %s (state %#lx)", pd->fd,
+                  mode_name(mode), (unsigned long)old);
+    return old == NP_PD_READY;
+}
+
+/* Go: netpollunblock. ioready: readiness (leaves READY) rather than
+ * timeout/close (leaves NIL). Returns the parked task to wake, or NULL. */
+static np_task *unblock(np_poll_desc *pd, int mode, bool ioready)
+{
+    _Atomic uintptr_t *g = sema(pd, mode);
+    for (;;) {
+        uintptr_t old = NP_LOAD(g);
+        if (old == NP_PD_READY)
+            return NULL;
+        if (old == NP_PD_NIL && !ioready)
+            return NULL; /* nobody to tell about a timeout or close */
+        if (NP_CAS(g, old, ioready ? NP_PD_READY : NP_PD_NIL))
+            return old > NP_PD_WAIT ? (np_task *)old : NULL; /* WAIT: its commit will fail */
+    }
+}
+
+/* ---- readiness from the poller --------------------------------------------- */
+
+void np__poll_event(const np_event *ev, np_task_list *out)
+{
+    np_poll_desc *pd = ev->pd;
+    if (np__design->event_tag && /* DESIGN: drop events of an older incarnation */
+        (NP_LOAD(&pd->info) >> NP_INFO_SEQ_SHIFT) != (ev->tag & NP_TAG_MASK)) {
+        /* a statistic, not part of the protocol: no ordering needed */
+        atomic_fetch_add_explicit(&np__stale_events, 1, memory_order_relaxed);
+        return;
+    }
+    if (np__design->error_events) /* DESIGN: error-only events mark the fd */
+        set_event_err(pd, ev->err_only, ev->tag);
+    np_task *t;
+    if ((ev->mode & NP_EV_R) && (t = unblock(pd, NP_MODE_R, true))) {
+        NP__PT(NP_PT_READY, t);
+        np__task_list_push(out, t);
+    }
+    if ((ev->mode & NP_EV_W) && (t = unblock(pd, NP_MODE_W, true))) {
+        NP__PT(NP_PT_READY, t);
+        np__task_list_push(out, t);
+    }
+}
+
+/* ---- deadlines --------------------------------------------------------------- */
+
+/* Go: netpolldeadlineimpl. A deadline timer fired with generation seq. */
+static void deadline_fire(np_poll_desc *pd, uintptr_t seq, bool r, bool w)
+{
+    NP_LOCK(&pd->lock);
+    if (seq != (r ? pd->rseq : pd->wseq)) { /* moved, cleared, or pd reused since */
+        NP_UNLOCK(&pd->lock);
+        return;
+    }
+    np_task *rg = NULL, *wg = NULL;
+    if (r) {
+        if (NP_OWN(&pd->rd) <= 0 || !pd->rt_on)
+            np__fatal("deadline timer: inconsistent read deadline (fd %d rd %lld)", pd->fd,
+                      (long long)NP_OWN(&pd->rd));
+        NP_STORE(&pd->rd, -1);
+        publish_info(pd);
+        rg = unblock(pd, NP_MODE_R, false);
+    }
+    if (w) {
+        if (NP_OWN(&pd->wd) <= 0 || (!pd->wt_on && !r))
+            np__fatal("deadline timer: inconsistent write deadline (fd %d wd %lld)", pd->fd,
+                      (long long)NP_OWN(&pd->wd));
+        NP_STORE(&pd->wd, -1);
+        publish_info(pd);
+        wg = unblock(pd, NP_MODE_W, false);
+    }
+    NP_UNLOCK(&pd->lock);
+    if (rg)
+        NP_READY(rg);
+    if (wg)
+        NP_READY(wg);
+}
+
+static void deadline_r(void *pd, uintptr_t seq)
+{
+    deadline_fire(pd, seq, true, false);
+}
+static void deadline_w(void *pd, uintptr_t seq)
+{
+    deadline_fire(pd, seq, false, true);
+}
+static void deadline_rw(void *pd, uintptr_t seq)
+{
+    deadline_fire(pd, seq, true, true);
+}
+
+/* Go 1.12+ (lazy_timers): a timer is touched only when its deadline, or
+ * whether it serves both directions, changed; the seq bump makes a firing
+ * already in flight stale. */
+static void rearm_lazy(np_poll_desc *pd, int64_t rd0, int64_t wd0)
+{
+    int64_t rd = NP_OWN(&pd->rd), wd = NP_OWN(&pd->wd);
+    bool combo0 = rd0 > 0 && rd0 == wd0;
+    bool combo = rd > 0 && rd == wd;
+    np_timer_fn rfn = combo ? deadline_rw : deadline_r;
+    if (!pd->rt_on) {
+        if (rd > 0) {
+            pd->rt_on = true;
+            NP_TIMER_SET(&pd->rt, rd, rfn, pd, pd->rseq);
+        }
+    } else if (rd != rd0 || combo != combo0) {
+        pd->rseq++;
+        if (rd > 0) {
+            NP_TIMER_SET(&pd->rt, rd, rfn, pd, pd->rseq);
+        } else {
+            NP_TIMER_DEL(&pd->rt);
+            pd->rt_on = false;
+        }
+    }
+    if (!pd->wt_on) {
+        if (wd > 0 && !combo) {
+            pd->wt_on = true;
+            NP_TIMER_SET(&pd->wt, wd, deadline_w, pd, pd->wseq);
+        }
+    } else if (wd != wd0 || combo != combo0) {
+        pd->wseq++;
+        if (wd > 0 && !combo) {
+            NP_TIMER_SET(&pd->wt, wd, deadline_w, pd, pd->wseq);
+        } else {
+            NP_TIMER_DEL(&pd->wt);
+            pd->wt_on = false;
+        }
+    }
+}
+
+/* Go 1.5: one seq for both directions, bumped on every change; both timers
+ * are stopped and created again. */
+static void rearm_eager(np_poll_desc *pd)
+{
+    int64_t rd = NP_OWN(&pd->rd), wd = NP_OWN(&pd->wd);
+    pd->rseq++;
+    pd->wseq = pd->rseq;
+    if (pd->rt_on) {
+        NP_TIMER_DEL(&pd->rt);
+        pd->rt_on = false;
+    }
+    if (pd->wt_on) {
+        NP_TIMER_DEL(&pd->wt);
+        pd->wt_on = false;
+    }
+    if (rd > 0 && rd == wd) {
+        pd->rt_on = true;
+        NP_TIMER_SET(&pd->rt, rd, deadline_rw, pd, pd->rseq);
+        return;
+    }
+    if (rd > 0) {
+        pd->rt_on = true;
+        NP_TIMER_SET(&pd->rt, rd, deadline_r, pd, pd->rseq);
+    }
+    if (wd > 0) {
+        pd->wt_on = true;
+        NP_TIMER_SET(&pd->wt, wd, deadline_w, pd, pd->wseq);
+    }
+}
+
+int np_poll_set_deadline(np_poll_desc *pd, int64_t at, int mode)
+{
+    if (!pd || (mode != NP_MODE_R && mode != NP_MODE_W && mode != NP_MODE_RW))
+        return -EINVAL;
+    NP_LOCK(&pd->lock);
+    if (NP_OWN(&pd->closing)) {
+        NP_UNLOCK(&pd->lock);
+        return 0;
+    }
+    int64_t d = at;
+    if (d != 0 && d <= NP_NOW())
+        d = -1; /* at or before now: expired at once */
+    int64_t rd0 = NP_OWN(&pd->rd), wd0 = NP_OWN(&pd->wd);
+    if (mode != NP_MODE_W)
+        NP_STORE(&pd->rd, d);
+    if (mode != NP_MODE_R)
+        NP_STORE(&pd->wd, d);
+    publish_info(pd);
+    if (np__design->lazy_timers) /* DESIGN */
+        rearm_lazy(pd, rd0, wd0);
+    else
+        rearm_eager(pd);
+    /* An expired deadline wakes a pending waiter now (it was published above,
+     * before these loads of rg/wg). */
+    np_task *rg = NULL, *wg = NULL;
+    if (NP_OWN(&pd->rd) < 0)
+        rg = unblock(pd, NP_MODE_R, false);
+    if (NP_OWN(&pd->wd) < 0)
+        wg = unblock(pd, NP_MODE_W, false);
+    NP_UNLOCK(&pd->lock);
+    if (rg)
+        NP_READY(rg);
+    if (wg)
+        NP_READY(wg);
+    return 0;
+}
+
+/* ---- the pollcache --------------------------------------------------------------- */
+
+/* pollDescs allocated at once when the cache is empty: 64 x 256 bytes, a few
+ * pages, as Go allocates pollDescs in 4 KiB blocks. They are never freed, so a
+ * stale pointer in an event in flight always points at a pollDesc. */
+#define NP_PD_BLOCK 64
+
+static struct {
+    np__mutex lock;     /* guards free */
+    np_poll_desc *free; /* linked through link */
+} cache = {NP_MUTEX_STATIC_INIT, NULL};
+
+static np_poll_desc *cache_alloc(void)
+{
+    NP_LOCK(&cache.lock);
+    if (!cache.free) {
+        np_poll_desc *b = aligned_alloc(64, NP_PD_BLOCK * sizeof *b);
+        if (!b) {
+            NP_UNLOCK(&cache.lock);
+            return NULL;
+        }
+        if ((uintptr_t)(b + NP_PD_BLOCK) >> 48)
+            np__fatal("pollcache: block %p lies above 2^48; epoll tags need 48-bit pointers",
+                      (void *)b);
+        memset(b, 0, NP_PD_BLOCK * sizeof *b);
+        for (int i = 0; i < NP_PD_BLOCK; i++) {
+            NP_MUTEX_INIT(&b[i].lock);
+            b[i].fd = -1;
+            b[i].rt = (np_timer)NP_TIMER_INIT;
+            b[i].wt = (np_timer)NP_TIMER_INIT;
+            atomic_init(&b[i].info, 1u << NP_INFO_SEQ_SHIFT); /* incarnation 1 */
+            b[i].link = i + 1 < NP_PD_BLOCK ? &b[i + 1] : NULL;
+        }
+        cache.free = b;
+    }
+    np_poll_desc *pd = cache.free;
+    cache.free = pd->link;
+    NP_UNLOCK(&cache.lock);
+    return pd;
+}
+
+static void cache_free(np_poll_desc *pd)
+{
+    /* A new incarnation: events registered under the old one are now stale. */
+    NP_LOCK(&pd->lock);
+    for (;;) {
+        uint32_t x = NP_LOAD(&pd->info);
+        uint32_t seq = ((x >> NP_INFO_SEQ_SHIFT) + 1) & NP_TAG_MASK;
+        if (seq == 0)
+            seq = 1; /* 0 would match an untagged event */
+        if (NP_CAS(&pd->info, x, (x & ((1u << NP_INFO_SEQ_SHIFT) - 1)) | seq << NP_INFO_SEQ_SHIFT))
+            break;
+    }
+    NP_UNLOCK(&pd->lock);
+    NP_LOCK(&cache.lock);
+    pd->link = cache.free;
+    cache.free = pd;
+    NP_UNLOCK(&cache.lock);
+}
+
+/* ---- open, close, reset, wait, unblock --------------------------------------------- */
+
+int np_poll_open(int fd, np_poll_desc **out)
+{
+    if (fd < 0 || !out)
+        return fd < 0 ? -EBADF : -EINVAL;
+    const np_backend *be = np__backend();
+    if (!be)
+        return -ESRCH;
+    np_poll_desc *pd = cache_alloc();
+    if (!pd)
+        return -ENOMEM;
+    NP_LOCK(&pd->lock);
+    uintptr_t g = NP_LOAD(&pd->wg);
+    if (g != NP_PD_NIL && g != NP_PD_READY)
+        np__fatal("pollOpen: blocked write on free polldesc (state %#lx)", (unsigned long)g);
+    g = NP_LOAD(&pd->rg);
+    if (g != NP_PD_NIL && g != NP_PD_READY)
+        np__fatal("pollOpen: blocked read on free polldesc (state %#lx)", (unsigned long)g);
+    pd->fd = fd;
+    NP_STORE(&pd->closing, false);
+    pd->rseq++;
+    pd->wseq++;
+    pd->rt_on = pd->wt_on = false;
+    NP_STORE(&pd->rd, 0);
+    NP_STORE(&pd->wd, 0);
+    for (;;) { /* clear every flag, event error included; keep the incarnation */
+        uint32_t x = NP_LOAD(&pd->info);
+        if (NP_CAS(&pd->info, x, x & ~((1u << NP_INFO_SEQ_SHIFT) - 1)))
+            break;
+    }
+    NP_STORE(&pd->rg, NP_PD_NIL);
+    NP_STORE(&pd->wg, NP_PD_NIL);
+    uint32_t tag = NP_LOAD(&pd->info) >> NP_INFO_SEQ_SHIFT;
+    NP_UNLOCK(&pd->lock);
+    int err = be->open(fd, pd, tag);
+    if (err) {
+        cache_free(pd);
+        return err < 0 ? err : -err;
+    }
+    *out = pd;
+    return 0;
+}
+
+int np_poll_close(np_poll_desc *pd)
+{
+    if (!pd)
+        return -EINVAL;
+    if (!NP_LOAD(&pd->closing))
+        np__fatal("pollClose: fd %d closed without pollUnblock", pd->fd);
+    uintptr_t g = NP_LOAD(&pd->wg);
+    if (g != NP_PD_NIL && g != NP_PD_READY)
+        np__fatal("pollClose: blocked write on closing polldesc fd %d (state %#lx)", pd->fd,
+                  (unsigned long)g);
+    g = NP_LOAD(&pd->rg);
+    if (g != NP_PD_NIL && g != NP_PD_READY)
+        np__fatal("pollClose: blocked read on closing polldesc fd %d (state %#lx)", pd->fd,
+                  (unsigned long)g);
+    /* Like Go, the backend's answer is not the caller's business: the fd may
+     * already be closed, and the pd is recycled either way. */
+    (void)np__backend()->close(pd->fd);
+    cache_free(pd);
+    return 0;
+}
+
+static bool bad_mode(int mode)
+{
+    return mode != NP_MODE_R && mode != NP_MODE_W;
+}
+
+int np_poll_reset(np_poll_desc *pd, int mode)
+{
+    if (!pd || bad_mode(mode))
+        return -EINVAL;
+    int err = check_err(pd, mode);
+    if (err)
+        return err;
+    NP_STORE(sema(pd, mode), NP_PD_NIL);
+    return NP_POLL_OK;
+}
+
+int np_poll_wait(np_poll_desc *pd, int mode)
+{
+    if (!pd || bad_mode(mode))
+        return -EINVAL;
+    if (!np_self())
+        return -EPERM;
+    int err = check_err(pd, mode);
+    if (err)
+        return err;
+    /* A wake-up with neither readiness nor an error (a deadline fired and was
+     * moved later before this task ran) simply waits again. */
+    while (!block(pd, mode)) {
+        err = check_err(pd, mode);
+        if (err)
+            return err;
+    }
+    return NP_POLL_OK;
+}
+
+int np_poll_unblock(np_poll_desc *pd)
+{
+    if (!pd)
+        return -EINVAL;
+    NP_LOCK(&pd->lock);
+    if (NP_OWN(&pd->closing))
+        np__fatal("pollUnblock: fd %d is already closing", pd->fd);
+    NP_STORE(&pd->closing, true);
+    pd->rseq++; /* any deadline firing in flight is now stale */
+    pd->wseq++;
+    publish_info(pd);
+    np_task *rg = unblock(pd, NP_MODE_R, false);
+    np_task *wg = unblock(pd, NP_MODE_W, false);
+    if (pd->rt_on) {
+        NP_TIMER_DEL(&pd->rt);
+        pd->rt_on = false;
+    }
+    if (pd->wt_on) {
+        NP_TIMER_DEL(&pd->wt);
+        pd->wt_on = false;
+    }
+    NP_UNLOCK(&pd->lock);
+    if (rg)
+        NP_READY(rg);
+    if (wg)
+        NP_READY(wg);
+    return 0;
+}

@@ -1,0 +1,71 @@
+/* core/poll_desc.h - the pollDesc (Go: runtime/netpoll.go pollDesc), private.
+ *
+ * The semaphores rg and wg (one per direction) hold:
+ *
+ *   NP_PD_NIL    nothing pending, nobody waiting;
+ *   NP_PD_READY  a readiness notification is pending; the next wait consumes
+ *                it (READY -> NIL) without parking;
+ *   NP_PD_WAIT   a task is about to park: it commits by CAS WAIT -> task
+ *                after it is off its stack; a concurrent notification turns
+ *                WAIT into READY (I/O) or NIL (timeout/close) first, and then
+ *                the commit fails and the task does not sleep;
+ *   a task ptr   the task sleeps; I/O readiness swaps in READY, timeout or
+ *                close swaps in NIL, and the task is made runnable.
+ *
+ * Every access to rg/wg, to the info word and to the lock-free-read fields
+ * (closing, rd, wd) goes through core/seam.h, sequentially consistent.
+ */
+#ifndef NP_CORE_POLL_DESC_H
+#define NP_CORE_POLL_DESC_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netpoll/backend.h"
+#include "netpoll/poll.h"
+#include "scheduler.h"
+#include "seam.h"
+#include "timer_heap.h"
+
+#define NP_PD_NIL   ((uintptr_t)0)
+#define NP_PD_READY ((uintptr_t)1)
+#define NP_PD_WAIT  ((uintptr_t)2)
+
+/* The atomic info word (Go: atomicInfo): the error state waiters read in one
+ * load, republished under the lock whenever closing/rd/wd change, plus the
+ * incarnation in the high bits so the event-error bit is set only for the
+ * incarnation an event was registered under. */
+#define NP_INFO_CLOSING   0x1u /* closing is set */
+#define NP_INFO_EVENT_ERR 0x2u /* an error-only event arrived (read side) */
+#define NP_INFO_EXPIRED_R 0x4u /* rd < 0 */
+#define NP_INFO_EXPIRED_W 0x8u /* wd < 0 */
+#define NP_INFO_SEQ_SHIFT 16   /* incarnation (fdseq) in bits 16..31 */
+
+struct np_poll_desc {
+    np_poll_desc *link;    /* next free pd in the pollcache (under its lock) */
+    np__mutex lock;        /* guards the fields marked [L]; see the seam */
+    int fd;                /* [L] the descriptor; constant while open */
+    _Atomic uint32_t info; /* NP_INFO_* | incarnation << NP_INFO_SEQ_SHIFT; written
+                              under [L] except NP_INFO_EVENT_ERR (CAS by the poller) */
+    _Atomic uintptr_t rg;  /* read semaphore: NIL, READY, WAIT or the parked task */
+    _Atomic uintptr_t wg;  /* write semaphore */
+    _Atomic bool closing;  /* [L] written; read lock-free (go1.5 checks) */
+    _Atomic int64_t rd;    /* [L] read deadline: 0 none, -1 expired, else absolute ns */
+    _Atomic int64_t wd;    /* [L] write deadline */
+    uintptr_t rseq;        /* [L] read timer generation: a firing with an older seq is stale */
+    uintptr_t wseq;        /* [L] write timer generation */
+    np_timer rt;           /* read deadline timer (serves both when rd == wd) */
+    np_timer wt;           /* write deadline timer */
+    bool rt_on;            /* [L] rt is in use (Go: rt.f != nil) */
+    bool wt_on;            /* [L] wt is in use */
+} __attribute__((aligned(64)));
+
+/* Applies one backend record: drops it if its tag is stale (go1.21), sets or
+ * clears the event-error bit, and appends the tasks it wakes to out. */
+void np__poll_event(const np_event *ev, np_task_list *out);
+
+/* The incarnation (fdseq) of pd, as used for backend tags. */
+uint32_t np__pd_incarnation(const np_poll_desc *pd);
+
+#endif

@@ -1,0 +1,84 @@
+/* core/scheduler.h - tasks and the scheduler, as the rest of the core sees them
+ * (private). Go: runtime/proc.go (g, m, findRunnable, gopark, goready). */
+#ifndef NP_CORE_SCHEDULER_H
+#define NP_CORE_SCHEDULER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctx.h"
+#include "netpoll/backend.h"
+#include "netpoll/design.h"
+#include "netpoll/task.h"
+#include "timer_heap.h"
+
+/* Task states. Transitions: RUNNABLE -> RUNNING (a worker picks it up);
+ * RUNNING -> PARKED (np_park, set before the commit runs) | RUNNABLE (yield)
+ * | DONE; PARKED -> RUNNABLE only by np_ready, with a CAS, so a second ready
+ * for one park is caught. */
+enum { NP_T_RUNNABLE, NP_T_RUNNING, NP_T_PARKED, NP_T_DONE };
+
+struct np_task {
+    np_ctx ctx;                   /* registers while the task is not running */
+    void (*fn)(void *);           /* what the task runs */
+    void *arg;                    /* its argument */
+    void *stack;                  /* lowest usable address, from the stack pool */
+    size_t stack_size;            /* usable bytes */
+    np_task *next;                /* link in the run queue or an np_task_list */
+    np_task *all_prev, *all_next; /* every live task (for stop), under the runtime lock */
+    _Atomic int state;            /* NP_T_*; see above */
+    np_commit_fn commit;          /* np_park's commit, for the scheduler */
+    void *commit_arg;             /* and its argument */
+    uint64_t parks;               /* committed parks; written only by the worker
+                                     that runs the task's scheduler step */
+    np_timer sleep_timer;         /* np_sleep's timer */
+    int64_t sleep_until;          /* np_sleep's wake-up time */
+};
+
+/* A list of tasks being made runnable together (netpoll results). */
+typedef struct np_task_list {
+    np_task *head, *tail; /* linked through np_task.next */
+    unsigned n;           /* length */
+} np_task_list;
+
+static inline void np__task_list_push(np_task_list *l, np_task *t)
+{
+    t->next = 0;
+    if (l->tail)
+        l->tail->next = t;
+    else
+        l->head = t;
+    l->tail = t;
+    l->n++;
+}
+
+/* Makes every task of l runnable with one acquisition of the runtime lock. */
+void np__ready_list(np_task_list *l);
+
+/* Queues (or moves) a runtime timer to fire fn(arg, seq) at `when`, breaking
+ * the poller if it now has to wake earlier. fn, arg and seq are stored under
+ * the timer lock, so a concurrent firing sees either the old or the new set. */
+void np__timer_set(np_timer *t, int64_t when, np_timer_fn fn, void *arg, uintptr_t seq);
+/* Unqueues a runtime timer; false if it was not queued (it may be firing). */
+bool np__timer_del(np_timer *t);
+
+/* The running runtime's backend and design (the design is readable always). */
+const np_backend *np__backend(void);
+extern const np_design *np__design;
+
+/* Polls the backend (netpoll.c) and appends the tasks its events make
+ * runnable to out. Returns the number of events. */
+int np__netpoll(int64_t delay, np_task_list *out);
+
+/* Counters for tests and benchmarks. */
+typedef struct np_sched_stats {
+    uint64_t polls;          /* backend poll calls */
+    uint64_t blocking_polls; /* of which with delay != 0 */
+    uint64_t stale_events;   /* events dropped for a stale tag */
+    uint64_t breaks;         /* brk calls made by the scheduler */
+} np_sched_stats;
+void np__sched_stats(np_sched_stats *out);
+extern _Atomic uint64_t np__stale_events;
+
+#endif

@@ -1,0 +1,28 @@
+/* core/stack_pool.h - task stacks with guard pages, recycled (private).
+ *
+ * Each stack is one mmap: a PROT_NONE guard page below `size` usable bytes,
+ * so an overflow faults instead of corrupting a neighbour. Freed stacks of
+ * the default size are kept (up to NP_STACK_POOL_MAX) and handed out again,
+ * because mmap + mprotect + munmap cost several microseconds and a
+ * TLB shootdown per task otherwise. Thread-safe.
+ */
+#ifndef NP_CORE_STACK_POOL_H
+#define NP_CORE_STACK_POOL_H
+
+#include <stddef.h>
+
+/* Stacks kept for reuse: bounds the memory an idle runtime holds to
+ * NP_STACK_POOL_MAX x the stack size (64 MiB at the default 256 KiB). */
+#define NP_STACK_POOL_MAX 256
+
+/* The usable size np__stack_get will actually give for a request. */
+size_t np__stack_round(size_t size);
+/* Returns the lowest usable address of a stack of np__stack_round(size)
+ * bytes, or NULL (errno set) when out of memory. */
+void *np__stack_get(size_t size);
+/* Returns a stack obtained from np__stack_get(size). */
+void np__stack_put(void *lo, size_t size);
+/* Unmaps every pooled stack. */
+void np__stack_pool_drain(void);
+
+#endif

@@ -1,0 +1,97 @@
+#include "fixture.h"
+
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "netpoll/sim.h"
+
+static int next_sim_fd = 100; /* made-up descriptors for the simulator */
+
+bool fx_is_sim(void)
+{
+    return strcmp(test_backend->name, "sim") == 0;
+}
+
+int fx_open(fx *f)
+{
+    memset(f, 0, sizeof *f);
+    f->peer = -1;
+    if (fx_is_sim()) {
+        f->fd = next_sim_fd++;
+    } else {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+            return -errno;
+        f->fd = sv[0];
+        f->peer = sv[1];
+    }
+    return np_poll_open(f->fd, &f->pd);
+}
+
+void fx_close(fx *f)
+{
+    if (f->pd) {
+        np_poll_unblock(f->pd);
+        np_poll_close(f->pd);
+        f->pd = NULL;
+    }
+    if (f->peer >= 0) {
+        close(f->fd);
+        close(f->peer);
+    }
+}
+
+void fx_readable(fx *f)
+{
+    if (fx_is_sim()) {
+        CU_ASSERT_EQUAL(np_sim_inject(0, f->fd, NP_MODE_R, false), 0);
+        return;
+    }
+    char c = 'x';
+    CU_ASSERT_EQUAL(write(f->peer, &c, 1), 1);
+}
+
+void fx_drain(fx *f)
+{
+    if (fx_is_sim())
+        return;
+    char buf[4096];
+    while (read(f->fd, buf, sizeof buf) > 0)
+        ;
+}
+
+void fx_fill(fx *f)
+{
+    if (fx_is_sim())
+        return;
+    char buf[4096] = {0};
+    while (write(f->fd, buf, sizeof buf) > 0)
+        ;
+}
+
+void fx_writable(fx *f)
+{
+    if (fx_is_sim()) {
+        CU_ASSERT_EQUAL(np_sim_inject(0, f->fd, NP_MODE_W, false), 0);
+        return;
+    }
+    char buf[4096];
+    while (read(f->peer, buf, sizeof buf) > 0)
+        ;
+}
+
+void fx_settle(void)
+{
+    np_sleep(2000000);
+}
+
+void fx_run(void (*body)(void *), void *arg)
+{
+    np_config cfg = {.workers = test_workers, .backend = test_backend};
+    int err = np_main(&cfg, body, arg);
+    NP_ASSERT_EQ_INT(err, 0);
+}

@@ -1,0 +1,33 @@
+/* tests/fixture.h - one descriptor the pollDesc tests can make ready, on
+ * either backend: a non-blocking socketpair on epoll (readiness comes from the
+ * kernel), a made-up fd number on the simulator (readiness is injected). */
+#ifndef NP_TESTS_FIXTURE_H
+#define NP_TESTS_FIXTURE_H
+
+#include <stdbool.h>
+
+#include "netpoll/netpoll.h"
+
+typedef struct fx {
+    int fd;   /* registered with the poller */
+    int peer; /* epoll: the other end of the socketpair; sim: -1 */
+    np_poll_desc *pd;
+} fx;
+
+bool fx_is_sim(void);
+/* Opens a descriptor and its pollDesc. Returns 0 or -errno. */
+int fx_open(fx *f);
+/* Unblocks and closes the pollDesc and the descriptors. */
+void fx_close(fx *f);
+/* The fd becomes readable (a byte arrives) / drained again. */
+void fx_readable(fx *f);
+void fx_drain(fx *f);
+/* The fd's send buffer is filled (epoll) / space frees up again. */
+void fx_fill(fx *f);
+void fx_writable(fx *f);
+/* Lets the poller run and deliver what is pending: sleeps 2 ms of runtime time. */
+void fx_settle(void);
+/* Runs body(arg) as the main task of a fresh runtime (test_backend, test_workers). */
+void fx_run(void (*body)(void *), void *arg);
+
+#endif
