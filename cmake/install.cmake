@@ -22,5 +22,8 @@ install(FILES ${PROJECT_BINARY_DIR}/netpollConfig.cmake
   ${PROJECT_BINARY_DIR}/netpollConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/netpoll)
 
+# Relocatable: the prefix is found from where the .pc file lies.
+file(RELATIVE_PATH NP_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+set(NP_PC_PREFIX "\${pcfiledir}/${NP_PC_TO_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/netpoll.pc.in ${PROJECT_BINARY_DIR}/netpoll.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/netpoll.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -48,19 +48,26 @@ static void arrived(np_ctx *self)
 #endif
 }
 
+/* Runs just before a switch. TSan's own switch is not made here: it must be
+ * the last call before the stack changes, in the function that switches (a
+ * helper returning after it would pop a frame from the new fiber's shadow
+ * stack that it never pushed) - see TSAN_SWITCH. */
 static void leaving(np_ctx *from, np_ctx *to, bool dying)
 {
 #if NP_ASAN
     __sanitizer_start_switch_fiber(dying ? NULL : &from->asan_fake, to->stack_lo, to->stack_size);
-#endif
-#if NP_TSAN
-    __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
     (void)from;
     (void)to;
     (void)dying;
     *leaving_slot() = from;
 }
+
+#if NP_TSAN
+#define TSAN_SWITCH(to) __tsan_switch_to_fiber((to)->tsan_fiber, 0)
+#else
+#define TSAN_SWITCH(to) ((void)0)
+#endif
 
 /* The first code a new context runs. */
 static _Noreturn void ctx_start(np_ctx *c)
@@ -91,7 +98,8 @@ void np__ctx_init_thread(np_ctx *c)
 void np__ctx_destroy(np_ctx *c)
 {
 #if NP_TSAN
-    if (c->tsan_fiber)
+    /* Only fibers we created: a thread's own fiber belongs to TSan. */
+    if (c->tsan_fiber && c->fn)
         __tsan_destroy_fiber(c->tsan_fiber);
 #endif
     c->tsan_fiber = NULL;
@@ -127,6 +135,7 @@ void np__ctx_make(np_ctx *c, void *stack, size_t size, void (*fn)(void *), void 
 void np__ctx_switch(np_ctx *from, np_ctx *to)
 {
     leaving(from, to, false);
+    TSAN_SWITCH(to);
     if (swapcontext(&from->uc, &to->uc) != 0)
         np__fatal("swapcontext failed");
     arrived(from);
@@ -135,6 +144,7 @@ void np__ctx_switch(np_ctx *from, np_ctx *to)
 void np__ctx_exit(np_ctx *from, np_ctx *to)
 {
     leaving(from, to, true);
+    TSAN_SWITCH(to);
     setcontext(&to->uc);
     np__fatal("setcontext failed");
 }
@@ -174,6 +184,7 @@ void np__ctx_make(np_ctx *c, void *stack, size_t size, void (*fn)(void *), void 
 void np__ctx_switch(np_ctx *from, np_ctx *to)
 {
     leaving(from, to, false);
+    TSAN_SWITCH(to);
     np__ctx_swap(&from->sp, to->sp);
     arrived(from);
 }
@@ -181,6 +192,7 @@ void np__ctx_switch(np_ctx *from, np_ctx *to)
 void np__ctx_exit(np_ctx *from, np_ctx *to)
 {
     leaving(from, to, true);
+    TSAN_SWITCH(to);
     np__ctx_swap(&from->sp, to->sp);
     np__fatal("a finished context was resumed");
 }

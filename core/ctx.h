@@ -45,7 +45,8 @@ void np__ctx_switch(np_ctx *from, np_ctx *to);
 /* Like np__ctx_switch, for a context that will never run again. */
 _Noreturn void np__ctx_exit(np_ctx *from, np_ctx *to);
 
-/* Releases sanitizer state of a context made by np__ctx_make. */
+/* Releases sanitizer state of a context made by np__ctx_make (a thread's
+ * own context made by np__ctx_init_thread has none to release). */
 void np__ctx_destroy(np_ctx *c);
 
 #endif

@@ -1,0 +1,8 @@
+/* cli/cli.h - the subcommands of the netpoll program. Each returns the exit
+ * status: 0 success, 1 a finding (divergence, violation), 2 bad usage/input. */
+#ifndef NP_CLI_H
+#define NP_CLI_H
+
+int np_cli_demo(int argc, char **argv);
+
+#endif

@@ -1,0 +1,44 @@
+/* cli/main.c - the netpoll program: subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "netpoll/netpoll.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"demo", np_cli_demo, "a short live run on epoll, then the same protocol in the simulator"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: netpoll COMMAND [options]   (netpoll COMMAND --help for each)\n\n"
+               "Go's network poller in C11, version " NETPOLL_VERSION ".\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("netpoll %s\n", NETPOLL_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "netpoll: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

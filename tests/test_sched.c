@@ -1,0 +1,311 @@
+/* tests/test_sched.c - tasks and the scheduler. Registered with 2 workers on
+ * epoll and 1 on the simulator (which accepts one). */
+#include <CUnit/CUnit.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "harness.h"
+#include "netpoll/sim.h"
+#include "scheduler.h"
+
+#define MS INT64_C(1000000)
+
+/* ---- ping-pong ----------------------------------------------------------- */
+
+/* Two tasks take turns: each parks until it is its turn, then hands the turn
+ * over and readies the other. */
+typedef struct pair {
+    _Atomic int turn;             /* 0 or 1: who may go */
+    _Atomic(np_task *) sleeper[2]; /* a parked side publishes itself here */
+    int rounds;
+} pair;
+
+typedef struct side {
+    pair *p;
+    int me;
+    _Atomic int *finished;
+} side;
+
+static bool pp_commit(np_task *t, void *arg)
+{
+    side *s = arg;
+    atomic_store(&s->p->sleeper[s->me], t);
+    if (atomic_load(&s->p->turn) != s->me)
+        return true; /* the other side will ready us */
+    np_task *expect = t;  /* our turn came meanwhile: withdraw, unless taken */
+    return !atomic_compare_exchange_strong(&s->p->sleeper[s->me], &expect, NULL);
+}
+
+static void pp_task(void *arg)
+{
+    side *s = arg;
+    for (int r = 0; r < s->p->rounds; r++) {
+        while (atomic_load(&s->p->turn) != s->me)
+            np_park(pp_commit, s);
+        atomic_store(&s->p->turn, 1 - s->me);
+        np_task *other = atomic_exchange(&s->p->sleeper[1 - s->me], NULL);
+        if (other)
+            np_ready(other);
+    }
+    atomic_fetch_add(s->finished, 1);
+}
+
+typedef struct {
+    int ntasks, rounds;
+    _Atomic int finished;
+} pp_arg;
+
+static void body_ping_pong(void *arg)
+{
+    pp_arg *a = arg;
+    int npairs = a->ntasks / 2;
+    pair *pairs = calloc((size_t)npairs, sizeof *pairs);
+    side *sides = calloc((size_t)a->ntasks, sizeof *sides);
+    for (int i = 0; i < npairs; i++) {
+        pairs[i].rounds = a->rounds;
+        for (int k = 0; k < 2; k++) {
+            sides[2 * i + k] = (side){&pairs[i], k, &a->finished};
+            if (np_go(pp_task, &sides[2 * i + k]) != 0)
+                abort();
+        }
+    }
+    /* bounded wait: 60 s of runtime clock */
+    for (int i = 0; i < 60000 && atomic_load(&a->finished) < a->ntasks; i++)
+        np_sleep(MS);
+    free(pairs);
+    free(sides);
+}
+
+static void ten_thousand_tasks_ping_pong_through_park_and_ready(void)
+{
+    pp_arg a = {.ntasks = 10000, .rounds = 20};
+    np_config cfg = {.workers = test_workers, .backend = test_backend, .stack_size = 64 * 1024};
+    NP_ASSERT_EQ_INT(np_main(&cfg, body_ping_pong, &a), 0);
+    NP_ASSERT_EQ_INT(atomic_load(&a.finished), 10000);
+}
+
+/* ---- idle ----------------------------------------------------------------- */
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void idle_runtime_burns_under_10ms_cpu_in_200ms(void)
+{
+    if (fx_is_sim())
+        return; /* virtual time: nothing to measure */
+    np_config cfg = {.workers = test_workers, .backend = test_backend};
+    NP_ASSERT_EQ_INT(np_runtime_start(&cfg), 0);
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL); /* let the workers settle into their idle waits */
+    double c0 = cpu_seconds();
+    ts.tv_nsec = 200 * 1000 * 1000;
+    nanosleep(&ts, NULL);
+    double used = cpu_seconds() - c0;
+    NP_ASSERT_EQ_INT(np_runtime_stop(), 0);
+    if (used >= 0.010)
+        fprintf(stderr, "idle runtime used %.3f ms of CPU in 200 ms\n", used * 1e3);
+    CU_ASSERT(used < 0.010);
+}
+
+/* ---- sleep, yield, commit -------------------------------------------------- */
+
+static void body_sleep(void *arg)
+{
+    int64_t *late = arg;
+    for (int i = 0; i < 5; i++) {
+        int64_t t0 = np_now();
+        NP_ASSERT_EQ_INT(np_sleep(3 * MS), 0);
+        int64_t d = np_now() - t0;
+        CU_ASSERT(d >= 3 * MS);
+        if (d - 3 * MS > *late)
+            *late = d - 3 * MS;
+    }
+}
+static void sleep_never_wakes_early(void)
+{
+    int64_t late = 0;
+    fx_run(body_sleep, &late);
+    if (fx_is_sim())
+        NP_ASSERT_EQ_INT(late, 0); /* virtual time is exact */
+}
+
+typedef struct {
+    int order[8];
+    _Atomic int n;
+} trace;
+static void yielder(void *arg)
+{
+    trace *t = arg;
+    for (int i = 0; i < 3; i++) {
+        t->order[atomic_fetch_add(&t->n, 1)] = 1;
+        np_yield();
+    }
+}
+static void body_yield(void *arg)
+{
+    trace *t = arg;
+    np_go(yielder, t);
+    for (int i = 0; i < 3; i++) {
+        np_yield();
+        t->order[atomic_fetch_add(&t->n, 1)] = 0;
+    }
+}
+static void yield_lets_other_tasks_run(void)
+{
+    if (test_workers != 1)
+        return; /* the interleaving is only fixed with one worker */
+    trace t = {{0}, 0};
+    fx_run(body_yield, &t);
+    NP_ASSERT_EQ_INT(atomic_load(&t.n), 6);
+    /* FIFO run queue: the yielder runs as soon as main yields */
+    int want[6] = {1, 0, 1, 0, 1, 0};
+    for (int i = 0; i < 6; i++)
+        NP_ASSERT_EQ_INT(t.order[i], want[i]);
+}
+
+static bool decline(np_task *t, void *arg)
+{
+    (void)t;
+    (*(int *)arg)++;
+    return false;
+}
+static void body_decline(void *arg)
+{
+    uint64_t parks = np_task_parks(np_self());
+    np_park(decline, arg); /* returns at once: the commit said no */
+    np_park(decline, arg);
+    NP_ASSERT_EQ_INT(np_task_parks(np_self()), parks);
+}
+static void commit_returning_false_resumes_the_task(void)
+{
+    int calls = 0;
+    fx_run(body_decline, &calls);
+    NP_ASSERT_EQ_INT(calls, 2);
+}
+
+/* ---- waking an idle runtime from outside ---------------------------------- */
+
+static void flag_task(void *arg)
+{
+    atomic_store((_Atomic int *)arg, 1);
+}
+static void np_go_from_another_thread_wakes_the_idle_runtime(void)
+{
+    np_config cfg = {.workers = test_workers, .backend = test_backend};
+    NP_ASSERT_EQ_INT(np_runtime_start(&cfg), 0);
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL); /* the runtime is idle: its poller blocks */
+    _Atomic int flag = 0;
+    NP_ASSERT_EQ_INT(np_go(flag_task, &flag), 0);
+    ts.tv_nsec = 1000 * 1000;
+    for (int i = 0; i < 5000 && !atomic_load(&flag); i++) /* at most 5 s */
+        nanosleep(&ts, NULL);
+    CU_ASSERT_EQUAL(atomic_load(&flag), 1);
+    NP_ASSERT_EQ_INT(np_runtime_stop(), 0);
+}
+
+/* ---- misuse ---------------------------------------------------------------- */
+
+static void body_ready_running(void *arg)
+{
+    (void)arg;
+    np_ready(np_self()); /* not parked: fatal */
+}
+static void ready_of_a_task_that_is_not_parked_is_fatal(void)
+{
+    fflush(NULL);
+    int p[2];
+    CU_ASSERT_EQUAL(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 2);
+        fx_run(body_ready_running, NULL);
+        _exit(0);
+    }
+    close(p[1]);
+    char buf[1024] = {0};
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    (void)n;
+    close(p[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    CU_ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "not parked"));
+}
+
+static void start_rejects_bad_configs_and_a_second_runtime(void)
+{
+    np_config bad = {.workers = -1, .backend = test_backend};
+    NP_ASSERT_EQ_INT(np_runtime_start(&bad), -EINVAL);
+    np_config two_sim = {.workers = 2, .backend = &np_backend_sim};
+    NP_ASSERT_EQ_INT(np_runtime_start(&two_sim), -EINVAL);
+    np_config tiny = {.workers = 1, .backend = test_backend, .stack_size = 100};
+    NP_ASSERT_EQ_INT(np_runtime_start(&tiny), -EINVAL);
+    np_config ok = {.workers = test_workers, .backend = test_backend};
+    NP_ASSERT_EQ_INT(np_runtime_start(&ok), 0);
+    NP_ASSERT_EQ_INT(np_runtime_start(&ok), -EBUSY);
+    NP_ASSERT_EQ_INT(np_runtime_stop(), 0);
+    NP_ASSERT_EQ_INT(np_runtime_stop(), -ESRCH);
+    CU_ASSERT_EQUAL(np_sleep(1), -EPERM); /* not a task */
+}
+
+/* In the sim build the pollDesc code passes scheduling points; live it has none. */
+static void body_points(void *arg)
+{
+    (void)arg;
+    fx f;
+    NP_ASSERT_EQ_INT(fx_open(&f), 0);
+    NP_ASSERT_EQ_INT(np_poll_reset(f.pd, NP_MODE_R), 0);
+    fx_close(&f);
+}
+static void sim_build_has_scheduling_points_live_build_none(void)
+{
+    uint64_t p0 = np_sim_points();
+    fx_run(body_points, NULL);
+#if NP_SIM
+    CU_ASSERT(np_sim_points() > p0);
+#else
+    NP_ASSERT_EQ_INT(np_sim_points() - p0, 0);
+#endif
+}
+
+static const np_test_case cases[] = {
+    {"ten_thousand_tasks_ping_pong_through_park_and_ready",
+     ten_thousand_tasks_ping_pong_through_park_and_ready},
+    {"idle_runtime_burns_under_10ms_cpu_in_200ms", idle_runtime_burns_under_10ms_cpu_in_200ms},
+    {"sleep_never_wakes_early", sleep_never_wakes_early},
+    {"yield_lets_other_tasks_run", yield_lets_other_tasks_run},
+    {"commit_returning_false_resumes_the_task", commit_returning_false_resumes_the_task},
+    {"np_go_from_another_thread_wakes_the_idle_runtime",
+     np_go_from_another_thread_wakes_the_idle_runtime},
+    {"ready_of_a_task_that_is_not_parked_is_fatal", ready_of_a_task_that_is_not_parked_is_fatal},
+    {"start_rejects_bad_configs_and_a_second_runtime",
+     start_rejects_bad_configs_and_a_second_runtime},
+    {"sim_build_has_scheduling_points_live_build_none",
+     sim_build_has_scheduling_points_live_build_none},
+    {NULL, NULL},
+};
+
+static void add_suites(void)
+{
+    np_test_add_suite("scheduler", cases);
+}
+
+int main(int argc, char **argv)
+{
+    return np_test_main(argc, argv, add_suites);
+}
