@@ -273,4 +273,5 @@ const np_backend np_backend_sim = {
     .poll = sim_poll,
     .brk = sim_brk,
     .now = sim_now,
+    .now_coarse = NULL, /* every clock read is exact, and a scheduling point */
 };

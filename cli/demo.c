@@ -154,13 +154,28 @@ static int dial(demo *d, conn *c)
         close(fd);
         return err;
     }
-    if (connect(fd, (struct sockaddr *)&d->addr, sizeof d->addr) == 0 || errno != EINPROGRESS)
+    if (connect(fd, (struct sockaddr *)&d->addr, sizeof d->addr) == 0)
         return 0;
-    np_poll_reset(c->pd, NP_MODE_W);
-    np_poll_wait(c->pd, NP_MODE_W);
-    socklen_t len = sizeof err;
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    return -err;
+    if (errno != EINPROGRESS)
+        return -errno;
+    /* No reset here: the connection may complete before it, and its edge
+     * would be thrown away. Instead every wake-up is confirmed, as Go does:
+     * the registration's own edge can wake us before the handshake ends. */
+    for (;;) {
+        if (np_poll_wait(c->pd, NP_MODE_W) != NP_POLL_OK)
+            return -EBADF;
+        socklen_t len = sizeof err;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+            return -errno;
+        if (err != 0)
+            return -err;
+        struct sockaddr_storage peer;
+        len = sizeof peer;
+        if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
+            return 0;
+        if (errno != ENOTCONN)
+            return -errno;
+    }
 }
 
 static void client_task(void *p)
@@ -215,7 +230,7 @@ static void live_main(void *p)
         conn_close(&c);
     }
     for (int i = 0; i < 30000 && atomic_load(&d->clients_done) < d->clients; i++)
-        np_sleep(MS); /* bounded: 30 s */
+        np_sleep(MS);                /* bounded: 30 s */
     np_poll_unblock(d->listener.pd); /* stops the acceptor */
     np_sleep(MS);
     np_poll_close(d->listener.pd);

@@ -22,13 +22,15 @@
  * through a function that is never inlined: after a switch the code may be
  * running on another thread, and a thread-local's address must not be reused
  * from before the switch. */
-static _Thread_local np_ctx *ctx_leaving;
+#if NP_ASAN
+static _Thread_local np_ctx *ctx_leaving __attribute__((tls_model("initial-exec")));
 static __attribute__((noinline)) np_ctx **leaving_slot(void)
 {
     np_ctx **p = &ctx_leaving;
     __asm__ volatile("" : "+r"(p)); /* keep the compiler from caching p */
     return p;
 }
+#endif
 
 /* Runs in a context that has just been switched to. */
 static void arrived(np_ctx *self)
@@ -44,7 +46,6 @@ static void arrived(np_ctx *self)
     }
 #else
     (void)self;
-    (void)leaving_slot;
 #endif
 }
 
@@ -56,11 +57,12 @@ static void leaving(np_ctx *from, np_ctx *to, bool dying)
 {
 #if NP_ASAN
     __sanitizer_start_switch_fiber(dying ? NULL : &from->asan_fake, to->stack_lo, to->stack_size);
-#endif
+    *leaving_slot() = from;
+#else
     (void)from;
     (void)to;
     (void)dying;
-    *leaving_slot() = from;
+#endif
 }
 
 #if NP_TSAN

@@ -1,9 +1,18 @@
 /* core/ctx_x86_64.S - the x86-64 System V context switch.
  *
  * void np__ctx_swap(void **save_sp, void *new_sp)
- *   Pushes the callee-saved registers (rbp rbx r12-r15), MXCSR and the x87
- *   control word, stores rsp into *save_sp, loads new_sp and pops the same
- *   frame from it. Caller-saved registers need no saving: this is a call.
+ *   Pushes the callee-saved registers (rbp rbx r12-r15), stores rsp into
+ *   *save_sp, loads new_sp and pops the same frame from it. Caller-saved
+ *   registers need no saving: this is a call.
+ *
+ *   The floating-point control state (MXCSR, x87 control word) belongs to
+ *   the worker thread and is shared by the tasks it runs, as goroutines share
+ *   it in Go, whose switch does not save it either: a task that changes the
+ *   rounding mode or exception masks restores them before it parks (see
+ *   netpoll/task.h). Saving them costs two microcoded instructions per
+ *   switch, about a third of a park/ready round trip (bench/RESULTS.md); the
+ *   CMake option NETPOLL_CTX_FPU=ON (NP_CTX_FPU) saves them per task. The
+ *   frame keeps their 8-byte slot either way.
  *
  * A new stack is laid out by np__ctx_make (ctx.c) so that the first swap to it
  * "returns" into np__ctx_trampoline with r12 = entry function, r13 = argument.
@@ -20,12 +29,16 @@ np__ctx_swap:
     pushq   %r14
     pushq   %r15
     subq    $8, %rsp
+#if NP_CTX_FPU
     stmxcsr (%rsp)
     fnstcw  4(%rsp)
+#endif
     movq    %rsp, (%rdi)
     movq    %rsi, %rsp
+#if NP_CTX_FPU
     ldmxcsr (%rsp)
     fldcw   4(%rsp)
+#endif
     addq    $8, %rsp
     popq    %r15
     popq    %r14

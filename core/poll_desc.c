@@ -107,6 +107,8 @@ static void publish_info(np_poll_desc *pd)
     const uint32_t mask = NP_INFO_CLOSING | NP_INFO_EXPIRED_R | NP_INFO_EXPIRED_W;
     for (;;) { /* CAS: the poller may flip NP_INFO_EVENT_ERR concurrently */
         uint32_t x = NP_LOAD(&pd->info);
+        if ((x & mask) == bits)
+            return; /* nothing to publish (a future deadline moved, say) */
         if (NP_CAS(&pd->info, x, (x & ~mask) | bits))
             return;
     }
@@ -339,7 +341,7 @@ int np_poll_set_deadline(np_poll_desc *pd, int64_t at, int mode)
         return 0;
     }
     int64_t d = at;
-    if (d != 0 && d <= NP_NOW())
+    if (d != 0 && NP_EXPIRED(d))
         d = -1; /* at or before now: expired at once */
     int64_t rd0 = NP_OWN(&pd->rd), wd0 = NP_OWN(&pd->wd);
     if (mode != NP_MODE_W)

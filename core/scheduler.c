@@ -44,10 +44,13 @@
 enum { SW_PARK, SW_YIELD, SW_EXIT }; /* why a task switched back to its worker */
 
 typedef struct np_worker {
-    np_ctx g0;     /* the worker thread's own stack: the scheduler runs here */
-    np_task *cur;  /* the task running on this worker, or NULL */
-    int why;       /* SW_*: set by the task just before switching to g0 */
-    unsigned tick; /* tasks run, for NP_POLL_EVERY */
+    np_ctx g0;        /* the worker thread's own stack: the scheduler runs here */
+    np_task *cur;     /* the task running on this worker, or NULL */
+    np_task *runnext; /* a task readied by this worker's running task while no
+                         worker was idle: it runs next, skipping the run-queue
+                         lock (Go: p.runnext). Only this worker touches it. */
+    int why;          /* SW_*: set by the task just before switching to g0 */
+    unsigned tick;    /* tasks run, for NP_POLL_EVERY */
     pthread_t thread;
 } np_worker;
 
@@ -57,15 +60,19 @@ static struct {
     np_task *runq_tail;
     pthread_cond_t idle_cond; /* idle workers that are not the poller wait here */
     int idle_waiters;         /* how many wait on idle_cond */
+    _Atomic int nidle;        /* idle_waiters + (polling ? 1 : 0): written under
+                                 the lock, read without it by np_ready */
     bool polling;             /* a worker is inside the backend's poll */
     bool break_sent;          /* a break was sent to that poll already */
     bool stopping;            /* np_runtime_stop was called */
     np_task *tasks;           /* every live task (all_next list) */
 
-    pthread_mutex_t tlock; /* guards the timer heap and poll_until */
-    np_timer_heap timers;  /* deadline and sleep timers */
-    int64_t poll_until;    /* when the blocked poller wakes by itself:
-                              0 = nobody is blocked, INT64_MAX = never */
+    pthread_mutex_t tlock;      /* guards the timer heap and poll_until */
+    np_timer_heap timers;       /* deadline and sleep timers */
+    int64_t poll_until;         /* when the blocked poller wakes by itself:
+                                   0 = nobody is blocked, INT64_MAX = never */
+    _Atomic int64_t timer_next; /* `when` of the heap's top (INT64_MAX: empty),
+                                   written under tlock, read without it */
 
     bool running; /* between start and stop */
     int nworkers;
@@ -85,7 +92,9 @@ _Atomic uint64_t np__stale_events;
 /* The worker of the calling thread. Never inlined: after a context switch a
  * task may be running on another thread, and the thread-local's address must
  * be computed anew, not reused from before the switch. */
-static _Thread_local np_worker *tls_worker;
+/* initial-exec: no __tls_get_addr call per access (libnetpoll is linked at
+ * program start, not dlopen'ed late; glibc reserves room for that anyway). */
+static _Thread_local np_worker *tls_worker __attribute__((tls_model("initial-exec")));
 static __attribute__((noinline)) np_worker *current_worker(void)
 {
     np_worker **p = &tls_worker;
@@ -111,6 +120,12 @@ int64_t np_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool np__surely_future(int64_t d)
+{
+    const np_backend *be = rt.be;
+    return be && be->now_coarse && d - NP_COARSE_MARGIN > be->now_coarse();
 }
 
 np_task *np_self(void)
@@ -191,6 +206,17 @@ void np_ready(np_task *t)
     if (!t)
         np__fatal("np_ready: NULL task");
     make_runnable(t);
+    /* From a running task, with no idle worker to hand it to: run it next
+     * on this worker (a relaxed read of nidle: a stale answer only means the
+     * task waits until the current one parks, as Go's runnext does). */
+    np_worker *w = current_worker();
+    if (w && w->cur && atomic_load_explicit(&rt.nidle, memory_order_relaxed) == 0) {
+        np_task *old = w->runnext;
+        w->runnext = t;
+        if (!old)
+            return;
+        t = old; /* the displaced one goes to the run queue */
+    }
     pthread_mutex_lock(&rt.lock);
     runq_push_locked(t);
     bool brk = wake_for_locked(1);
@@ -221,6 +247,15 @@ void np__ready_list(np_task_list *l)
 
 /* ---- timers -------------------------------------------------------------- */
 
+/* Called with tlock held whenever the heap's top may have changed. Relaxed:
+ * a reader that sees a stale value only looks at the heap one scheduling
+ * round late, and the poller's delay is computed under tlock anyway. */
+static void publish_timer_next(void)
+{
+    np_timer *top = np__timer_heap_top(&rt.timers);
+    atomic_store_explicit(&rt.timer_next, top ? top->when : INT64_MAX, memory_order_relaxed);
+}
+
 void np__timer_set(np_timer *t, int64_t when, np_timer_fn fn, void *arg, uintptr_t seq)
 {
     pthread_mutex_lock(&rt.tlock);
@@ -229,6 +264,7 @@ void np__timer_set(np_timer *t, int64_t when, np_timer_fn fn, void *arg, uintptr
     t->seq = seq;
     if (np__timer_heap_modify(&rt.timers, t, when) != 0)
         np__fatal("out of memory growing the timer heap (%u timers)", rt.timers.len);
+    publish_timer_next();
     bool brk = rt.poll_until != 0 && when < rt.poll_until;
     if (brk)
         rt.poll_until = when; /* one break per earlier timer is enough */
@@ -241,6 +277,7 @@ bool np__timer_del(np_timer *t)
 {
     pthread_mutex_lock(&rt.tlock);
     bool was = np__timer_heap_del(&rt.timers, t);
+    publish_timer_next();
     pthread_mutex_unlock(&rt.tlock);
     return was;
 }
@@ -248,17 +285,21 @@ bool np__timer_del(np_timer *t)
 /* Fires every timer due now, each with no lock held. */
 static void run_timers(void)
 {
-    int64_t now = -1;
+    int64_t next = atomic_load_explicit(&rt.timer_next, memory_order_relaxed);
+    if (next == INT64_MAX)
+        return; /* no timers: no clock read, no lock */
+    int64_t now = np_now();
+    if (next > now)
+        return;
     for (;;) {
         pthread_mutex_lock(&rt.tlock);
         np_timer *t = np__timer_heap_top(&rt.timers);
-        if (t && now < 0)
-            now = np_now();
         if (!t || t->when > now) {
             pthread_mutex_unlock(&rt.tlock);
             return;
         }
         np__timer_heap_pop(&rt.timers);
+        publish_timer_next();
         np_timer_fn fn = t->fn;
         void *arg = t->arg;
         uintptr_t seq = t->seq;
@@ -398,12 +439,15 @@ static void run_task(np_worker *w, np_task *t)
 {
     for (;;) {
         w->cur = t;
-        atomic_store(&t->state, NP_T_RUNNING);
+        /* Relaxed: only np_ready's CAS from PARKED races with this store, and
+         * it exists only to catch a misuse; the task itself was handed over
+         * through the run-queue lock or the runnext slot of this worker. */
+        atomic_store_explicit(&t->state, NP_T_RUNNING, memory_order_relaxed);
         np__ctx_switch(&w->g0, &t->ctx);
         w->cur = NULL;
         switch (w->why) {
         case SW_YIELD:
-            atomic_store(&t->state, NP_T_RUNNABLE);
+            atomic_store_explicit(&t->state, NP_T_RUNNABLE, memory_order_relaxed);
             pthread_mutex_lock(&rt.lock);
             runq_push_locked(t);
             pthread_mutex_unlock(&rt.lock);
@@ -425,7 +469,9 @@ static void run_task(np_worker *w, np_task *t)
              * waker may ready it (and another worker run it) at once, so t
              * must not be touched after a successful commit. */
             t->parks++;
-            atomic_store(&t->state, NP_T_PARKED);
+            /* Release: a waker that obtains t from what the commit publishes
+             * (itself a release or stronger) must see PARKED. */
+            atomic_store_explicit(&t->state, NP_T_PARKED, memory_order_release);
             if (!t->commit || t->commit(t, t->commit_arg))
                 return;
             t->parks--;
@@ -455,6 +501,19 @@ static void *worker_main(void *p)
     np__ctx_init_thread(&w->g0);
     for (;;) {
         run_timers();
+        np_task *next = w->runnext;
+        if (next) {
+            w->runnext = NULL;
+            if (++w->tick % NP_POLL_EVERY != 0) {
+                run_task(w, next);
+                continue;
+            }
+            /* Now and then the queue goes first, so a pair of tasks handing
+             * the worker back and forth cannot starve everyone else. */
+            pthread_mutex_lock(&rt.lock);
+            runq_push_locked(next);
+            pthread_mutex_unlock(&rt.lock);
+        }
         pthread_mutex_lock(&rt.lock);
         if (rt.stopping) {
             pthread_mutex_unlock(&rt.lock);
@@ -477,13 +536,16 @@ static void *worker_main(void *p)
         }
         if (rt.polling) { /* another worker polls: sleep until needed */
             rt.idle_waiters++;
+            atomic_fetch_add_explicit(&rt.nidle, 1, memory_order_relaxed);
             pthread_cond_wait(&rt.idle_cond, &rt.lock);
+            atomic_fetch_sub_explicit(&rt.nidle, 1, memory_order_relaxed);
             rt.idle_waiters--;
             pthread_mutex_unlock(&rt.lock);
             continue;
         }
         rt.polling = true;
         rt.break_sent = false;
+        atomic_fetch_add_explicit(&rt.nidle, 1, memory_order_relaxed);
         pthread_mutex_unlock(&rt.lock);
 
         int64_t delay = poll_delay();
@@ -498,6 +560,7 @@ static void *worker_main(void *p)
 
         pthread_mutex_lock(&rt.lock);
         rt.polling = false;
+        atomic_fetch_sub_explicit(&rt.nidle, 1, memory_order_relaxed);
         pthread_mutex_unlock(&rt.lock);
         /* np__ready_list wakes idle workers for the tasks; one of them
          * becomes the next poller while this one runs a task. */
@@ -567,6 +630,8 @@ int np_runtime_start(const np_config *cfg)
     rt.polling = false;
     rt.idle_waiters = 0;
     rt.poll_until = 0;
+    atomic_store(&rt.nidle, 0);
+    atomic_store(&rt.timer_next, INT64_MAX);
     rt.running = true;
     pthread_mutex_unlock(&rt.lock);
 
@@ -618,6 +683,7 @@ int np_runtime_stop(void)
     pthread_mutex_lock(&rt.tlock);
     np__timer_heap_free(&rt.timers);
     rt.poll_until = 0;
+    atomic_store(&rt.timer_next, INT64_MAX);
     pthread_mutex_unlock(&rt.tlock);
     rt.be->fini();
     rt.be = NULL;

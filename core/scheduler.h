@@ -63,6 +63,10 @@ void np__timer_set(np_timer *t, int64_t when, np_timer_fn fn, void *arg, uintptr
 /* Unqueues a runtime timer; false if it was not queued (it may be firing). */
 bool np__timer_del(np_timer *t);
 
+/* True if absolute time d is certainly in the future, judged by the
+ * backend's coarse clock (false means "ask the precise clock"). */
+bool np__surely_future(int64_t d);
+
 /* The running runtime's backend and design (the design is readable always). */
 const np_backend *np__backend(void);
 extern const np_design *np__design;

@@ -97,7 +97,10 @@ static inline bool np__cas_u32(_Atomic uint32_t *p, uint32_t old, uint32_t new_)
                                                                                        (n)))
 
 /* The runtime, as the pollDesc code sees it. */
-#define NP_NOW()         (NP__PT(NP_PT_NOW, 0), np_now())
+#define NP_NOW() (NP__PT(NP_PT_NOW, 0), np_now())
+/* Is absolute time d at or before now? A deadline far ahead is judged by the
+ * backend's coarse clock alone (the sim backend has none: always exact). */
+#define NP_EXPIRED(d)    (!np__surely_future(d) && (d) <= NP_NOW())
 #define NP_PARK(fn, arg) (NP__PT(NP_PT_PARK, 0), np_park((fn), (arg)))
 #define NP_READY(t)      (NP__PT(NP_PT_READY, t), np_ready(t))
 #define NP_TIMER_SET(t, w, fn, arg, seq)                                                           \

@@ -127,8 +127,8 @@ static void simulator_jumps_virtual_time_to_the_next_event(void)
     NP_ASSERT_EQ_INT(np_sim_inject(t0 + 100, 7, NP_MODE_R, false), 0);
     NP_ASSERT_EQ_INT(np_sim_inject(t0 + 100, 7, NP_MODE_R, true), 0);
     np_event ev[8];
-    NP_ASSERT_EQ_INT(np_backend_sim.poll(0, ev, 8), 0); /* nothing due yet */
-    NP_ASSERT_EQ_INT(np_backend_sim.poll(-1, ev, 8), 2);  /* jumps to +100 */
+    NP_ASSERT_EQ_INT(np_backend_sim.poll(0, ev, 8), 0);  /* nothing due yet */
+    NP_ASSERT_EQ_INT(np_backend_sim.poll(-1, ev, 8), 2); /* jumps to +100 */
     NP_ASSERT_EQ_INT(np_backend_sim.now(), t0 + 100);
     NP_ASSERT_EQ_INT(ev[0].mode, NP_EV_R);
     CU_ASSERT_FALSE(ev[0].err_only);
@@ -163,7 +163,8 @@ static const np_test_case cases[] = {
     {"many_breaks_cost_one_wakeup", many_breaks_cost_one_wakeup},
     {"events_carry_the_registration_and_are_edge_triggered",
      events_carry_the_registration_and_are_edge_triggered},
-    {"simulator_jumps_virtual_time_to_the_next_event", simulator_jumps_virtual_time_to_the_next_event},
+    {"simulator_jumps_virtual_time_to_the_next_event",
+     simulator_jumps_virtual_time_to_the_next_event},
     {"epoll_refuses_regular_files", epoll_refuses_regular_files},
     {NULL, NULL},
 };

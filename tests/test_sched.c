@@ -24,7 +24,7 @@
 /* Two tasks take turns: each parks until it is its turn, then hands the turn
  * over and readies the other. */
 typedef struct pair {
-    _Atomic int turn;             /* 0 or 1: who may go */
+    _Atomic int turn;              /* 0 or 1: who may go */
     _Atomic(np_task *) sleeper[2]; /* a parked side publishes itself here */
     int rounds;
 } pair;
@@ -40,8 +40,8 @@ static bool pp_commit(np_task *t, void *arg)
     side *s = arg;
     atomic_store(&s->p->sleeper[s->me], t);
     if (atomic_load(&s->p->turn) != s->me)
-        return true; /* the other side will ready us */
-    np_task *expect = t;  /* our turn came meanwhile: withdraw, unless taken */
+        return true;     /* the other side will ready us */
+    np_task *expect = t; /* our turn came meanwhile: withdraw, unless taken */
     return !atomic_compare_exchange_strong(&s->p->sleeper[s->me], &expect, NULL);
 }
 

@@ -57,7 +57,17 @@ typedef struct np_backend {
     void (*brk)(void);
     /* The clock, in ns. Monotonic. */
     int64_t (*now)(void);
+    /* Optional (NULL if none): a cheap reading of the same clock that never
+     * leads now() and lags it by at most a few ms (a tick). The core uses it
+     * only to classify a deadline more than NP_COARSE_MARGIN ahead as not
+     * yet expired without the precise read. */
+    int64_t (*now_coarse)(void);
 } np_backend;
+
+/* How far ahead of the coarse clock a deadline must lie to skip the precise
+ * read: 1 s, two orders of magnitude above the worst tick lag (4 ms at
+ * HZ=250), so even a stalled tick cannot misclassify a deadline. */
+#define NP_COARSE_MARGIN INT64_C(1000000000)
 
 extern const np_backend np_backend_epoll;
 extern const np_backend np_backend_sim;

@@ -12,6 +12,11 @@ extern "C" {
 
 typedef struct np_task np_task;
 
+/* Tasks share their worker thread's floating-point environment (rounding
+ * mode, exception masks), as goroutines do: a task that changes it must
+ * restore it before it parks or yields. (Build with NETPOLL_CTX_FPU=ON to
+ * have each task keep its own; the ucontext fallback always does.) */
+
 /* Runs on the worker's own stack after the parking task has left its stack.
  * Return true to keep the task parked (someone will np_ready it), false to
  * resume it at once (Go: the unlockf of gopark). Must not park or block. */
