@@ -4,6 +4,7 @@
 
 #include "netpoll/backend.h"
 #include "netpoll/design.h"
+#include "netpoll/net.h"
 #include "netpoll/poll.h"
 #include "netpoll/runtime.h"
 #include "netpoll/task.h"

@@ -1,0 +1,98 @@
+/* netpoll/net.h - network descriptors (Go: internal/poll.FD and the net
+ * package's connection calls), for tasks.
+ *
+ * Every call here that can block must run in a task (np_go); it parks the
+ * task, never the worker thread - except on a descriptor the poller refuses
+ * (a regular file), which falls back to blocking I/O on its task's worker.
+ *
+ * Results: >= 0 on success; otherwise a negative error code: -errno from the
+ * kernel, or one of the NP_E* codes below. np_strerror names both.
+ */
+#ifndef NETPOLL_NET_H
+#define NETPOLL_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct np_fd np_fd;
+
+/* netpoll's own errors, outside the errno range. */
+enum {
+    NP_EOF = -4096,          /* end of stream (Go: io.EOF) */
+    NP_ECLOSED = -4097,      /* the descriptor was closed (Go: net.ErrClosed) */
+    NP_EDEADLINE = -4098,    /* an I/O deadline passed (Go: os.ErrDeadlineExceeded);
+                                distinct from -ETIMEDOUT, a kernel timeout */
+    NP_ENOTPOLLABLE = -4099, /* the poller reported an error-only event */
+    NP_ENODEADLINE = -4100,  /* deadlines are not supported on this descriptor
+                                (a regular file: Go's ErrNoDeadline) */
+};
+
+/* A message for any result code: NP_E* or -errno. */
+const char *np_strerror(int err);
+
+/* Listens on `address` for `network`:
+ *   "tcp", "tcp4", "tcp6": "HOST:PORT" or "[IPV6]:PORT", numeric hosts and
+ *                          "localhost"; port 0 picks a free one;
+ *   "unix":                a filesystem path (an existing socket file is
+ *                          an error: -EADDRINUSE).
+ * backlog <= 0 means SOMAXCONN. Returns 0 and *out, or an error. */
+int np_listen(const char *network, const char *address, int backlog, np_fd **out);
+
+/* Accepts one connection, parking until one arrives or the read deadline
+ * passes (NP_EDEADLINE) or l is closed (NP_ECLOSED). Retries on
+ * ECONNABORTED and EINTR. */
+int np_accept(np_fd *l, np_fd **out);
+
+/* Connects to `address` (same forms as np_listen). timeout > 0 bounds the
+ * whole dial in ns (NP_EDEADLINE when it passes); 0 means no limit. */
+int np_dial(const char *network, const char *address, int64_t timeout, np_fd **out);
+
+/* Reads at most n bytes. Returns the count read (> 0); 0 only when n == 0
+ * (at once, without touching the descriptor); NP_EOF at end of stream; a
+ * reset connection gives -ECONNRESET, not NP_EOF. */
+ssize_t np_read(np_fd *f, void *buf, size_t n);
+
+/* Writes all n bytes, looping over partial writes. Returns n, or an error;
+ * either way *written (if not NULL) is the number of bytes the kernel
+ * accepted. */
+ssize_t np_write(np_fd *f, const void *buf, size_t n, size_t *written);
+
+/* Deadlines: an absolute time on the runtime clock (np_now(); see
+ * np_deadline_after for "from now"), or 0 for none. A time at or before now
+ * makes pending and future I/O of that direction fail with NP_EDEADLINE
+ * until the deadline is moved. NP_ENODEADLINE on a blocking descriptor. */
+int np_set_deadline(np_fd *f, int64_t at);
+int np_set_read_deadline(np_fd *f, int64_t at);
+int np_set_write_deadline(np_fd *f, int64_t at);
+
+/* Closes f: every blocked and later call on it fails with NP_ECLOSED, and
+ * np_close returns only once the kernel descriptor is really closed (after
+ * the last call using it has left). A second np_close gives NP_ECLOSED. The
+ * np_fd itself is freed by then: do not use f after np_close returned. */
+int np_close(np_fd *f);
+
+/* Shuts down reading (NP_MODE_R), writing (NP_MODE_W) or both (NP_MODE_RW). */
+int np_shutdown(np_fd *f, int how);
+
+/* Wraps an existing descriptor (made non-blocking) so tasks can use it;
+ * if the poller refuses it (a regular file), it is used blocking instead.
+ * Takes ownership of sysfd. */
+int np_fd_wrap(int sysfd, np_fd **out);
+
+/* The kernel descriptor (for setsockopt and the like), or an error. */
+int np_fd_sysfd(np_fd *f);
+
+/* The local / remote address as "HOST:PORT", "[V6]:PORT" or a unix path,
+ * written into buf (NUL-terminated). Returns 0 or an error. */
+int np_local_addr(np_fd *f, char *buf, size_t len);
+int np_remote_addr(np_fd *f, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,607 @@
+/* core/netfd.c - network descriptors (Go: internal/poll/fd_unix.go and
+ * net/fd_unix.go): non-blocking syscalls, EAGAIN -> wait on the pollDesc,
+ * the fdMutex for lifetime and serialisation, and close that waits until the
+ * kernel descriptor is really gone. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fd_mutex.h"
+#include "netpoll/net.h"
+#include "netpoll/poll.h"
+#include "netpoll/runtime.h"
+#include "sema.h"
+
+/* The most one read or write syscall moves: Go caps at 1 GiB, since some
+ * kernels misbehave above 2 GiB per call. */
+#define NP_MAX_RW (1 << 30)
+
+struct np_fd {
+    np__fd_mutex mu;   /* references, read/write locks, closed */
+    int sysfd;         /* the kernel descriptor; -1 once destroyed */
+    bool blocking;     /* the poller refused it: plain blocking I/O, no deadlines */
+    bool is_socket;    /* writes use send(MSG_NOSIGNAL): no SIGPIPE */
+    bool stream;       /* a zero-byte read of a non-empty buffer means EOF */
+    np_poll_desc *pd;  /* NULL when blocking */
+    np__sema csema;    /* np_close waits here until the descriptor is destroyed */
+    char *unlink_path; /* a unix listener's socket file, removed on destroy */
+};
+
+const char *np_strerror(int err)
+{
+    switch (err) {
+    case 0:
+        return "ok";
+    case NP_EOF:
+        return "end of stream";
+    case NP_ECLOSED:
+        return "use of closed network connection";
+    case NP_EDEADLINE:
+        return "i/o deadline exceeded";
+    case NP_ENOTPOLLABLE:
+        return "not pollable";
+    case NP_ENODEADLINE:
+        return "file type does not support deadline";
+    default:
+        return err < 0 && err > -4096 ? strerror(-err) : "unknown error";
+    }
+}
+
+/* ---- lifetime ---------------------------------------------------------------- */
+
+/* Run by whoever drops the last reference after close. */
+static void fd_destroy(np_fd *f)
+{
+    if (f->pd)
+        np_poll_close(f->pd);
+    f->pd = NULL;
+    if (f->unlink_path)
+        unlink(f->unlink_path);
+    close(f->sysfd); /* on Linux the fd is released even if this says EINTR */
+    f->sysfd = -1;
+    np__sema_release(&f->csema); /* np_close may return now */
+}
+
+static np_fd *fd_new(int sysfd, bool socket_)
+{
+    np_fd *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    np__fdmu_init(&f->mu);
+    np__sema_init(&f->csema);
+    f->sysfd = sysfd;
+    f->is_socket = socket_;
+    f->stream = true;
+    return f;
+}
+
+static void fd_free(np_fd *f)
+{
+    np__fdmu_destroy(&f->mu);
+    np__sema_destroy(&f->csema);
+    free(f->unlink_path);
+    free(f);
+}
+
+/* Registers a non-blocking sysfd with the poller; on EPERM (a regular file)
+ * falls back to blocking mode. Takes ownership of sysfd in both outcomes. */
+static int fd_init(int sysfd, bool socket_, np_fd **out)
+{
+    np_fd *f = fd_new(sysfd, socket_);
+    if (!f) {
+        close(sysfd);
+        return -ENOMEM;
+    }
+    int err = np_poll_open(sysfd, &f->pd);
+    if (err == -EPERM) {
+        f->pd = NULL;
+        f->blocking = true;
+        int fl = fcntl(sysfd, F_GETFL);
+        if (fl >= 0)
+            fcntl(sysfd, F_SETFL, fl & ~O_NONBLOCK);
+        err = 0;
+    }
+    if (err) {
+        close(sysfd);
+        fd_free(f);
+        return err;
+    }
+    *out = f;
+    return 0;
+}
+
+int np_close(np_fd *f)
+{
+    if (!f)
+        return -EINVAL;
+    int err = np__fdmu_close(&f->mu);
+    if (err)
+        return err;
+    if (f->pd)
+        np_poll_unblock(f->pd); /* wakes blocked readers and writers: closing */
+    if (np__fdmu_decref(&f->mu))
+        fd_destroy(f);
+    np__sema_acquire(&f->csema); /* until the last user has left and it is closed */
+    fd_free(f);
+    return 0;
+}
+
+/* ---- locking helpers ----------------------------------------------------------- */
+
+static int lock(np_fd *f, bool read)
+{
+    bool destroy;
+    int err = np__fdmu_rwlock(&f->mu, read, &destroy);
+    if (destroy)
+        fd_destroy(f);
+    return err;
+}
+
+static void unlock(np_fd *f, bool read)
+{
+    if (np__fdmu_rwunlock(&f->mu, read))
+        fd_destroy(f);
+}
+
+static int ref(np_fd *f)
+{
+    return np__fdmu_incref(&f->mu);
+}
+
+static void unref(np_fd *f)
+{
+    if (np__fdmu_decref(&f->mu))
+        fd_destroy(f);
+}
+
+/* A pollDesc result as a descriptor error. */
+static int poll_err(int res)
+{
+    switch (res) {
+    case NP_POLL_OK:
+        return 0;
+    case NP_POLL_CLOSING:
+        return NP_ECLOSED;
+    case NP_POLL_TIMEOUT:
+        return NP_EDEADLINE;
+    case NP_POLL_NOTPOLLABLE:
+        return NP_ENOTPOLLABLE;
+    default:
+        return res < 0 ? res : -EIO;
+    }
+}
+
+static int prepare(np_fd *f, int mode)
+{
+    return f->blocking ? 0 : poll_err(np_poll_reset(f->pd, mode));
+}
+
+static int wait_io(np_fd *f, int mode)
+{
+    return poll_err(np_poll_wait(f->pd, mode));
+}
+
+/* ---- read / write --------------------------------------------------------------- */
+
+ssize_t np_read(np_fd *f, void *buf, size_t n)
+{
+    if (!f || (!buf && n))
+        return -EINVAL;
+    int err = lock(f, true);
+    if (err)
+        return err;
+    ssize_t r = 0;
+    if (n == 0) /* at once, as Go does: no syscall */
+        goto out;
+    if ((err = prepare(f, NP_MODE_R)) != 0) {
+        r = err;
+        goto out;
+    }
+    if (n > NP_MAX_RW)
+        n = NP_MAX_RW;
+    for (;;) {
+        r = read(f->sysfd, buf, n);
+        if (r > 0)
+            break;
+        if (r == 0) {
+            r = f->stream ? NP_EOF : 0;
+            break;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN && !f->blocking) {
+            if ((err = wait_io(f, NP_MODE_R)) == 0)
+                continue;
+            r = err;
+            break;
+        }
+        r = -errno;
+        break;
+    }
+out:
+    unlock(f, true);
+    return r;
+}
+
+ssize_t np_write(np_fd *f, const void *buf, size_t n, size_t *written)
+{
+    if (written)
+        *written = 0;
+    if (!f || (!buf && n))
+        return -EINVAL;
+    int err = lock(f, false);
+    if (err)
+        return err;
+    size_t done = 0;
+    ssize_t r = 0;
+    if ((err = prepare(f, NP_MODE_W)) != 0) {
+        r = err;
+        goto out;
+    }
+    while (done < n) {
+        size_t chunk = n - done > NP_MAX_RW ? NP_MAX_RW : n - done;
+        ssize_t k = f->is_socket ? send(f->sysfd, (const char *)buf + done, chunk, MSG_NOSIGNAL)
+                                 : write(f->sysfd, (const char *)buf + done, chunk);
+        if (k > 0) {
+            done += (size_t)k; /* partial writes accumulate */
+            continue;
+        }
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && errno == EAGAIN && !f->blocking) {
+            if ((err = wait_io(f, NP_MODE_W)) == 0)
+                continue;
+            r = err;
+            break;
+        }
+        r = k < 0 ? -errno : -EIO; /* 0 bytes for a non-empty write: give up */
+        break;
+    }
+    if (r == 0)
+        r = (ssize_t)done;
+out:
+    if (written)
+        *written = done;
+    unlock(f, false);
+    return r;
+}
+
+/* ---- deadlines ------------------------------------------------------------------ */
+
+static int set_deadline(np_fd *f, int64_t at, int mode)
+{
+    if (!f)
+        return -EINVAL;
+    int err = ref(f);
+    if (err)
+        return err;
+    err = f->blocking ? NP_ENODEADLINE : np_poll_set_deadline(f->pd, at, mode);
+    unref(f);
+    return err;
+}
+
+int np_set_deadline(np_fd *f, int64_t at)
+{
+    return set_deadline(f, at, NP_MODE_RW);
+}
+int np_set_read_deadline(np_fd *f, int64_t at)
+{
+    return set_deadline(f, at, NP_MODE_R);
+}
+int np_set_write_deadline(np_fd *f, int64_t at)
+{
+    return set_deadline(f, at, NP_MODE_W);
+}
+
+/* ---- addresses ------------------------------------------------------------------ */
+
+typedef struct {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int family;
+} addr;
+
+/* Parses (network, address) into a socket address. */
+static int parse_addr(const char *network, const char *address, addr *a)
+{
+    if (!network || !address)
+        return -EINVAL;
+    memset(a, 0, sizeof *a);
+    if (!strcmp(network, "unix")) {
+        struct sockaddr_un *un = (struct sockaddr_un *)&a->ss;
+        size_t len = strlen(address);
+        if (len == 0)
+            return -EINVAL;
+        if (len >= sizeof un->sun_path)
+            return -ENAMETOOLONG;
+        un->sun_family = AF_UNIX;
+        memcpy(un->sun_path, address, len + 1);
+        a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+        a->family = AF_UNIX;
+        return 0;
+    }
+    int family;
+    if (!strcmp(network, "tcp"))
+        family = AF_UNSPEC;
+    else if (!strcmp(network, "tcp4"))
+        family = AF_INET;
+    else if (!strcmp(network, "tcp6"))
+        family = AF_INET6;
+    else
+        return -EAFNOSUPPORT;
+    /* HOST:PORT or [HOST]:PORT; the port is after the last colon. */
+    const char *colon = strrchr(address, ':');
+    if (!colon)
+        return -EINVAL;
+    char host[256];
+    const char *h = address;
+    size_t hlen = (size_t)(colon - address);
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+        h++;
+        hlen -= 2;
+    } else if (memchr(h, ':', hlen)) {
+        return -EINVAL; /* an IPv6 host needs brackets */
+    }
+    if (hlen >= sizeof host)
+        return -EINVAL;
+    memcpy(host, h, hlen);
+    host[hlen] = 0;
+    const char *port = colon + 1;
+    if (!*port || strspn(port, "0123456789") != strlen(port) || atol(port) > 65535)
+        return -EINVAL;
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    if (strcmp(host, "localhost") != 0)
+        hints.ai_flags |= AI_NUMERICHOST; /* no name service lookups */
+    int gai = getaddrinfo(hlen ? host : NULL, port, &hints, &res);
+    if (gai != 0 || !res)
+        return gai == EAI_FAMILY || gai == EAI_ADDRFAMILY ? -EAFNOSUPPORT : -EINVAL;
+    memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
+    a->len = res->ai_addrlen;
+    a->family = res->ai_family;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static int format_addr(const struct sockaddr_storage *ss, socklen_t len, char *buf, size_t n)
+{
+    char host[INET6_ADDRSTRLEN];
+    int w;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        w = snprintf(buf, n, "%s:%u", host, ntohs(in->sin_port));
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        w = snprintf(buf, n, "[%s]:%u", host, ntohs(in6->sin6_port));
+    } else if (ss->ss_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+        size_t plen = len > offsetof(struct sockaddr_un, sun_path)
+                          ? strnlen(un->sun_path, len - offsetof(struct sockaddr_un, sun_path))
+                          : 0;
+        w = snprintf(buf, n, "%.*s", (int)plen, un->sun_path);
+    } else {
+        return -EAFNOSUPPORT;
+    }
+    return w < 0 || (size_t)w >= n ? -ENOSPC : 0;
+}
+
+static int get_addr(np_fd *f, char *buf, size_t n, bool peer)
+{
+    if (!f || !buf || !n)
+        return -EINVAL;
+    int err = ref(f);
+    if (err)
+        return err;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int r = peer ? getpeername(f->sysfd, (struct sockaddr *)&ss, &len)
+                 : getsockname(f->sysfd, (struct sockaddr *)&ss, &len);
+    err = r == 0 ? format_addr(&ss, len, buf, n) : -errno;
+    unref(f);
+    return err;
+}
+
+int np_local_addr(np_fd *f, char *buf, size_t len)
+{
+    return get_addr(f, buf, len, false);
+}
+int np_remote_addr(np_fd *f, char *buf, size_t len)
+{
+    return get_addr(f, buf, len, true);
+}
+
+/* ---- listen / accept / dial ----------------------------------------------------- */
+
+static int new_socket(int family)
+{
+    int s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    return s < 0 ? -errno : s;
+}
+
+int np_listen(const char *network, const char *address, int backlog, np_fd **out)
+{
+    if (!out)
+        return -EINVAL;
+    addr a;
+    int err = parse_addr(network, address, &a);
+    if (err)
+        return err;
+    int s = new_socket(a.family);
+    if (s < 0)
+        return s;
+    int one = 1;
+    if (a.family != AF_UNIX) /* as Go: rebind a port in TIME_WAIT at once */
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (a.family == AF_INET6 && !strcmp(network, "tcp6"))
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(s, (struct sockaddr *)&a.ss, a.len) != 0 ||
+        listen(s, backlog > 0 ? backlog : SOMAXCONN) != 0) {
+        err = -errno;
+        close(s);
+        return err;
+    }
+    np_fd *f;
+    if ((err = fd_init(s, true, &f)) != 0) {
+        if (a.family == AF_UNIX)
+            unlink(((struct sockaddr_un *)&a.ss)->sun_path);
+        return err;
+    }
+    if (a.family == AF_UNIX)
+        f->unlink_path = strdup(((struct sockaddr_un *)&a.ss)->sun_path);
+    *out = f;
+    return 0;
+}
+
+int np_accept(np_fd *l, np_fd **out)
+{
+    if (!l || !out)
+        return -EINVAL;
+    int err = lock(l, true);
+    if (err)
+        return err;
+    int s = -1;
+    if ((err = prepare(l, NP_MODE_R)) != 0)
+        goto out;
+    for (;;) {
+        s = accept4(l->sysfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (s >= 0)
+            break;
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue; /* a connection reset while queued: take the next */
+        if (errno == EAGAIN && !l->blocking) {
+            if ((err = wait_io(l, NP_MODE_R)) == 0)
+                continue;
+            break;
+        }
+        err = -errno;
+        break;
+    }
+out:
+    unlock(l, true);
+    if (s < 0)
+        return err;
+    return fd_init(s, true, out);
+}
+
+/* After a non-blocking connect: wait until it is really established. A
+ * wake-up alone proves nothing (the registration's own edge, a spurious
+ * event), so each is confirmed with SO_ERROR and then getpeername. */
+static int finish_connect(np_fd *f)
+{
+    for (;;) {
+        int err = wait_io(f, NP_MODE_W);
+        if (err)
+            return err;
+        int so = 0;
+        socklen_t len = sizeof so;
+        if (getsockopt(f->sysfd, SOL_SOCKET, SO_ERROR, &so, &len) != 0)
+            return -errno;
+        if (so == EINPROGRESS || so == EALREADY || so == EINTR)
+            continue;
+        if (so == EISCONN)
+            return 0;
+        if (so != 0)
+            return -so;
+        struct sockaddr_storage peer;
+        len = sizeof peer;
+        if (getpeername(f->sysfd, (struct sockaddr *)&peer, &len) == 0)
+            return 0;
+        if (errno != ENOTCONN)
+            return -errno;
+    }
+}
+
+int np_dial(const char *network, const char *address, int64_t timeout, np_fd **out)
+{
+    if (!out || timeout < 0)
+        return -EINVAL;
+    addr a;
+    int err = parse_addr(network, address, &a);
+    if (err)
+        return err;
+    int s = new_socket(a.family);
+    if (s < 0)
+        return s;
+    np_fd *f;
+    if ((err = fd_init(s, true, &f)) != 0)
+        return err;
+    if (timeout > 0 && !f->blocking)
+        np_poll_set_deadline(f->pd, np_deadline_after(timeout), NP_MODE_W);
+    if (connect(f->sysfd, (struct sockaddr *)&a.ss, a.len) == 0) {
+        err = 0;
+    } else if (errno == EINPROGRESS || errno == EALREADY || errno == EINTR) {
+        err = f->blocking ? -errno : finish_connect(f);
+    } else if (errno == EISCONN) {
+        err = 0;
+    } else {
+        err = -errno;
+    }
+    if (timeout > 0 && !f->blocking)
+        np_poll_set_deadline(f->pd, 0, NP_MODE_W);
+    if (err) {
+        np_close(f);
+        return err;
+    }
+    *out = f;
+    return 0;
+}
+
+int np_fd_wrap(int sysfd, np_fd **out)
+{
+    if (sysfd < 0)
+        return -EBADF;
+    if (!out)
+        return -EINVAL;
+    int fl = fcntl(sysfd, F_GETFL);
+    if (fl < 0)
+        return -errno;
+    if (!(fl & O_NONBLOCK) && fcntl(sysfd, F_SETFL, fl | O_NONBLOCK) != 0)
+        return -errno;
+    struct stat st;
+    bool sock = fstat(sysfd, &st) == 0 && S_ISSOCK(st.st_mode);
+    return fd_init(sysfd, sock, out);
+}
+
+int np_fd_sysfd(np_fd *f)
+{
+    if (!f)
+        return -EINVAL;
+    int err = ref(f);
+    if (err)
+        return err;
+    int s = f->sysfd;
+    unref(f);
+    return s;
+}
+
+int np_shutdown(np_fd *f, int how)
+{
+    if (!f)
+        return -EINVAL;
+    int sh = how == NP_MODE_R    ? SHUT_RD
+             : how == NP_MODE_W  ? SHUT_WR
+             : how == NP_MODE_RW ? SHUT_RDWR
+                                 : -1;
+    if (sh < 0)
+        return -EINVAL;
+    int err = ref(f);
+    if (err)
+        return err;
+    err = shutdown(f->sysfd, sh) == 0 ? 0 : -errno;
+    unref(f);
+    return err;
+}
