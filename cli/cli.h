@@ -4,5 +4,6 @@
 #define NP_CLI_H
 
 int np_cli_demo(int argc, char **argv);
+int np_cli_echo(int argc, char **argv);
 
 #endif

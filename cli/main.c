@@ -11,6 +11,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"demo", np_cli_demo, "a short live run on epoll, then the same protocol in the simulator"},
+    {"echo", np_cli_echo, "an echo server or client on the descriptor API (serve | client)"},
 };
 
 static void usage(FILE *f)
