@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 # clang: the TSan build uses it (gcc 12's libtsan runs out of memory
 # mappings with the 10,000 task fibers of the scheduler test).
-PACKAGES=(cmake make gcc clang libc6-dev pkgconf libcunit1-dev)
+PACKAGES=(cmake make gcc clang clang-format libc6-dev pkgconf libcunit1-dev git)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 need_packages() {
