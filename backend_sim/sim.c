@@ -233,6 +233,18 @@ int np_sim_inject(int64_t at, int fd, int mode, bool err_only)
     return err;
 }
 
+int np_sim_set_now(int64_t t)
+{
+    pthread_mutex_lock(&sim.lock);
+    int err = 0;
+    if (t < atomic_load(&sim.now))
+        err = -EINVAL;
+    else
+        atomic_store(&sim.now, t);
+    pthread_mutex_unlock(&sim.lock);
+    return err;
+}
+
 int64_t np_sim_tag(int fd)
 {
     pthread_mutex_lock(&sim.lock);

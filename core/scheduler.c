@@ -134,11 +134,6 @@ np_task *np_self(void)
     return w ? w->cur : NULL;
 }
 
-uint64_t np_task_parks(const np_task *t)
-{
-    return t ? t->parks : 0;
-}
-
 void np__sched_stats(np_sched_stats *out)
 {
     out->polls = atomic_load(&rt.polls);
@@ -338,37 +333,20 @@ static _Noreturn void task_entry(void *p)
     np__ctx_exit(&t->ctx, &w->g0);
 }
 
-static void task_free(np_task *t)
-{
-    np__ctx_destroy(&t->ctx);
-    np__stack_put(t->stack, t->stack_size);
-    free(t);
-}
-
 int np_go(void (*fn)(void *), void *arg)
 {
     if (!fn)
         return -EINVAL;
-    np_task *t = calloc(1, sizeof *t);
+    pthread_mutex_lock(&rt.lock);
+    size_t stack = rt.running ? rt.stack_size : NP_DEFAULT_STACK;
+    pthread_mutex_unlock(&rt.lock);
+    np_task *t = np__task_new(fn, arg, stack, task_entry);
     if (!t)
         return -ENOMEM;
     pthread_mutex_lock(&rt.lock);
-    t->stack_size = np__stack_round(rt.running ? rt.stack_size : NP_DEFAULT_STACK);
-    pthread_mutex_unlock(&rt.lock);
-    t->stack = np__stack_get(t->stack_size);
-    if (!t->stack) {
-        free(t);
-        return -ENOMEM;
-    }
-    t->fn = fn;
-    t->arg = arg;
-    t->sleep_timer = (np_timer)NP_TIMER_INIT;
-    np__ctx_make(&t->ctx, t->stack, t->stack_size, task_entry, t);
-    atomic_init(&t->state, NP_T_RUNNABLE);
-    pthread_mutex_lock(&rt.lock);
     if (!rt.running || rt.stopping) {
         pthread_mutex_unlock(&rt.lock);
-        task_free(t);
+        np__task_free(t);
         return -ESRCH;
     }
     t->all_next = rt.tasks;
@@ -462,7 +440,7 @@ static void run_task(np_worker *w, np_task *t)
             if (t->all_next)
                 t->all_next->all_prev = t->all_prev;
             pthread_mutex_unlock(&rt.lock);
-            task_free(t);
+            np__task_free(t);
             return;
         case SW_PARK:
             /* PARKED before the commit: once the commit publishes t, a
@@ -674,7 +652,7 @@ int np_runtime_stop(void)
     while (rt.tasks) {
         np_task *t = rt.tasks;
         rt.tasks = t->all_next;
-        task_free(t);
+        np__task_free(t);
     }
     rt.runq_head = rt.runq_tail = NULL;
     free(rt.workers);

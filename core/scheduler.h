@@ -53,6 +53,11 @@ static inline void np__task_list_push(np_task_list *l, np_task *t)
     l->n++;
 }
 
+/* A task that runs fn(arg) on a fresh stack of at least stack_size bytes,
+ * entering through entry(task); NULL when out of memory (core/task.c). */
+np_task *np__task_new(void (*fn)(void *), void *arg, size_t stack_size, void (*entry)(void *));
+void np__task_free(np_task *t);
+
 /* Makes every task of l runnable with one acquisition of the runtime lock. */
 void np__ready_list(np_task_list *l);
 

@@ -68,6 +68,39 @@ void np_sim_set_hooks(const np_sim_hooks *hooks);
 /* Scheduling points passed so far (sim build; 0 in the live build). */
 uint64_t np_sim_points(void);
 
+/* ---- The world: the sim build's runtime (netpoll_sim only) ----------------
+ *
+ * The sim build runs on one OS thread with no worker threads: np_main turns
+ * the world until the main task returns, and a driver (replay, explorer) can
+ * instead start the runtime with np_runtime_start and turn it step by step.
+ */
+struct np_task;
+
+enum { NP_WORLD_PARKED = 0, NP_WORLD_YIELDED = 1, NP_WORLD_EXITED = 2 };
+
+/* Creates a runnable task; NULL if out of memory or no world runs. */
+struct np_task *np_world_spawn(void (*fn)(void *), void *arg);
+/* Runs the given runnable task until it parks, yields or exits: NP_WORLD_*,
+ * or -EINVAL if it is not runnable. */
+int np_world_run_task(struct np_task *t);
+/* Runs the oldest runnable task likewise; -EAGAIN if none is runnable. */
+int np_world_run_one(void);
+/* Whether t is runnable (queued) now. */
+bool np_world_runnable(const struct np_task *t);
+/* Fires every timer due at the current virtual time; returns how many. */
+int np_world_fire_timers(void);
+/* The earliest queued timer's time, or INT64_MAX. */
+int64_t np_world_next_timer(void);
+/* Polls the simulator backend (delay as np_backend.poll) and makes the
+ * tasks its events wake runnable; returns the number of events. */
+int np_world_poll(int64_t delay);
+/* One turn: due timers, then one runnable task, or else let virtual time
+ * move to the next timer or event. false: nothing can ever happen again. */
+bool np_world_turn(void);
+
+/* Moves the virtual clock forward to t (never back): -EINVAL if t < now. */
+int np_sim_set_now(int64_t t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,405 @@
+/* backend_sim/world.c - the runtime of the sim build (NP_SIM=1), in place of
+ * core/scheduler.c.
+ *
+ * One OS thread runs everything: tasks are coroutines, time is the
+ * simulator backend's virtual clock, and nothing runs unless the world is
+ * turned - by np_main's loop, or step by step by a driver (trace replay,
+ * the interleaving explorer) that decides exactly which task runs next.
+ * It provides the same runtime calls as the live scheduler, so the pollDesc
+ * code and the tests run unchanged on it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fatal.h"
+#include "netpoll/runtime.h"
+#include "netpoll/sim.h"
+#include "scheduler.h"
+#include "stack_pool.h"
+
+#define NP_WORLD_STACK (256 * 1024) /* as the live default: tasks cannot grow stacks */
+
+enum { SW_PARK, SW_YIELD, SW_EXIT };
+
+static struct {
+    bool running;
+    np_ctx home;        /* the context of the thread that turns the world */
+    np_task *cur;       /* the task running now, or NULL */
+    int why;            /* SW_*: why the running task switched home */
+    np_task *runq_head; /* runnable tasks, FIFO */
+    np_task *runq_tail;
+    np_task *all; /* every live task (all_next list) */
+    np_timer_heap timers;
+    const np_backend *be;
+    size_t stack_size;
+    uint64_t polls, blocking_polls;
+} w;
+
+const np_design *np__design = &np_design_go1_21;
+_Atomic uint64_t np__stale_events;
+
+const np_backend *np__backend(void)
+{
+    return w.be;
+}
+const np_design *np_current_design(void)
+{
+    return np__design;
+}
+int64_t np_now(void)
+{
+    return w.be ? w.be->now() : NP_SIM_EPOCH;
+}
+bool np__surely_future(int64_t d)
+{
+    (void)d;
+    return false; /* virtual time: always read the (exact) clock */
+}
+np_task *np_self(void)
+{
+    return w.cur;
+}
+void np__sched_stats(np_sched_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->polls = w.polls;
+    out->blocking_polls = w.blocking_polls;
+    out->stale_events = atomic_load(&np__stale_events);
+}
+
+/* ---- run queue ------------------------------------------------------------- */
+
+static void push(np_task *t)
+{
+    t->next = NULL;
+    if (w.runq_tail)
+        w.runq_tail->next = t;
+    else
+        w.runq_head = t;
+    w.runq_tail = t;
+}
+
+static bool unlink_runnable(np_task *t)
+{
+    np_task **pp = &w.runq_head, *prev = NULL;
+    for (; *pp; prev = *pp, pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            if (w.runq_tail == t)
+                w.runq_tail = prev;
+            return true;
+        }
+    return false;
+}
+
+void np_ready(np_task *t)
+{
+    int expect = NP_T_PARKED;
+    if (!t || !atomic_compare_exchange_strong(&t->state, &expect, NP_T_RUNNABLE))
+        np__fatal("np_ready: task %p is not parked (state %d): a second wake-up for one park",
+                  (void *)t, t ? expect : -1);
+    push(t);
+}
+
+void np__ready_list(np_task_list *l)
+{
+    np_task *t = l->head;
+    while (t) {
+        np_task *next = t->next;
+        np_ready(t);
+        t = next;
+    }
+    l->head = l->tail = NULL;
+    l->n = 0;
+}
+
+/* ---- timers ------------------------------------------------------------------ */
+
+void np__timer_set(np_timer *t, int64_t when, np_timer_fn fn, void *arg, uintptr_t seq)
+{
+    t->fn = fn;
+    t->arg = arg;
+    t->seq = seq;
+    if (np__timer_heap_modify(&w.timers, t, when) != 0)
+        np__fatal("out of memory growing the timer heap (%u timers)", w.timers.len);
+}
+
+bool np__timer_del(np_timer *t)
+{
+    return np__timer_heap_del(&w.timers, t);
+}
+
+int np_world_fire_timers(void)
+{
+    int n = 0;
+    int64_t now = np_now();
+    np_timer *t;
+    while ((t = np__timer_heap_top(&w.timers)) && t->when <= now) {
+        np__timer_heap_pop(&w.timers);
+        t->fn(t->arg, t->seq);
+        n++;
+    }
+    return n;
+}
+
+int64_t np_world_next_timer(void)
+{
+    np_timer *t = np__timer_heap_top(&w.timers);
+    return t ? t->when : INT64_MAX;
+}
+
+/* ---- tasks ------------------------------------------------------------------- */
+
+static _Noreturn void task_entry(void *p)
+{
+    np_task *t = p;
+    t->fn(t->arg);
+    w.why = SW_EXIT;
+    np__ctx_exit(&t->ctx, &w.home);
+}
+
+static void forget(np_task *t)
+{
+    if (t->all_prev)
+        t->all_prev->all_next = t->all_next;
+    else
+        w.all = t->all_next;
+    if (t->all_next)
+        t->all_next->all_prev = t->all_prev;
+    np__task_free(t);
+}
+
+np_task *np_world_spawn(void (*fn)(void *), void *arg)
+{
+    if (!fn || !w.running)
+        return NULL;
+    np_task *t = np__task_new(fn, arg, w.stack_size, task_entry);
+    if (!t)
+        return NULL;
+    t->all_next = w.all;
+    if (w.all)
+        w.all->all_prev = t;
+    w.all = t;
+    push(t);
+    return t;
+}
+
+int np_go(void (*fn)(void *), void *arg)
+{
+    if (!fn)
+        return -EINVAL;
+    if (!w.running)
+        return -ESRCH;
+    return np_world_spawn(fn, arg) ? 0 : -ENOMEM;
+}
+
+void np_park(np_commit_fn commit, void *arg)
+{
+    np_task *t = w.cur;
+    if (!t)
+        np__fatal("np_park called outside a task");
+    t->commit = commit;
+    t->commit_arg = arg;
+    w.why = SW_PARK;
+    np__ctx_switch(&t->ctx, &w.home);
+}
+
+void np_yield(void)
+{
+    np_task *t = w.cur;
+    if (!t)
+        np__fatal("np_yield called outside a task");
+    w.why = SW_YIELD;
+    np__ctx_switch(&t->ctx, &w.home);
+}
+
+static void sleep_fire(void *arg, uintptr_t seq)
+{
+    (void)seq;
+    np_ready(arg);
+}
+
+static bool sleep_commit(np_task *t, void *arg)
+{
+    (void)arg;
+    np__timer_set(&t->sleep_timer, t->sleep_until, sleep_fire, t, 0);
+    return true;
+}
+
+int np_sleep(int64_t ns)
+{
+    np_task *t = w.cur;
+    if (!t)
+        return -EPERM;
+    int64_t now = np_now();
+    t->sleep_until = ns > INT64_MAX - now ? INT64_MAX : now + (ns > 0 ? ns : 0);
+    np_park(sleep_commit, NULL);
+    return 0;
+}
+
+/* Runs t until it parks (after its commit), yields or ends. */
+static int step(np_task *t)
+{
+    for (;;) {
+        w.cur = t;
+        atomic_store(&t->state, NP_T_RUNNING);
+        np__ctx_switch(&w.home, &t->ctx);
+        w.cur = NULL;
+        switch (w.why) {
+        case SW_YIELD:
+            atomic_store(&t->state, NP_T_RUNNABLE);
+            push(t);
+            return NP_WORLD_YIELDED;
+        case SW_EXIT:
+            atomic_store(&t->state, NP_T_DONE);
+            forget(t);
+            return NP_WORLD_EXITED;
+        case SW_PARK:
+            t->parks++;
+            atomic_store(&t->state, NP_T_PARKED);
+            if (!t->commit || t->commit(t, t->commit_arg))
+                return NP_WORLD_PARKED;
+            t->parks--;
+            continue;
+        default:
+            np__fatal("world: task switched home for unknown reason %d", w.why);
+        }
+    }
+}
+
+int np_world_run_task(np_task *t)
+{
+    if (!t || w.cur || !unlink_runnable(t))
+        return -EINVAL;
+    return step(t);
+}
+
+int np_world_run_one(void)
+{
+    np_task *t = w.runq_head;
+    if (!t || w.cur)
+        return -EAGAIN;
+    w.runq_head = t->next;
+    if (!w.runq_head)
+        w.runq_tail = NULL;
+    return step(t);
+}
+
+bool np_world_runnable(const np_task *t)
+{
+    for (np_task *p = w.runq_head; p; p = p->next)
+        if (p == t)
+            return true;
+    return false;
+}
+
+int np_world_poll(int64_t delay)
+{
+    np_task_list l = {0};
+    w.polls++;
+    if (delay != 0)
+        w.blocking_polls++;
+    int n = np__netpoll(delay, &l);
+    np__ready_list(&l);
+    return n;
+}
+
+bool np_world_turn(void)
+{
+    np_world_fire_timers();
+    if (np_world_run_one() >= 0)
+        return true;
+    np_sim_stats st;
+    np_sim_get_stats(&st);
+    int64_t next = np_world_next_timer();
+    if (next == INT64_MAX && st.pending == 0)
+        return false; /* nothing runnable, no timer, no event: nothing will happen */
+    int64_t now = np_now();
+    np_world_poll(next == INT64_MAX ? -1 : next > now ? next - now : 0);
+    return true;
+}
+
+/* ---- start / stop ---------------------------------------------------------------- */
+
+int np_runtime_start(const np_config *cfg)
+{
+    np_config c = cfg ? *cfg : (np_config){0};
+    if (!c.backend)
+        c.backend = &np_backend_sim;
+    if (c.workers == 0)
+        c.workers = 1;
+    if (c.workers != 1 || strcmp(c.backend->name, "sim") != 0)
+        return -EINVAL; /* one OS thread runs every simulated thread */
+    if (c.stack_size == 0)
+        c.stack_size = NP_WORLD_STACK;
+    if (c.stack_size < 16 * 1024 || c.stack_size > ((size_t)1 << 30))
+        return -EINVAL;
+    if (w.running)
+        return -EBUSY;
+    int err = c.backend->init();
+    if (err)
+        return err;
+    np__ctx_init_thread(&w.home);
+    np__timer_heap_init(&w.timers);
+    w.be = c.backend;
+    np__design = c.design ? c.design : &np_design_go1_21;
+    w.stack_size = c.stack_size;
+    w.runq_head = w.runq_tail = NULL;
+    w.all = NULL;
+    w.cur = NULL;
+    w.polls = w.blocking_polls = 0;
+    w.running = true;
+    return 0;
+}
+
+int np_runtime_stop(void)
+{
+    if (!w.running)
+        return -ESRCH;
+    if (w.cur)
+        np__fatal("np_runtime_stop called from a task");
+    while (w.all)
+        forget(w.all);
+    w.runq_head = w.runq_tail = NULL;
+    np__timer_heap_free(&w.timers);
+    w.be->fini();
+    w.be = NULL;
+    np__design = &np_design_go1_21;
+    w.running = false;
+    np__stack_pool_drain();
+    return 0;
+}
+
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+    bool done;
+} main_arg;
+
+static void main_task(void *p)
+{
+    main_arg *m = p;
+    m->fn(m->arg);
+    m->done = true;
+}
+
+int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
+{
+    if (!fn)
+        return -EINVAL;
+    int err = np_runtime_start(cfg);
+    if (err)
+        return err;
+    main_arg m = {fn, arg, false};
+    if (!np_world_spawn(main_task, &m)) {
+        np_runtime_stop();
+        return -ENOMEM;
+    }
+    while (!m.done && np_world_turn())
+        ;
+    if (!m.done)
+        err = -EDEADLK; /* every task parked with nothing left to wake them */
+    np_runtime_stop();
+    return err;
+}
