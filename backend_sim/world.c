@@ -275,15 +275,31 @@ int np_world_run_task(np_task *t)
     return step(t);
 }
 
-int np_world_run_one(void)
+int np_world_run_next(struct np_task **ran)
 {
     np_task *t = w.runq_head;
+    if (ran)
+        *ran = t;
     if (!t || w.cur)
         return -EAGAIN;
     w.runq_head = t->next;
     if (!w.runq_head)
         w.runq_tail = NULL;
     return step(t);
+}
+
+int np_world_run_one(void)
+{
+    return np_world_run_next(NULL);
+}
+
+bool np_world_fire_timer(np_timer *t)
+{
+    if (t->index < 0)
+        return false;
+    np__timer_heap_del(&w.timers, t);
+    t->fn(t->arg, t->seq);
+    return true;
 }
 
 bool np_world_runnable(const np_task *t)

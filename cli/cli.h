@@ -5,5 +5,10 @@
 
 int np_cli_demo(int argc, char **argv);
 int np_cli_echo(int argc, char **argv);
+int np_cli_replay(int argc, char **argv);
+
+struct np_trace;
+/* Writes a trace to path atomically (temporary file, then rename). */
+int np_cli_write_trace(const struct np_trace *tr, const char *path);
 
 #endif

@@ -11,6 +11,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"demo", np_cli_demo, "a short live run on epoll, then the same protocol in the simulator"},
+    {"replay", np_cli_replay, "replay a trace through the real pollDesc code in virtual time"},
     {"echo", np_cli_echo, "an echo server or client on the descriptor API (serve | client)"},
 };
 

@@ -19,6 +19,7 @@
  */
     .text
     .globl  np__ctx_swap
+    .hidden np__ctx_swap       /* internal: not exported from libnetpoll */
     .type   np__ctx_swap, @function
 np__ctx_swap:
     .cfi_startproc
@@ -51,6 +52,7 @@ np__ctx_swap:
     .size   np__ctx_swap, .-np__ctx_swap
 
     .globl  np__ctx_trampoline
+    .hidden np__ctx_trampoline
     .type   np__ctx_trampoline, @function
 np__ctx_trampoline:
     .cfi_startproc

@@ -33,6 +33,8 @@ struct np_task {
     uint64_t parks;               /* committed parks; written only by the worker
                                      that runs the task's scheduler step */
     np_timer sleep_timer;         /* np_sleep's timer */
+    void *user;                   /* free for whoever drives the runtime (the
+                                     sim build's replay ties its actor here) */
     int64_t sleep_until;          /* np_sleep's wake-up time */
 };
 
@@ -79,6 +81,10 @@ extern const np_design *np__design;
 /* Polls the backend (netpoll.c) and appends the tasks its events make
  * runnable to out. Returns the number of events. */
 int np__netpoll(int64_t delay, np_task_list *out);
+
+/* Sim build (backend_sim/world.c): fires timer t now if it is queued;
+ * false if it is not. */
+bool np_world_fire_timer(np_timer *t);
 
 /* Counters for tests and benchmarks. */
 typedef struct np_sched_stats {

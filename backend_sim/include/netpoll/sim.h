@@ -85,6 +85,8 @@ struct np_task *np_world_spawn(void (*fn)(void *), void *arg);
 int np_world_run_task(struct np_task *t);
 /* Runs the oldest runnable task likewise; -EAGAIN if none is runnable. */
 int np_world_run_one(void);
+/* The same, telling which task ran (NULL if none). */
+int np_world_run_next(struct np_task **ran);
 /* Whether t is runnable (queued) now. */
 bool np_world_runnable(const struct np_task *t);
 /* Fires every timer due at the current virtual time; returns how many. */

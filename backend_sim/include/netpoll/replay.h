@@ -1,0 +1,62 @@
+/* netpoll/replay.h - replaying a trace through the real pollDesc code in
+ * virtual time (TRACE_FORMAT.md, "Replay rules"). Sim build (netpoll_sim)
+ * only: it runs on the world of netpoll/sim.h. */
+#ifndef NETPOLL_REPLAY_H
+#define NETPOLL_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "netpoll/design.h"
+#include "netpoll/trace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Entry points of the sim build that stay visible when it is linked into
+ * the netpoll program next to the live runtime (see CMakeLists.txt). */
+#ifndef NP_SIM_API
+#define NP_SIM_API __attribute__((visibility("default")))
+#endif
+
+typedef struct np_replay_opts {
+    const np_design *design; /* NULL: go1.21 */
+    bool exact_timers;       /* ignore fire lines, fire every timer at its deadline */
+    FILE *out;               /* divergence:/violation: lines go here (NULL: nowhere) */
+    np_trace *emit;          /* if not NULL: receives the full trace (stimuli plus
+                                the outcomes this replay computed) */
+} np_replay_opts;
+
+/* One wait's outcome, as recorded and as replayed. */
+typedef struct np_replay_wake {
+    int32_t g, pd;    /* task and slot */
+    int mode;         /* NP_MODE_R or NP_MODE_W */
+    int res;          /* computed result (NP_POLL_*), -1 if not computed */
+    int rec_res;      /* recorded result, -1 if not recorded */
+    int64_t t;        /* computed virtual time of the wake, ns since start */
+    int64_t rec_t;    /* recorded time, -1 if none */
+    int64_t wait_t;   /* when the wait was issued */
+    int64_t deadline; /* the direction's deadline when it returned (0 none) */
+} np_replay_wake;
+
+typedef struct np_replay_result {
+    int status;            /* 0 consistent, 1 divergence/violation, 2 invalid */
+    char invalid[512];     /* status 2: "FILE:LINE: message" */
+    uint64_t divergences;  /* count of divergence lines */
+    uint64_t violations;   /* count of violation lines */
+    uint64_t events;       /* trace lines processed */
+    np_replay_wake *wakes; /* every wait's outcome, in the order the waits returned */
+    size_t nwakes;
+    uint64_t fires; /* deadline timers that took effect */
+} np_replay_result;
+
+/* Replays tr. Returns r->status. Free r with np_replay_result_free. */
+NP_SIM_API int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r);
+NP_SIM_API void np_replay_result_free(np_replay_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

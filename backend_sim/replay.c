@@ -1,0 +1,688 @@
+/* backend_sim/replay.c - trace replay through the real pollDesc code
+ * (TRACE_FORMAT.md, "Replay rules" and "Invariants"), on the sim build's
+ * world: one thread, virtual time, and this driver deciding who runs.
+ *
+ * Each trace task `g` is an actor: a world task that parks until the driver
+ * hands it an operation (wait or reset), performs it with the real calls,
+ * reports the outcome, and parks again. Everything else (open, deadline,
+ * ready, unblock, close, fire) the driver applies itself, on its own stack.
+ *
+ * The invariants are judged against a small model of what the trace itself
+ * says - each slot's deadlines, whether it is closing, whether readiness
+ * arrived that no wait has consumed - never against a second copy of the
+ * protocol.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netpoll/replay.h"
+#include "netpoll/runtime.h"
+#include "netpoll/sim.h"
+#include "poll_desc.h"
+#include "scheduler.h"
+
+/* ---- state ---------------------------------------------------------------------- */
+
+typedef struct {
+    np_poll_desc *pd; /* the pollDesc this incarnation had */
+    uint32_t tag;     /* its tag (the pd's fdseq then) */
+} incarnation;
+
+typedef struct slot {
+    int32_t id;
+    bool open;        /* opened and not closed */
+    bool closing;     /* unblocked (this incarnation) */
+    np_poll_desc *pd; /* the current incarnation's pollDesc */
+    incarnation *inc; /* inc[k-1]: incarnation k */
+    int ninc, capinc;
+    int64_t dl[2];   /* model deadline per direction (virtual ns; 0 none) */
+    bool dl_past[2]; /* it was already past when set */
+    bool ready[2];   /* readiness arrived that no wait or reset has consumed */
+} slot;
+
+typedef struct actor {
+    int32_t g;
+    np_task *task;
+    /* the operation handed over by the driver */
+    np_tr_kind op;
+    slot *s;
+    np_poll_desc *pd;
+    int mode;
+    uint32_t line;
+    int rec_res;         /* reset: the recorded result to check, or -1 */
+    int64_t issued;      /* virtual time the wait was issued */
+    bool in_op;          /* inside np_poll_wait */
+    bool issued_closing; /* the wait began on a closing pollDesc */
+    bool reported;       /* a quiescence violation was reported for this wait */
+    bool quit;
+    uint64_t parks_seen;
+    /* recorded wakes, in order */
+    np_tr_event **rec;
+    size_t nrec, caprec, next_rec;
+    size_t computed; /* wakes computed so far */
+} actor;
+
+typedef struct {
+    const np_trace *tr;
+    const np_replay_opts *o;
+    np_replay_result *r;
+    int64_t base; /* virtual time of trace time 0 */
+    slot **slots;
+    size_t nslots;
+    actor **actors;
+    size_t nactors;
+    bool exact; /* timers fire at their deadlines (no fire lines, or --exact-timers) */
+    bool oom;
+} replay;
+
+static int64_t now_t(replay *rp)
+{
+    return np_now() - rp->base;
+}
+
+static int dir(int mode)
+{
+    return mode == NP_MODE_W ? 1 : 0;
+}
+
+static const char *mode_str(int mode)
+{
+    return mode == NP_MODE_R ? "r" : mode == NP_MODE_W ? "w" : "rw";
+}
+
+static void say(replay *rp, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(replay *rp, const char *kind, const char *fmt, ...)
+{
+    if (!strcmp(kind, "divergence"))
+        rp->r->divergences++;
+    else
+        rp->r->violations++;
+    if (!rp->o->out)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(rp->o->out, "%s: ", kind);
+    vfprintf(rp->o->out, fmt, ap);
+    fputc('\n', rp->o->out);
+    va_end(ap);
+}
+
+static void invalid(replay *rp, uint32_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void invalid(replay *rp, uint32_t line, const char *fmt, ...)
+{
+    if (rp->r->status == 2)
+        return;
+    rp->r->status = 2;
+    int n = snprintf(rp->r->invalid, sizeof rp->r->invalid,
+                     "%s:%u: ", rp->tr->name ? rp->tr->name : "trace", line);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n > 0 && (size_t)n < sizeof rp->r->invalid)
+        vsnprintf(rp->r->invalid + n, sizeof rp->r->invalid - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static void emit(replay *rp, np_tr_event ev)
+{
+    if (!rp->o->emit)
+        return;
+    ev.line = 0;
+    if (np_trace_append(rp->o->emit, &ev) != 0)
+        rp->oom = true;
+}
+
+/* Slots and actors are found by id with a linear scan over small arrays,
+ * most recent first: traces name few of each. */
+static slot *find_slot(replay *rp, int32_t id, bool create)
+{
+    for (size_t i = rp->nslots; i-- > 0;)
+        if (rp->slots[i]->id == id)
+            return rp->slots[i];
+    if (!create)
+        return NULL;
+    slot *s = calloc(1, sizeof *s);
+    slot **v = realloc(rp->slots, (rp->nslots + 1) * sizeof *v);
+    if (!s || !v) {
+        free(s);
+        if (v)
+            rp->slots = v;
+        rp->oom = true;
+        return NULL;
+    }
+    rp->slots = v;
+    s->id = id;
+    rp->slots[rp->nslots++] = s;
+    return s;
+}
+
+static void actor_main(void *p);
+
+static actor *find_actor(replay *rp, int32_t g, bool create)
+{
+    for (size_t i = rp->nactors; i-- > 0;)
+        if (rp->actors[i]->g == g)
+            return rp->actors[i];
+    if (!create)
+        return NULL;
+    actor *a = calloc(1, sizeof *a);
+    actor **v = realloc(rp->actors, (rp->nactors + 1) * sizeof *v);
+    if (!a || !v) {
+        free(a);
+        if (v)
+            rp->actors = v;
+        rp->oom = true;
+        return NULL;
+    }
+    rp->actors = v;
+    a->g = g;
+    rp->actors[rp->nactors++] = a;
+    return a;
+}
+
+/* Starts an actor's task and runs it to its first idle park. */
+static bool actor_start(replay *rp, actor *a)
+{
+    if (a->task)
+        return true;
+    a->task = np_world_spawn(actor_main, a);
+    if (!a->task) {
+        rp->oom = true;
+        return false;
+    }
+    a->task->user = a;
+    np_world_run_task(a->task);
+    return true;
+}
+
+/* ---- outcomes ------------------------------------------------------------------------ */
+
+static replay *current; /* the replay in progress (the world is single-threaded) */
+
+static void record_wake(replay *rp, actor *a, int res)
+{
+    slot *s = a->s;
+    int d = dir(a->mode);
+    int64_t t = now_t(rp);
+    emit(rp, (np_tr_event){.t = t,
+                           .kind = NP_TR_WAKE,
+                           .pd = s->id,
+                           .g = a->g,
+                           .mode = a->mode,
+                           .tag = -1,
+                           .res = res});
+    np_replay_wake wk = {a->g, s->id, a->mode, res, -1, t, -1, a->issued, s->dl[d]};
+    /* invariants on the result itself */
+    if (res == NP_POLL_TIMEOUT && (s->dl[d] == 0 || np_now() < s->dl[d]))
+        say(rp, "violation", "early-timeout g=%d pd=%d mode=%s at t=%lld: the deadline is %s", a->g,
+            s->id, mode_str(a->mode), (long long)t, s->dl[d] == 0 ? "cleared" : "still ahead");
+    if (a->issued_closing && res != NP_POLL_CLOSING)
+        say(rp, "violation", "wait-after-close g=%d pd=%d mode=%s at t=%lld: returned %s", a->g,
+            s->id, mode_str(a->mode), (long long)t, np_poll_result_name(res));
+    if (res == NP_POLL_OK)
+        s->ready[d] = false;
+    /* match the recorded wake */
+    if (rp->tr->has_wake) {
+        if (a->next_rec < a->nrec) {
+            np_tr_event *rec = a->rec[a->next_rec++];
+            wk.rec_res = rec->res;
+            wk.rec_t = rec->t;
+            if (rec->res != res)
+                say(rp, "divergence",
+                    "g=%d pd=%d mode=%s: wake #%zu returned %s at t=%lld, recorded %s at t=%lld "
+                    "(line %u)",
+                    a->g, s->id, mode_str(a->mode), a->next_rec, np_poll_result_name(res),
+                    (long long)t, np_poll_result_name(rec->res), (long long)rec->t, rec->line);
+        } else {
+            say(rp, "divergence", "g=%d pd=%d mode=%s: wake #%zu (%s at t=%lld) was not recorded",
+                a->g, s->id, mode_str(a->mode), a->computed + 1, np_poll_result_name(res),
+                (long long)t);
+        }
+    }
+    a->computed++;
+    np_replay_wake *v = realloc(rp->r->wakes, (rp->r->nwakes + 1) * sizeof *v);
+    if (!v) {
+        rp->oom = true;
+        return;
+    }
+    rp->r->wakes = v;
+    v[rp->r->nwakes++] = wk;
+}
+
+static void actor_main(void *p)
+{
+    actor *a = p;
+    for (;;) {
+        np_park(NULL, NULL); /* idle until the driver hands over an operation */
+        if (a->quit)
+            return;
+        replay *rp = current;
+        if (a->op == NP_TR_WAIT) {
+            a->in_op = true;
+            a->reported = false;
+            int res = np_poll_wait(a->pd, a->mode);
+            a->in_op = false;
+            record_wake(rp, a, res);
+        } else {
+            int res = np_poll_reset(a->pd, a->mode);
+            emit(rp, (np_tr_event){.t = now_t(rp),
+                                   .kind = NP_TR_RESET,
+                                   .pd = a->s->id,
+                                   .g = a->g,
+                                   .mode = a->mode,
+                                   .tag = -1,
+                                   .res = res});
+            if (res == NP_POLL_OK)
+                a->s->ready[dir(a->mode)] = false; /* reset discards readiness */
+            if (a->rec_res >= 0 && a->rec_res != res)
+                say(rp, "divergence",
+                    "g=%d pd=%d mode=%s: reset returned %s, recorded %s (line %u)", a->g, a->s->id,
+                    mode_str(a->mode), np_poll_result_name(res), np_poll_result_name(a->rec_res),
+                    a->line);
+        }
+    }
+}
+
+/* After a task ran: a wait that committed to sleep gives a `park` line. */
+static void note_step(replay *rp, actor *a)
+{
+    uint64_t parks = np_task_parks(a->task);
+    if (a->in_op && parks != a->parks_seen)
+        emit(rp, (np_tr_event){.t = now_t(rp),
+                               .kind = NP_TR_PARK,
+                               .pd = a->s->id,
+                               .g = a->g,
+                               .mode = a->mode,
+                               .tag = -1,
+                               .res = -1});
+    a->parks_seen = parks;
+}
+
+/* Rule 1c: every runnable task runs until it parks or finishes its operation. */
+static void run_all(replay *rp)
+{
+    np_task *t;
+    while (np_world_run_next(&t) >= 0)
+        if (t && t->user)
+            note_step(rp, t->user);
+}
+
+/* ---- stimuli ------------------------------------------------------------------------- */
+
+static int64_t abs_time(replay *rp, int64_t at)
+{
+    return at > INT64_MAX - rp->base ? INT64_MAX : rp->base + at;
+}
+
+static uint32_t snapshot(np_poll_desc *pd, uintptr_t *rg, uintptr_t *wg)
+{
+    *rg = atomic_load(&pd->rg);
+    *wg = atomic_load(&pd->wg);
+    return atomic_load(&pd->info);
+}
+
+static void apply_ready(replay *rp, const np_tr_event *e, slot *s)
+{
+    incarnation in;
+    bool stale;
+    if (e->tag < 0) {
+        in = s->inc[s->ninc - 1];
+        stale = false;
+    } else {
+        in = s->inc[e->tag - 1];
+        stale = !s->open || e->tag != s->ninc;
+    }
+    np_event ev = {in.pd, in.tag, 0, e->err != 0};
+    if (e->err || e->mode != NP_MODE_W)
+        ev.mode |= NP_EV_R;
+    if (e->err || e->mode != NP_MODE_R)
+        ev.mode |= NP_EV_W;
+    /* stale-event: whoever owns that pollDesc now must not notice */
+    slot *owner = NULL;
+    for (size_t i = 0; stale && i < rp->nslots; i++)
+        if (rp->slots[i]->open && rp->slots[i]->pd == in.pd)
+            owner = rp->slots[i];
+    uintptr_t rg0 = 0, wg0 = 0, rg1, wg1;
+    uint32_t info0 = owner ? snapshot(in.pd, &rg0, &wg0) : 0;
+    np_task_list l = {0};
+    np__poll_event(&ev, &l);
+    unsigned woken = l.n;
+    np__ready_list(&l);
+    if (owner) {
+        uint32_t info1 = snapshot(in.pd, &rg1, &wg1);
+        if (woken || rg1 != rg0 || wg1 != wg0 || info1 != info0)
+            say(rp, "violation",
+                "stale-event pd=%d tag=%lld at t=%lld (line %u): it %s pd=%d's incarnation %d",
+                e->pd, (long long)e->tag, (long long)e->t, e->line,
+                woken ? "woke a task of" : "changed the state of", owner->id, owner->ninc);
+    }
+    if (!stale) {
+        if (ev.mode & NP_EV_R)
+            s->ready[0] = true;
+        if (ev.mode & NP_EV_W)
+            s->ready[1] = true;
+    }
+}
+
+/* Rule 5: a fire line makes the direction's deadline timer take effect now. */
+static void apply_fire(replay *rp, const np_tr_event *e, slot *s)
+{
+    np_poll_desc *pd = s->open ? s->pd : NULL;
+    int64_t now = np_now();
+    bool due = pd != NULL;
+    if (e->mode != NP_MODE_W)
+        due = due && s->dl[0] > 0 && s->dl[0] <= now;
+    if (e->mode != NP_MODE_R)
+        due = due && s->dl[1] > 0 && s->dl[1] <= now;
+    bool fired = false;
+    if (due) {
+        /* The read timer serves both directions when their deadlines are equal. */
+        if (e->mode == NP_MODE_W && pd->wt.index >= 0)
+            fired = np_world_fire_timer(&pd->wt);
+        else
+            fired = np_world_fire_timer(&pd->rt) || np_world_fire_timer(&pd->wt);
+    }
+    if (!fired) {
+        say(rp, "divergence",
+            "fire pd=%d mode=%s at t=%lld (line %u): no deadline of that "
+            "direction is due then",
+            e->pd, mode_str(e->mode), (long long)e->t, e->line);
+        return;
+    }
+    rp->r->fires++;
+    emit(rp, *e);
+}
+
+static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
+{
+    actor *a = find_actor(rp, e->g, true);
+    if (!a || !actor_start(rp, a))
+        return;
+    /* Rule 2: a woken task first finishes its wait. */
+    if (np_world_runnable(a->task)) {
+        np_world_run_task(a->task);
+        note_step(rp, a);
+    }
+    if (a->in_op) {
+        say(rp, "divergence",
+            "g=%d is still parked in its wait on pd=%d at t=%lld, when it issues "
+            "line %u",
+            a->g, a->s->id, (long long)e->t, e->line);
+        return;
+    }
+    if (e->kind == NP_TR_WAIT)
+        for (size_t i = 0; i < rp->nactors; i++) {
+            actor *b = rp->actors[i];
+            if (b != a && b->in_op && b->s == s && b->mode == e->mode) {
+                say(rp, "violation",
+                    "bad-state pd=%d mode=%s at t=%lld (line %u): g=%d waits "
+                    "while g=%d is already waiting (double wait)",
+                    s->id, mode_str(e->mode), (long long)e->t, e->line, a->g, b->g);
+                return;
+            }
+        }
+    a->op = e->kind;
+    a->s = s;
+    a->pd = s->pd;
+    a->mode = e->mode;
+    a->line = e->line;
+    a->rec_res = e->kind == NP_TR_RESET ? e->res : -1;
+    a->issued = now_t(rp);
+    a->issued_closing = s->closing;
+    if (e->kind == NP_TR_WAIT)
+        emit(rp, *e);
+    np_ready(a->task);
+    np_world_run_task(a->task);
+    note_step(rp, a);
+}
+
+static void apply(replay *rp, const np_tr_event *e)
+{
+    slot *s = find_slot(rp, e->pd, e->kind == NP_TR_OPEN);
+    if (!s)
+        return; /* the parser guarantees the slot exists (or memory ran out) */
+    int64_t now = np_now();
+    switch (e->kind) {
+    case NP_TR_OPEN: {
+        np_poll_desc *pd;
+        int err = np_poll_open(e->fd, &pd);
+        if (err) {
+            invalid(rp, e->line, "open pd=%d fd=%d: %s", e->pd, e->fd,
+                    err == -EEXIST ? "that fd is open in another slot" : "cannot open");
+            return;
+        }
+        if (s->ninc == s->capinc) {
+            int cap = s->capinc ? 2 * s->capinc : 4;
+            incarnation *v = realloc(s->inc, (size_t)cap * sizeof *v);
+            if (!v) {
+                rp->oom = true;
+                return;
+            }
+            s->inc = v;
+            s->capinc = cap;
+        }
+        s->inc[s->ninc++] = (incarnation){pd, np__pd_incarnation(pd)};
+        s->pd = pd;
+        s->open = true;
+        s->closing = false;
+        memset(s->dl, 0, sizeof s->dl);
+        memset(s->dl_past, 0, sizeof s->dl_past);
+        memset(s->ready, 0, sizeof s->ready);
+        emit(rp, *e);
+        return;
+    }
+    case NP_TR_DEADLINE: {
+        int64_t at = e->at == 0 ? 0 : abs_time(rp, e->at);
+        np_poll_set_deadline(s->pd, at, e->mode);
+        if (!s->closing)
+            for (int d = 0; d < 2; d++)
+                if (e->mode == NP_MODE_RW || dir(e->mode) == d) {
+                    s->dl[d] = at;
+                    s->dl_past[d] = at != 0 && at <= now;
+                }
+        emit(rp, *e);
+        return;
+    }
+    case NP_TR_READY:
+        apply_ready(rp, e, s);
+        emit(rp, *e);
+        return;
+    case NP_TR_UNBLOCK:
+        np_poll_unblock(s->pd);
+        s->closing = true;
+        emit(rp, *e);
+        return;
+    case NP_TR_CLOSE:
+        for (size_t i = 0; i < rp->nactors; i++) {
+            actor *b = rp->actors[i];
+            uintptr_t g = atomic_load(b->mode == NP_MODE_W ? &s->pd->wg : &s->pd->rg);
+            if (b->in_op && b->s == s && g == (uintptr_t)b->task) {
+                invalid(rp, e->line, "close pd=%d while g=%d is parked on it", e->pd, b->g);
+                return;
+            }
+        }
+        np_poll_close(s->pd);
+        s->open = false;
+        s->pd = NULL;
+        emit(rp, *e);
+        return;
+    case NP_TR_WAIT:
+    case NP_TR_RESET:
+        apply_task_op(rp, e, s);
+        return;
+    case NP_TR_FIRE:
+        if (!rp->exact)
+            apply_fire(rp, e, s);
+        return;
+    case NP_TR_WAKE:
+    case NP_TR_PARK:
+        return; /* outcomes: compared, not applied */
+    }
+}
+
+/* ---- quiescence ------------------------------------------------------------------------- */
+
+static void check_quiescent(replay *rp)
+{
+    int64_t now = np_now();
+    for (size_t i = 0; i < rp->nactors; i++) {
+        actor *a = rp->actors[i];
+        if (!a->in_op || a->reported || np_world_runnable(a->task))
+            continue;
+        slot *s = a->s;
+        int d = dir(a->mode);
+        const char *why = NULL, *name = "lost-wakeup";
+        if (s->closing)
+            why = "its pollDesc is closing";
+        else if (s->ready[d])
+            why = "readiness is pending";
+        else if (s->dl[d] > 0 && s->dl[d] <= now && s->dl_past[d])
+            why = "its deadline had expired";
+        else if (s->dl[d] > 0 && s->dl[d] <= now && rp->exact) {
+            why = "its deadline has passed";
+            name = "missed-timeout";
+        }
+        if (why) {
+            say(rp, "violation", "%s g=%d pd=%d mode=%s at t=%lld: parked although %s", name, a->g,
+                s->id, mode_str(a->mode), (long long)now_t(rp), why);
+            a->reported = true;
+        }
+    }
+    /* bad-state: a semaphore holds NIL, READY, or the task that waits on it */
+    for (size_t i = 0; i < rp->nslots; i++) {
+        slot *s = rp->slots[i];
+        if (!s->open)
+            continue;
+        for (int d = 0; d < 2; d++) {
+            uintptr_t v = atomic_load(d ? &s->pd->wg : &s->pd->rg);
+            if (v == NP_PD_NIL || v == NP_PD_READY)
+                continue;
+            bool ok = false;
+            for (size_t k = 0; k < rp->nactors; k++) {
+                actor *a = rp->actors[k];
+                if (a->in_op && a->s == s && dir(a->mode) == d && v == (uintptr_t)a->task)
+                    ok = true;
+            }
+            if (!ok) {
+                say(rp, "violation", "bad-state pd=%d mode=%s at t=%lld: semaphore holds %#lx",
+                    s->id, d ? "w" : "r", (long long)now_t(rp), (unsigned long)v);
+                rp->r->status = 1;
+            }
+        }
+    }
+}
+
+/* ---- the driver ---------------------------------------------------------------------------- */
+
+static bool collect_recorded(replay *rp)
+{
+    for (size_t i = 0; i < rp->tr->n; i++) {
+        np_tr_event *e = &rp->tr->ev[i];
+        if (e->kind != NP_TR_WAKE)
+            continue;
+        actor *a = find_actor(rp, e->g, true);
+        if (!a)
+            return false;
+        if (a->nrec == a->caprec) {
+            size_t cap = a->caprec ? 2 * a->caprec : 8;
+            np_tr_event **v = realloc(a->rec, cap * sizeof *v);
+            if (!v)
+                return false;
+            a->rec = v;
+            a->caprec = cap;
+        }
+        a->rec[a->nrec++] = e;
+    }
+    return true;
+}
+
+static void finish(replay *rp)
+{
+    for (size_t i = 0; i < rp->nactors; i++) {
+        actor *a = rp->actors[i];
+        if (rp->tr->has_wake)
+            for (size_t k = a->next_rec; k < a->nrec; k++)
+                say(rp, "divergence",
+                    "g=%d: recorded wake #%zu (%s at t=%lld, line %u) did not "
+                    "happen%s",
+                    a->g, k + 1, np_poll_result_name(a->rec[k]->res), (long long)a->rec[k]->t,
+                    a->rec[k]->line, a->in_op ? ": the task is still parked" : "");
+    }
+}
+
+int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
+{
+    static const np_replay_opts none;
+    memset(r, 0, sizeof *r);
+    replay rp = {.tr = tr, .o = o ? o : &none, .r = r};
+    rp.exact = !tr->has_fire || rp.o->exact_timers;
+    np_config cfg = {.workers = 1, .backend = &np_backend_sim, .design = rp.o->design};
+    int err = np_runtime_start(&cfg);
+    if (err) {
+        snprintf(r->invalid, sizeof r->invalid, "%s: cannot start the simulator: %s",
+                 tr->name ? tr->name : "trace", strerror(-err));
+        return r->status = 2;
+    }
+    current = &rp;
+    rp.base = np_now();
+    if (!collect_recorded(&rp))
+        rp.oom = true;
+    size_t i = 0;
+    while (!rp.oom && r->status != 2) {
+        /* Rule 1: the next time is the next stimulus or (exact timers) timer. */
+        int64_t ts = i < tr->n ? tr->ev[i].t : INT64_MAX;
+        int64_t tt = INT64_MAX;
+        if (rp.exact) {
+            int64_t when = np_world_next_timer();
+            if (when != INT64_MAX)
+                tt = when - rp.base < 0 ? 0 : when - rp.base;
+        }
+        int64_t T = ts < tt ? ts : tt;
+        if (T == INT64_MAX || (T == tt && tt >= INT64_MAX - rp.base))
+            break; /* no stimulus left, and no timer that can ever fire */
+        if (rp.base + T > np_now())
+            np_sim_set_now(rp.base + T);
+        if (rp.exact)
+            np_world_fire_timers();                                    /* (a) */
+        for (; i < tr->n && tr->ev[i].t == T && r->status != 2; i++) { /* (b) */
+            apply(&rp, &tr->ev[i]);
+            r->events++;
+        }
+        run_all(&rp); /* (c) */
+        check_quiescent(&rp);
+    }
+    if (r->status != 2) {
+        finish(&rp);
+        if (rp.oom) {
+            snprintf(r->invalid, sizeof r->invalid, "%s: out of memory",
+                     tr->name ? tr->name : "trace");
+            r->status = 2;
+        } else if (r->divergences || r->violations) {
+            r->status = 1;
+        }
+    }
+    for (size_t k = 0; k < rp.nactors; k++) {
+        rp.actors[k]->quit = true;
+        free(rp.actors[k]->rec);
+        free(rp.actors[k]);
+    }
+    for (size_t k = 0; k < rp.nslots; k++) {
+        free(rp.slots[k]->inc);
+        free(rp.slots[k]);
+    }
+    free(rp.actors);
+    free(rp.slots);
+    np_runtime_stop(); /* frees the actors' tasks, parked or not */
+    current = NULL;
+    return r->status;
+}
+
+void np_replay_result_free(np_replay_result *r)
+{
+    free(r->wakes);
+    r->wakes = NULL;
+    r->nwakes = 0;
+}

@@ -1,0 +1,123 @@
+/* cli/replay_cmd.c - `netpoll replay FILE [--design NAME] [--exact-timers]
+ * [--emit OUT.npt] [--db RESULTS.db]` (TRACE_FORMAT.md, command contract). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "netpoll/netpoll.h"
+#include "netpoll/replay.h"
+#include "netpoll/trace.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: netpoll replay FILE [--design NAME] [--exact-timers] [--emit OUT.npt]\n\n"
+               "Replays a trace through the real pollDesc code in virtual time, checks every\n"
+               "invariant, and compares the outcomes with the recorded ones (if any).\n"
+               "  --design NAME    ");
+    for (const np_design *const *d = np_designs; *d; d++)
+        fprintf(f, "%s%s", (*d)->name, d[1] ? ", " : " (default go1.21)\n");
+    fprintf(f, "  --exact-timers   ignore fire lines: every timer fires at its deadline\n"
+               "  --emit OUT.npt   write the full trace (stimuli and computed outcomes)\n"
+               "exit status: 0 consistent, 1 divergence or violation, 2 invalid file or usage\n");
+}
+
+/* Writes tr to path through a temporary file, so that a failure leaves any
+ * existing file as it was. */
+int np_cli_write_trace(const np_trace *tr, const char *path)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return -ENOMEM;
+    snprintf(tmp, n, "%s.tmp%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    int err = f ? 0 : -errno;
+    if (!err)
+        err = np_trace_emit(tr, f);
+    if (f && fclose(f) != 0 && !err)
+        err = -errno;
+    if (!err && rename(tmp, path) != 0)
+        err = -errno;
+    if (err)
+        unlink(tmp);
+    free(tmp);
+    return err;
+}
+
+int np_cli_replay(int argc, char **argv)
+{
+    const char *file = NULL, *emit = NULL;
+    np_replay_opts o = {.out = stdout};
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--exact-timers")) {
+            o.exact_timers = true;
+        } else if (!strcmp(argv[i], "--design") && i + 1 < argc) {
+            o.design = np_design_find(argv[++i]);
+            if (!o.design) {
+                fprintf(stderr, "netpoll replay: unknown design '%s'\n", argv[i]);
+                usage(stderr);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--emit") && i + 1 < argc) {
+            emit = argv[++i];
+        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+            fprintf(stderr, "netpoll replay: --db: the results store is not built yet\n");
+            return 2;
+        } else if (argv[i][0] == '-' || file) {
+            fprintf(stderr, "netpoll replay: unexpected argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else {
+            file = argv[i];
+        }
+    }
+    if (!file) {
+        usage(stderr);
+        return 2;
+    }
+    np_trace tr;
+    char msg[512];
+    if (np_trace_parse_file(file, &tr, msg, sizeof msg) != 0) {
+        fprintf(stderr, "%s\n", msg);
+        return 2;
+    }
+    np_trace out = {0};
+    if (emit)
+        o.emit = &out;
+    np_replay_result r;
+    int status = np_replay(&tr, &o, &r);
+    if (status == 2) {
+        fprintf(stderr, "%s\n", r.invalid);
+    } else {
+        size_t matched = 0;
+        for (size_t k = 0; k < r.nwakes; k++)
+            matched += r.wakes[k].rec_res >= 0 && r.wakes[k].rec_res == r.wakes[k].res;
+        printf("replay: %s: %llu events, %zu wakes", file, (unsigned long long)r.events, r.nwakes);
+        if (tr.has_wake)
+            printf(" (%zu matched the record)", matched);
+        printf(", design %s, timers %s: %s\n", (o.design ? o.design : &np_design_go1_21)->name,
+               tr.has_fire && !o.exact_timers ? "as recorded" : "exact",
+               status == 0                     ? "consistent"
+               : r.divergences && r.violations ? "divergences and violations"
+               : r.divergences                 ? "divergences"
+                                               : "violations");
+        if (emit) {
+            out.name = NULL;
+            int err = np_cli_write_trace(&out, emit);
+            if (err) {
+                fprintf(stderr, "netpoll replay: cannot write %s: %s\n", emit, strerror(-err));
+                status = 2;
+            }
+        }
+    }
+    np_replay_result_free(&r);
+    np_trace_free(&out);
+    np_trace_free(&tr);
+    return status;
+}
