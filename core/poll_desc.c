@@ -14,6 +14,26 @@
 #include <string.h>
 
 #include "fatal.h"
+#include "record.h"
+
+/* Recording (netpoll/record.h): an operation takes the recording lock around
+ * its record and the step where it takes effect, so the trace's order is the
+ * effects' order. REC_BEGIN/REC_END bracket that step; off, they cost a
+ * relaxed load and a branch. */
+#define REC_BEGIN()                                                                                \
+    bool rec_ = NP_RECORDING();                                                                    \
+    if (rec_)                                                                                      \
+    np__rec_lock()
+#define REC_END()                                                                                  \
+    do {                                                                                           \
+        if (rec_)                                                                                  \
+            np__rec_unlock();                                                                      \
+    } while (0)
+#define REC(kind, pd, g, mode, at, tag, err, res)                                                  \
+    do {                                                                                           \
+        if (rec_)                                                                                  \
+            np__rec((kind), (pd), (g), (mode), (at), (tag), (err), (res));                         \
+    } while (0)
 
 /* Mutations for the explorer's self-check (issue: interleaving explorer). A
  * test build may define one to plant a known bug; the shipped build never
@@ -133,19 +153,39 @@ static void set_event_err(np_poll_desc *pd, bool on, uint32_t tag)
 
 /* Runs on the worker's stack once the waiter is off its own: publish the
  * task, unless a notification turned WAIT into READY/NIL meanwhile. */
-static bool block_commit(np_task *t, void *gpp)
+typedef struct {
+    np_poll_desc *pd;
+    _Atomic uintptr_t *gpp;
+    int mode;
+} commit_arg;
+
+static bool block_commit(np_task *t, void *p)
 {
-    return NP_CAS((_Atomic uintptr_t *)gpp, NP_PD_WAIT, (uintptr_t)t);
+    commit_arg *c = p;
+    REC_BEGIN();
+    bool parked = NP_CAS(c->gpp, NP_PD_WAIT, (uintptr_t)t);
+    if (parked)
+        REC(NP_TR_PARK, c->pd, t, c->mode, 0, 0, 0, -1);
+    REC_END();
+    return parked;
 }
 
 /* Go: netpollblock. Returns true if I/O readiness arrived, false if the task
- * was woken by timeout/close (or did not park because of them). */
-static bool block(np_poll_desc *pd, int mode)
+ * was woken by timeout/close (or did not park because of them). Recording:
+ * the wait (first attempt) with its first CAS, an "ok" wake with the step
+ * that consumed the readiness. */
+static bool block(np_poll_desc *pd, int mode, bool first)
 {
     _Atomic uintptr_t *g = sema(pd, mode);
+    REC_BEGIN();
+    if (first)
+        REC(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
     for (;;) {
-        if (NP_CAS(g, NP_PD_READY, NP_PD_NIL)) /* consume a pending notification */
+        if (NP_CAS(g, NP_PD_READY, NP_PD_NIL)) { /* consume a pending notification */
+            REC(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
+            REC_END();
             return true;
+        }
 #if NP_MUTATION_PLAIN_STORE
         if (NP_LOAD(g) == NP_PD_NIL) {
             NP_STORE(g, NP_PD_WAIT);
@@ -160,18 +200,28 @@ static bool block(np_poll_desc *pd, int mode)
             np__fatal("pollWait: double wait on fd %d mode %s (state %#lx)", pd->fd,
                       mode_name(mode), (unsigned long)v);
     }
+    REC_END();
     /* WAIT is visible now; recheck the error state, which closers and timers
      * store before they load rg/wg (the Dekker pair of DESIGN section 2). */
+    commit_arg c = {pd, g, mode};
 #if NP_MUTATION_NO_RECHECK
-    NP_PARK(block_commit, (void *)g);
+    NP_PARK(block_commit, &c);
 #else
     if (check_err(pd, mode) == NP_POLL_OK)
-        NP_PARK(block_commit, (void *)g);
+        NP_PARK(block_commit, &c);
 #endif
+    bool rec2 = NP_RECORDING();
+    if (rec2)
+        np__rec_lock();
     uintptr_t old = NP_XCHG(g, NP_PD_NIL);
     if (old > NP_PD_WAIT)
         np__fatal("pollWait: corrupted polldesc fd %d mode %s (state %#lx)", pd->fd,
                   mode_name(mode), (unsigned long)old);
+    if (rec2) {
+        if (old == NP_PD_READY)
+            np__rec(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
+        np__rec_unlock();
+    }
     return old == NP_PD_READY;
 }
 
@@ -193,7 +243,20 @@ static np_task *unblock(np_poll_desc *pd, int mode, bool ioready)
 
 /* ---- readiness from the poller --------------------------------------------- */
 
+static void poll_event(const np_event *ev, np_task_list *out);
+
 void np__poll_event(const np_event *ev, np_task_list *out)
+{
+    REC_BEGIN();
+    int mode = ev->mode == (NP_EV_R | NP_EV_W) ? NP_MODE_RW
+               : ev->mode == NP_EV_R           ? NP_MODE_R
+                                               : NP_MODE_W;
+    REC(NP_TR_READY, ev->pd, NULL, mode, 0, ev->tag, ev->err_only, -1);
+    poll_event(ev, out);
+    REC_END();
+}
+
+static void poll_event(const np_event *ev, np_task_list *out)
 {
     np_poll_desc *pd = ev->pd;
     if (np__design->event_tag && /* DESIGN: drop events of an older incarnation */
@@ -226,6 +289,8 @@ static void deadline_fire(np_poll_desc *pd, uintptr_t seq, bool r, bool w)
         return;
     }
     np_task *rg = NULL, *wg = NULL;
+    REC_BEGIN();
+    REC(NP_TR_FIRE, pd, NULL, r && w ? NP_MODE_RW : r ? NP_MODE_R : NP_MODE_W, 0, 0, 0, -1);
     if (r) {
         if (NP_OWN(&pd->rd) <= 0 || !pd->rt_on)
             np__fatal("deadline timer: inconsistent read deadline (fd %d rd %lld)", pd->fd,
@@ -242,6 +307,7 @@ static void deadline_fire(np_poll_desc *pd, uintptr_t seq, bool r, bool w)
         publish_info(pd);
         wg = unblock(pd, NP_MODE_W, false);
     }
+    REC_END();
     NP_UNLOCK(&pd->lock);
     if (rg)
         NP_READY(rg);
@@ -343,6 +409,8 @@ int np_poll_set_deadline(np_poll_desc *pd, int64_t at, int mode)
     int64_t d = at;
     if (d != 0 && NP_EXPIRED(d))
         d = -1; /* at or before now: expired at once */
+    REC_BEGIN();
+    REC(NP_TR_DEADLINE, pd, NULL, mode, d, 0, 0, -1);
     int64_t rd0 = NP_OWN(&pd->rd), wd0 = NP_OWN(&pd->wd);
     if (mode != NP_MODE_W)
         NP_STORE(&pd->rd, d);
@@ -360,6 +428,7 @@ int np_poll_set_deadline(np_poll_desc *pd, int64_t at, int mode)
         rg = unblock(pd, NP_MODE_R, false);
     if (NP_OWN(&pd->wd) < 0)
         wg = unblock(pd, NP_MODE_W, false);
+    REC_END();
     NP_UNLOCK(&pd->lock);
     if (rg)
         NP_READY(rg);
@@ -468,6 +537,9 @@ int np_poll_open(int fd, np_poll_desc **out)
         cache_free(pd);
         return err < 0 ? err : -err;
     }
+    REC_BEGIN();
+    REC(NP_TR_OPEN, pd, NULL, 0, 0, 0, 0, -1);
+    REC_END();
     *out = pd;
     return 0;
 }
@@ -489,7 +561,10 @@ int np_poll_close(np_poll_desc *pd)
     /* Like Go, the backend's answer is not the caller's business: the fd may
      * already be closed, and the pd is recycled either way. */
     (void)np__backend()->close(pd->fd);
+    REC_BEGIN(); /* held across the recycle, so an event in flight is ordered */
+    REC(NP_TR_CLOSE, pd, NULL, 0, 0, 0, 0, -1);
     cache_free(pd);
+    REC_END();
     return 0;
 }
 
@@ -502,11 +577,28 @@ int np_poll_reset(np_poll_desc *pd, int mode)
 {
     if (!pd || bad_mode(mode))
         return -EINVAL;
+    REC_BEGIN();
     int err = check_err(pd, mode);
+    if (!err)
+        NP_STORE(sema(pd, mode), NP_PD_NIL);
+    if (np_self())
+        REC(NP_TR_RESET, pd, np_self(), mode, 0, 0, 0, err);
+    REC_END();
+    return err;
+}
+
+/* check_err for a wait: an error is the wait's result, recorded as its wake
+ * at the load that saw it (preceded, on the first check, by the wait). */
+static int wait_err(np_poll_desc *pd, int mode, bool first)
+{
+    REC_BEGIN();
+    int err = check_err(pd, mode);
+    if (err && first)
+        REC(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
     if (err)
-        return err;
-    NP_STORE(sema(pd, mode), NP_PD_NIL);
-    return NP_POLL_OK;
+        REC(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, err);
+    REC_END();
+    return err;
 }
 
 int np_poll_wait(np_poll_desc *pd, int mode)
@@ -515,13 +607,13 @@ int np_poll_wait(np_poll_desc *pd, int mode)
         return -EINVAL;
     if (!np_self())
         return -EPERM;
-    int err = check_err(pd, mode);
+    int err = wait_err(pd, mode, true);
     if (err)
         return err;
     /* A wake-up with neither readiness nor an error (a deadline fired and was
      * moved later before this task ran) simply waits again. */
-    while (!block(pd, mode)) {
-        err = check_err(pd, mode);
+    for (bool first = true; !block(pd, mode, first); first = false) {
+        err = wait_err(pd, mode, false);
         if (err)
             return err;
     }
@@ -535,12 +627,15 @@ int np_poll_unblock(np_poll_desc *pd)
     NP_LOCK(&pd->lock);
     if (NP_OWN(&pd->closing))
         np__fatal("pollUnblock: fd %d is already closing", pd->fd);
+    REC_BEGIN();
+    REC(NP_TR_UNBLOCK, pd, NULL, 0, 0, 0, 0, -1);
     NP_STORE(&pd->closing, true);
     pd->rseq++; /* any deadline firing in flight is now stale */
     pd->wseq++;
     publish_info(pd);
     np_task *rg = unblock(pd, NP_MODE_R, false);
     np_task *wg = unblock(pd, NP_MODE_W, false);
+    REC_END();
     if (pd->rt_on) {
         NP_TIMER_DEL(&pd->rt);
         pd->rt_on = false;

@@ -59,6 +59,11 @@ struct np_poll_desc {
     np_timer wt;           /* write deadline timer */
     bool rt_on;            /* [L] rt is in use (Go: rt.f != nil) */
     bool wt_on;            /* [L] wt is in use */
+    uint32_t rec_gen;      /* [R] the recording that numbered this pd; [R]: under the
+                              recording lock (core/record.c) */
+    uint32_t rec_slot;     /* [R] its slot number in that trace */
+    uint32_t rec_inc;      /* [R] incarnations opened during that recording */
+    uint32_t rec_tag;      /* [R] the tag of the latest of them */
 } __attribute__((aligned(64)));
 
 /* Applies one backend record: drops it if its tag is stale (go1.21), sets or

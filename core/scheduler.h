@@ -33,6 +33,8 @@ struct np_task {
     uint64_t parks;               /* committed parks; written only by the worker
                                      that runs the task's scheduler step */
     np_timer sleep_timer;         /* np_sleep's timer */
+    uint32_t rec_gen, rec_id;     /* recording number, and the task's g in it
+                                     (under the recording lock) */
     void *user;                   /* free for whoever drives the runtime (the
                                      sim build's replay ties its actor here) */
     int64_t sleep_until;          /* np_sleep's wake-up time */

@@ -401,7 +401,7 @@ static int parse_event(parser *p, const char *pos, const char *end, int64_t *pre
 {
     const struct kind_info *ki;
     unsigned seen = 0;
-    tok t;
+    tok t = {0};
     int r, kind;
 
     memset(ev, 0, sizeof *ev);
@@ -482,7 +482,7 @@ static int parse_event(parser *p, const char *pos, const char *end, int64_t *pre
 /* The first non-blank line. */
 static int check_header(parser *p, const char *pos, const char *end)
 {
-    tok t;
+    tok t = {0};
 
     if ((size_t)(end - pos) == strlen(TR_HEADER) && !memcmp(pos, TR_HEADER, strlen(TR_HEADER)))
         return 0;

@@ -1,0 +1,38 @@
+/* netpoll/record.h - recording the live runtime's pollDesc operations as a
+ * trace (netpoll/trace.h, format v1).
+ *
+ * While recording, every operation of the pollDesc layer - open, deadline,
+ * wait, reset, readiness, unblock, close, and the outcomes wake, park and
+ * fire - appends one event. Order: each operation takes one process-wide
+ * recording lock around its record AND the step where it takes effect (the
+ * wait's consume-or-WAIT, the reset's store, a readiness event's unblock, a
+ * deadline's publication), and stamps its time inside that lock, so the file
+ * order is the order in which the effects happened and times never go
+ * backwards. Not recording, the cost is one relaxed load and a branch per
+ * operation.
+ *
+ * Only pollDescs opened while recording appear (an event of one opened
+ * before is skipped); a pollDesc recycled from the cache keeps its slot
+ * number, so its incarnations count 1, 2, 3 ... as the format wants. Tasks
+ * are numbered in the order they first appear.
+ */
+#ifndef NETPOLL_RECORD_H
+#define NETPOLL_RECORD_H
+
+#include "netpoll/trace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Starts recording into a fresh in-memory trace. 0, or -EBUSY. */
+int np_record_start(void);
+/* Stops and hands the trace over (free it with np_trace_free). 0, or
+ * -ESRCH if not recording, or -ENOMEM if memory ran out while recording
+ * (the trace is then incomplete and not returned). */
+int np_record_stop(np_trace *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
