@@ -439,6 +439,29 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
     note_step(rp, a);
 }
 
+/* Rule 2 for a stimulus that names its task (unblock and close may): a
+ * woken task first finishes its wait; a parked one is a divergence. */
+static bool issuer_ready(replay *rp, const np_tr_event *e)
+{
+    if (e->g <= 0)
+        return true;
+    actor *a = find_actor(rp, e->g, true);
+    if (!a || !actor_start(rp, a))
+        return false;
+    if (np_world_runnable(a->task)) {
+        np_world_run_task(a->task);
+        note_step(rp, a);
+    }
+    if (a->in_op) {
+        say(rp, "divergence",
+            "g=%d is still parked in its wait on pd=%d at t=%lld, when it issues "
+            "line %u",
+            a->g, a->s->id, (long long)e->t, e->line);
+        return false;
+    }
+    return true;
+}
+
 static void apply(replay *rp, const np_tr_event *e)
 {
     slot *s = find_slot(rp, e->pd, e->kind == NP_TR_OPEN);
@@ -491,11 +514,15 @@ static void apply(replay *rp, const np_tr_event *e)
         emit(rp, *e);
         return;
     case NP_TR_UNBLOCK:
+        if (!issuer_ready(rp, e))
+            return;
         np_poll_unblock(s->pd);
         s->closing = true;
         emit(rp, *e);
         return;
     case NP_TR_CLOSE:
+        if (!issuer_ready(rp, e))
+            return;
         for (size_t i = 0; i < rp->nactors; i++) {
             actor *b = rp->actors[i];
             uintptr_t g = atomic_load(b->mode == NP_MODE_W ? &s->pd->wg : &s->pd->rg);

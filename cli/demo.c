@@ -54,7 +54,7 @@ static void live_main(void *p)
     d->started = 1;
     client_arg *args = calloc((size_t)d->clients, sizeof *args);
     for (int i = 0; i < d->clients; i++) {
-        d->cl[i] = (np_echo_client){"tcp", d->srv.addr, d->rounds, 64, 1000 * MS, 0, 0};
+        d->cl[i] = (np_echo_client){"tcp", d->srv.addr, d->rounds, 64, 1000 * MS, 0, 0, 0};
         args[i] = (client_arg){d, i};
         np_go(client_task, &args[i]);
     }

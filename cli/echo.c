@@ -101,7 +101,7 @@ int np_echo_client_run(np_echo_client *c)
     int err = np_dial(c->network, c->addr, 5000000000, &f);
     if (err)
         return c->err = err;
-    for (c->done = 0; c->done < c->rounds; c->done++) {
+    for (c->done = 0; c->done < c->rounds && (c->until <= 0 || np_now() < c->until); c->done++) {
         if (c->read_timeout > 0)
             np_set_read_deadline(f, np_deadline_after(c->read_timeout));
         ssize_t w = np_write(f, out, c->size, NULL);

@@ -30,6 +30,7 @@ typedef struct np_echo_client {
     int rounds;                 /* round trips on one connection */
     size_t size;                /* bytes per message (<= 64 KiB) */
     int64_t read_timeout;       /* > 0: read deadline reset before each request */
+    int64_t until;              /* > 0: stop starting round trips after this time */
     long done;                  /* round trips completed */
     int err;                    /* 0, or the error that ended it */
 } np_echo_client;

@@ -76,7 +76,7 @@ static void client_main(void *p)
     }
     int64_t t0 = np_now();
     for (int i = 0; i < o->conns; i++) {
-        a[i].c = (np_echo_client){o->network, o->addr, o->rounds, o->size, o->timeout, 0, 0};
+        a[i].c = (np_echo_client){o->network, o->addr, o->rounds, o->size, o->timeout, 0, 0, 0};
         a[i].done = &done;
         np_go(client_task, &a[i]);
     }

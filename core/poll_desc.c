@@ -218,6 +218,7 @@ static bool block(np_poll_desc *pd, int mode, bool first)
         np__fatal("pollWait: corrupted polldesc fd %d mode %s (state %#lx)", pd->fd,
                   mode_name(mode), (unsigned long)old);
     if (rec2) {
+        np__rec_ran(np_self(), pd, old == NP_PD_READY);
         if (old == NP_PD_READY)
             np__rec(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
         np__rec_unlock();
@@ -270,10 +271,12 @@ static void poll_event(const np_event *ev, np_task_list *out)
     np_task *t;
     if ((ev->mode & NP_EV_R) && (t = unblock(pd, NP_MODE_R, true))) {
         NP__PT(NP_PT_READY, t);
+        np__rec_woke(t);
         np__task_list_push(out, t);
     }
     if ((ev->mode & NP_EV_W) && (t = unblock(pd, NP_MODE_W, true))) {
         NP__PT(NP_PT_READY, t);
+        np__rec_woke(t);
         np__task_list_push(out, t);
     }
 }
@@ -290,7 +293,11 @@ static void deadline_fire(np_poll_desc *pd, uintptr_t seq, bool r, bool w)
     }
     np_task *rg = NULL, *wg = NULL;
     REC_BEGIN();
-    REC(NP_TR_FIRE, pd, NULL, r && w ? NP_MODE_RW : r ? NP_MODE_R : NP_MODE_W, 0, 0, 0, -1);
+    REC(NP_TR_FIRE, pd, NULL,
+        r && w ? NP_MODE_RW
+        : r    ? NP_MODE_R
+               : NP_MODE_W,
+        r ? NP_OWN(&pd->rd) : NP_OWN(&pd->wd), 0, 0, -1);
     if (r) {
         if (NP_OWN(&pd->rd) <= 0 || !pd->rt_on)
             np__fatal("deadline timer: inconsistent read deadline (fd %d rd %lld)", pd->fd,
@@ -306,6 +313,10 @@ static void deadline_fire(np_poll_desc *pd, uintptr_t seq, bool r, bool w)
         NP_STORE(&pd->wd, -1);
         publish_info(pd);
         wg = unblock(pd, NP_MODE_W, false);
+    }
+    if (rec_) {
+        np__rec_woke(rg);
+        np__rec_woke(wg);
     }
     REC_END();
     NP_UNLOCK(&pd->lock);
@@ -428,6 +439,10 @@ int np_poll_set_deadline(np_poll_desc *pd, int64_t at, int mode)
         rg = unblock(pd, NP_MODE_R, false);
     if (NP_OWN(&pd->wd) < 0)
         wg = unblock(pd, NP_MODE_W, false);
+    if (rec_) {
+        np__rec_woke(rg);
+        np__rec_woke(wg);
+    }
     REC_END();
     NP_UNLOCK(&pd->lock);
     if (rg)
@@ -532,14 +547,17 @@ int np_poll_open(int fd, np_poll_desc **out)
     NP_STORE(&pd->wg, NP_PD_NIL);
     uint32_t tag = NP_LOAD(&pd->info) >> NP_INFO_SEQ_SHIFT;
     NP_UNLOCK(&pd->lock);
+    /* Recording: the registration's own first events (a fresh socket is
+     * writable at once) must follow the open line, so both go under the lock. */
+    REC_BEGIN();
     int err = be->open(fd, pd, tag);
+    if (!err)
+        REC(NP_TR_OPEN, pd, NULL, 0, 0, 0, 0, -1);
+    REC_END();
     if (err) {
         cache_free(pd);
         return err < 0 ? err : -err;
     }
-    REC_BEGIN();
-    REC(NP_TR_OPEN, pd, NULL, 0, 0, 0, 0, -1);
-    REC_END();
     *out = pd;
     return 0;
 }
@@ -635,6 +653,10 @@ int np_poll_unblock(np_poll_desc *pd)
     publish_info(pd);
     np_task *rg = unblock(pd, NP_MODE_R, false);
     np_task *wg = unblock(pd, NP_MODE_W, false);
+    if (rec_) {
+        np__rec_woke(rg);
+        np__rec_woke(wg);
+    }
     REC_END();
     if (pd->rt_on) {
         NP_TIMER_DEL(&pd->rt);

@@ -15,12 +15,16 @@ _Atomic bool np__rec_on;
 
 static struct {
     pthread_mutex_t lock;
-    np_trace tr;    /* the events so far */
-    int64_t t0;     /* clock value of trace time 0 */
-    uint32_t gen;   /* this recording's number: slot/task ids of older ones are void */
-    uint32_t slots; /* slot numbers given out */
-    uint32_t tasks; /* task numbers given out */
-    bool oom;       /* an event could not be stored */
+    np_trace tr;      /* the events so far */
+    int64_t t0;       /* clock value of trace time 0 */
+    uint32_t gen;     /* this recording's number: slot/task ids of older ones are void */
+    uint32_t slots;   /* slot numbers given out */
+    uint32_t tasks;   /* task numbers given out */
+    bool oom;         /* an event could not be stored */
+    int64_t last_t;   /* the latest event time written */
+    uint32_t pending; /* tasks woken from a pollDesc wait that have not run yet */
+    int64_t *real;    /* real (clock) time of each event, beside the trace */
+    size_t real_cap;  /* allocated length of real */
 } rec = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 void np__rec_lock(void)
@@ -45,6 +49,11 @@ int np_record_start(void)
     rec.gen++;
     rec.slots = rec.tasks = 0;
     rec.oom = false;
+    rec.last_t = 1;
+    rec.pending = 0;
+    free(rec.real);
+    rec.real = NULL;
+    rec.real_cap = 0;
     /* 1 ns before now: every event time is >= 1, so an expired deadline
      * can always be written as at <= its line's time with at > 0. */
     rec.t0 = np_now() - 1;
@@ -53,7 +62,7 @@ int np_record_start(void)
     return 0;
 }
 
-int np_record_stop(np_trace *out)
+int np_record_stop_real(np_trace *out, int64_t **real)
 {
     pthread_mutex_lock(&rec.lock);
     if (!atomic_load(&np__rec_on)) {
@@ -62,13 +71,47 @@ int np_record_stop(np_trace *out)
     }
     atomic_store(&np__rec_on, false);
     int err = rec.oom ? -ENOMEM : 0;
-    if (!err)
+    if (!err) {
         *out = rec.tr;
-    else
+        if (real) {
+            *real = rec.real;
+            rec.real = NULL;
+        }
+    } else {
         np_trace_free(&rec.tr);
+    }
+    free(rec.real);
+    rec.real = NULL;
+    rec.real_cap = 0;
     memset(&rec.tr, 0, sizeof rec.tr);
     pthread_mutex_unlock(&rec.lock);
     return err;
+}
+
+int np_record_stop(np_trace *out)
+{
+    return np_record_stop_real(out, NULL);
+}
+
+void np__rec_woke(np_task *t)
+{
+    if (!atomic_load_explicit(&np__rec_on, memory_order_relaxed) || !t)
+        return;
+    t->rec_woken = rec.gen;
+    rec.pending++;
+}
+
+void np__rec_ran(np_task *t, const np_poll_desc *pd, bool ready)
+{
+    if (t && t->rec_woken == rec.gen && atomic_load_explicit(&np__rec_on, memory_order_relaxed)) {
+        t->rec_woken = 0;
+        t->rec_ran_t = rec.last_t;
+        /* Only a wake-up that found no readiness depends on the deadline
+         * (a readiness wake returns ok whatever the deadline does). */
+        t->rec_ran_pd = ready ? NULL : pd;
+        if (rec.pending)
+            rec.pending--;
+    }
 }
 
 static int32_t task_id(np_task *t)
@@ -88,9 +131,28 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
     if (!atomic_load_explicit(&np__rec_on, memory_order_relaxed))
         return;
     np_tr_event ev = {.kind = kind, .mode = mode, .tag = -1, .err = err, .res = res};
-    ev.t = np_now() - rec.t0;
-    if (ev.t < 1)
-        ev.t = 1;
+    /* The trace clock follows the real one, except that it stands still
+     * while a task woken from a wait has not run yet: whatever happens in
+     * that window then shares the waking event's time, and the replay (rule
+     * 1c: woken tasks run after the stimuli of their time) sees it before
+     * the task finishes its wait, as the live run did. A fire is stamped no
+     * earlier than its deadline, so that it is due when replayed (rule 5). */
+    int64_t real = np_now();
+    ev.t = rec.pending ? rec.last_t : real - rec.t0;
+    if (kind == NP_TR_FIRE && at > 0 && at - rec.t0 > ev.t)
+        ev.t = at - rec.t0;
+    /* A deadline that a task sets on the pollDesc it has just been woken
+     * from without readiness, in the same step: the replay must run that
+     * task's wake-up (rule 1c) before it, and a deadline line names no task,
+     * so it opens the next step. (unblock and close name their task: rule 2
+     * orders them.) Limit: a task woken in the old step whose readiness
+     * arrives after this line is replayed without it - see traces/README.md. */
+    np_task *self = np_self();
+    if (kind == NP_TR_DEADLINE && self && self->rec_ran_pd == pd && self->rec_ran_t == rec.last_t &&
+        ev.t <= rec.last_t)
+        ev.t = rec.last_t + 1;
+    if (ev.t < rec.last_t)
+        ev.t = rec.last_t;
     if (kind == NP_TR_OPEN) {
         if (pd->rec_gen != rec.gen) { /* first time this recording sees the pd */
             pd->rec_gen = rec.gen;
@@ -104,6 +166,8 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
         return; /* opened before this recording began */
     }
     ev.pd = (int32_t)pd->rec_slot;
+    if ((kind == NP_TR_UNBLOCK || kind == NP_TR_CLOSE) && self)
+        g = self; /* optional in the format: it orders them after the task's wake (rule 2) */
     if (g) {
         ev.g = task_id(g);
         if (!ev.g)
@@ -111,10 +175,9 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
     }
     switch (kind) {
     case NP_TR_DEADLINE:
-        /* absolute clock -> trace time; an expired one as "at or before now" */
+        /* absolute clock -> trace time: an expired one (at < 0, or not
+         * after the line's time) as the line's time itself */
         ev.at = at == 0 ? 0 : at < 0 || at - rec.t0 <= ev.t ? ev.t : at - rec.t0;
-        if (at > 0 && at - rec.t0 < 1)
-            ev.at = ev.t;
         break;
     case NP_TR_READY: {
         /* tag: omitted when it names the open, current incarnation; else the
@@ -130,6 +193,20 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
     default:
         break;
     }
-    if (np_trace_append(&rec.tr, &ev) != 0)
+    if (rec.tr.n == rec.real_cap) {
+        size_t cap = rec.real_cap ? 2 * rec.real_cap : 1024;
+        int64_t *v = realloc(rec.real, cap * sizeof *v);
+        if (!v) {
+            rec.oom = true;
+            return;
+        }
+        rec.real = v;
+        rec.real_cap = cap;
+    }
+    if (np_trace_append(&rec.tr, &ev) != 0) {
         rec.oom = true;
+        return;
+    }
+    rec.real[rec.tr.n - 1] = real - rec.t0;
+    rec.last_t = ev.t;
 }

@@ -26,4 +26,9 @@ void np__rec_unlock(void);
 void np__rec(np_tr_kind kind, struct np_poll_desc *pd, struct np_task *g, int mode, int64_t at,
              uint32_t ev_tag, int err, int res);
 
+/* A pollDesc path handed task t to the scheduler (lock held) / task t,
+ * woken so, has now run its wake-up step (lock held). */
+void np__rec_woke(struct np_task *t);
+void np__rec_ran(struct np_task *t, const struct np_poll_desc *pd, bool ready);
+
 #endif

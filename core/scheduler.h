@@ -35,6 +35,10 @@ struct np_task {
     np_timer sleep_timer;         /* np_sleep's timer */
     uint32_t rec_gen, rec_id;     /* recording number, and the task's g in it
                                      (under the recording lock) */
+    uint32_t rec_woken;           /* recording in which it was woken and has
+                                     not run its wake-up step yet */
+    int64_t rec_ran_t;            /* trace time at which it ran that step */
+    const void *rec_ran_pd;       /* and the pollDesc it had waited on */
     void *user;                   /* free for whoever drives the runtime (the
                                      sim build's replay ties its actor here) */
     int64_t sleep_until;          /* np_sleep's wake-up time */

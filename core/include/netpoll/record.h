@@ -31,6 +31,10 @@ int np_record_start(void);
  * -ESRCH if not recording, or -ENOMEM if memory ran out while recording
  * (the trace is then incomplete and not returned). */
 int np_record_stop(np_trace *out);
+/* The same, also handing over (if real is not NULL) an array with each
+ * event's real clock time since the start, ns: the trace's own times stand
+ * still while a woken task has not run yet (see core/record.c). free() it. */
+int np_record_stop_real(np_trace *out, int64_t **real);
 
 #ifdef __cplusplus
 }
