@@ -7,9 +7,18 @@ int np_cli_demo(int argc, char **argv);
 int np_cli_echo(int argc, char **argv);
 int np_cli_replay(int argc, char **argv);
 int np_cli_record(int argc, char **argv);
+int np_cli_compare(int argc, char **argv);
 
 struct np_trace;
 /* Writes a trace to path atomically (temporary file, then rename). */
 int np_cli_write_trace(const struct np_trace *tr, const char *path);
+
+struct np_db;
+struct np_replay_result;
+/* Opens --db PATH for a command, printing the one-line error; NULL on error. */
+struct np_db *np_cli_db_open(const char *cmd, const char *path);
+/* Stores a replay's outcomes and its printed divergence/violation lines
+ * (text, one per line) in the open run. 0 or -1. */
+int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r, const char *lines);
 
 #endif

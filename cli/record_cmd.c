@@ -9,11 +9,13 @@
 #include "cli.h"
 #include "netpoll/netpoll.h"
 #include "netpoll/record.h"
+#include "results.h"
 #include "workloads.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: netpoll record WORKLOAD [--seconds S] [--out FILE.npt] [--workers N]\n\n"
+    fprintf(f, "usage: netpoll record WORKLOAD [--seconds S] [--out FILE.npt] [--workers N] [--db "
+               "FILE]\n\n"
                "Runs a live workload on epoll over 127.0.0.1, records every pollDesc\n"
                "operation, and writes the trace (default WORKLOAD.npt).\n"
                "  --seconds S   how long the workload runs (default 1, at most 600)\n"
@@ -54,7 +56,7 @@ int np_cli_record(int argc, char **argv)
     }
     char defout[64];
     snprintf(defout, sizeof defout, "%s.npt", a.w->name);
-    const char *out = defout;
+    const char *out = defout, *dbpath = NULL;
     int workers = 2;
     for (int i = 2; i < argc; i++) {
         char *end = NULL;
@@ -73,26 +75,52 @@ int np_cli_record(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            fprintf(stderr, "netpoll record: --db: the results store is not built yet\n");
-            return 2;
+            dbpath = argv[++i];
         } else {
             fprintf(stderr, "netpoll record: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
     }
+    np_db *db = NULL;
+    if (dbpath && !(db = np_cli_db_open("record", dbpath)))
+        return 2; /* before the run: a bad database costs no workload */
     np_config cfg = {.workers = workers, .backend = &np_backend_epoll};
     int err = np_main(&cfg, record_main, &a);
     if (err || a.err) {
         fprintf(stderr, "netpoll record: %s\n", np_strerror(err ? err : a.err));
+        np_db_close(db);
         return 2;
     }
     err = np_cli_write_trace(&a.tr, out);
     if (err) {
         fprintf(stderr, "netpoll record: cannot write %s: %s\n", out, strerror(-err));
+        np_db_close(db);
         np_trace_free(&a.tr);
         free(a.real);
         return 2;
+    }
+    int status = a.st.errors ? 1 : 0;
+    if (db) {
+        char params[512] = "netpoll";
+        for (int i = 0; i < argc; i++)
+            snprintf(params + strlen(params), sizeof params - strlen(params), " %s", argv[i]);
+        np_db_run run = {"live", "epoll", "go1.21", a.w->name, out, params, -1};
+        int bad = np_db_begin_run(db, &run) < 0;
+        int64_t seq = 0;
+        for (size_t i = 0; !bad && i < a.tr.n; i++) {
+            const np_tr_event *e = &a.tr.ev[i];
+            if (e->kind == NP_TR_WAKE)
+                bad = np_db_outcome(db, seq++, e->g, e->pd, e->mode == NP_MODE_W ? "w" : "r",
+                                    np_poll_result_name(e->res), NULL, -1, a.real[i], -1, 0) != 0;
+            else if (e->kind == NP_TR_FIRE && e->at > 0) /* real time past the deadline */
+                bad = np_db_timing(db, "deadline_lateness", 0, e->pd, a.real[i] - e->at) != 0;
+        }
+        if (bad || np_db_end_run(db, status, (int64_t)a.tr.n, 0, 0) != 0) {
+            fprintf(stderr, "netpoll record: %s\n", np_db_error(db));
+            status = 2;
+        }
+        np_db_close(db);
     }
     printf("record: %s for %.2f s on %d workers: %ld ops, %ld timeouts, %ld closed, %ld errors; "
            "%zu events -> %s\n",
@@ -100,5 +128,5 @@ int np_cli_record(int argc, char **argv)
            out);
     np_trace_free(&a.tr);
     free(a.real);
-    return a.st.errors ? 1 : 0;
+    return status;
 }

@@ -10,10 +10,12 @@
 #include "netpoll/netpoll.h"
 #include "netpoll/replay.h"
 #include "netpoll/trace.h"
+#include "results.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: netpoll replay FILE [--design NAME] [--exact-timers] [--emit OUT.npt]\n\n"
+    fprintf(f, "usage: netpoll replay FILE [--design NAME] [--exact-timers] [--emit OUT.npt] [--db "
+               "FILE]\n\n"
                "Replays a trace through the real pollDesc code in virtual time, checks every\n"
                "invariant, and compares the outcomes with the recorded ones (if any).\n"
                "  --design NAME    ");
@@ -21,6 +23,7 @@ static void usage(FILE *f)
         fprintf(f, "%s%s", (*d)->name, d[1] ? ", " : " (default go1.21)\n");
     fprintf(f, "  --exact-timers   ignore fire lines: every timer fires at its deadline\n"
                "  --emit OUT.npt   write the full trace (stimuli and computed outcomes)\n"
+               "  --db FILE        also store the run in this SQLite results database\n"
                "exit status: 0 consistent, 1 divergence or violation, 2 invalid file or usage\n");
 }
 
@@ -49,7 +52,7 @@ int np_cli_write_trace(const np_trace *tr, const char *path)
 
 int np_cli_replay(int argc, char **argv)
 {
-    const char *file = NULL, *emit = NULL;
+    const char *file = NULL, *emit = NULL, *dbpath = NULL;
     np_replay_opts o = {.out = stdout};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -67,8 +70,7 @@ int np_cli_replay(int argc, char **argv)
         } else if (!strcmp(argv[i], "--emit") && i + 1 < argc) {
             emit = argv[++i];
         } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            fprintf(stderr, "netpoll replay: --db: the results store is not built yet\n");
-            return 2;
+            dbpath = argv[++i];
         } else if (argv[i][0] == '-' || file) {
             fprintf(stderr, "netpoll replay: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
@@ -87,11 +89,26 @@ int np_cli_replay(int argc, char **argv)
         fprintf(stderr, "%s\n", msg);
         return 2;
     }
+    np_db *db = NULL;
+    if (dbpath && !(db = np_cli_db_open("replay", dbpath))) {
+        np_trace_free(&tr);
+        return 2;
+    }
     np_trace out = {0};
     if (emit)
         o.emit = &out;
+    /* The divergence/violation lines go to a buffer too, for the store. */
+    char *lines = NULL;
+    size_t nlines = 0;
+    FILE *mem = db ? open_memstream(&lines, &nlines) : NULL;
+    if (mem)
+        o.out = mem;
     np_replay_result r;
     int status = np_replay(&tr, &o, &r);
+    if (mem) {
+        fclose(mem);
+        fputs(lines ? lines : "", stdout);
+    }
     if (status == 2) {
         fprintf(stderr, "%s\n", r.invalid);
     } else {
@@ -116,6 +133,22 @@ int np_cli_replay(int argc, char **argv)
             }
         }
     }
+    if (db && status != 2) {
+        char params[512] = "netpoll";
+        for (int i = 0; i < argc; i++)
+            snprintf(params + strlen(params), sizeof params - strlen(params), " %s", argv[i]);
+        np_db_run run = {"replay", "sim", (o.design ? o.design : &np_design_go1_21)->name,
+                         NULL,     file,  params,
+                         -1};
+        if (np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r, lines) != 0 ||
+            np_db_end_run(db, status, (int64_t)r.events, (int64_t)r.divergences,
+                          (int64_t)r.violations) != 0) {
+            fprintf(stderr, "netpoll replay: %s\n", np_db_error(db));
+            status = 2;
+        }
+    }
+    np_db_close(db);
+    free(lines);
     np_replay_result_free(&r);
     np_trace_free(&out);
     np_trace_free(&tr);

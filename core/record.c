@@ -190,6 +190,11 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
             ev.tag = pd->rec_inc - back;
         break;
     }
+    case NP_TR_FIRE:
+        /* Not written to the file (a fire line has no `at`): kept in memory
+         * so that timing reports can compute the timer's lateness. */
+        ev.at = at > 0 ? at - rec.t0 : 0;
+        break;
     default:
         break;
     }

@@ -1,0 +1,227 @@
+/* cli/compare_cmd.c - `netpoll compare FILE [--db FILE]`: a recorded live
+ * trace against the simulator.
+ *
+ *  1. replayed as recorded (its fire lines, contract rule 5): every task's
+ *     sequence of results must agree with the record - a disagreement is a
+ *     bug, and makes the exit status 1;
+ *  2. replayed with exact timers: which outcomes depended on timer lateness;
+ *  3. timing: live wake latency (the recorded wake against the time of the
+ *     event that woke the task in the replay) and deadline lateness (fire
+ *     against deadline), as distributions. Trace times stand still while a
+ *     woken task waits to run (traces/README.md); with --db, the real-clock
+ *     lateness stored by `netpoll record --db` is in the timing table too.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "netpoll/netpoll.h"
+#include "netpoll/replay.h"
+#include "netpoll/trace.h"
+#include "results.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: netpoll compare FILE [--db FILE]\n\n"
+               "Compares a recorded live trace with the simulator: outcome agreement when\n"
+               "replayed as recorded, outcomes that depended on timer lateness (replayed with\n"
+               "exact timers), and the distributions of live wake latency and deadline\n"
+               "lateness. Exit status 1 if any outcome disagrees with the record.\n");
+}
+
+static int cmp64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void dist(const char *what, int64_t *v, size_t n)
+{
+    if (!n) {
+        printf("  %-22s no samples\n", what);
+        return;
+    }
+    qsort(v, n, sizeof *v, cmp64);
+#define Q(p) ((double)v[(size_t)((double)(n - 1) * (p))] / 1e3)
+    printf("  %-22s n=%-6zu min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  max %.1f us\n", what, n,
+           (double)v[0] / 1e3, Q(0.5), Q(0.9), Q(0.99), (double)v[n - 1] / 1e3);
+#undef Q
+}
+
+int np_cli_compare(int argc, char **argv)
+{
+    const char *file = NULL, *dbpath = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+            dbpath = argv[++i];
+        } else if (argv[i][0] == '-' || file) {
+            fprintf(stderr, "netpoll compare: unexpected argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else {
+            file = argv[i];
+        }
+    }
+    if (!file) {
+        usage(stderr);
+        return 2;
+    }
+    np_trace tr;
+    char msg[512];
+    if (np_trace_parse_file(file, &tr, msg, sizeof msg) != 0) {
+        fprintf(stderr, "%s\n", msg);
+        return 2;
+    }
+    if (!tr.has_wake) {
+        fprintf(stderr, "%s: no wake lines: compare needs a recorded trace (netpoll record)\n",
+                file);
+        np_trace_free(&tr);
+        return 2;
+    }
+    np_db *db = NULL;
+    if (dbpath && !(db = np_cli_db_open("compare", dbpath))) {
+        np_trace_free(&tr);
+        return 2;
+    }
+    char *lines = NULL;
+    size_t nlines = 0;
+    FILE *mem = open_memstream(&lines, &nlines);
+    np_replay_opts faithful = {.out = mem ? mem : stdout};
+    np_replay_opts exact = {.exact_timers = true};
+    np_replay_result r1, r2;
+    int s1 = np_replay(&tr, &faithful, &r1);
+    if (mem)
+        fclose(mem);
+    int s2 = s1 == 2 ? 2 : np_replay(&tr, &exact, &r2);
+    if (s1 == 2 || s2 == 2) {
+        fprintf(stderr, "%s\n", s1 == 2 ? r1.invalid : r2.invalid);
+        np_replay_result_free(&r1);
+        if (s1 != 2)
+            np_replay_result_free(&r2);
+        free(lines);
+        np_db_close(db);
+        np_trace_free(&tr);
+        return 2;
+    }
+
+    /* 1. agreement */
+    size_t agree = 0, recorded = 0;
+    for (size_t i = 0; i < r1.nwakes; i++)
+        if (r1.wakes[i].rec_res >= 0) {
+            recorded++;
+            agree += r1.wakes[i].rec_res == r1.wakes[i].res;
+        }
+    printf("compare: %s\n1. replayed as recorded (%s): %zu of %zu recorded waits agree%s\n", file,
+           tr.has_fire ? "fire lines as stimuli" : "no fire lines: exact timers", agree, recorded,
+           s1 == 0 ? "" : " - DISAGREEMENT, a bug:");
+    if (s1 != 0 && lines)
+        fputs(lines, stdout);
+
+    /* 2. lateness-dependent outcomes: the same wait, matched per task in order */
+    size_t differ = 0;
+    for (size_t i = 0; i < r1.nwakes; i++) {
+        const np_replay_wake *a = &r1.wakes[i];
+        size_t k = 0, nth = 0;
+        for (size_t j = 0; j < i; j++)
+            nth += r1.wakes[j].g == a->g;
+        const np_replay_wake *b = NULL;
+        for (size_t j = 0; j < r2.nwakes; j++)
+            if (r2.wakes[j].g == a->g && k++ == nth) {
+                b = &r2.wakes[j];
+                break;
+            }
+        if (!b || b->res != a->res) {
+            if (differ < 10)
+                printf("   g=%d wait #%zu on pd=%d: %s as recorded, %s with exact timers\n", a->g,
+                       nth + 1, a->pd, np_poll_result_name(a->res),
+                       b ? np_poll_result_name(b->res) : "(no wake)");
+            differ++;
+        }
+    }
+    printf("2. replayed with exact timers: %zu of %zu outcomes depended on timer lateness%s\n",
+           differ, r1.nwakes, differ > 10 ? " (first 10 shown above)" : "");
+
+    /* 3. timing */
+    int64_t *lat = malloc((r1.nwakes + 1) * sizeof *lat);
+    int64_t *late = malloc((tr.n + 1) * sizeof *late);
+    int64_t *frac = malloc((tr.n + 1) * sizeof *frac);
+    size_t nlat = 0, nlate = 0, within = 0;
+    for (size_t i = 0; lat && i < r1.nwakes; i++)
+        if (r1.wakes[i].rec_t >= 0)
+            lat[nlat++] = r1.wakes[i].rec_t - r1.wakes[i].t;
+    /* deadline in effect per (slot, direction), and when it was set */
+    typedef struct {
+        int32_t pd;
+        int64_t at[2], set[2];
+    } dl;
+    dl *dls = calloc(tr.n + 1, sizeof *dls);
+    size_t ndl = 0;
+    for (size_t i = 0; dls && late && frac && i < tr.n; i++) {
+        const np_tr_event *e = &tr.ev[i];
+        if (e->kind != NP_TR_DEADLINE && e->kind != NP_TR_FIRE)
+            continue;
+        dl *d = NULL;
+        for (size_t k = 0; k < ndl && !d; k++)
+            if (dls[k].pd == e->pd)
+                d = &dls[k];
+        if (!d) {
+            d = &dls[ndl++];
+            d->pd = e->pd;
+        }
+        int dir = e->mode == NP_MODE_W ? 1 : 0;
+        if (e->kind == NP_TR_DEADLINE) {
+            for (int k = 0; k < 2; k++)
+                if (e->mode == NP_MODE_RW || k == dir) {
+                    d->at[k] = e->at;
+                    d->set[k] = e->t;
+                }
+        } else if (d->at[dir] > 0) {
+            int64_t l = e->t - d->at[dir], span = d->at[dir] - d->set[dir];
+            late[nlate] = l;
+            frac[nlate++] = span > 0 ? l * 1000 / span : 0; /* per mille of the deadline */
+            within += span > 0 && l * 10 <= span;
+        }
+    }
+    printf("3. timing (trace times)\n");
+    dist("live wake latency", lat, nlat);
+    dist("deadline lateness", late, nlate);
+    if (nlate)
+        printf("  %zu of %zu timers fired within 10%% of their deadline's span (Go's tests "
+               "allow 10%%)\n",
+               within, nlate);
+
+    int status = s1 == 0 ? 0 : 1;
+    if (db) {
+        char params[512] = "netpoll";
+        for (int i = 0; i < argc; i++)
+            snprintf(params + strlen(params), sizeof params - strlen(params), " %s", argv[i]);
+        np_db_run run = {"compare", "sim", "go1.21", NULL, file, params, -1};
+        int bad = np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r1, lines) != 0;
+        for (size_t i = 0; !bad && i < nlat; i++)
+            bad = np_db_timing(db, "wake_latency", 0, 0, lat[i]) != 0;
+        for (size_t i = 0; !bad && i < nlate; i++)
+            bad = np_db_timing(db, "deadline_lateness_trace", 0, 0, late[i]) != 0;
+        if (!bad)
+            bad = np_db_timing(db, "lateness_dependent_outcomes", 0, 0, (int64_t)differ) != 0;
+        if (bad || np_db_end_run(db, status, (int64_t)r1.events, (int64_t)r1.divergences,
+                                 (int64_t)r1.violations) != 0) {
+            fprintf(stderr, "netpoll compare: %s\n", np_db_error(db));
+            status = 2;
+        }
+    }
+    free(lat);
+    free(late);
+    free(frac);
+    free(dls);
+    free(lines);
+    np_replay_result_free(&r1);
+    np_replay_result_free(&r2);
+    np_db_close(db);
+    np_trace_free(&tr);
+    return status;
+}

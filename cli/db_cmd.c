@@ -1,0 +1,51 @@
+/* cli/db_cmd.c - what the commands share to write the results store. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "netpoll/poll.h"
+#include "netpoll/replay.h"
+#include "results.h"
+
+struct np_db *np_cli_db_open(const char *cmd, const char *path)
+{
+    np_db *db;
+    char msg[600];
+    if (np_db_open(path, &db, msg, sizeof msg) != 0) {
+        fprintf(stderr, "netpoll %s: %s\n", cmd, msg);
+        return NULL;
+    }
+    return db;
+}
+
+static const char *res_name(int res)
+{
+    return res < 0 ? NULL : np_poll_result_name(res);
+}
+
+int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r, const char *lines)
+{
+    for (size_t i = 0; i < r->nwakes; i++) {
+        const np_replay_wake *w = &r->wakes[i];
+        if (np_db_outcome(db, (int64_t)i, w->g, w->pd, w->mode == NP_MODE_W ? "w" : "r",
+                          res_name(w->res), res_name(w->rec_res), w->t, w->rec_t, w->wait_t,
+                          w->deadline) != 0)
+            return -1;
+        if (w->rec_t >= 0 && np_db_timing(db, "sim_wake_delay", w->g, w->pd, w->rec_t - w->t) != 0)
+            return -1;
+    }
+    /* "divergence: ..." or "violation: NAME ..." lines */
+    for (const char *p = lines; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char line[1024], name[64] = "divergence";
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
+        if (!strncmp(line, "violation: ", 11))
+            sscanf(line + 11, "%63s", name);
+        if ((!strncmp(line, "violation: ", 11) || !strncmp(line, "divergence: ", 12)) &&
+            np_db_violation(db, name, line, NULL, NULL) != 0)
+            return -1;
+        p = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}

@@ -1,0 +1,307 @@
+/* cli/results.c - the SQLite results store. */
+#include "results.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "schema_sql.h" /* np_schema_sql: cli/schema.sql, embedded at build time */
+
+#ifndef NP_GIT_REV
+#define NP_GIT_REV "unknown"
+#endif
+
+struct np_db {
+    sqlite3 *h;
+    char path[256];
+    int64_t run; /* the open run, or 0 */
+    sqlite3_stmt *outcome, *violation, *timing, *bench, *end;
+    char err[512];
+};
+
+const char *np_db_error(np_db *db)
+{
+    return db->err;
+}
+
+static int fail(np_db *db, const char *what)
+{
+    int code = sqlite3_extended_errcode(db->h);
+    const char *why = sqlite3_errmsg(db->h);
+    if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+        why = "the database is locked by another writer";
+    else if ((code & 0xff) == SQLITE_NOTADB)
+        why = "not an SQLite database";
+    else if ((code & 0xff) == SQLITE_FULL)
+        why = "the disk is full";
+    snprintf(db->err, sizeof db->err, "%s: %s: %s", db->path, what, why);
+    return -1;
+}
+
+static int exec(np_db *db, const char *sql, const char *what)
+{
+    return sqlite3_exec(db->h, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(db, what);
+}
+
+static int user_version(np_db *db, int *v)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return fail(db, "cannot read it");
+    int rc = sqlite3_step(st);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail(db, "cannot read it");
+}
+
+static int count_tables(np_db *db, int *n)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", -1,
+                           &st, NULL) != SQLITE_OK)
+        return fail(db, "cannot read it");
+    int rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail(db, "cannot read it");
+}
+
+int np_db_open(const char *path, np_db **out, char *msg, size_t len)
+{
+    np_db *db = calloc(1, sizeof *db);
+    if (!db) {
+        snprintf(msg, len, "%s: out of memory", path);
+        return -1;
+    }
+    snprintf(db->path, sizeof db->path, "%s", path);
+    int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    int v = 0, tables = 0;
+    if (rc != SQLITE_OK) {
+        snprintf(db->err, sizeof db->err, "%s: cannot open: %s", path,
+                 db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        goto bad;
+    }
+    sqlite3_busy_timeout(db->h, 2000); /* a concurrent writer: wait 2 s, then give up */
+    if (user_version(db, &v) || count_tables(db, &tables))
+        goto bad;
+    if (v > NP_DB_SCHEMA_VERSION) {
+        snprintf(db->err, sizeof db->err, "%s: written by a newer netpoll (schema %d, this is %d)",
+                 path, v, NP_DB_SCHEMA_VERSION);
+        goto bad;
+    }
+    if (v == 0 && tables > 0) {
+        snprintf(db->err, sizeof db->err, "%s: an SQLite database, but not netpoll's results",
+                 path);
+        goto bad;
+    }
+    if (v == 0) { /* a new file: the schema, in one transaction */
+        char set[64];
+        snprintf(set, sizeof set, "PRAGMA user_version = %d", NP_DB_SCHEMA_VERSION);
+        if (exec(db, "PRAGMA journal_mode = WAL", "cannot use WAL") ||
+            exec(db, "BEGIN IMMEDIATE", "cannot write") ||
+            exec(db, np_schema_sql, "cannot create the schema") ||
+            exec(db, set, "cannot create the schema") || exec(db, "COMMIT", "cannot write")) {
+            sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+            goto bad;
+        }
+    }
+    *out = db;
+    return 0;
+bad:
+    snprintf(msg, len, "%s", db->err);
+    if (db->h)
+        sqlite3_close(db->h);
+    free(db);
+    return -1;
+}
+
+static void finalize_all(np_db *db)
+{
+    sqlite3_finalize(db->outcome);
+    sqlite3_finalize(db->violation);
+    sqlite3_finalize(db->timing);
+    sqlite3_finalize(db->bench);
+    sqlite3_finalize(db->end);
+    db->outcome = db->violation = db->timing = db->bench = db->end = NULL;
+}
+
+static void now_iso(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int64_t np_db_begin_run(np_db *db, const np_db_run *r)
+{
+    if (exec(db, "BEGIN IMMEDIATE", "cannot start a run"))
+        return -1;
+    struct utsname u;
+    char machine[256] = "unknown", started[32];
+    if (uname(&u) == 0)
+        snprintf(machine, sizeof machine, "%s %s %s, %ld CPUs", u.sysname, u.release, u.machine,
+                 sysconf(_SC_NPROCESSORS_ONLN));
+    now_iso(started, sizeof started);
+    sqlite3_stmt *st;
+    const char *sql = "INSERT INTO runs (kind, backend, design, workload, trace, seed, git_rev, "
+                      "machine, params, started_at) VALUES (?,?,?,?,?,?,?,?,?,?)";
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+        goto bad;
+    bind_text(st, 1, r->kind);
+    bind_text(st, 2, r->backend);
+    bind_text(st, 3, r->design);
+    bind_text(st, 4, r->workload);
+    bind_text(st, 5, r->trace);
+    if (r->seed >= 0)
+        sqlite3_bind_int64(st, 6, r->seed);
+    else
+        sqlite3_bind_null(st, 6);
+    bind_text(st, 7, NP_GIT_REV);
+    bind_text(st, 8, machine);
+    bind_text(st, 9, r->params);
+    bind_text(st, 10, started);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto bad;
+    db->run = sqlite3_last_insert_rowid(db->h);
+    if (sqlite3_prepare_v2(
+            db->h,
+            "INSERT INTO outcomes (run_id, seq, g, pd, mode, result, recorded, "
+            "virtual_ns, wall_ns, wait_ns, deadline_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            -1, &db->outcome, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db->h,
+                           "INSERT INTO violations (run_id, name, detail, schedule, trace) "
+                           "VALUES (?,?,?,?,?)",
+                           -1, &db->violation, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db->h,
+                           "INSERT INTO timing (run_id, kind, g, pd, value_ns) VALUES (?,?,?,?,?)",
+                           -1, &db->timing, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db->h,
+                           "INSERT INTO bench (run_id, name, contender, metric, value, rep) "
+                           "VALUES (?,?,?,?,?,?)",
+                           -1, &db->bench, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db->h,
+                           "UPDATE runs SET ended_at = ?, status = ?, events = ?, divergences = ?, "
+                           "violations = ? WHERE id = ?",
+                           -1, &db->end, NULL) != SQLITE_OK)
+        goto bad;
+    return db->run;
+bad:
+    fail(db, "cannot record the run");
+    finalize_all(db);
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    db->run = 0;
+    return -1;
+}
+
+static int step(np_db *db, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : fail(db, what);
+}
+
+int np_db_outcome(np_db *db, int64_t seq, int g, int pd, const char *mode, const char *result,
+                  const char *recorded, int64_t virtual_ns, int64_t wall_ns, int64_t wait_ns,
+                  int64_t deadline_ns)
+{
+    sqlite3_stmt *st = db->outcome;
+    sqlite3_bind_int64(st, 1, db->run);
+    sqlite3_bind_int64(st, 2, seq);
+    sqlite3_bind_int(st, 3, g);
+    sqlite3_bind_int(st, 4, pd);
+    bind_text(st, 5, mode);
+    bind_text(st, 6, result);
+    bind_text(st, 7, recorded);
+    if (virtual_ns >= 0)
+        sqlite3_bind_int64(st, 8, virtual_ns);
+    if (wall_ns >= 0)
+        sqlite3_bind_int64(st, 9, wall_ns);
+    sqlite3_bind_int64(st, 10, wait_ns);
+    sqlite3_bind_int64(st, 11, deadline_ns);
+    return step(db, st, "cannot store an outcome");
+}
+
+int np_db_violation(np_db *db, const char *name, const char *detail, const char *schedule,
+                    const char *trace)
+{
+    sqlite3_stmt *st = db->violation;
+    sqlite3_bind_int64(st, 1, db->run);
+    bind_text(st, 2, name);
+    bind_text(st, 3, detail);
+    bind_text(st, 4, schedule);
+    bind_text(st, 5, trace);
+    return step(db, st, "cannot store a violation");
+}
+
+int np_db_timing(np_db *db, const char *kind, int g, int pd, int64_t value_ns)
+{
+    sqlite3_stmt *st = db->timing;
+    sqlite3_bind_int64(st, 1, db->run);
+    bind_text(st, 2, kind);
+    sqlite3_bind_int(st, 3, g);
+    sqlite3_bind_int(st, 4, pd);
+    sqlite3_bind_int64(st, 5, value_ns);
+    return step(db, st, "cannot store a timing sample");
+}
+
+int np_db_bench(np_db *db, const char *name, const char *contender, const char *metric,
+                double value, int rep)
+{
+    sqlite3_stmt *st = db->bench;
+    sqlite3_bind_int64(st, 1, db->run);
+    bind_text(st, 2, name);
+    bind_text(st, 3, contender);
+    bind_text(st, 4, metric);
+    sqlite3_bind_double(st, 5, value);
+    sqlite3_bind_int(st, 6, rep);
+    return step(db, st, "cannot store a benchmark figure");
+}
+
+int np_db_end_run(np_db *db, int status, int64_t events, int64_t divergences, int64_t violations)
+{
+    char ended[32];
+    now_iso(ended, sizeof ended);
+    sqlite3_stmt *st = db->end;
+    bind_text(st, 1, ended);
+    sqlite3_bind_int(st, 2, status);
+    sqlite3_bind_int64(st, 3, events);
+    sqlite3_bind_int64(st, 4, divergences);
+    sqlite3_bind_int64(st, 5, violations);
+    sqlite3_bind_int64(st, 6, db->run);
+    int err = step(db, st, "cannot finish the run");
+    finalize_all(db);
+    if (!err)
+        err = exec(db, "COMMIT", "cannot commit the run");
+    if (err)
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    db->run = 0;
+    return err;
+}
+
+void np_db_close(np_db *db)
+{
+    if (!db)
+        return;
+    if (db->run) { /* an unfinished run: leave the database as it was */
+        finalize_all(db);
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_close(db->h);
+    free(db);
+}

@@ -1,0 +1,41 @@
+/* cli/results.h - the SQLite results store (cli/schema.sql). Each command
+ * run is one transaction: np_db_begin_run ... np_db_end_run commits it, and
+ * anything else (an error, or np_db_close without end) rolls it back, so a
+ * failed run leaves the database as it was. */
+#ifndef NP_CLI_RESULTS_H
+#define NP_CLI_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NP_DB_SCHEMA_VERSION 1
+
+typedef struct np_db np_db;
+
+typedef struct np_db_run {
+    const char *kind, *backend, *design, *workload, *trace, *params;
+    int64_t seed; /* -1: none */
+} np_db_run;
+
+/* Opens (creating if needed) the database at path. On error returns -1 with
+ * a one-line message in msg (not SQLite, a newer schema, locked, ...). */
+int np_db_open(const char *path, np_db **out, char *msg, size_t len);
+/* Starts a run: BEGIN IMMEDIATE and the runs row. Returns the run id or -1. */
+int64_t np_db_begin_run(np_db *db, const np_db_run *r);
+/* Rows of the current run; each returns 0 or -1 (the run then fails). */
+int np_db_outcome(np_db *db, int64_t seq, int g, int pd, const char *mode, const char *result,
+                  const char *recorded, int64_t virtual_ns, int64_t wall_ns, int64_t wait_ns,
+                  int64_t deadline_ns);
+int np_db_violation(np_db *db, const char *name, const char *detail, const char *schedule,
+                    const char *trace);
+int np_db_timing(np_db *db, const char *kind, int g, int pd, int64_t value_ns);
+int np_db_bench(np_db *db, const char *name, const char *contender, const char *metric,
+                double value, int rep);
+/* Finishes the run: its counters and end time, then COMMIT. 0 or -1. */
+int np_db_end_run(np_db *db, int status, int64_t events, int64_t divergences, int64_t violations);
+/* The last error as one line. */
+const char *np_db_error(np_db *db);
+/* Rolls back an unfinished run and closes. */
+void np_db_close(np_db *db);
+
+#endif

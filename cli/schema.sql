@@ -1,0 +1,86 @@
+-- netpoll results store, schema version 1 (PRAGMA user_version).
+-- One SQLite file; every run is one transaction. Plots and reports read
+-- only this database (analysis/).
+--
+-- runs: one row per command run; kind live | replay | compare | explore | bench.
+CREATE TABLE IF NOT EXISTS runs (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('live', 'replay', 'compare', 'explore', 'bench')),
+    backend      TEXT,               -- epoll | sim
+    design       TEXT,               -- go1.5 | go1.18 | go1.21
+    workload     TEXT,               -- live runs: the workload; else NULL
+    trace        TEXT,               -- the trace file read or written
+    seed         INTEGER,            -- explore: the seed
+    git_rev      TEXT,               -- `git describe` of the build, if known
+    machine      TEXT,               -- uname -srm and the CPU count
+    params       TEXT,               -- the command line
+    started_at   TEXT NOT NULL,      -- UTC, ISO 8601
+    ended_at     TEXT,
+    status       INTEGER,            -- the exit status (0, 1)
+    events       INTEGER,            -- trace lines recorded or replayed
+    divergences  INTEGER,
+    violations   INTEGER
+);
+
+-- outcomes: each wait's result (live: as recorded; replay: computed, with the
+-- recorded one beside it).
+CREATE TABLE IF NOT EXISTS outcomes (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    seq          INTEGER NOT NULL,   -- order in which the waits returned
+    g            INTEGER NOT NULL,   -- task
+    pd           INTEGER NOT NULL,   -- pollDesc slot
+    mode         TEXT NOT NULL,      -- r | w
+    result       TEXT,               -- ok | closing | timeout | notpollable
+    recorded     TEXT,               -- replay: the recorded result, if any
+    virtual_ns   INTEGER,            -- replay: virtual time of the wake
+    wall_ns      INTEGER,            -- live: trace time of the wake
+    wait_ns      INTEGER,            -- when the wait was issued
+    deadline_ns  INTEGER             -- the direction's deadline then (0: none)
+);
+
+-- violations and divergences, one row each (explore adds the schedule and a
+-- minimized trace).
+CREATE TABLE IF NOT EXISTS violations (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    name         TEXT NOT NULL,      -- lost-wakeup, ..., or 'divergence'
+    detail       TEXT NOT NULL,      -- the line netpoll printed
+    schedule     TEXT,               -- explore: the schedule string
+    trace        TEXT                -- explore: the minimized trace
+);
+
+-- timing samples: live wake latency, deadline lateness, replay time deltas.
+CREATE TABLE IF NOT EXISTS timing (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    kind         TEXT NOT NULL,      -- wake_latency | deadline_lateness | sim_wake_delay ...
+    g            INTEGER,
+    pd           INTEGER,
+    value_ns     INTEGER NOT NULL
+);
+
+-- exploration statistics and outcome classes (the explorer fills them).
+CREATE TABLE IF NOT EXISTS explore_stats (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    strategy     TEXT,
+    executions   INTEGER,
+    distinct_states INTEGER,
+    race_pairs   INTEGER,
+    elapsed_ns   INTEGER
+);
+CREATE TABLE IF NOT EXISTS outcome_classes (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    class        TEXT NOT NULL,      -- e.g. "g1: ok | g2: closing"
+    count        INTEGER NOT NULL
+);
+
+-- benchmarks: one row per measured figure and repetition.
+CREATE TABLE IF NOT EXISTS bench (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    name         TEXT NOT NULL,      -- e.g. echo_persistent
+    contender    TEXT NOT NULL,      -- e.g. netpoll-w2, go-2, libuv, epoll-raw
+    metric       TEXT NOT NULL,      -- e.g. req_per_s, p99_us
+    value        REAL NOT NULL,
+    rep          INTEGER
+);
+
+CREATE INDEX IF NOT EXISTS outcomes_run ON outcomes (run_id);
+CREATE INDEX IF NOT EXISTS timing_run ON timing (run_id, kind);
