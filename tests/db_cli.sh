@@ -1,0 +1,67 @@
+#!/bin/sh
+# The results store from the command line: runs accumulate; bad databases
+# (not SQLite, another application's, a directory, locked by another
+# writer) and bad traces give one line and exit 2, and leave the file as
+# it was.  usage: db_cli.sh NETPOLL TRACES_DIR
+set -u
+np=$1
+traces=$2
+dir=$(mktemp -d)
+trap 'kill $locker 2>/dev/null; rm -rf "$dir"' EXIT
+locker=
+fail() { echo "FAIL: $*"; exit 1; }
+py=/usr/bin/python3
+count() { $py -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from runs').fetchone()[0])" "$1"; }
+expect2() { # expect2 WHAT CMD... : exit status 2 and exactly one line on stderr
+    what=$1; shift
+    "$@" >"$dir/out" 2>"$dir/err"
+    st=$?
+    [ $st -eq 2 ] || fail "$what: exit $st, want 2"
+    [ "$(wc -l <"$dir/err")" -eq 1 ] || { cat "$dir/err"; fail "$what: want one line on stderr"; }
+    echo "ok: $what: $(cat "$dir/err")"
+}
+
+db=$dir/results.db
+"$np" replay "$traces/example.npt" --db "$db" >/dev/null || fail "replay --db"
+"$np" replay "$traces/bugs/go59545_stale_error_event.npt" --design go1.18 --db "$db" >/dev/null
+[ $? -eq 1 ] || fail "a violation should exit 1"
+[ "$(count "$db")" = 2 ] || fail "two runs expected"
+sum=$(md5sum <"$db")
+
+# An invalid trace stores nothing.
+printf 'netpoll-trace 1\n0 open pd=1 fd=3\n0 frob pd=1\n' >"$dir/bad.npt"
+expect2 "invalid trace" "$np" replay "$dir/bad.npt" --db "$db"
+[ "$(count "$db")" = 2 ] || fail "an invalid trace added a run"
+
+# Not SQLite at all.
+head -c 4096 /dev/urandom >"$dir/noise.db"; cp "$dir/noise.db" "$dir/noise.orig"
+expect2 "not an SQLite file" "$np" replay "$traces/example.npt" --db "$dir/noise.db"
+cmp -s "$dir/noise.db" "$dir/noise.orig" || fail "the non-SQLite file was changed"
+
+# Someone else's SQLite database.
+$py -c "import sqlite3; c=sqlite3.connect('$dir/other.db'); c.execute('create table t(x)'); c.commit()"
+cp "$dir/other.db" "$dir/other.orig"
+expect2 "another application's database" "$np" replay "$traces/example.npt" --db "$dir/other.db"
+cmp -s "$dir/other.db" "$dir/other.orig" || fail "the foreign database was changed"
+
+# A directory.
+mkdir "$dir/adir"
+expect2 "a directory" "$np" replay "$traces/example.npt" --db "$dir/adir"
+
+# Locked by another writer for longer than the busy timeout.
+$py -c "
+import sqlite3, time, sys
+c = sqlite3.connect('$db', isolation_level=None)
+c.execute('begin exclusive')
+print('locked', flush=True)
+time.sleep(8)
+" >"$dir/lock.out" &
+locker=$!
+for _ in $(seq 50); do grep -q locked "$dir/lock.out" 2>/dev/null && break; sleep 0.1; done
+expect2 "locked by another writer" "$np" replay "$traces/example.npt" --db "$db"
+kill $locker 2>/dev/null; wait $locker 2>/dev/null; locker=
+[ "$(count "$db")" = 2 ] || fail "the locked database gained a run"
+
+# A missing trace file.
+expect2 "missing trace" "$np" replay "$dir/nope.npt" --db "$db"
+echo "db_cli: ok"
