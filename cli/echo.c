@@ -40,7 +40,7 @@ static void accept_task(void *p)
     np_echo_server *s = p;
     for (;;) {
         np_fd *c;
-        int err = np_accept(s->l, &c);
+        int err = np_accept(s->l_acceptor, &c);
         if (err == NP_ECLOSED)
             break;
         if (err) {
@@ -64,6 +64,7 @@ static void accept_task(void *p)
             free(a);
         }
     }
+    np_fd_release(s->l_acceptor); /* the acceptor's own handle on the listener */
     atomic_store(&s->acceptor_done, 1);
 }
 
@@ -72,8 +73,17 @@ int np_echo_server_start(np_echo_server *s, const char *network, const char *add
     int err = np_listen(network, address, 0, &s->l);
     if (err)
         return err;
-    if ((err = np_local_addr(s->l, s->addr, sizeof s->addr)) != 0 ||
-        (err = np_go(accept_task, s)) != 0) {
+    if ((err = np_local_addr(s->l, s->addr, sizeof s->addr)) != 0) {
+        np_close(s->l);
+        s->l = NULL;
+        return err;
+    }
+    /* The accept loop gets its own handle: np_echo_server_stop's close may
+     * come while it is between two accepts. */
+    s->l_acceptor = s->l;
+    np_fd_retain(s->l_acceptor);
+    if ((err = np_go(accept_task, s)) != 0) {
+        np_fd_release(s->l_acceptor);
         np_close(s->l);
         s->l = NULL;
     }

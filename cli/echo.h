@@ -9,7 +9,8 @@
 #include "netpoll/net.h"
 
 typedef struct np_echo_server {
-    np_fd *l;                  /* the listener */
+    np_fd *l;                  /* the listener (the starter's handle) */
+    np_fd *l_acceptor;         /* the same, the accept loop's handle */
     char addr[128];            /* where it listens, "HOST:PORT" or a path */
     int64_t read_timeout;      /* > 0: a read deadline this far ahead, reset per read */
     _Atomic long conns;        /* connections accepted */

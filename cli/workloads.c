@@ -122,6 +122,7 @@ static void accept_loop(void *p)
             break;
         if (err) {
             atomic_fetch_add(&ac->sh->errors, 1);
+            np_sleep(1000000); /* do not spin on a persistent error */
             continue;
         }
         if (!ac->conn) { /* accept-churn: close at once */
@@ -141,6 +142,7 @@ static void accept_loop(void *p)
             free(a);
         }
     }
+    np_fd_release(ac->l); /* this task's handle (stop_acceptor closes the other) */
     atomic_store(&ac->done, 1);
 }
 
@@ -149,8 +151,12 @@ static int start_acceptor(acceptor *ac, char *addr, size_t len)
     int err = np_listen("tcp", "127.0.0.1:0", 0, &ac->l);
     if (!err)
         err = np_local_addr(ac->l, addr, len);
-    if (!err)
+    if (!err) {
+        np_fd_retain(ac->l); /* the accept loop's own handle */
         err = np_go(accept_loop, ac);
+        if (err)
+            np_fd_release(ac->l);
+    }
     return err;
 }
 

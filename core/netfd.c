@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fatal.h"
 #include "fd_mutex.h"
 #include "netpoll/net.h"
 #include "netpoll/poll.h"
@@ -27,14 +28,16 @@
 #define NP_MAX_RW (1 << 30)
 
 struct np_fd {
-    np__fd_mutex mu;   /* references, read/write locks, closed */
-    int sysfd;         /* the kernel descriptor; -1 once destroyed */
-    bool blocking;     /* the poller refused it: plain blocking I/O, no deadlines */
-    bool is_socket;    /* writes use send(MSG_NOSIGNAL): no SIGPIPE */
-    bool stream;       /* a zero-byte read of a non-empty buffer means EOF */
-    np_poll_desc *pd;  /* NULL when blocking */
-    np__sema csema;    /* np_close waits here until the descriptor is destroyed */
-    char *unlink_path; /* a unix listener's socket file, removed on destroy */
+    np__fd_mutex mu;          /* references, read/write locks, closed */
+    int sysfd;                /* the kernel descriptor; -1 once destroyed */
+    bool blocking;            /* the poller refused it: plain blocking I/O, no deadlines */
+    bool is_socket;           /* writes use send(MSG_NOSIGNAL): no SIGPIPE */
+    bool stream;              /* a zero-byte read of a non-empty buffer means EOF */
+    np_poll_desc *pd;         /* NULL when blocking */
+    np__sema csema;           /* np_close waits here until the descriptor is destroyed */
+    _Atomic uint32_t handles; /* owners of this struct: the creator's, plus one per
+                                 np_fd_retain; the memory goes with the last */
+    char *unlink_path;        /* a unix listener's socket file, removed on destroy */
 };
 
 const char *np_strerror(int err)
@@ -82,6 +85,7 @@ static np_fd *fd_new(int sysfd, bool socket_)
     f->sysfd = sysfd;
     f->is_socket = socket_;
     f->stream = true;
+    atomic_init(&f->handles, 1);
     return f;
 }
 
@@ -120,10 +124,10 @@ static int fd_init(int sysfd, bool socket_, np_fd **out)
     return 0;
 }
 
-int np_close(np_fd *f)
+/* Closes f and waits until the kernel descriptor is gone: 0, or NP_ECLOSED
+ * if someone closed it before (then it may still be closing). */
+static int close_wait(np_fd *f)
 {
-    if (!f)
-        return -EINVAL;
     int err = np__fdmu_close(&f->mu);
     if (err)
         return err;
@@ -131,9 +135,45 @@ int np_close(np_fd *f)
         np_poll_unblock(f->pd); /* wakes blocked readers and writers: closing */
     if (np__fdmu_decref(&f->mu))
         fd_destroy(f);
-    np__sema_acquire(&f->csema); /* until the last user has left and it is closed */
-    fd_free(f);
+    np__sema_acquire(&f->csema); /* until the last call using it has left */
+    np__sema_release(&f->csema); /* let any other closer through as well */
     return 0;
+}
+
+int np_fd_retain(np_fd *f)
+{
+    if (!f)
+        return -EINVAL;
+    if (atomic_fetch_add(&f->handles, 1) == 0)
+        np__fatal("np_fd_retain: descriptor %p has no handle left (used after release)", (void *)f);
+    return 0;
+}
+
+/* Drops one handle; the last one closes (if need be) and frees. */
+static void release(np_fd *f)
+{
+    if (atomic_fetch_sub(&f->handles, 1) != 1)
+        return;
+    close_wait(f); /* NP_ECLOSED if already closed: either way it is gone now */
+    np__sema_acquire(&f->csema);
+    fd_free(f);
+}
+
+int np_fd_release(np_fd *f)
+{
+    if (!f)
+        return -EINVAL;
+    release(f);
+    return 0;
+}
+
+int np_close(np_fd *f)
+{
+    if (!f)
+        return -EINVAL;
+    int err = close_wait(f);
+    release(f);
+    return err;
 }
 
 /* ---- locking helpers ----------------------------------------------------------- */

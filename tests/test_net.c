@@ -403,6 +403,63 @@ static void deadlines_reset_every_few_microseconds_during_io_neither_crash_nor_h
     run(body_churn, NULL);
 }
 
+/* An acceptor loops on a listener that another task closes - the usual way
+ * to stop a server. With its own handle the acceptor always gets
+ * NP_ECLOSED, whether the close lands inside np_accept or between two calls. */
+typedef struct {
+    np_fd *l;
+    _Atomic int done;
+    int last;
+    long accepted;
+} looper;
+
+static void accept_looper(void *p)
+{
+    looper *lp = p;
+    for (;;) {
+        np_fd *c;
+        int err = np_accept(lp->l, &c);
+        if (err) {
+            lp->last = err;
+            break;
+        }
+        lp->accepted++;
+        np_close(c);
+        np_yield();
+    }
+    np_fd_release(lp->l);
+    atomic_store(&lp->done, 1);
+}
+
+static void body_close_listener(void *arg)
+{
+    (void)arg;
+    for (int round = 0; round < 200; round++) {
+        looper lp = {0};
+        char addr[64];
+        NP_ASSERT_EQ_INT(np_listen("tcp", "127.0.0.1:0", 0, &lp.l), 0);
+        NP_ASSERT_EQ_INT(np_local_addr(lp.l, addr, sizeof addr), 0);
+        NP_ASSERT_EQ_INT(np_fd_retain(lp.l), 0);
+        np_go(accept_looper, &lp);
+        for (int i = 0; i < round % 4; i++) { /* a few connections: between-calls timing */
+            np_fd *c;
+            if (np_dial("tcp", addr, 0, &c) == 0)
+                np_close(c);
+        }
+        if (round % 2)
+            np_yield();
+        NP_ASSERT_EQ_INT(np_close(lp.l), 0);
+        for (int i = 0; i < 2000 && !atomic_load(&lp.done); i++)
+            np_sleep(100000);
+        CU_ASSERT_TRUE(atomic_load(&lp.done));
+        NP_ASSERT_EQ_INT(lp.last, NP_ECLOSED);
+    }
+}
+static void closing_a_listener_stops_an_acceptor_holding_its_own_handle(void)
+{
+    run(body_close_listener, NULL);
+}
+
 /* ---- fallbacks and bad input -------------------------------------------------------- */
 
 static void body_file(void *arg)
@@ -479,6 +536,8 @@ static const np_test_case cases[] = {
      close_fails_blocked_calls_with_closed_and_returns_after_the_fd_is_gone},
     {"deadlines_reset_every_few_microseconds_during_io_neither_crash_nor_hang",
      deadlines_reset_every_few_microseconds_during_io_neither_crash_nor_hang},
+    {"closing_a_listener_stops_an_acceptor_holding_its_own_handle",
+     closing_a_listener_stops_an_acceptor_holding_its_own_handle},
     {"a_regular_file_falls_back_to_blocking_io_without_deadlines",
      a_regular_file_falls_back_to_blocking_io_without_deadlines},
     {"bad_input_gets_an_error_code_never_an_abort", bad_input_gets_an_error_code_never_an_abort},

@@ -72,9 +72,23 @@ int np_set_write_deadline(np_fd *f, int64_t at);
 
 /* Closes f: every blocked and later call on it fails with NP_ECLOSED, and
  * np_close returns only once the kernel descriptor is really closed (after
- * the last call using it has left). A second np_close gives NP_ECLOSED. The
- * np_fd itself is freed by then: do not use f after np_close returned. */
+ * the last call using it has left). It also gives up the caller's handle:
+ *
+ * Handles. np_listen, np_accept, np_dial and np_fd_wrap return a descriptor
+ * with one handle, the caller's. A task that shares it with another - an
+ * acceptor looping on a listener that the main task will close, say - gives
+ * that task its own handle with np_fd_retain; each handle is given back
+ * exactly once, by np_close or np_fd_release. The memory lives until the last
+ * one is gone, so a task's calls after another task's close fail with
+ * NP_ECLOSED instead of touching freed memory. Returns 0, or NP_ECLOSED if it
+ * was already closed (the handle is given back either way). */
 int np_close(np_fd *f);
+
+/* Takes one more handle on f for another task. 0 or -EINVAL. */
+int np_fd_retain(np_fd *f);
+/* Gives a handle back without closing; the last one closes f if it is still
+ * open, and frees it. 0 or -EINVAL. */
+int np_fd_release(np_fd *f);
 
 /* Shuts down reading (NP_MODE_R), writing (NP_MODE_W) or both (NP_MODE_RW). */
 int np_shutdown(np_fd *f, int how);
