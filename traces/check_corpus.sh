@@ -31,6 +31,13 @@ for f in "$dir"/workloads/*.npt; do
     n=$((n + 1))
     "$np" replay "$f" >/dev/null 2>&1 || { echo "FAIL $f: the workload sample does not replay"; fail=1; }
 done
+for f in "$dir"/scenarios/*.npt; do
+    [ -f "$f" ] || continue
+    for d in go1.5 go1.18 go1.21; do
+        n=$((n + 1))
+        "$np" replay "$f" --design "$d" >/dev/null 2>&1 || { echo "FAIL $f under $d: a scenario must replay clean"; fail=1; }
+    done
+done
 for f in $(cd "$dir" && find . -name '*.npt' | sed 's|^\./||'); do
     case "$f" in workloads/*|scenarios/*) continue ;; esac
     grep -q "^$f	" "$dir/corpus.tsv" || { echo "FAIL $f is not listed in corpus.tsv"; fail=1; }
