@@ -263,6 +263,7 @@ static void blocked_reader(void *p)
         atomic_fetch_add(&b->sh->closed, 1);
     else
         atomic_fetch_add(&b->sh->errors, 1);
+    np_fd_release(b->f); /* the reader's own handle: the close may come before it runs */
     atomic_store(&b->done, 1);
 }
 
@@ -277,7 +278,9 @@ static void close_race_client(void *p)
             break;
         }
         blocked_read b = {f, a->sh, 0};
+        np_fd_retain(f);
         if (np_go(blocked_reader, &b) != 0) {
+            np_fd_release(f);
             np_close(f);
             break;
         }

@@ -64,6 +64,8 @@ struct np_poll_desc {
     uint32_t rec_slot;     /* [R] its slot number in that trace */
     uint32_t rec_inc;      /* [R] incarnations opened during that recording */
     uint32_t rec_tag;      /* [R] the tag of the latest of them */
+    int64_t rec_at[2];     /* [R] the r/w deadlines as written to the trace: a fire
+                              line may not come before them */
 } __attribute__((aligned(64)));
 
 /* Applies one backend record: drops it if its tag is stale (go1.21), sets or

@@ -139,8 +139,16 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
      * earlier than its deadline, so that it is due when replayed (rule 5). */
     int64_t real = np_now();
     ev.t = rec.pending ? rec.last_t : real - rec.t0;
-    if (kind == NP_TR_FIRE && at > 0 && at - rec.t0 > ev.t)
-        ev.t = at - rec.t0;
+    if (kind == NP_TR_FIRE) { /* due when replayed: not before the deadline written */
+        int64_t due = mode == NP_MODE_R               ? pd->rec_at[0]
+                      : mode == NP_MODE_W             ? pd->rec_at[1]
+                      : pd->rec_at[0] > pd->rec_at[1] ? pd->rec_at[0]
+                                                      : pd->rec_at[1];
+        if (at > 0 && at - rec.t0 > due)
+            due = at - rec.t0;
+        if (due > ev.t)
+            ev.t = due;
+    }
     /* A deadline that a task sets on the pollDesc it has just been woken
      * from without readiness, in the same step: the replay must run that
      * task's wake-up (rule 1c) before it, and a deadline line names no task,
@@ -175,9 +183,14 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
     }
     switch (kind) {
     case NP_TR_DEADLINE:
-        /* absolute clock -> trace time: an expired one (at < 0, or not
-         * after the line's time) as the line's time itself */
-        ev.at = at == 0 ? 0 : at < 0 || at - rec.t0 <= ev.t ? ev.t : at - rec.t0;
+        /* Follow the runtime's verdict, not a second clock read: an expired
+         * deadline (-1) as the line's own time; a future one at least 1 ns
+         * after the line, even if the clock passed it since it was judged. */
+        ev.at = at == 0 ? 0 : at < 0 ? ev.t : at - rec.t0 > ev.t ? at - rec.t0 : ev.t + 1;
+        if (mode != NP_MODE_W)
+            pd->rec_at[0] = ev.at;
+        if (mode != NP_MODE_R)
+            pd->rec_at[1] = ev.at;
         break;
     case NP_TR_READY: {
         /* tag: omitted when it names the open, current incarnation; else the
@@ -212,6 +225,11 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
         rec.oom = true;
         return;
     }
+    /* A stimulus naming its task makes the replay finish that task's wake-up
+     * first (rule 2): from now on its deadlines need no new step. */
+    if (g &&
+        (kind == NP_TR_WAIT || kind == NP_TR_RESET || kind == NP_TR_UNBLOCK || kind == NP_TR_CLOSE))
+        g->rec_ran_pd = NULL;
     rec.real[rec.tr.n - 1] = real - rec.t0;
     rec.last_t = ev.t;
 }

@@ -50,6 +50,14 @@ static void start_waiter(waiter *w, np_poll_desc *pd, int mode)
     CU_ASSERT_FALSE(w->done);
 }
 
+/* Sleeps until w is done, at most `limit` ns of runtime time. */
+static void await_done(waiter *w, int64_t limit)
+{
+    int64_t end = np_now() + limit;
+    while (!w->done && np_now() < end)
+        np_sleep(MS);
+}
+
 static uintptr_t sema_state(np_poll_desc *pd, int mode)
 {
     return atomic_load(mode == NP_MODE_R ? &pd->rg : &pd->wg);
@@ -132,10 +140,10 @@ static void body_parked_wait_is_woken_once_by_deadline(void *arg)
     waiter w;
     NP_ASSERT_EQ_INT(fx_open(&f), 0);
     NP_ASSERT_EQ_INT(np_poll_reset(f.pd, NP_MODE_R), NP_POLL_OK);
-    int64_t at = np_now() + 10 * MS;
+    int64_t at = np_now() + 30 * MS;
     NP_ASSERT_EQ_INT(np_poll_set_deadline(f.pd, at, NP_MODE_R), 0);
     start_waiter(&w, f.pd, NP_MODE_R);
-    np_sleep(20 * MS);
+    await_done(&w, 5000 * MS);
     CU_ASSERT_TRUE(w.done);
     NP_ASSERT_EQ_INT(w.res, NP_POLL_TIMEOUT);
     NP_ASSERT_EQ_INT(w.parks, 1);
@@ -239,10 +247,10 @@ static void body_read_and_write_deadlines_are_independent(void *arg)
     NP_ASSERT_EQ_INT(np_poll_set_deadline(f.pd, -1, NP_MODE_R), 0);
     NP_ASSERT_EQ_INT(np_poll_reset(f.pd, NP_MODE_R), NP_POLL_TIMEOUT);
     NP_ASSERT_EQ_INT(np_poll_reset(f.pd, NP_MODE_W), NP_POLL_OK); /* write side untouched */
-    int64_t at = np_now() + 10 * MS;
+    int64_t at = np_now() + 30 * MS;
     NP_ASSERT_EQ_INT(np_poll_set_deadline(f.pd, at, NP_MODE_W), 0);
     start_waiter(&w, f.pd, NP_MODE_W);
-    np_sleep(20 * MS);
+    await_done(&w, 5000 * MS);
     CU_ASSERT_TRUE(w.done);
     NP_ASSERT_EQ_INT(w.res, NP_POLL_TIMEOUT);
     CU_ASSERT(w.woke_at >= at);
@@ -265,26 +273,25 @@ static void body_equal_deadlines_share_one_timer_and_split_cleanly(void *arg)
     fx_fill(&f);
     NP_ASSERT_EQ_INT(np_poll_reset(f.pd, NP_MODE_R), NP_POLL_OK);
     NP_ASSERT_EQ_INT(np_poll_reset(f.pd, NP_MODE_W), NP_POLL_OK);
-    int64_t at = np_now() + 10 * MS;
+    int64_t at = np_now() + 20 * MS;
     NP_ASSERT_EQ_INT(np_poll_set_deadline(f.pd, at, NP_MODE_RW), 0);
     CU_ASSERT(f.pd->rt.index >= 0); /* one timer serves both */
     CU_ASSERT(f.pd->wt.index < 0);
     /* split: the write deadline moves later, each keeps its own time */
-    int64_t wat = at + 20 * MS;
+    int64_t wat = at + 60 * MS;
     NP_ASSERT_EQ_INT(np_poll_set_deadline(f.pd, wat, NP_MODE_W), 0);
     CU_ASSERT(f.pd->rt.index >= 0);
     CU_ASSERT(f.pd->wt.index >= 0);
     start_waiter(&r, f.pd, NP_MODE_R);
     start_waiter(&w, f.pd, NP_MODE_W);
-    np_sleep(15 * MS);
-    CU_ASSERT_TRUE(r.done);
-    CU_ASSERT_FALSE(w.done);
+    await_done(&r, 5000 * MS);
+    await_done(&w, 5000 * MS);
+    CU_ASSERT_TRUE(r.done && w.done);
     NP_ASSERT_EQ_INT(r.res, NP_POLL_TIMEOUT);
-    CU_ASSERT(r.woke_at >= at);
-    np_sleep(25 * MS);
-    CU_ASSERT_TRUE(w.done);
     NP_ASSERT_EQ_INT(w.res, NP_POLL_TIMEOUT);
-    CU_ASSERT(w.woke_at >= wat);
+    CU_ASSERT(r.woke_at >= at);        /* neither early ... */
+    CU_ASSERT(w.woke_at >= wat);       /* ... and the write side at its own, later time */
+    CU_ASSERT(r.woke_at <= w.woke_at); /* the read timer fired first */
     fx_close(&f);
 }
 static void equal_deadlines_share_one_timer_and_split_cleanly(void)
@@ -299,18 +306,18 @@ static void body_deadline_moved_later_does_not_fire_at_old_time(void *arg)
     waiter w;
     NP_ASSERT_EQ_INT(fx_open(&f), 0);
     NP_ASSERT_EQ_INT(np_poll_reset(f.pd, NP_MODE_R), NP_POLL_OK);
+    start_waiter(&w, f.pd, NP_MODE_R);
+    /* Set, then move, without yielding in between: no timer can run in the
+     * gap, whatever the machine's load (timers fire in the worker loop). */
     int64_t t0 = np_now();
     NP_ASSERT_EQ_INT(np_poll_set_deadline(f.pd, t0 + 10 * MS, NP_MODE_R), 0);
-    start_waiter(&w, f.pd, NP_MODE_R);
-    int64_t later = t0 + 40 * MS;
+    int64_t later = t0 + 80 * MS;
     NP_ASSERT_EQ_INT(np_poll_set_deadline(f.pd, later, NP_MODE_R), 0);
-    np_sleep(20 * MS); /* past the old deadline */
-    CU_ASSERT_FALSE(w.done);
-    np_sleep(40 * MS);
+    await_done(&w, 5000 * MS);
     CU_ASSERT_TRUE(w.done);
     NP_ASSERT_EQ_INT(w.res, NP_POLL_TIMEOUT);
-    CU_ASSERT(w.woke_at >= later);
-    NP_ASSERT_EQ_INT(w.parks, 1);
+    CU_ASSERT(w.woke_at >= later); /* not at the old time */
+    NP_ASSERT_EQ_INT(w.parks, 1);  /* and not woken in between */
     fx_close(&f);
 }
 static void deadline_moved_later_does_not_fire_at_old_time(void)
@@ -341,15 +348,13 @@ static void body_deadline_fired_then_moved_later_parks_again(void *arg)
     int64_t at = np_now() + 10 * MS;
     NP_ASSERT_EQ_INT(np_poll_set_deadline(f.pd, at, NP_MODE_R), 0);
     start_waiter(&w, f.pd, NP_MODE_R);
-    mover m = {f.pd, at + 30 * MS};
+    mover m = {f.pd, at + 60 * MS};
     np_timer t = NP_TIMER_INIT;
     np__timer_set(&t, at, move_deadline, &m, 0);
-    np_sleep(20 * MS);
-    CU_ASSERT_FALSE(w.done); /* woken by the firing, found no error, parked again */
-    np_sleep(30 * MS);
+    await_done(&w, 5000 * MS);
     CU_ASSERT_TRUE(w.done);
     NP_ASSERT_EQ_INT(w.res, NP_POLL_TIMEOUT);
-    CU_ASSERT(w.woke_at >= m.to);
+    CU_ASSERT(w.woke_at >= m.to); /* woken by the firing, found no error, parked again */
     NP_ASSERT_EQ_INT(w.parks, 2);
     fx_close(&f);
 }
