@@ -37,9 +37,11 @@ typedef struct slot {
     np_poll_desc *pd; /* the current incarnation's pollDesc */
     incarnation *inc; /* inc[k-1]: incarnation k */
     int ninc, capinc;
-    int64_t dl[2];   /* model deadline per direction (virtual ns; 0 none) */
-    bool dl_past[2]; /* it was already past when set */
-    bool ready[2];   /* readiness arrived that no wait or reset has consumed */
+    int64_t dl[2];           /* model deadline per direction (virtual ns; 0 none) */
+    bool dl_past[2];         /* it was already past when set */
+    bool ready[2];           /* readiness arrived that no wait or reset has consumed */
+    struct actor *waiter[2]; /* the actor inside a wait on each direction, or NULL */
+    bool dirty;              /* touched in the current time step */
 } slot;
 
 typedef struct actor {
@@ -54,6 +56,7 @@ typedef struct actor {
     int rec_res;         /* reset: the recorded result to check, or -1 */
     int64_t issued;      /* virtual time the wait was issued */
     bool in_op;          /* inside np_poll_wait */
+    size_t widx;         /* its index in replay.waiting while in_op */
     bool issued_closing; /* the wait began on a closing pollDesc */
     bool reported;       /* a quiescence violation was reported for this wait */
     bool quit;
@@ -73,6 +76,19 @@ typedef struct {
     size_t nslots;
     actor **actors;
     size_t nactors;
+    /* Lookups by id: open addressing, linear probing, power-of-two size. */
+    struct idmap {
+        int32_t *key;
+        void **val;
+        size_t cap, n;
+    } slot_ids, actor_ids;
+    actor **waiting; /* actors inside a wait (order irrelevant) */
+    size_t nwaiting, capwaiting;
+    slot **dirty; /* slots touched in the current step */
+    size_t ndirty, capdirty;
+    int64_t next_due; /* earliest model deadline among waiting actors: a full
+                         quiescence scan is due once time reaches it */
+    size_t capwakes;
     bool exact; /* timers fire at their deadlines (no fire lines, or --exact-timers) */
     bool oom;
 } replay;
@@ -135,25 +151,88 @@ static void emit(replay *rp, np_tr_event ev)
         rp->oom = true;
 }
 
-/* Slots and actors are found by id with a linear scan over small arrays,
- * most recent first: traces name few of each. */
+static void *idmap_get(struct idmap *m, int32_t key)
+{
+    if (!m->cap)
+        return NULL;
+    for (size_t i = (uint32_t)key * 2654435761u & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->val[i])
+            return NULL;
+        if (m->key[i] == key)
+            return m->val[i];
+    }
+}
+
+static bool idmap_put(struct idmap *m, int32_t key, void *val)
+{
+    if (2 * (m->n + 1) > m->cap) { /* keep it at most half full */
+        size_t cap = m->cap ? 2 * m->cap : 64;
+        struct idmap g = {calloc(cap, sizeof *g.key), calloc(cap, sizeof *g.val), cap, 0};
+        if (!g.key || !g.val) {
+            free(g.key);
+            free(g.val);
+            return false;
+        }
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->val[i])
+                idmap_put(&g, m->key[i], m->val[i]);
+        free(m->key);
+        free(m->val);
+        *m = g;
+    }
+    size_t i = (uint32_t)key * 2654435761u & (m->cap - 1);
+    while (m->val[i])
+        i = (i + 1) & (m->cap - 1);
+    m->key[i] = key;
+    m->val[i] = val;
+    m->n++;
+    return true;
+}
+
+/* Grows *v (of *cap elements of size sz) to hold n + 1 by doubling. */
+static bool grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? 2 * *cap : 16;
+    void *p = realloc(*v, c * sz);
+    if (!p)
+        return false;
+    *v = p;
+    *cap = c;
+    return true;
+}
+
+static void mark_dirty(replay *rp, slot *s)
+{
+    if (s->dirty)
+        return;
+    if (!grow((void **)&rp->dirty, &rp->capdirty, rp->ndirty, sizeof *rp->dirty)) {
+        rp->oom = true;
+        return;
+    }
+    s->dirty = true;
+    rp->dirty[rp->ndirty++] = s;
+}
+
+/* Slots and actors are found by id through hash maps (ids are the trace
+ * writer's, any positive 32-bit numbers). */
 static slot *find_slot(replay *rp, int32_t id, bool create)
 {
-    for (size_t i = rp->nslots; i-- > 0;)
-        if (rp->slots[i]->id == id)
-            return rp->slots[i];
-    if (!create)
-        return NULL;
-    slot *s = calloc(1, sizeof *s);
-    slot **v = realloc(rp->slots, (rp->nslots + 1) * sizeof *v);
-    if (!s || !v) {
+    slot *s = idmap_get(&rp->slot_ids, id);
+    if (s || !create)
+        return s;
+    s = calloc(1, sizeof *s);
+    size_t cap = rp->nslots; /* slots[] grows by doubling: capacity tracked as a power of two */
+    if (!s ||
+        (rp->nslots == 0 || (rp->nslots & (rp->nslots - 1)) == 0
+             ? !(rp->slots = realloc(rp->slots, (rp->nslots ? 2 * cap : 16) * sizeof *rp->slots))
+             : false) ||
+        !idmap_put(&rp->slot_ids, id, s)) {
         free(s);
-        if (v)
-            rp->slots = v;
         rp->oom = true;
         return NULL;
     }
-    rp->slots = v;
     s->id = id;
     rp->slots[rp->nslots++] = s;
     return s;
@@ -163,24 +242,47 @@ static void actor_main(void *p);
 
 static actor *find_actor(replay *rp, int32_t g, bool create)
 {
-    for (size_t i = rp->nactors; i-- > 0;)
-        if (rp->actors[i]->g == g)
-            return rp->actors[i];
-    if (!create)
-        return NULL;
-    actor *a = calloc(1, sizeof *a);
-    actor **v = realloc(rp->actors, (rp->nactors + 1) * sizeof *v);
-    if (!a || !v) {
+    actor *a = idmap_get(&rp->actor_ids, g);
+    if (a || !create)
+        return a;
+    a = calloc(1, sizeof *a);
+    size_t cap = rp->nactors;
+    if (!a ||
+        (rp->nactors == 0 || (rp->nactors & (rp->nactors - 1)) == 0
+             ? !(rp->actors =
+                     realloc(rp->actors, (rp->nactors ? 2 * cap : 16) * sizeof *rp->actors))
+             : false) ||
+        !idmap_put(&rp->actor_ids, g, a)) {
         free(a);
-        if (v)
-            rp->actors = v;
         rp->oom = true;
         return NULL;
     }
-    rp->actors = v;
     a->g = g;
     rp->actors[rp->nactors++] = a;
     return a;
+}
+
+static void waiting_add(replay *rp, actor *a)
+{
+    if (!grow((void **)&rp->waiting, &rp->capwaiting, rp->nwaiting, sizeof *rp->waiting)) {
+        rp->oom = true;
+        return;
+    }
+    a->widx = rp->nwaiting;
+    rp->waiting[rp->nwaiting++] = a;
+    a->s->waiter[dir(a->mode)] = a;
+    int64_t d = a->s->dl[dir(a->mode)];
+    if (d > 0 && d < rp->next_due)
+        rp->next_due = d;
+}
+
+static void waiting_remove(replay *rp, actor *a)
+{
+    actor *last = rp->waiting[--rp->nwaiting];
+    rp->waiting[a->widx] = last;
+    last->widx = a->widx;
+    if (a->s->waiter[dir(a->mode)] == a)
+        a->s->waiter[dir(a->mode)] = NULL;
 }
 
 /* Starts an actor's task and runs it to its first idle park. */
@@ -243,13 +345,11 @@ static void record_wake(replay *rp, actor *a, int res)
         }
     }
     a->computed++;
-    np_replay_wake *v = realloc(rp->r->wakes, (rp->r->nwakes + 1) * sizeof *v);
-    if (!v) {
+    if (!grow((void **)&rp->r->wakes, &rp->capwakes, rp->r->nwakes, sizeof *rp->r->wakes)) {
         rp->oom = true;
         return;
     }
-    rp->r->wakes = v;
-    v[rp->r->nwakes++] = wk;
+    rp->r->wakes[rp->r->nwakes++] = wk;
 }
 
 static void actor_main(void *p)
@@ -263,8 +363,11 @@ static void actor_main(void *p)
         if (a->op == NP_TR_WAIT) {
             a->in_op = true;
             a->reported = false;
+            waiting_add(rp, a);
             int res = np_poll_wait(a->pd, a->mode);
             a->in_op = false;
+            waiting_remove(rp, a);
+            mark_dirty(rp, a->s);
             record_wake(rp, a, res);
         } else {
             int res = np_poll_reset(a->pd, a->mode);
@@ -413,17 +516,14 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
             a->g, a->s->id, (long long)e->t, e->line);
         return;
     }
-    if (e->kind == NP_TR_WAIT)
-        for (size_t i = 0; i < rp->nactors; i++) {
-            actor *b = rp->actors[i];
-            if (b != a && b->in_op && b->s == s && b->mode == e->mode) {
-                say(rp, "violation",
-                    "bad-state pd=%d mode=%s at t=%lld (line %u): g=%d waits "
-                    "while g=%d is already waiting (double wait)",
-                    s->id, mode_str(e->mode), (long long)e->t, e->line, a->g, b->g);
-                return;
-            }
-        }
+    actor *b = e->kind == NP_TR_WAIT ? s->waiter[dir(e->mode)] : NULL;
+    if (b && b != a) {
+        say(rp, "violation",
+            "bad-state pd=%d mode=%s at t=%lld (line %u): g=%d waits while g=%d is "
+            "already waiting (double wait)",
+            s->id, mode_str(e->mode), (long long)e->t, e->line, a->g, b->g);
+        return;
+    }
     a->op = e->kind;
     a->s = s;
     a->pd = s->pd;
@@ -467,6 +567,7 @@ static void apply(replay *rp, const np_tr_event *e)
     slot *s = find_slot(rp, e->pd, e->kind == NP_TR_OPEN);
     if (!s)
         return; /* the parser guarantees the slot exists (or memory ran out) */
+    mark_dirty(rp, s);
     int64_t now = np_now();
     switch (e->kind) {
     case NP_TR_OPEN: {
@@ -523,10 +624,10 @@ static void apply(replay *rp, const np_tr_event *e)
     case NP_TR_CLOSE:
         if (!issuer_ready(rp, e))
             return;
-        for (size_t i = 0; i < rp->nactors; i++) {
-            actor *b = rp->actors[i];
-            uintptr_t g = atomic_load(b->mode == NP_MODE_W ? &s->pd->wg : &s->pd->rg);
-            if (b->in_op && b->s == s && g == (uintptr_t)b->task) {
+        for (int d = 0; d < 2; d++) {
+            actor *b = s->waiter[d];
+            uintptr_t g = atomic_load(d ? &s->pd->wg : &s->pd->rg);
+            if (b && g == (uintptr_t)b->task) {
                 invalid(rp, e->line, "close pd=%d while g=%d is parked on it", e->pd, b->g);
                 return;
             }
@@ -552,54 +653,67 @@ static void apply(replay *rp, const np_tr_event *e)
 
 /* ---- quiescence ------------------------------------------------------------------------- */
 
+/* Quiescence checks for one waiting actor. */
+static void check_waiter(replay *rp, actor *a, int64_t now)
+{
+    if (!a->in_op || a->reported || np_world_runnable(a->task))
+        return;
+    slot *s = a->s;
+    int d = dir(a->mode);
+    const char *why = NULL, *name = "lost-wakeup";
+    if (s->closing)
+        why = "its pollDesc is closing";
+    else if (s->ready[d])
+        why = "readiness is pending";
+    else if (s->dl[d] > 0 && s->dl[d] <= now && s->dl_past[d])
+        why = "its deadline had expired";
+    else if (s->dl[d] > 0 && s->dl[d] <= now && rp->exact) {
+        why = "its deadline has passed";
+        name = "missed-timeout";
+    }
+    if (why) {
+        say(rp, "violation", "%s g=%d pd=%d mode=%s at t=%lld: parked although %s", name, a->g,
+            s->id, mode_str(a->mode), (long long)now_t(rp), why);
+        a->reported = true;
+    }
+}
+
+/* At the end of each time step. Incremental: the slots touched in the step,
+ * and every waiter once the earliest of their deadlines is reached. */
 static void check_quiescent(replay *rp)
 {
     int64_t now = np_now();
-    for (size_t i = 0; i < rp->nactors; i++) {
-        actor *a = rp->actors[i];
-        if (!a->in_op || a->reported || np_world_runnable(a->task))
-            continue;
-        slot *s = a->s;
-        int d = dir(a->mode);
-        const char *why = NULL, *name = "lost-wakeup";
-        if (s->closing)
-            why = "its pollDesc is closing";
-        else if (s->ready[d])
-            why = "readiness is pending";
-        else if (s->dl[d] > 0 && s->dl[d] <= now && s->dl_past[d])
-            why = "its deadline had expired";
-        else if (s->dl[d] > 0 && s->dl[d] <= now && rp->exact) {
-            why = "its deadline has passed";
-            name = "missed-timeout";
-        }
-        if (why) {
-            say(rp, "violation", "%s g=%d pd=%d mode=%s at t=%lld: parked although %s", name, a->g,
-                s->id, mode_str(a->mode), (long long)now_t(rp), why);
-            a->reported = true;
+    if (now >= rp->next_due) { /* a deadline passed: look at every waiter */
+        rp->next_due = INT64_MAX;
+        for (size_t i = 0; i < rp->nwaiting; i++) {
+            actor *a = rp->waiting[i];
+            check_waiter(rp, a, now);
+            int64_t d = a->s->dl[dir(a->mode)];
+            if (!a->reported && d > now && d < rp->next_due)
+                rp->next_due = d;
         }
     }
-    /* bad-state: a semaphore holds NIL, READY, or the task that waits on it */
-    for (size_t i = 0; i < rp->nslots; i++) {
-        slot *s = rp->slots[i];
-        if (!s->open)
-            continue;
+    for (size_t i = 0; i < rp->ndirty; i++) {
+        slot *s = rp->dirty[i];
+        s->dirty = false;
         for (int d = 0; d < 2; d++) {
-            uintptr_t v = atomic_load(d ? &s->pd->wg : &s->pd->rg);
-            if (v == NP_PD_NIL || v == NP_PD_READY)
-                continue;
-            bool ok = false;
-            for (size_t k = 0; k < rp->nactors; k++) {
-                actor *a = rp->actors[k];
-                if (a->in_op && a->s == s && dir(a->mode) == d && v == (uintptr_t)a->task)
-                    ok = true;
+            actor *w = s->waiter[d];
+            if (w) {
+                check_waiter(rp, w, now);
+                int64_t dl = s->dl[d];
+                if (dl > now && dl < rp->next_due)
+                    rp->next_due = dl;
             }
-            if (!ok) {
+            if (!s->open)
+                continue;
+            /* bad-state: a semaphore holds NIL, READY, or the task waiting on it */
+            uintptr_t v = atomic_load(d ? &s->pd->wg : &s->pd->rg);
+            if (v != NP_PD_NIL && v != NP_PD_READY && !(w && v == (uintptr_t)w->task))
                 say(rp, "violation", "bad-state pd=%d mode=%s at t=%lld: semaphore holds %#lx",
                     s->id, d ? "w" : "r", (long long)now_t(rp), (unsigned long)v);
-                rp->r->status = 1;
-            }
         }
     }
+    rp->ndirty = 0;
 }
 
 /* ---- the driver ---------------------------------------------------------------------------- */
@@ -644,7 +758,7 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
 {
     static const np_replay_opts none;
     memset(r, 0, sizeof *r);
-    replay rp = {.tr = tr, .o = o ? o : &none, .r = r};
+    replay rp = {.tr = tr, .o = o ? o : &none, .r = r, .next_due = INT64_MAX};
     rp.exact = !tr->has_fire || rp.o->exact_timers;
     np_config cfg = {.workers = 1, .backend = &np_backend_sim, .design = rp.o->design};
     int err = np_runtime_start(&cfg);
@@ -702,6 +816,12 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     }
     free(rp.actors);
     free(rp.slots);
+    free(rp.slot_ids.key);
+    free(rp.slot_ids.val);
+    free(rp.actor_ids.key);
+    free(rp.actor_ids.val);
+    free(rp.waiting);
+    free(rp.dirty);
     np_runtime_stop(); /* frees the actors' tasks, parked or not */
     current = NULL;
     return r->status;
