@@ -1,0 +1,124 @@
+/* bench/echo/echo_np.c - this project's echo server: one task per
+ * connection on the descriptor API (netpoll/net.h), as Go's is one goroutine
+ * per connection.
+ *
+ *   echo_np [--port P] [--workers N] [--deadline] [--timeout S]
+ *
+ * --port 0 (the default) picks a free port; prints "listening PORT". Listens
+ * on 127.0.0.1. --workers sets np_config.workers (default 1). Each connection
+ * task: np_read into a 4 KiB buffer, np_write the bytes straight back.
+ * --deadline: np_set_read_deadline(fd, np_deadline_after(10 s)) before every
+ * np_read (Go: SetReadDeadline(time.Now().Add(10 * time.Second))).
+ * --timeout S (default 900): the server exits by itself after S seconds.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netpoll/net.h"
+#include "netpoll/poll.h"
+#include "netpoll/runtime.h"
+#include "netpoll/task.h"
+
+#define BUF         4096
+#define DEADLINE_NS (10 * 1000000000LL)
+
+static bool g_deadline;
+static int g_port;
+
+static void serve(void *arg)
+{
+    np_fd *c = arg;
+    char buf[BUF];
+    for (;;) {
+        if (g_deadline && np_set_read_deadline(c, np_deadline_after(DEADLINE_NS)) < 0)
+            break;
+        ssize_t n = np_read(c, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        if (np_write(c, buf, (size_t)n, NULL) < 0)
+            break;
+    }
+    np_close(c);
+}
+
+static void accept_loop(void *arg)
+{
+    int *status = arg;
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", g_port);
+    np_fd *l;
+    int rc = np_listen("tcp4", addr, 0, &l);
+    if (rc < 0) {
+        fprintf(stderr, "echo_np: listen %s: %s\n", addr, np_strerror(rc));
+        *status = 1;
+        return;
+    }
+    char local[64];
+    rc = np_local_addr(l, local, sizeof local);
+    const char *colon = rc == 0 ? strrchr(local, ':') : NULL;
+    if (!colon) {
+        fprintf(stderr, "echo_np: local address: %s\n", np_strerror(rc));
+        *status = 1;
+        return;
+    }
+    printf("listening %s\n", colon + 1);
+    fflush(stdout);
+    int one = 1;
+    for (;;) {
+        np_fd *c;
+        rc = np_accept(l, &c);
+        if (rc < 0) {
+            if (rc == NP_ECLOSED)
+                break;
+            np_sleep(1000000); /* e.g. out of descriptors: back off 1 ms */
+            continue;
+        }
+        int sfd = np_fd_sysfd(c);
+        if (sfd >= 0)
+            setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (np_go(serve, c) < 0)
+            np_close(c);
+    }
+    np_close(l);
+}
+
+int main(int argc, char **argv)
+{
+    int workers = 1, timeout_s = 900;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--port") && i + 1 < argc)
+            g_port = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--workers") && i + 1 < argc)
+            workers = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--deadline"))
+            g_deadline = true;
+        else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+            timeout_s = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: echo_np [--port P] [--workers N] [--deadline] [--timeout S]\n");
+            return 2;
+        }
+    }
+    if (workers < 1) {
+        fprintf(stderr, "echo_np: --workers must be >= 1\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    alarm((unsigned)(timeout_s > 0 ? timeout_s : 900)); /* SIGALRM ends the process */
+
+    np_config cfg = {.workers = workers};
+    int status = 0;
+    int rc = np_main(&cfg, accept_loop, &status);
+    if (rc < 0) {
+        fprintf(stderr, "echo_np: runtime: %s\n", np_strerror(rc));
+        return 1;
+    }
+    return status;
+}

@@ -1,0 +1,478 @@
+/* bench/echo/loadgen.c - the one load generator of the TCP echo benchmark.
+ *
+ *   loadgen --addr 127.0.0.1:PORT --mode persistent|oneshot --conns N
+ *           --seconds S [--size 512] [--threads T] [--warmup-ms W]
+ *
+ * Shapes (Go's net.BenchmarkTCP4Persistent / BenchmarkTCP4OneShot):
+ *   persistent  N connections opened up front; each writes `size` bytes,
+ *               reads the `size`-byte echo, and repeats (one message in
+ *               flight per connection).
+ *   oneshot     N concurrent slots; each dials, writes `size` bytes, reads the
+ *               echo and closes (with SO_LINGER 0, so neither side collects
+ *               TIME_WAIT sockets and the ephemeral ports never run out),
+ *               then starts again.
+ *
+ * Latency is per request on CLOCK_MONOTONIC: from the first write (persistent)
+ * or the connect call (oneshot) to the last byte of the echo. Requests
+ * finishing in the first W ms (warm-up, default 200) are not counted. The run
+ * is bounded: it stops issuing requests after W ms + S s, and an alarm kills
+ * it S + 30 s after start whatever happens.
+ *
+ * Plain C: T threads (default 1), each with its own epoll instance and an
+ * equal share of the N connections; nothing of netpoll's runtime, so it is
+ * neutral between the servers. Prints one line:
+ *   requests=R rps=X p50_us=P p99_us=Q errors=E total=C mode=M conns=N threads=T seconds=S
+ * where R counts requests started and finished inside the measured window
+ * (rps = R / S; p50/p99 are over them) and C every request that completed,
+ * warm-up and the stragglers after the window included (to divide a server's
+ * whole CPU time or system-call count by).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SIZE    (1 << 20)
+#define MAX_CONNS   4096
+#define MAX_THREADS 64
+#define MAX_SECONDS 600
+
+/* ---- a log-linear latency histogram (ns): 64 sub-buckets per power of two,
+ * so a bucket's width is at most 1/64 of its value (< 1.6 % error). -------- */
+#define SUB_BITS 6
+#define SUB      (1u << SUB_BITS)
+#define NBUCKETS (64 * SUB)
+
+typedef struct {
+    uint64_t count[NBUCKETS];
+    uint64_t n;
+} hist;
+
+static unsigned hist_index(uint64_t v)
+{
+    if (v < SUB)
+        return (unsigned)v;
+    unsigned msb = 63u - (unsigned)__builtin_clzll(v); /* >= SUB_BITS */
+    unsigned shift = msb - SUB_BITS;
+    unsigned sub = (unsigned)(v >> shift) & (SUB - 1);
+    return (shift + 1) * SUB + sub;
+}
+
+/* The middle value of bucket i. */
+static double hist_value(unsigned i)
+{
+    if (i < SUB)
+        return i;
+    unsigned shift = i / SUB - 1;
+    unsigned sub = i % SUB;
+    double lo = (double)(((uint64_t)SUB + sub) << shift);
+    double width = (double)(1ull << shift);
+    return lo + width / 2;
+}
+
+static void hist_add(hist *h, uint64_t v)
+{
+    h->count[hist_index(v)]++;
+    h->n++;
+}
+
+static double hist_quantile(const hist *h, double q)
+{
+    if (h->n == 0)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)h->n);
+    if (rank >= h->n)
+        rank = h->n - 1;
+    uint64_t seen = 0;
+    for (unsigned i = 0; i < NBUCKETS; i++) {
+        seen += h->count[i];
+        if (seen > rank)
+            return hist_value(i);
+    }
+    return hist_value(NBUCKETS - 1);
+}
+
+/* ---- options -------------------------------------------------------------- */
+static struct sockaddr_in g_addr;
+static bool g_oneshot;
+static int g_conns = 2;
+static int g_threads = 1;
+static double g_seconds = 2;
+static size_t g_size = 512;
+static int g_warmup_ms = 200;
+static unsigned char *g_msg; /* the payload every request sends */
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+/* ---- connections ---------------------------------------------------------- */
+enum { ST_CONNECTING, ST_WRITING, ST_READING };
+
+typedef struct conn {
+    int fd;
+    int state;
+    size_t off;          /* bytes written (ST_WRITING) or read (ST_READING) */
+    int64_t start;       /* when this request started */
+    unsigned char *rbuf; /* g_size bytes */
+} conn;
+
+typedef struct worker {
+    pthread_t th;
+    int ep;
+    int nconns;
+    conn *conns;
+    int64_t t_measure; /* start of the measured window */
+    int64_t t_end;     /* end of it: no new request after this */
+    uint64_t requests; /* completed inside the window */
+    uint64_t total;    /* completed at all (warm-up and stragglers too) */
+    uint64_t errors;
+    hist lat;
+} worker;
+
+static int open_conn(worker *w, conn *c)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->fd = fd;
+    c->off = 0;
+    c->start = now_ns();
+    int rc = connect(fd, (struct sockaddr *)&g_addr, sizeof g_addr);
+    if (rc < 0 && errno != EINPROGRESS) {
+        int e = -errno;
+        close(fd);
+        c->fd = -1;
+        return e;
+    }
+    c->state = rc == 0 ? ST_WRITING : ST_CONNECTING;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+        die("epoll_ctl");
+    return 0;
+}
+
+static void close_conn(conn *c, bool rst)
+{
+    if (c->fd < 0)
+        return;
+    if (rst) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    close(c->fd); /* also leaves the epoll set */
+    c->fd = -1;
+}
+
+/* Drives c as far as it goes without blocking. Returns false when the
+ * connection failed (the caller counts an error and replaces it). */
+static bool step(worker *w, conn *c, int64_t *now)
+{
+    for (;;) {
+        switch (c->state) {
+        case ST_CONNECTING: {
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)
+                return false;
+            /* Still connecting? Writing tells: EAGAIN means wait for EPOLLOUT. */
+            c->state = ST_WRITING;
+            break;
+        }
+        case ST_WRITING: {
+            ssize_t n = write(c->fd, g_msg + c->off, g_size - c->off);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == ENOTCONN)
+                    return true; /* the next edge continues */
+                if (errno == EINTR)
+                    continue;
+                return false;
+            }
+            c->off += (size_t)n;
+            if (c->off == g_size) {
+                /* The echo cannot be back yet: wait for its EPOLLIN edge
+                 * rather than spend a read on EAGAIN. */
+                c->state = ST_READING;
+                c->off = 0;
+                return true;
+            }
+            break;
+        }
+        case ST_READING: {
+            ssize_t n = read(c->fd, c->rbuf + c->off, g_size - c->off);
+            if (n < 0) {
+                if (errno == EAGAIN)
+                    return true;
+                if (errno == EINTR)
+                    continue;
+                return false;
+            }
+            if (n == 0)
+                return false; /* the server closed early */
+            c->off += (size_t)n;
+            if (c->off < g_size)
+                break;
+            /* one request done */
+            *now = now_ns();
+            if (memcmp(c->rbuf, g_msg, g_size) != 0) {
+                w->errors++;
+                return false;
+            }
+            w->total++;
+            if (c->start >= w->t_measure && *now <= w->t_end) {
+                w->requests++;
+                hist_add(&w->lat, (uint64_t)(*now - c->start));
+            }
+            if (*now >= w->t_end) {
+                close_conn(c, true);
+                return true; /* no new request after the window */
+            }
+            if (g_oneshot) {
+                close_conn(c, true);
+                int rc = open_conn(w, c);
+                if (rc < 0) {
+                    errno = -rc;
+                    return false;
+                }
+                /* the new socket's first edge (EPOLLOUT) arrives from epoll */
+                return true;
+            }
+            c->state = ST_WRITING;
+            c->off = 0;
+            c->start = *now;
+            break;
+        }
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    struct epoll_event evs[256];
+    int64_t now = now_ns();
+    /* Persistent: all connections exist before the first request. */
+    for (int i = 0; i < w->nconns; i++) {
+        conn *c = &w->conns[i];
+        if (open_conn(w, c) < 0)
+            die("connect");
+    }
+    if (!g_oneshot) {
+        /* wait until all are connected, then start them together */
+        for (int i = 0; i < w->nconns; i++) {
+            conn *c = &w->conns[i];
+            int64_t give_up = now_ns() + 5000000000LL;
+            while (c->state == ST_CONNECTING) {
+                int err = 0;
+                socklen_t len = sizeof err;
+                struct sockaddr_in peer;
+                socklen_t plen = sizeof peer;
+                if (getpeername(c->fd, (struct sockaddr *)&peer, &plen) == 0) {
+                    c->state = ST_WRITING;
+                    break;
+                }
+                getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                if (err != 0 || now_ns() > give_up) {
+                    errno = err ? err : ETIMEDOUT;
+                    die("connect");
+                }
+                usleep(1000);
+            }
+        }
+        now = now_ns();
+        for (int i = 0; i < w->nconns; i++) {
+            w->conns[i].start = now;
+            if (!step(w, &w->conns[i], &now))
+                die("first request");
+        }
+    }
+
+    uint64_t failures = 0;
+    for (;;) {
+        now = now_ns();
+        bool live = false;
+        for (int i = 0; i < w->nconns && !live; i++)
+            live = w->conns[i].fd >= 0;
+        if (!live || now >= w->t_end + 1000000000LL)
+            break; /* all done, or stragglers 1 s past the end: give up on them */
+        int n = epoll_wait(w->ep, evs, 256, 100);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            die("epoll_wait");
+        }
+        for (int i = 0; i < n; i++) {
+            conn *c = evs[i].data.ptr;
+            if (c->fd < 0)
+                continue;
+            if (!step(w, c, &now)) {
+                w->errors++;
+                if (++failures > 1000) {
+                    fprintf(stderr, "loadgen: too many failed requests (last: %s)\n",
+                            strerror(errno));
+                    exit(1);
+                }
+                close_conn(c, true);
+                now = now_ns();
+                if (now < w->t_end) {
+                    if (open_conn(w, c) < 0)
+                        continue;
+                    if (!g_oneshot) {
+                        /* a reconnected persistent slot starts with its write */
+                        c->start = now;
+                    }
+                }
+            }
+        }
+    }
+    for (int i = 0; i < w->nconns; i++)
+        close_conn(&w->conns[i], true);
+    return NULL;
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "loadgen: hard time limit reached\n";
+    ssize_t r = write(2, msg, sizeof msg - 1);
+    (void)r;
+    _exit(3);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: loadgen --addr 127.0.0.1:PORT --mode persistent|oneshot --conns N\n"
+                    "               --seconds S [--size 512] [--threads T] [--warmup-ms W]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    const char *addr = NULL;
+    for (int i = 1; i < argc; i += 2) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
+            usage();
+        if (!strcmp(a, "--addr"))
+            addr = v;
+        else if (!strcmp(a, "--mode")) {
+            if (!strcmp(v, "oneshot"))
+                g_oneshot = true;
+            else if (strcmp(v, "persistent") != 0)
+                usage();
+        } else if (!strcmp(a, "--conns"))
+            g_conns = atoi(v);
+        else if (!strcmp(a, "--seconds"))
+            g_seconds = atof(v);
+        else if (!strcmp(a, "--size"))
+            g_size = (size_t)atol(v);
+        else if (!strcmp(a, "--threads"))
+            g_threads = atoi(v);
+        else if (!strcmp(a, "--warmup-ms"))
+            g_warmup_ms = atoi(v);
+        else
+            usage();
+    }
+    if (!addr || g_conns < 1 || g_conns > MAX_CONNS || g_seconds <= 0 || g_seconds > MAX_SECONDS ||
+        g_size < 1 || g_size > MAX_SIZE || g_threads < 1 || g_threads > MAX_THREADS ||
+        g_warmup_ms < 0 || g_warmup_ms > 10000)
+        usage();
+    if (g_threads > g_conns)
+        g_threads = g_conns;
+
+    char host[64];
+    const char *colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= sizeof host)
+        usage();
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = 0;
+    g_addr.sin_family = AF_INET;
+    g_addr.sin_port = htons((uint16_t)atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &g_addr.sin_addr) != 1 ||
+        (ntohl(g_addr.sin_addr.s_addr) >> 24) != 127) {
+        fprintf(stderr, "loadgen: --addr must be a numeric loopback IPv4 address\n");
+        exit(2);
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGALRM, on_alarm);
+    alarm((unsigned)(g_seconds + g_warmup_ms / 1000.0) + 30);
+
+    g_msg = malloc(g_size);
+    if (!g_msg)
+        die("malloc");
+    for (size_t i = 0; i < g_size; i++)
+        g_msg[i] = (unsigned char)('a' + i % 26);
+
+    worker *ws = calloc((size_t)g_threads, sizeof *ws);
+    if (!ws)
+        die("calloc");
+    int64_t t0 = now_ns();
+    int64_t t_measure = t0 + (int64_t)g_warmup_ms * 1000000;
+    int64_t t_end = t_measure + (int64_t)(g_seconds * 1e9);
+    for (int t = 0; t < g_threads; t++) {
+        worker *w = &ws[t];
+        w->nconns = g_conns / g_threads + (t < g_conns % g_threads);
+        w->conns = calloc((size_t)w->nconns, sizeof *w->conns);
+        if (!w->conns)
+            die("calloc");
+        for (int i = 0; i < w->nconns; i++) {
+            w->conns[i].fd = -1;
+            w->conns[i].rbuf = malloc(g_size);
+            if (!w->conns[i].rbuf)
+                die("malloc");
+        }
+        w->ep = epoll_create1(EPOLL_CLOEXEC);
+        if (w->ep < 0)
+            die("epoll_create1");
+        w->t_measure = t_measure;
+        w->t_end = t_end;
+        if (pthread_create(&w->th, NULL, worker_main, w) != 0)
+            die("pthread_create");
+    }
+
+    hist *all = calloc(1, sizeof *all);
+    if (!all)
+        die("calloc");
+    uint64_t requests = 0, total = 0, errors = 0;
+    for (int t = 0; t < g_threads; t++) {
+        pthread_join(ws[t].th, NULL);
+        requests += ws[t].requests;
+        total += ws[t].total;
+        errors += ws[t].errors;
+        for (unsigned i = 0; i < NBUCKETS; i++)
+            all->count[i] += ws[t].lat.count[i];
+        all->n += ws[t].lat.n;
+    }
+    printf("requests=%llu rps=%.0f p50_us=%.2f p99_us=%.2f errors=%llu total=%llu mode=%s conns=%d "
+           "threads=%d seconds=%g\n",
+           (unsigned long long)requests, (double)requests / g_seconds,
+           hist_quantile(all, 0.50) / 1000.0, hist_quantile(all, 0.99) / 1000.0,
+           (unsigned long long)errors, (unsigned long long)total,
+           g_oneshot ? "oneshot" : "persistent", g_conns, g_threads, g_seconds);
+    return requests > 0 ? 0 : 1;
+}
