@@ -2,7 +2,6 @@
 #include "record.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,38 +9,39 @@
 #include "netpoll/runtime.h"
 #include "poll_desc.h"
 #include "scheduler.h"
+#include "spinlock.h"
 
 _Atomic bool np__rec_on;
 
 static struct {
-    pthread_mutex_t lock;
-    np_trace tr;      /* the events so far */
-    int64_t t0;       /* clock value of trace time 0 */
-    uint32_t gen;     /* this recording's number: slot/task ids of older ones are void */
-    uint32_t slots;   /* slot numbers given out */
-    uint32_t tasks;   /* task numbers given out */
-    bool oom;         /* an event could not be stored */
-    int64_t last_t;   /* the latest event time written */
-    uint32_t pending; /* tasks woken from a pollDesc wait that have not run yet */
-    int64_t *real;    /* real (clock) time of each event, beside the trace */
-    size_t real_cap;  /* allocated length of real */
-} rec = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    np__spinlock lock; /* guards everything below (core/spinlock.h) */
+    np_trace tr;       /* the events so far */
+    int64_t t0;        /* clock value of trace time 0 */
+    uint32_t gen;      /* this recording's number: slot/task ids of older ones are void */
+    uint32_t slots;    /* slot numbers given out */
+    uint32_t tasks;    /* task numbers given out */
+    bool oom;          /* an event could not be stored */
+    int64_t last_t;    /* the latest event time written */
+    uint32_t pending;  /* tasks woken from a pollDesc wait that have not run yet */
+    int64_t *real;     /* real (clock) time of each event, beside the trace */
+    size_t real_cap;   /* allocated length of real */
+} rec = {.lock = NP_SPINLOCK_INIT};
 
 void np__rec_lock(void)
 {
-    pthread_mutex_lock(&rec.lock);
+    np__spin_lock(&rec.lock);
 }
 
 void np__rec_unlock(void)
 {
-    pthread_mutex_unlock(&rec.lock);
+    np__spin_unlock(&rec.lock);
 }
 
 int np_record_start(void)
 {
-    pthread_mutex_lock(&rec.lock);
+    np__rec_lock();
     if (atomic_load(&np__rec_on)) {
-        pthread_mutex_unlock(&rec.lock);
+        np__rec_unlock();
         return -EBUSY;
     }
     np_trace_free(&rec.tr);
@@ -58,15 +58,15 @@ int np_record_start(void)
      * can always be written as at <= its line's time with at > 0. */
     rec.t0 = np_now() - 1;
     atomic_store(&np__rec_on, true);
-    pthread_mutex_unlock(&rec.lock);
+    np__rec_unlock();
     return 0;
 }
 
 int np_record_stop_real(np_trace *out, int64_t **real)
 {
-    pthread_mutex_lock(&rec.lock);
+    np__rec_lock();
     if (!atomic_load(&np__rec_on)) {
-        pthread_mutex_unlock(&rec.lock);
+        np__rec_unlock();
         return -ESRCH;
     }
     atomic_store(&np__rec_on, false);
@@ -84,7 +84,7 @@ int np_record_stop_real(np_trace *out, int64_t **real)
     rec.real = NULL;
     rec.real_cap = 0;
     memset(&rec.tr, 0, sizeof rec.tr);
-    pthread_mutex_unlock(&rec.lock);
+    np__rec_unlock();
     return err;
 }
 

@@ -30,6 +30,7 @@
 
 #include "fatal.h"
 #include "netpoll/runtime.h"
+#include "spinlock.h"
 #include "stack_pool.h"
 
 /* Default usable stack: tasks cannot grow their stacks as goroutines do, and
@@ -68,7 +69,7 @@ static struct {
     bool stopping;            /* np_runtime_stop was called */
     np_task *tasks;           /* every live task (all_next list) */
 
-    pthread_mutex_t tlock;      /* guards the timer heap and poll_until */
+    np__spinlock tlock;         /* guards the timer heap and poll_until */
     np_timer_heap timers;       /* deadline and sleep timers */
     int64_t poll_until;         /* when the blocked poller wakes by itself:
                                    0 = nobody is blocked, INT64_MAX = never */
@@ -84,7 +85,7 @@ static struct {
 } rt = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .idle_cond = PTHREAD_COND_INITIALIZER,
-    .tlock = PTHREAD_MUTEX_INITIALIZER,
+    .tlock = NP_SPINLOCK_INIT,
 };
 
 const np_design *np__design = &np_design_go1_21;
@@ -254,7 +255,7 @@ static void publish_timer_next(void)
 
 void np__timer_set(np_timer *t, int64_t when, np_timer_fn fn, void *arg, uintptr_t seq)
 {
-    pthread_mutex_lock(&rt.tlock);
+    np__spin_lock(&rt.tlock);
     t->fn = fn;
     t->arg = arg;
     t->seq = seq;
@@ -264,17 +265,17 @@ void np__timer_set(np_timer *t, int64_t when, np_timer_fn fn, void *arg, uintptr
     bool brk = rt.poll_until != 0 && when < rt.poll_until;
     if (brk)
         rt.poll_until = when; /* one break per earlier timer is enough */
-    pthread_mutex_unlock(&rt.tlock);
+    np__spin_unlock(&rt.tlock);
     if (brk)
         send_break();
 }
 
 bool np__timer_del(np_timer *t)
 {
-    pthread_mutex_lock(&rt.tlock);
+    np__spin_lock(&rt.tlock);
     bool was = np__timer_heap_del(&rt.timers, t);
     publish_timer_next();
-    pthread_mutex_unlock(&rt.tlock);
+    np__spin_unlock(&rt.tlock);
     return was;
 }
 
@@ -288,10 +289,10 @@ static void run_timers(void)
     if (next > now)
         return;
     for (;;) {
-        pthread_mutex_lock(&rt.tlock);
+        np__spin_lock(&rt.tlock);
         np_timer *t = np__timer_heap_top(&rt.timers);
         if (!t || t->when > now) {
-            pthread_mutex_unlock(&rt.tlock);
+            np__spin_unlock(&rt.tlock);
             return;
         }
         np__timer_heap_pop(&rt.timers);
@@ -299,7 +300,7 @@ static void run_timers(void)
         np_timer_fn fn = t->fn;
         void *arg = t->arg;
         uintptr_t seq = t->seq;
-        pthread_mutex_unlock(&rt.tlock);
+        np__spin_unlock(&rt.tlock);
         fn(arg, seq);
     }
 }
@@ -309,7 +310,7 @@ static void run_timers(void)
 static int64_t poll_delay(void)
 {
     int64_t delay;
-    pthread_mutex_lock(&rt.tlock);
+    np__spin_lock(&rt.tlock);
     np_timer *t = np__timer_heap_top(&rt.timers);
     if (!t) {
         delay = -1;
@@ -319,7 +320,7 @@ static int64_t poll_delay(void)
         delay = t->when > now ? t->when - now : 0;
         rt.poll_until = t->when > 0 ? t->when : 1;
     }
-    pthread_mutex_unlock(&rt.tlock);
+    np__spin_unlock(&rt.tlock);
     return delay;
 }
 
@@ -536,9 +537,9 @@ static void *worker_main(void *p)
         if (delay != 0)
             atomic_fetch_add(&rt.blocking_polls, 1);
         np__netpoll(delay, &l);
-        pthread_mutex_lock(&rt.tlock);
+        np__spin_lock(&rt.tlock);
         rt.poll_until = 0;
-        pthread_mutex_unlock(&rt.tlock);
+        np__spin_unlock(&rt.tlock);
 
         pthread_mutex_lock(&rt.lock);
         rt.polling = false;
@@ -662,11 +663,11 @@ int np_runtime_stop(void)
     free(rt.workers);
     rt.workers = NULL;
     rt.nworkers = 0;
-    pthread_mutex_lock(&rt.tlock);
+    np__spin_lock(&rt.tlock);
     np__timer_heap_free(&rt.timers);
     rt.poll_until = 0;
     atomic_store(&rt.timer_next, INT64_MAX);
-    pthread_mutex_unlock(&rt.tlock);
+    np__spin_unlock(&rt.tlock);
     rt.be->fini();
     rt.be = NULL;
     rt.running = false;

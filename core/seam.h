@@ -3,8 +3,8 @@
  * The pollDesc code (poll_desc.c) touches shared memory, its lock, the
  * runtime's timers, parking and the clock ONLY through the macros below.
  *
- *  - Live build: they are C11 sequentially consistent atomics, a pthread
- *    mutex, the scheduler's np_park/np_ready and np_now(). seq_cst is
+ *  - Live build: they are C11 sequentially consistent atomics, a spinlock,
+ *    the scheduler's np_park/np_ready and np_now(). seq_cst is
  *    required, not a choice: the waiter stores rg then loads the error state,
  *    the closer/timer store the error state then load rg (a Dekker pair;
  *    acquire/release loses wake-ups, Go issue 45211).
@@ -27,6 +27,7 @@
 
 #include "netpoll/runtime.h"
 #include "netpoll/task.h"
+#include "spinlock.h"
 
 /* What a scheduling point is about to do. */
 enum np_point_kind {

@@ -1,7 +1,6 @@
 #include "sema.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdbool.h>
 
 #include "netpoll/task.h"
@@ -14,24 +13,9 @@ typedef struct np__sema_waiter {
     bool done; /* a thread's wake-up has been handed over (under m) */
 } waiter;
 
-/* Acquire/release ordering is enough for a lock: what the holder wrote is
- * visible to the next holder. Spins are short; yield if the holder was
- * preempted. */
-static void spin_lock(atomic_flag *l)
-{
-    for (unsigned i = 0; atomic_flag_test_and_set_explicit(l, memory_order_acquire); i++)
-        if (i % 64 == 63)
-            sched_yield();
-}
-
-static void spin_unlock(atomic_flag *l)
-{
-    atomic_flag_clear_explicit(l, memory_order_release);
-}
-
 void np__sema_init(np__sema *s)
 {
-    atomic_flag_clear(&s->lock);
+    np__spin_init(&s->lock);
     s->count = 0;
     s->head = s->tail = NULL;
 }
@@ -46,16 +30,16 @@ void np__sema_destroy(np__sema *s)
 static bool unlock_commit(np_task *t, void *lock)
 {
     (void)t;
-    spin_unlock(lock);
+    np__spin_unlock(lock);
     return true;
 }
 
 void np__sema_acquire(np__sema *s)
 {
-    spin_lock(&s->lock);
+    np__spin_lock(&s->lock);
     if (s->count > 0) {
         s->count--;
-        spin_unlock(&s->lock);
+        np__spin_unlock(&s->lock);
         return;
     }
     waiter w = {.task = np_self()};
@@ -72,7 +56,7 @@ void np__sema_acquire(np__sema *s)
         np_park(unlock_commit, &s->lock); /* resumed by release: the count is ours */
         return;
     }
-    spin_unlock(&s->lock);
+    np__spin_unlock(&s->lock);
     pthread_mutex_lock(&w.m);
     while (!w.done)
         pthread_cond_wait(&w.cv, &w.m);
@@ -83,18 +67,18 @@ void np__sema_acquire(np__sema *s)
 
 void np__sema_release(np__sema *s)
 {
-    spin_lock(&s->lock);
+    np__spin_lock(&s->lock);
     waiter *w = s->head;
     if (!w) {
         s->count++;
-        spin_unlock(&s->lock);
+        np__spin_unlock(&s->lock);
         return;
     }
     s->head = w->next;
     if (!s->head)
         s->tail = NULL;
     np_task *t = w->task; /* w lives on the waiter's stack: read it first */
-    spin_unlock(&s->lock);
+    np__spin_unlock(&s->lock);
     if (t) {
         np_ready(t);
         return;

@@ -13,10 +13,12 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "spinlock.h"
+
 struct np__sema_waiter;
 
 typedef struct np__sema {
-    atomic_flag lock;                    /* guards the fields below */
+    np__spinlock lock;                   /* guards the fields below */
     uint32_t count;                      /* releases not yet taken */
     struct np__sema_waiter *head, *tail; /* parked waiters, oldest first */
 } np__sema;
