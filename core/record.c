@@ -27,8 +27,13 @@ static struct {
     size_t real_cap;   /* allocated length of real */
 } rec = {.lock = NP_SPINLOCK_INIT};
 
+/* The clock is read before the lock is taken, to keep the critical section
+ * short; np__rec stamps max(that, the last stamp), so times never decrease. */
+static _Thread_local int64_t rec_clock;
+
 void np__rec_lock(void)
 {
+    rec_clock = np_now();
     np__spin_lock(&rec.lock);
 }
 
@@ -137,7 +142,7 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
      * 1c: woken tasks run after the stimuli of their time) sees it before
      * the task finishes its wait, as the live run did. A fire is stamped no
      * earlier than its deadline, so that it is due when replayed (rule 5). */
-    int64_t real = np_now();
+    int64_t real = rec_clock;
     ev.t = rec.pending ? rec.last_t : real - rec.t0;
     if (kind == NP_TR_FIRE) { /* due when replayed: not before the deadline written */
         int64_t due = mode == NP_MODE_R               ? pd->rec_at[0]

@@ -38,8 +38,8 @@ static inline void np__spin_lock(np__spinlock *l)
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause(); /* let the sibling hyperthread run; saves power */
 #endif
-        if (i % 128 == 127)
-            sched_yield(); /* the holder may have been preempted */
+        if (i % 2048 == 2047)
+            sched_yield(); /* ~0.1 ms of spinning: the holder may have been preempted */
     }
 }
 
