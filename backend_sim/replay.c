@@ -74,8 +74,10 @@ typedef struct {
     int64_t base; /* virtual time of trace time 0 */
     slot **slots;
     size_t nslots;
+    size_t capslots;
     actor **actors;
     size_t nactors;
+    size_t capactors;
     /* Lookups by id: open addressing, linear probing, power-of-two size. */
     struct idmap {
         int32_t *key;
@@ -217,24 +219,30 @@ static void mark_dirty(replay *rp, slot *s)
 
 /* Slots and actors are found by id through hash maps (ids are the trace
  * writer's, any positive 32-bit numbers). */
-static slot *find_slot(replay *rp, int32_t id, bool create)
+/* The object with this id, or (create) a new zeroed one of `size` bytes,
+ * appended to *list. NULL if absent, or out of memory (rp->oom). */
+static void *find_or_add(replay *rp, struct idmap *m, void ***list, size_t *n, size_t *cap,
+                         int32_t id, size_t size, bool create)
 {
-    slot *s = idmap_get(&rp->slot_ids, id);
-    if (s || !create)
-        return s;
-    s = calloc(1, sizeof *s);
-    size_t cap = rp->nslots; /* slots[] grows by doubling: capacity tracked as a power of two */
-    if (!s ||
-        (rp->nslots == 0 || (rp->nslots & (rp->nslots - 1)) == 0
-             ? !(rp->slots = realloc(rp->slots, (rp->nslots ? 2 * cap : 16) * sizeof *rp->slots))
-             : false) ||
-        !idmap_put(&rp->slot_ids, id, s)) {
-        free(s);
+    void *o = idmap_get(m, id);
+    if (o || !create)
+        return o;
+    o = calloc(1, size);
+    if (!o || !grow((void **)list, cap, *n, sizeof **list) || !idmap_put(m, id, o)) {
+        free(o);
         rp->oom = true;
         return NULL;
     }
-    s->id = id;
-    rp->slots[rp->nslots++] = s;
+    (*list)[(*n)++] = o;
+    return o;
+}
+
+static slot *find_slot(replay *rp, int32_t id, bool create)
+{
+    slot *s = find_or_add(rp, &rp->slot_ids, (void ***)&rp->slots, &rp->nslots, &rp->capslots, id,
+                          sizeof *s, create);
+    if (s)
+        s->id = id;
     return s;
 }
 
@@ -242,23 +250,10 @@ static void actor_main(void *p);
 
 static actor *find_actor(replay *rp, int32_t g, bool create)
 {
-    actor *a = idmap_get(&rp->actor_ids, g);
-    if (a || !create)
-        return a;
-    a = calloc(1, sizeof *a);
-    size_t cap = rp->nactors;
-    if (!a ||
-        (rp->nactors == 0 || (rp->nactors & (rp->nactors - 1)) == 0
-             ? !(rp->actors =
-                     realloc(rp->actors, (rp->nactors ? 2 * cap : 16) * sizeof *rp->actors))
-             : false) ||
-        !idmap_put(&rp->actor_ids, g, a)) {
-        free(a);
-        rp->oom = true;
-        return NULL;
-    }
-    a->g = g;
-    rp->actors[rp->nactors++] = a;
+    actor *a = find_or_add(rp, &rp->actor_ids, (void ***)&rp->actors, &rp->nactors, &rp->capactors,
+                           g, sizeof *a, create);
+    if (a)
+        a->g = g;
     return a;
 }
 

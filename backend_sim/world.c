@@ -214,30 +214,6 @@ void np_yield(void)
     np__ctx_switch(&t->ctx, &w.home);
 }
 
-static void sleep_fire(void *arg, uintptr_t seq)
-{
-    (void)seq;
-    np_ready(arg);
-}
-
-static bool sleep_commit(np_task *t, void *arg)
-{
-    (void)arg;
-    np__timer_set(&t->sleep_timer, t->sleep_until, sleep_fire, t, 0);
-    return true;
-}
-
-int np_sleep(int64_t ns)
-{
-    np_task *t = w.cur;
-    if (!t)
-        return -EPERM;
-    int64_t now = np_now();
-    t->sleep_until = ns > INT64_MAX - now ? INT64_MAX : now + (ns > 0 ? ns : 0);
-    np_park(sleep_commit, NULL);
-    return 0;
-}
-
 /* Runs t until it parks (after its commit), yields or ends. */
 static int step(np_task *t)
 {

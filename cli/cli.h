@@ -3,6 +3,8 @@
 #ifndef NP_CLI_H
 #define NP_CLI_H
 
+#include <stddef.h>
+
 int np_cli_demo(int argc, char **argv);
 int np_cli_echo(int argc, char **argv);
 int np_cli_replay(int argc, char **argv);
@@ -15,6 +17,8 @@ int np_cli_write_trace(const struct np_trace *tr, const char *path);
 
 struct np_db;
 struct np_replay_result;
+/* The command line as stored with a run ("netpoll replay ..."). */
+void np_cli_params(int argc, char **argv, char *buf, size_t len);
 /* Opens --db PATH for a command, printing the one-line error; NULL on error. */
 struct np_db *np_cli_db_open(const char *cmd, const char *path);
 /* Stores a replay's outcomes and its printed divergence/violation lines

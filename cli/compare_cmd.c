@@ -197,9 +197,8 @@ int np_cli_compare(int argc, char **argv)
 
     int status = s1 == 0 ? 0 : 1;
     if (db) {
-        char params[512] = "netpoll";
-        for (int i = 0; i < argc; i++)
-            snprintf(params + strlen(params), sizeof params - strlen(params), " %s", argv[i]);
+        char params[512];
+        np_cli_params(argc, argv, params, sizeof params);
         np_db_run run = {"compare", "sim", "go1.21", NULL, file, params, -1};
         int bad = np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r1, lines) != 0;
         for (size_t i = 0; !bad && i < nlat; i++)

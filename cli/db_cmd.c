@@ -18,6 +18,15 @@ struct np_db *np_cli_db_open(const char *cmd, const char *path)
     return db;
 }
 
+void np_cli_params(int argc, char **argv, char *buf, size_t len)
+{
+    snprintf(buf, len, "netpoll");
+    for (int i = 0; i < argc; i++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, " %s", argv[i]);
+    }
+}
+
 static const char *res_name(int res)
 {
     return res < 0 ? NULL : np_poll_result_name(res);

@@ -102,9 +102,8 @@ int np_cli_record(int argc, char **argv)
     }
     int status = a.st.errors ? 1 : 0;
     if (db) {
-        char params[512] = "netpoll";
-        for (int i = 0; i < argc; i++)
-            snprintf(params + strlen(params), sizeof params - strlen(params), " %s", argv[i]);
+        char params[512];
+        np_cli_params(argc, argv, params, sizeof params);
         np_db_run run = {"live", "epoll", "go1.21", a.w->name, out, params, -1};
         int bad = np_db_begin_run(db, &run) < 0;
         int64_t seq = 0;

@@ -134,9 +134,8 @@ int np_cli_replay(int argc, char **argv)
         }
     }
     if (db && status != 2) {
-        char params[512] = "netpoll";
-        for (int i = 0; i < argc; i++)
-            snprintf(params + strlen(params), sizeof params - strlen(params), " %s", argv[i]);
+        char params[512];
+        np_cli_params(argc, argv, params, sizeof params);
         np_db_run run = {"replay", "sim", (o.design ? o.design : &np_design_go1_21)->name,
                          NULL,     file,  params,
                          -1};

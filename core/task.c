@@ -1,6 +1,9 @@
 /* core/task.c - creating and freeing tasks: the part both runtimes share
  * (core/scheduler.c, live; backend_sim/world.c, the sim build). */
+#include <errno.h>
 #include <stdlib.h>
+
+#include "netpoll/runtime.h"
 
 #include "scheduler.h"
 #include "stack_pool.h"
@@ -29,6 +32,32 @@ void np__task_free(np_task *t)
     np__ctx_destroy(&t->ctx);
     np__stack_put(t->stack, t->stack_size);
     free(t);
+}
+
+static void sleep_fire(void *arg, uintptr_t seq)
+{
+    (void)seq;
+    np_ready(arg);
+}
+
+/* The sleep timer is queued only once the task is off its stack: were it
+ * queued before parking, it could fire (on another worker) first. */
+static bool sleep_commit(np_task *t, void *arg)
+{
+    (void)arg;
+    np__timer_set(&t->sleep_timer, t->sleep_until, sleep_fire, t, 0);
+    return true;
+}
+
+int np_sleep(int64_t ns)
+{
+    np_task *t = np_self();
+    if (!t)
+        return -EPERM;
+    int64_t now = np_now();
+    t->sleep_until = ns > INT64_MAX - now ? INT64_MAX : now + (ns > 0 ? ns : 0);
+    np_park(sleep_commit, NULL);
+    return 0;
 }
 
 uint64_t np_task_parks(const np_task *t)
