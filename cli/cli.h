@@ -19,6 +19,14 @@ struct np_db;
 struct np_replay_result;
 /* The command line as stored with a run ("netpoll replay ..."). */
 void np_cli_params(int argc, char **argv, char *buf, size_t len);
+/* The results store when no --db is given (issue: "--db defaults to
+ * results.db in the current folder"). */
+#define NP_CLI_DEFAULT_DB "results.db"
+
+/* The store for a command: --db PATH (an error there sets *failed: exit 2),
+ * none with --no-db (off), else the default, which only warns if it cannot
+ * be opened. */
+struct np_db *np_cli_db_default(const char *cmd, const char *path, _Bool off, _Bool *failed);
 /* Opens --db PATH for a command, printing the one-line error; NULL on error. */
 struct np_db *np_cli_db_open(const char *cmd, const char *path);
 /* Stores a replay's outcomes and its printed divergence/violation lines

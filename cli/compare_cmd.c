@@ -12,6 +12,7 @@
  *     lateness stored by `netpoll record --db` is in the timing table too.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,12 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: netpoll compare FILE [--db FILE]\n\n"
+    fprintf(f, "usage: netpoll compare FILE [--db FILE|--no-db]\n\n"
                "Compares a recorded live trace with the simulator: outcome agreement when\n"
                "replayed as recorded, outcomes that depended on timer lateness (replayed with\n"
                "exact timers), and the distributions of live wake latency and deadline\n"
-               "lateness. Exit status 1 if any outcome disagrees with the record.\n");
+               "lateness. Exit status 1 if any outcome disagrees with the record.\n"
+               "The run is stored in --db FILE (default results.db) unless --no-db.\n");
 }
 
 static int cmp64(const void *a, const void *b)
@@ -53,12 +55,15 @@ static void dist(const char *what, int64_t *v, size_t n)
 int np_cli_compare(int argc, char **argv)
 {
     const char *file = NULL, *dbpath = NULL;
+    bool nodb = false, dbfail;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             dbpath = argv[++i];
+        } else if (!strcmp(argv[i], "--no-db")) {
+            nodb = true;
         } else if (argv[i][0] == '-' || file) {
             fprintf(stderr, "netpoll compare: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
@@ -84,7 +89,7 @@ int np_cli_compare(int argc, char **argv)
         return 2;
     }
     np_db *db = NULL;
-    if (dbpath && !(db = np_cli_db_open("compare", dbpath))) {
+    if ((db = np_cli_db_default("compare", dbpath, nodb, &dbfail)), dbfail) {
         np_trace_free(&tr);
         return 2;
     }

@@ -1,4 +1,5 @@
 /* cli/db_cmd.c - what the commands share to write the results store. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -6,6 +7,27 @@
 #include "netpoll/poll.h"
 #include "netpoll/replay.h"
 #include "results.h"
+
+struct np_db *np_cli_db_default(const char *cmd, const char *path, bool off, bool *failed)
+{
+    *failed = false;
+    if (off)
+        return NULL;
+    if (path) {
+        struct np_db *db = np_cli_db_open(cmd, path);
+        *failed = db == NULL;
+        return db;
+    }
+    /* The default store: a run that cannot be stored there still runs. */
+    np_db *db;
+    char msg[600];
+    if (np_db_open(NP_CLI_DEFAULT_DB, &db, msg, sizeof msg) != 0) {
+        fprintf(stderr, "netpoll %s: warning: not storing results: %s (--no-db to silence)\n", cmd,
+                msg);
+        return NULL;
+    }
+    return db;
+}
 
 struct np_db *np_cli_db_open(const char *cmd, const char *path)
 {

@@ -2,6 +2,7 @@
  * [--workers N]`: runs a live workload on epoll over 127.0.0.1 while
  * recording every pollDesc operation, and writes the trace. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,9 @@ static void usage(FILE *f)
                "Runs a live workload on epoll over 127.0.0.1, records every pollDesc\n"
                "operation, and writes the trace (default WORKLOAD.npt).\n"
                "  --seconds S   how long the workload runs (default 1, at most 600)\n"
-               "  --workers N   worker threads (default 2)\nworkloads:\n");
+               "  --workers N   worker threads (default 2)\n"
+               "  --db FILE     store the run in this SQLite database (default results.db)\n"
+               "  --no-db       do not store the run\nworkloads:\n");
     for (const np_workload *w = np_workloads; w->name; w++)
         fprintf(f, "  %-15s %s\n", w->name, w->help);
 }
@@ -57,6 +60,7 @@ int np_cli_record(int argc, char **argv)
     char defout[64];
     snprintf(defout, sizeof defout, "%s.npt", a.w->name);
     const char *out = defout, *dbpath = NULL;
+    bool nodb = false, dbfail;
     int workers = 2;
     for (int i = 2; i < argc; i++) {
         char *end = NULL;
@@ -76,6 +80,8 @@ int np_cli_record(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             dbpath = argv[++i];
+        } else if (!strcmp(argv[i], "--no-db")) {
+            nodb = true;
         } else {
             fprintf(stderr, "netpoll record: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
@@ -83,7 +89,7 @@ int np_cli_record(int argc, char **argv)
         }
     }
     np_db *db = NULL;
-    if (dbpath && !(db = np_cli_db_open("record", dbpath)))
+    if ((db = np_cli_db_default("record", dbpath, nodb, &dbfail)), dbfail)
         return 2; /* before the run: a bad database costs no workload */
     np_config cfg = {.workers = workers, .backend = &np_backend_epoll};
     int err = np_main(&cfg, record_main, &a);

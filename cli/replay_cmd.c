@@ -1,6 +1,7 @@
 /* cli/replay_cmd.c - `netpoll replay FILE [--design NAME] [--exact-timers]
  * [--emit OUT.npt] [--db RESULTS.db]` (TRACE_FORMAT.md, command contract). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@ static void usage(FILE *f)
         fprintf(f, "%s%s", (*d)->name, d[1] ? ", " : " (default go1.21)\n");
     fprintf(f, "  --exact-timers   ignore fire lines: every timer fires at its deadline\n"
                "  --emit OUT.npt   write the full trace (stimuli and computed outcomes)\n"
-               "  --db FILE        also store the run in this SQLite results database\n"
+               "  --db FILE        store the run in this SQLite database (default results.db)\n"
+               "  --no-db          do not store the run\n"
                "exit status: 0 consistent, 1 divergence or violation, 2 invalid file or usage\n");
 }
 
@@ -53,6 +55,7 @@ int np_cli_write_trace(const np_trace *tr, const char *path)
 int np_cli_replay(int argc, char **argv)
 {
     const char *file = NULL, *emit = NULL, *dbpath = NULL;
+    bool nodb = false, dbfail;
     np_replay_opts o = {.out = stdout};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -71,6 +74,8 @@ int np_cli_replay(int argc, char **argv)
             emit = argv[++i];
         } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             dbpath = argv[++i];
+        } else if (!strcmp(argv[i], "--no-db")) {
+            nodb = true;
         } else if (argv[i][0] == '-' || file) {
             fprintf(stderr, "netpoll replay: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
@@ -90,7 +95,7 @@ int np_cli_replay(int argc, char **argv)
         return 2;
     }
     np_db *db = NULL;
-    if (dbpath && !(db = np_cli_db_open("replay", dbpath))) {
+    if ((db = np_cli_db_default("replay", dbpath, nodb, &dbfail)), dbfail) {
         np_trace_free(&tr);
         return 2;
     }

@@ -10,8 +10,8 @@ w=$2
 secs=${3:-0.5}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-"$np" record "$w" --seconds "$secs" --out "$dir/$w.npt"
-if ! "$np" replay "$dir/$w.npt" >"$dir/replay.out"; then
+"$np" record "$w" --no-db --seconds "$secs" --out "$dir/$w.npt"
+if ! "$np" replay --no-db "$dir/$w.npt" >"$dir/replay.out"; then
     head -20 "$dir/replay.out"
     cp "$dir/$w.npt" "/tmp/record_replay-failed-$w.npt" 2>/dev/null &&
         echo "kept the trace as /tmp/record_replay-failed-$w.npt"
@@ -19,6 +19,6 @@ if ! "$np" replay "$dir/$w.npt" >"$dir/replay.out"; then
 fi
 tail -1 "$dir/replay.out"
 # The emitted trace replays consistently too (computed outcomes as record).
-"$np" replay "$dir/$w.npt" --emit "$dir/emitted.npt" >/dev/null
-"$np" replay "$dir/emitted.npt" >/dev/null
+"$np" replay --no-db "$dir/$w.npt" --emit "$dir/emitted.npt" >/dev/null
+"$np" replay --no-db "$dir/emitted.npt" >/dev/null
 echo "record_replay $w: ok"
