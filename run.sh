@@ -2,7 +2,7 @@
 # netpoll's two commands (see README.md):
 #   ./run.sh demo   build, then run the project's main job
 #   ./run.sh test   build, then run every test: the Release build, the
-#                   ASan+UBSan build and the TSan build
+#                   ASan+UBSan build, the TSan build and the ucontext build
 # Both install the Debian packages they need when run as root, and print the
 # exact install command otherwise.
 set -euo pipefail
@@ -64,6 +64,9 @@ test)
     echo "== TSan build"
     CC=clang build build-tsan -DCMAKE_BUILD_TYPE=Debug -DNETPOLL_SANITIZE=thread
     check build-tsan
+    echo "== ucontext build (the portable context-switch fallback)"
+    build build-uc -DCMAKE_BUILD_TYPE=Release -DNETPOLL_CTX=ucontext
+    check build-uc
     ;;
 *)
     echo "usage: ./run.sh demo [--quick] | ./run.sh test" >&2

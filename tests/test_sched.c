@@ -250,6 +250,63 @@ static void ready_of_a_task_that_is_not_parked_is_fatal(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "not parked"));
 }
 
+/* A task that overflows its stack hits the guard page: SIGSEGV, not a
+ * silent overwrite of whatever lies below. */
+static int recurse(volatile char *p, int n)
+{
+    volatile char frame[1024];
+    frame[0] = (char)n;
+    if (p)
+        frame[1] = p[0];
+    return n > 0 ? recurse(frame, n - 1) + frame[1] : 0;
+}
+static char *guard_lo; /* the task's guard page: [guard_lo, guard_lo + page) */
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    char *a = si->si_addr;
+    _exit(a >= guard_lo && a < guard_lo + sysconf(_SC_PAGESIZE) ? 42 : 43);
+}
+
+static void body_overflow(void *arg)
+{
+    (void)arg;
+    /* Per thread: install it on the worker that runs this task. The handler
+     * cannot run on the overflowed stack. */
+    static char altstack[64 * 1024];
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+    sigaltstack(&ss, NULL);
+    guard_lo = (char *)np_self()->stack - sysconf(_SC_PAGESIZE);
+    recurse(NULL, 1 << 20); /* 1 GiB of frames: far past any stack */
+}
+
+static void a_stack_overflow_hits_the_guard_page(void)
+{
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||                               \
+    __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+    return; /* the sanitizers take SIGSEGV over */
+#endif
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct sigaction sa = {.sa_sigaction = on_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+        sigaction(SIGSEGV, &sa, NULL);
+        np_config cfg = {.workers = 1, .backend = test_backend, .stack_size = 64 * 1024};
+        np_main(&cfg, body_overflow, NULL);
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 42)
+        fprintf(stderr, "overflow child: status %#x (42: fault in the guard page)\n", st);
+    CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 42);
+}
+
 static void start_rejects_bad_configs_and_a_second_runtime(void)
 {
     np_config bad = {.workers = -1, .backend = test_backend};
@@ -296,6 +353,7 @@ static const np_test_case cases[] = {
     {"np_go_from_another_thread_wakes_the_idle_runtime",
      np_go_from_another_thread_wakes_the_idle_runtime},
     {"ready_of_a_task_that_is_not_parked_is_fatal", ready_of_a_task_that_is_not_parked_is_fatal},
+    {"a_stack_overflow_hits_the_guard_page", a_stack_overflow_hits_the_guard_page},
     {"start_rejects_bad_configs_and_a_second_runtime",
      start_rejects_bad_configs_and_a_second_runtime},
     {"sim_build_has_scheduling_points_live_build_none",
