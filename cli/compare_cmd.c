@@ -65,15 +65,16 @@ int np_cli_compare(int argc, char **argv)
         } else if (!strcmp(argv[i], "--no-db")) {
             nodb = true;
         } else if (argv[i][0] == '-' || file) {
-            fprintf(stderr, "netpoll compare: unexpected argument '%s'\n", argv[i]);
-            usage(stderr);
+            fprintf(stderr,
+                    "netpoll compare: unexpected argument '%s' (see netpoll compare --help)\n",
+                    argv[i]);
             return 2;
         } else {
             file = argv[i];
         }
     }
     if (!file) {
-        usage(stderr);
+        fprintf(stderr, "netpoll compare: which trace? (see netpoll compare --help)\n");
         return 2;
     }
     np_trace tr;

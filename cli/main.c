@@ -1,4 +1,5 @@
 /* cli/main.c - the netpoll program: subcommands. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* A file-size limit (or a full disk) must be an error we report, not a
+     * signal that kills us with a half-written file. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -42,7 +46,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "netpoll: unknown command '%s'\n", argv[1]);
-    usage(stderr);
+    fprintf(stderr, "netpoll: unknown command '%s' (see netpoll --help)\n", argv[1]);
     return 2;
 }

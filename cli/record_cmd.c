@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "netpoll/netpoll.h"
@@ -53,8 +54,8 @@ int np_cli_record(int argc, char **argv)
     }
     rec_arg a = {.w = np_workload_find(argv[1]), .seconds = 1};
     if (!a.w) {
-        fprintf(stderr, "netpoll record: unknown workload '%s'\n", argv[1]);
-        usage(stderr);
+        fprintf(stderr, "netpoll record: unknown workload '%s' (see netpoll record --help)\n",
+                argv[1]);
         return 2;
     }
     char defout[64];
@@ -83,10 +84,20 @@ int np_cli_record(int argc, char **argv)
         } else if (!strcmp(argv[i], "--no-db")) {
             nodb = true;
         } else {
-            fprintf(stderr, "netpoll record: unexpected argument '%s'\n", argv[i]);
-            usage(stderr);
+            fprintf(stderr,
+                    "netpoll record: unexpected argument '%s' (see netpoll record --help)\n",
+                    argv[i]);
             return 2;
         }
+    }
+    /* Fail before the run, not after it, if the trace cannot be written. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", out);
+    char *slash = strrchr(dir, '/');
+    const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
+    if (access(d, W_OK) != 0) {
+        fprintf(stderr, "netpoll record: cannot write %s: %s\n", out, strerror(errno));
+        return 2;
     }
     np_db *db = NULL;
     if ((db = np_cli_db_default("record", dbpath, nodb, &dbfail)), dbfail)

@@ -66,8 +66,8 @@ int np_cli_replay(int argc, char **argv)
         } else if (!strcmp(argv[i], "--design") && i + 1 < argc) {
             o.design = np_design_find(argv[++i]);
             if (!o.design) {
-                fprintf(stderr, "netpoll replay: unknown design '%s'\n", argv[i]);
-                usage(stderr);
+                fprintf(stderr, "netpoll replay: unknown design '%s' (go1.5, go1.18, go1.21)\n",
+                        argv[i]);
                 return 2;
             }
         } else if (!strcmp(argv[i], "--emit") && i + 1 < argc) {
@@ -77,15 +77,16 @@ int np_cli_replay(int argc, char **argv)
         } else if (!strcmp(argv[i], "--no-db")) {
             nodb = true;
         } else if (argv[i][0] == '-' || file) {
-            fprintf(stderr, "netpoll replay: unexpected argument '%s'\n", argv[i]);
-            usage(stderr);
+            fprintf(stderr,
+                    "netpoll replay: unexpected argument '%s' (see netpoll replay --help)\n",
+                    argv[i]);
             return 2;
         } else {
             file = argv[i];
         }
     }
     if (!file) {
-        usage(stderr);
+        fprintf(stderr, "netpoll replay: which trace? (see netpoll replay --help)\n");
         return 2;
     }
     np_trace tr;

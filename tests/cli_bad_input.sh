@@ -1,0 +1,43 @@
+#!/bin/sh
+# Bad input on every command: one line on stderr, exit status 2, and files
+# already on disk left as they were.  usage: cli_bad_input.sh NETPOLL TRACES_DIR
+set -u
+np=$1
+traces=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+expect2() { # expect2 WHAT CMD... : exit 2 and exactly one line on stderr
+    what=$1; shift
+    "$@" >"$dir/out" 2>"$dir/err"
+    st=$?
+    [ $st -eq 2 ] || { cat "$dir/err"; fail "$what: exit $st, want 2"; }
+    [ "$(wc -l <"$dir/err")" -eq 1 ] || { cat "$dir/err"; fail "$what: want one line on stderr"; }
+    echo "ok: $what: $(cat "$dir/err")"
+}
+cd "$dir"
+
+for cmd in replay compare; do
+    expect2 "$cmd: missing file" "$np" $cmd --no-db "$dir/nope.npt"
+    expect2 "$cmd: a directory" "$np" $cmd --no-db "$dir"
+    expect2 "$cmd: unknown option" "$np" $cmd --no-db "$traces/example.npt" --bogus
+    expect2 "$cmd: no file" "$np" $cmd --no-db
+done
+expect2 "replay: unknown design" "$np" replay --no-db "$traces/example.npt" --design go9
+expect2 "compare: a scenario (no wake lines)" "$np" compare --no-db "$traces/scenarios/read_ready.npt"
+expect2 "record: unknown workload" "$np" record frob --no-db
+expect2 "record: bad --seconds" "$np" record echo --seconds -3 --no-db
+expect2 "record: unwritable --out" "$np" record echo --seconds 0.1 --no-db --out "$dir/no/such/dir/x.npt"
+expect2 "no command" "$np" frobnicate
+
+# A full disk, simulated with a file-size limit: the existing files survive.
+echo keep >"$dir/out.npt"
+expect2 "replay --emit on a full disk" sh -c "ulimit -f 1; exec '$np' replay --no-db '$traces/workloads/echo.npt' --emit '$dir/out.npt'"
+[ "$(cat "$dir/out.npt")" = keep ] || fail "the existing --emit file was changed"
+ls "$dir"/out.npt.tmp* >/dev/null 2>&1 && fail "a temporary file was left behind"
+"$np" replay "$traces/example.npt" --db "$dir/r.db" >/dev/null || fail "replay --db"
+cp "$dir/r.db" "$dir/r.orig"
+expect2 "replay --db on a full disk" sh -c "ulimit -f 8; exec '$np' replay '$traces/workloads/echo.npt' --db '$dir/r.db'"
+n=$(/usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from runs').fetchone()[0])" "$dir/r.db")
+[ "$n" = 1 ] || fail "the database gained or lost runs on a full disk ($n)"
+echo "cli_bad_input: ok"
