@@ -114,10 +114,13 @@ static void say(replay *rp, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void say(replay *rp, const char *kind, const char *fmt, ...)
 {
-    if (!strcmp(kind, "divergence"))
+    if (!strcmp(kind, "divergence")) {
+        if (rp->o->ignore_divergences)
+            return;
         rp->r->divergences++;
-    else
+    } else {
         rp->r->violations++;
+    }
     if (!rp->o->out)
         return;
     va_list ap;
@@ -552,7 +555,9 @@ static bool issuer_ready(replay *rp, const np_tr_event *e)
             "g=%d is still parked in its wait on pd=%d at t=%lld, when it issues "
             "line %u",
             a->g, a->s->id, (long long)e->t, e->line);
-        return false;
+        /* Under fault injection the record's causality no longer holds: apply
+         * the unblock or close anyway (the unblock is what wakes the task). */
+        return rp->o->ignore_divergences;
     }
     return true;
 }
@@ -619,6 +624,10 @@ static void apply(replay *rp, const np_tr_event *e)
     case NP_TR_CLOSE:
         if (!issuer_ready(rp, e))
             return;
+        if (!s->closing) { /* its unblock was not applied (a divergence above) */
+            invalid(rp, e->line, "close pd=%d before its unblock took effect", e->pd);
+            return;
+        }
         for (int d = 0; d < 2; d++) {
             actor *b = s->waiter[d];
             uintptr_t g = atomic_load(d ? &s->pd->wg : &s->pd->rg);
@@ -662,7 +671,7 @@ static void check_waiter(replay *rp, actor *a, int64_t now)
         why = "readiness is pending";
     else if (s->dl[d] > 0 && s->dl[d] <= now && s->dl_past[d])
         why = "its deadline had expired";
-    else if (s->dl[d] > 0 && s->dl[d] <= now && rp->exact) {
+    else if (s->dl[d] > 0 && s->dl[d] <= now && rp->exact && !rp->o->late_timers) {
         why = "its deadline has passed";
         name = "missed-timeout";
     }
@@ -709,6 +718,14 @@ static void check_quiescent(replay *rp)
         }
     }
     rp->ndirty = 0;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
 }
 
 /* ---- the driver ---------------------------------------------------------------------------- */
@@ -767,14 +784,24 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     if (!collect_recorded(&rp))
         rp.oom = true;
     size_t i = 0;
+    uint64_t late_seed = rp.o->late_timers | 1;
+    int64_t late = 0, last_when = -1;
     while (!rp.oom && r->status != 2) {
         /* Rule 1: the next time is the next stimulus or (exact timers) timer. */
         int64_t ts = i < tr->n ? tr->ev[i].t : INT64_MAX;
         int64_t tt = INT64_MAX;
         if (rp.exact) {
             int64_t when = np_world_next_timer();
-            if (when != INT64_MAX)
+            if (when != INT64_MAX && when < INT64_MAX - rp.base) {
                 tt = when - rp.base < 0 ? 0 : when - rp.base;
+                if (rp.o->late_timers) { /* fault: this firing comes late */
+                    if (when != last_when) {
+                        late = (int64_t)(xorshift(&late_seed) % 5000);
+                        last_when = when;
+                    }
+                    tt += late;
+                }
+            }
         }
         int64_t T = ts < tt ? ts : tt;
         if (T == INT64_MAX || (T == tt && tt >= INT64_MAX - rp.base))

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "netpoll/netpoll.h"
+#include "netpoll/faults.h"
 #include "netpoll/replay.h"
 #include "netpoll/trace.h"
 #include "results.h"
@@ -26,6 +27,9 @@ static void usage(FILE *f)
                "  --emit OUT.npt   write the full trace (stimuli and computed outcomes)\n"
                "  --db FILE        store the run in this SQLite database (default results.db)\n"
                "  --no-db          do not store the run\n"
+               "  --faults LIST    inject faults (spurious, errevent, late, dup, reuse, timers,\n"
+               "                   all); outcomes may then differ, the invariants must hold\n"
+               "  --seed S         the faults' seed (default 1)\n"
                "exit status: 0 consistent, 1 divergence or violation, 2 invalid file or usage\n");
 }
 
@@ -54,7 +58,8 @@ int np_cli_write_trace(const np_trace *tr, const char *path)
 
 int np_cli_replay(int argc, char **argv)
 {
-    const char *file = NULL, *emit = NULL, *dbpath = NULL;
+    const char *file = NULL, *emit = NULL, *dbpath = NULL, *faults = NULL;
+    uint64_t seed = 1;
     bool nodb = false, dbfail;
     np_replay_opts o = {.out = stdout};
     for (int i = 1; i < argc; i++) {
@@ -74,6 +79,15 @@ int np_cli_replay(int argc, char **argv)
             emit = argv[++i];
         } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             dbpath = argv[++i];
+        } else if (!strcmp(argv[i], "--faults") && i + 1 < argc) {
+            faults = argv[++i];
+        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+            char *end;
+            seed = strtoull(argv[++i], &end, 10);
+            if (*end || !*argv[i]) {
+                fprintf(stderr, "netpoll replay: --seed wants a number\n");
+                return 2;
+            }
         } else if (!strcmp(argv[i], "--no-db")) {
             nodb = true;
         } else if (argv[i][0] == '-' || file) {
@@ -89,11 +103,36 @@ int np_cli_replay(int argc, char **argv)
         fprintf(stderr, "netpoll replay: which trace? (see netpoll replay --help)\n");
         return 2;
     }
+    unsigned fault_mask = 0;
+    if (faults) {
+        const char *bad = NULL;
+        fault_mask = np_faults_parse(faults, &bad);
+        if (!fault_mask) {
+            fprintf(stderr,
+                    "netpoll replay: unknown fault '%.*s' (spurious, errevent, late, dup, reuse, "
+                    "timers, all)\n",
+                    (int)strcspn(bad ? bad : "", ","), bad ? bad : "");
+            return 2;
+        }
+    }
     np_trace tr;
     char msg[512];
     if (np_trace_parse_file(file, &tr, msg, sizeof msg) != 0) {
         fprintf(stderr, "%s\n", msg);
         return 2;
+    }
+    if (fault_mask) { /* outcomes may now differ; the invariants must hold */
+        np_trace faulty;
+        if (np_faults_apply(&tr, fault_mask, seed, &faulty) != 0) {
+            fprintf(stderr, "netpoll replay: out of memory\n");
+            np_trace_free(&tr);
+            return 2;
+        }
+        np_trace_free(&tr);
+        tr = faulty;
+        o.ignore_divergences = true;
+        if (fault_mask & NP_FAULT_TIMERS)
+            o.late_timers = seed;
     }
     np_db *db = NULL;
     if ((db = np_cli_db_default("replay", dbpath, nodb, &dbfail)), dbfail) {
@@ -124,6 +163,8 @@ int np_cli_replay(int argc, char **argv)
         printf("replay: %s: %llu events, %zu wakes", file, (unsigned long long)r.events, r.nwakes);
         if (tr.has_wake)
             printf(" (%zu matched the record)", matched);
+        if (fault_mask)
+            printf(", faults %s (seed %llu)", faults, (unsigned long long)seed);
         printf(", design %s, timers %s: %s\n", (o.design ? o.design : &np_design_go1_21)->name,
                tr.has_fire && !o.exact_timers ? "as recorded" : "exact",
                status == 0                     ? "consistent"

@@ -27,6 +27,11 @@ typedef struct np_replay_opts {
     FILE *out;               /* divergence:/violation: lines go here (NULL: nowhere) */
     np_trace *emit;          /* if not NULL: receives the full trace (stimuli plus
                                 the outcomes this replay computed) */
+    bool ignore_divergences; /* fault injection: outcomes may differ from any
+                                record; only violations count */
+    uint64_t late_timers;    /* nonzero: a seed; every deadline timer fires a
+                                pseudo-random 0-5 us late (missed-timeout is
+                                then not judged) */
 } np_replay_opts;
 
 /* One wait's outcome, as recorded and as replayed. */
