@@ -21,6 +21,7 @@
 #include "netpoll/runtime.h"
 #include "netpoll/sim.h"
 #include "poll_desc.h"
+#include "fatal.h"
 #include "scheduler.h"
 
 /* ---- state ---------------------------------------------------------------------- */
@@ -411,6 +412,93 @@ static void run_all(replay *rp)
             note_step(rp, t->user);
 }
 
+/* ---- exploration: concurrent actors, a choice at every scheduling point ---- */
+
+static bool exploring; /* the hooks below act only while an exploration runs */
+
+static void explore_point(int kind, const volatile void *addr, const char *file, int line)
+{
+    (void)kind;
+    (void)addr;
+    (void)file;
+    (void)line;
+    if (exploring && np_self())
+        np_yield(); /* before the step: the chooser decides who goes next */
+}
+
+static void explore_lock_busy(const void *lock)
+{
+    np_task *t = np_self();
+    if (!t)
+        np__fatal("explore: a simulated lock is busy outside a task");
+    t->sim_blocked_on = lock;
+    np_yield();
+    t->sim_blocked_on = NULL;
+}
+
+static int explore_tid(void)
+{
+    np_task *t = np_self();
+    return t ? t->sim_id : -1;
+}
+
+static int by_sim_id(const void *a, const void *b)
+{
+    const np_task *x = *(np_task *const *)a, *y = *(np_task *const *)b;
+    return (x->sim_id > y->sim_id) - (x->sim_id < y->sim_id);
+}
+
+/* Rule 1c, explored: the runnable tasks run one scheduling step at a time,
+ * in the order choose() picks, until none is runnable. */
+static void run_chosen(replay *rp)
+{
+    np_task *list[512];
+    np_task *last = NULL;
+    for (;;) {
+        size_t n = np_world_runnable_list(list, sizeof list / sizeof list[0]), m = 0;
+        for (size_t i = 0; i < n; i++) { /* not those waiting for a held lock */
+            const np__mutex *l = list[i]->sim_blocked_on;
+            if (!l || !l->owner)
+                list[m++] = list[i];
+        }
+        if (!m)
+            return;
+        qsort(list, m, sizeof *list, by_sim_id);
+        int lastidx = -1;
+        for (size_t i = 0; i < m; i++)
+            if (list[i] == last)
+                lastidx = (int)i;
+        int c = m == 1 ? 0 : rp->o->choose(rp->o->choose_ctx, m, lastidx);
+        if (c < 0 || (size_t)c >= m)
+            c = 0;
+        np_task *t = list[c];
+        np_world_run_task(t);
+        if (t->user)
+            note_step(rp, t->user);
+        last = np_world_runnable(t) ? t : NULL;
+    }
+}
+
+typedef struct {
+    replay *rp;
+    const np_tr_event *e;
+} stim_arg;
+
+static void apply(replay *rp, const np_tr_event *e);
+
+static void stim_task(void *p)
+{
+    stim_arg *a = p;
+    apply(a->rp, a->e);
+    free(a);
+}
+
+static void timer_task(void *p)
+{
+    (void)p;
+    np_world_fire_timers();
+}
+
 /* ---- stimuli ------------------------------------------------------------------------- */
 
 static int64_t abs_time(replay *rp, int64_t at)
@@ -503,7 +591,7 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
     if (!a || !actor_start(rp, a))
         return;
     /* Rule 2: a woken task first finishes its wait. */
-    if (np_world_runnable(a->task)) {
+    if (np_world_runnable(a->task) && !rp->o->choose) {
         np_world_run_task(a->task);
         note_step(rp, a);
     }
@@ -533,6 +621,8 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
     if (e->kind == NP_TR_WAIT)
         emit(rp, *e);
     np_ready(a->task);
+    if (rp->o->choose)
+        return; /* explored: it runs among the step's concurrent actors */
     np_world_run_task(a->task);
     note_step(rp, a);
 }
@@ -546,6 +636,8 @@ static bool issuer_ready(replay *rp, const np_tr_event *e)
     actor *a = find_actor(rp, e->g, true);
     if (!a || !actor_start(rp, a))
         return false;
+    if (rp->o->choose) /* explored: the issuer is one of the concurrent actors */
+        return true;
     if (np_world_runnable(a->task)) {
         np_world_run_task(a->task);
         note_step(rp, a);
@@ -720,6 +812,61 @@ static void check_quiescent(replay *rp)
     rp->ndirty = 0;
 }
 
+/* One time step, explored: the due timers and the stimuli at T run as
+ * concurrent tasks under the chooser. An `open` is applied first (nothing
+ * can touch a slot before it exists), a `close` once the step is quiescent
+ * (it needs its unblock done and nobody parked), and an actor's second
+ * operation in one step after its first. */
+static void explore_step(replay *rp, size_t *ip, int64_t T)
+{
+    const np_trace *tr = rp->tr;
+    size_t i0 = *ip, i1 = i0;
+    while (i1 < tr->n && tr->ev[i1].t == T)
+        i1++;
+    *ip = i1;
+    rp->r->events += i1 - i0;
+    if (rp->exact && np_world_next_timer() <= np_now() && !np_world_spawn(timer_task, NULL))
+        rp->oom = true;
+    bool *later = calloc(i1 - i0 + 1, sizeof *later);
+    if (!later) {
+        rp->oom = true;
+        return;
+    }
+    for (size_t i = i0; i < i1 && rp->r->status != 2; i++) {
+        const np_tr_event *e = &tr->ev[i];
+        if (e->kind == NP_TR_OPEN) {
+            apply(rp, e);
+        } else if (e->kind == NP_TR_CLOSE || e->kind == NP_TR_WAKE || e->kind == NP_TR_PARK) {
+            later[i - i0] = e->kind == NP_TR_CLOSE;
+        } else if (e->kind == NP_TR_WAIT || e->kind == NP_TR_RESET) {
+            actor *a = find_actor(rp, e->g, true);
+            if (a && a->task && np_world_runnable(a->task))
+                later[i - i0] = true; /* it already has an operation in this step */
+            else
+                apply(rp, e);
+        } else if (e->kind == NP_TR_FIRE && rp->exact) {
+            continue;
+        } else {
+            stim_arg *a = malloc(sizeof *a);
+            if (!a || !np_world_spawn(stim_task, a)) {
+                free(a);
+                rp->oom = true;
+                break;
+            }
+            *a = (stim_arg){rp, e};
+        }
+    }
+    exploring = true;
+    run_chosen(rp);
+    exploring = false;
+    for (size_t i = i0; i < i1 && rp->r->status != 2; i++)
+        if (later[i - i0]) {
+            apply(rp, &tr->ev[i]);
+            run_all(rp);
+        }
+    free(later);
+}
+
 static uint64_t xorshift(uint64_t *s)
 {
     *s ^= *s << 13;
@@ -781,6 +928,10 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     }
     current = &rp;
     rp.base = np_now();
+    if (rp.o->choose) {
+        np_sim_hooks h = {explore_point, explore_lock_busy, explore_tid};
+        np_sim_set_hooks(&h);
+    }
     if (!collect_recorded(&rp))
         rp.oom = true;
     size_t i = 0;
@@ -808,13 +959,17 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
             break; /* no stimulus left, and no timer that can ever fire */
         if (rp.base + T > np_now())
             np_sim_set_now(rp.base + T);
-        if (rp.exact)
-            np_world_fire_timers();                                    /* (a) */
-        for (; i < tr->n && tr->ev[i].t == T && r->status != 2; i++) { /* (b) */
-            apply(&rp, &tr->ev[i]);
-            r->events++;
+        if (rp.o->choose) {
+            explore_step(&rp, &i, T);
+        } else {
+            if (rp.exact)
+                np_world_fire_timers();                                    /* (a) */
+            for (; i < tr->n && tr->ev[i].t == T && r->status != 2; i++) { /* (b) */
+                apply(&rp, &tr->ev[i]);
+                r->events++;
+            }
+            run_all(&rp); /* (c) */
         }
-        run_all(&rp); /* (c) */
         check_quiescent(&rp);
     }
     if (r->status != 2) {
@@ -845,6 +1000,8 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     free(rp.waiting);
     free(rp.dirty);
     np_runtime_stop(); /* frees the actors' tasks, parked or not */
+    if (rp.o->choose)
+        np_sim_set_hooks(NULL);
     current = NULL;
     return r->status;
 }

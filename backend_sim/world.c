@@ -34,6 +34,7 @@ static struct {
     const np_backend *be;
     size_t stack_size;
     uint64_t polls, blocking_polls;
+    int next_id; /* sim_id of the next task */
 } w;
 
 const np_design *np__design = &np_design_go1_21;
@@ -181,6 +182,7 @@ np_task *np_world_spawn(void (*fn)(void *), void *arg)
     if (w.all)
         w.all->all_prev = t;
     w.all = t;
+    t->sim_id = ++w.next_id;
     push(t);
     return t;
 }
@@ -278,6 +280,15 @@ bool np_world_fire_timer(np_timer *t)
     return true;
 }
 
+size_t np_world_runnable_list(struct np_task **out, size_t max)
+{
+    size_t n = 0;
+    for (np_task *p = w.runq_head; p; p = p->next)
+        if (n < max)
+            out[n++] = p;
+    return n;
+}
+
 bool np_world_runnable(const np_task *t)
 {
     for (np_task *p = w.runq_head; p; p = p->next)
@@ -341,6 +352,7 @@ int np_runtime_start(const np_config *cfg)
     w.all = NULL;
     w.cur = NULL;
     w.polls = w.blocking_polls = 0;
+    w.next_id = 0; /* ids repeat from run to run: explorations re-execute */
     w.running = true;
     return 0;
 }

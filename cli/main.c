@@ -14,6 +14,7 @@ static const struct {
     {"demo", np_cli_demo, "a short live run on epoll, then the same protocol in the simulator"},
     {"record", np_cli_record, "run a live workload on epoll and record its trace"},
     {"compare", np_cli_compare, "compare a recorded live trace with the simulator"},
+    {"explore", np_cli_explore, "explore the interleavings of a trace's races (dfs, random)"},
     {"replay", np_cli_replay, "replay a trace through the real pollDesc code in virtual time"},
     {"echo", np_cli_echo, "an echo server or client on the descriptor API (serve | client)"},
 };

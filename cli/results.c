@@ -273,6 +273,23 @@ int np_db_bench(np_db *db, const char *name, const char *contender, const char *
     return step(db, st, "cannot store a benchmark figure");
 }
 
+int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int64_t elapsed_ns)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h,
+                           "INSERT INTO explore_stats (run_id, strategy, executions, elapsed_ns) "
+                           "VALUES (?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(db, "cannot store exploration statistics");
+    sqlite3_bind_int64(st, 1, db->run);
+    bind_text(st, 2, strategy);
+    sqlite3_bind_int64(st, 3, executions);
+    sqlite3_bind_int64(st, 4, elapsed_ns);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(db, "cannot store exploration statistics");
+}
+
 int np_db_end_run(np_db *db, int status, int64_t events, int64_t divergences, int64_t violations)
 {
     char ended[32];

@@ -31,6 +31,7 @@ int np_db_violation(np_db *db, const char *name, const char *detail, const char 
 int np_db_timing(np_db *db, const char *kind, int g, int pd, int64_t value_ns);
 int np_db_bench(np_db *db, const char *name, const char *contender, const char *metric,
                 double value, int rep);
+int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int64_t elapsed_ns);
 /* Finishes the run: its counters and end time, then COMMIT. 0 or -1. */
 int np_db_end_run(np_db *db, int status, int64_t events, int64_t divergences, int64_t violations);
 /* The last error as one line. */

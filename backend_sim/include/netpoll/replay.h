@@ -32,6 +32,14 @@ typedef struct np_replay_opts {
     uint64_t late_timers;    /* nonzero: a seed; every deadline timer fires a
                                 pseudo-random 0-5 us late (missed-timeout is
                                 then not judged) */
+    /* Exploration (netpoll explore): the stimuli of a time step (and its due
+     * timers) run as concurrent tasks, every atomic step of the pollDesc code
+     * is a scheduling point, and choose() picks which of the n runnable
+     * tasks (ordered by creation) runs next; `last` is the one that ran
+     * before, if still runnable (continuing it is no preemption). NULL:
+     * plain replay. */
+    int (*choose)(void *ctx, size_t n, int last);
+    void *choose_ctx;
 } np_replay_opts;
 
 /* One wait's outcome, as recorded and as replayed. */

@@ -87,6 +87,8 @@ int np_world_run_task(struct np_task *t);
 int np_world_run_one(void);
 /* The same, telling which task ran (NULL if none). */
 int np_world_run_next(struct np_task **ran);
+/* The runnable tasks, oldest first (at most max of them); returns how many. */
+size_t np_world_runnable_list(struct np_task **out, size_t max);
 /* Whether t is runnable (queued) now. */
 bool np_world_runnable(const struct np_task *t);
 /* Fires every timer due at the current virtual time; returns how many. */
