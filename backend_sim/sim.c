@@ -20,7 +20,8 @@ typedef struct {
 } sim_ev;
 
 typedef struct {
-    struct np_poll_desc *pd; /* registration of this fd, NULL if none */
+    int fd;                  /* -1: never used; a slot once used keeps its fd */
+    struct np_poll_desc *pd; /* registration of this fd, NULL if none (now) */
     uint32_t tag;
 } sim_reg;
 
@@ -32,11 +33,51 @@ static struct {
     sim_ev *q;            /* pending events, sorted, q[head..len) */
     size_t head, len, cap;
     uint64_t order;
-    sim_reg *regs; /* indexed by fd */
-    size_t nregs;
+    sim_reg *regs;    /* registrations: open addressing on fd (any int: traces name
+                         descriptors freely), linear probing */
+    size_t nregs;     /* slots (a power of two, or 0) */
+    size_t used;      /* slots whose fd is set */
     bool brk_pending; /* a break not yet consumed by a blocking poll */
     np_sim_stats st;
 } sim = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+/* The slot for fd: its own, or the free one where it would go. */
+static sim_reg *reg_slot(int fd)
+{
+    if (!sim.nregs)
+        return NULL;
+    for (size_t i = (uint32_t)fd * 2654435761u & (sim.nregs - 1);; i = (i + 1) & (sim.nregs - 1))
+        if (sim.regs[i].fd == fd || sim.regs[i].fd == -1)
+            return &sim.regs[i];
+}
+
+static sim_reg *reg_find(int fd)
+{
+    sim_reg *r = fd >= 0 ? reg_slot(fd) : NULL;
+    return r && r->fd == fd && r->pd ? r : NULL;
+}
+
+static int reg_grow(void)
+{
+    size_t n = sim.nregs ? 2 * sim.nregs : 64;
+    sim_reg *v = malloc(n * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (sim_reg){-1, NULL, 0};
+    sim_reg *old = sim.regs;
+    size_t oldn = sim.nregs;
+    sim.regs = v;
+    sim.nregs = n;
+    sim.used = 0;
+    for (size_t i = 0; i < oldn; i++)
+        if (old[i].pd) { /* only live registrations move */
+            *reg_slot(old[i].fd) = old[i];
+            sim.used++;
+        }
+    free(old);
+    return 0;
+}
 
 static int sim_init(void)
 {
@@ -45,7 +86,7 @@ static int sim_init(void)
     free(sim.regs);
     sim.q = NULL;
     sim.regs = NULL;
-    sim.head = sim.len = sim.cap = sim.nregs = 0;
+    sim.head = sim.len = sim.cap = sim.nregs = sim.used = 0;
     sim.order = 0;
     sim.brk_pending = false;
     memset(&sim.st, 0, sizeof sim.st);
@@ -63,7 +104,7 @@ static void sim_fini(void)
     free(sim.regs);
     sim.q = NULL;
     sim.regs = NULL;
-    sim.head = sim.len = sim.cap = sim.nregs = 0;
+    sim.head = sim.len = sim.cap = sim.nregs = sim.used = 0;
     pthread_mutex_unlock(&sim.lock);
 }
 
@@ -72,25 +113,18 @@ static int sim_open(int fd, struct np_poll_desc *pd, uint32_t tag)
     if (fd < 0)
         return -EBADF;
     pthread_mutex_lock(&sim.lock);
-    if ((size_t)fd >= sim.nregs) {
-        size_t n = sim.nregs ? sim.nregs : 64;
-        while (n <= (size_t)fd)
-            n *= 2;
-        sim_reg *r = realloc(sim.regs, n * sizeof *r);
-        if (!r) {
-            pthread_mutex_unlock(&sim.lock);
-            return -ENOMEM;
-        }
-        memset(r + sim.nregs, 0, (n - sim.nregs) * sizeof *r);
-        sim.regs = r;
-        sim.nregs = n;
-    }
-    if (sim.regs[fd].pd) { /* as epoll_ctl(ADD) on a registered fd */
+    if (reg_find(fd)) { /* as epoll_ctl(ADD) on a registered fd */
         pthread_mutex_unlock(&sim.lock);
         return -EEXIST;
     }
-    sim.regs[fd].pd = pd;
-    sim.regs[fd].tag = tag & NP_TAG_MASK;
+    if (2 * (sim.used + 1) > sim.nregs && reg_grow() != 0) {
+        pthread_mutex_unlock(&sim.lock);
+        return -ENOMEM;
+    }
+    sim_reg *r = reg_slot(fd);
+    if (r->fd == -1)
+        sim.used++;
+    *r = (sim_reg){fd, pd, tag & NP_TAG_MASK};
     pthread_mutex_unlock(&sim.lock);
     return 0;
 }
@@ -99,10 +133,11 @@ static int sim_close(int fd)
 {
     pthread_mutex_lock(&sim.lock);
     int err = 0;
-    if (fd < 0 || (size_t)fd >= sim.nregs || !sim.regs[fd].pd)
+    sim_reg *r = reg_find(fd);
+    if (!r)
         err = -ENOENT;
     else
-        sim.regs[fd].pd = NULL;
+        r->pd = NULL; /* the slot keeps its fd: probing passes over it */
     pthread_mutex_unlock(&sim.lock);
     return err;
 }
@@ -225,10 +260,10 @@ int np_sim_inject(int64_t at, int fd, int mode, bool err_only)
     int err;
     if (!sim.up)
         err = -ESRCH;
-    else if (fd < 0 || (size_t)fd >= sim.nregs || !sim.regs[fd].pd)
+    else if (!reg_find(fd))
         err = -ENOENT;
     else
-        err = inject_locked(at, sim.regs[fd].pd, sim.regs[fd].tag, mode, err_only);
+        err = inject_locked(at, reg_find(fd)->pd, reg_find(fd)->tag, mode, err_only);
     pthread_mutex_unlock(&sim.lock);
     return err;
 }
@@ -249,8 +284,9 @@ int64_t np_sim_tag(int fd)
 {
     pthread_mutex_lock(&sim.lock);
     int64_t t = -ENOENT;
-    if (fd >= 0 && (size_t)fd < sim.nregs && sim.regs[fd].pd)
-        t = sim.regs[fd].tag;
+    sim_reg *r = reg_find(fd);
+    if (r)
+        t = r->tag;
     pthread_mutex_unlock(&sim.lock);
     return t;
 }
