@@ -371,7 +371,8 @@ int np_runtime_stop(void)
     w.be = NULL;
     np__design = &np_design_go1_21;
     w.running = false;
-    np__stack_pool_drain();
+    /* The stack pool is kept: an exploration starts the world again for
+     * every execution, and mapping stacks anew would dominate its cost. */
     return 0;
 }
 

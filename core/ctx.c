@@ -82,6 +82,9 @@ static _Noreturn void ctx_start(np_ctx *c)
 void np__ctx_init_thread(np_ctx *c)
 {
     memset(c, 0, sizeof *c);
+#if NP_ASAN
+    /* Only ASan's fiber switches need a thread stack's bounds; finding them
+     * reads /proc/self/maps for the main thread, which is slow. */
     pthread_attr_t a;
     void *lo;
     size_t size;
@@ -92,6 +95,7 @@ void np__ctx_init_thread(np_ctx *c)
         }
         pthread_attr_destroy(&a);
     }
+#endif
 #if NP_TSAN
     c->tsan_fiber = __tsan_get_current_fiber();
 #endif
