@@ -472,9 +472,13 @@ static void run_chosen(replay *rp)
         if (c < 0 || (size_t)c >= m)
             c = 0;
         np_task *t = list[c];
-        np_world_run_task(t);
-        if (t->user)
-            note_step(rp, t->user);
+        void *user = t->user;
+        if (np_world_run_task(t) == NP_WORLD_EXITED) { /* t is freed */
+            last = NULL;
+            continue;
+        }
+        if (user)
+            note_step(rp, user);
         last = np_world_runnable(t) ? t : NULL;
     }
 }
@@ -981,6 +985,20 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
         } else if (r->divergences || r->violations) {
             r->status = 1;
         }
+    }
+    /* pollDescs still open go back to the cache: they are never freed, so an
+     * exploration, which replays thousands of times, would lose them all.
+     * Their waiters' tasks are about to be freed with the world. */
+    for (size_t k = 0; k < rp.nslots; k++) {
+        slot *sl = rp.slots[k];
+        if (!sl->open)
+            continue;
+        atomic_store(&sl->pd->rg, NP_PD_NIL);
+        atomic_store(&sl->pd->wg, NP_PD_NIL);
+        if (!sl->closing)
+            np_poll_unblock(sl->pd);
+        np_poll_close(sl->pd);
+        sl->open = false;
     }
     for (size_t k = 0; k < rp.nactors; k++) {
         rp.actors[k]->quit = true;
