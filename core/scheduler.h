@@ -39,6 +39,8 @@ struct np_task {
                                      not run its wake-up step yet */
     int64_t rec_ran_t;            /* trace time at which it ran that step */
     const void *rec_ran_pd;       /* and the pollDesc it had waited on */
+    int sim_id;                   /* sim build: a nonzero id for simulated locks */
+    const void *sim_blocked_on;   /* sim build: the simulated lock it waits for */
     void *user;                   /* free for whoever drives the runtime (the
                                      sim build's replay ties its actor here) */
     int64_t sleep_until;          /* np_sleep's wake-up time */
