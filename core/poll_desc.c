@@ -35,6 +35,12 @@
             np__rec((kind), (pd), (g), (mode), (at), (tag), (err), (res));                         \
     } while (0)
 
+/* The mode a record names: read, write or both. */
+static inline int rec_mode(bool r, bool w)
+{
+    return r && w ? NP_MODE_RW : r ? NP_MODE_R : NP_MODE_W;
+}
+
 /* Mutations for the explorer's self-check (issue: interleaving explorer). A
  * test build may define one to plant a known bug; the shipped build never
  * does (CMake refuses to build the `netpoll` library with one set). */
@@ -244,20 +250,20 @@ static np_task *unblock(np_poll_desc *pd, int mode, bool ioready)
 
 /* ---- readiness from the poller --------------------------------------------- */
 
-static void poll_event(const np_event *ev, np_task_list *out);
+static void poll_event(const np_event *ev, np_task_list *out, bool rec);
 
 void np__poll_event(const np_event *ev, np_task_list *out)
 {
     REC_BEGIN();
-    int mode = ev->mode == (NP_EV_R | NP_EV_W) ? NP_MODE_RW
-               : ev->mode == NP_EV_R           ? NP_MODE_R
-                                               : NP_MODE_W;
-    REC(NP_TR_READY, ev->pd, NULL, mode, 0, ev->tag, ev->err_only, -1);
-    poll_event(ev, out);
+    REC(NP_TR_READY, ev->pd, NULL, rec_mode(ev->mode & NP_EV_R, ev->mode & NP_EV_W), 0, ev->tag,
+        ev->err_only, -1);
+    poll_event(ev, out, rec_);
     REC_END();
 }
 
-static void poll_event(const np_event *ev, np_task_list *out)
+/* rec: recording, with the lock held (the caller's sample, not a fresh load:
+ * recording may start meanwhile, and the woken count needs the lock). */
+static void poll_event(const np_event *ev, np_task_list *out, bool rec)
 {
     np_poll_desc *pd = ev->pd;
     if (np__design->event_tag && /* DESIGN: drop events of an older incarnation */
@@ -271,12 +277,14 @@ static void poll_event(const np_event *ev, np_task_list *out)
     np_task *t;
     if ((ev->mode & NP_EV_R) && (t = unblock(pd, NP_MODE_R, true))) {
         NP__PT(NP_PT_READY, t);
-        np__rec_woke(t);
+        if (rec)
+            np__rec_woke(t);
         np__task_list_push(out, t);
     }
     if ((ev->mode & NP_EV_W) && (t = unblock(pd, NP_MODE_W, true))) {
         NP__PT(NP_PT_READY, t);
-        np__rec_woke(t);
+        if (rec)
+            np__rec_woke(t);
         np__task_list_push(out, t);
     }
 }
@@ -293,11 +301,7 @@ static void deadline_fire(np_poll_desc *pd, uintptr_t seq, bool r, bool w)
     }
     np_task *rg = NULL, *wg = NULL;
     REC_BEGIN();
-    REC(NP_TR_FIRE, pd, NULL,
-        r && w ? NP_MODE_RW
-        : r    ? NP_MODE_R
-               : NP_MODE_W,
-        r ? NP_OWN(&pd->rd) : NP_OWN(&pd->wd), 0, 0, -1);
+    REC(NP_TR_FIRE, pd, NULL, rec_mode(r, w), r ? NP_OWN(&pd->rd) : NP_OWN(&pd->wd), 0, 0, -1);
     if (r) {
         if (NP_OWN(&pd->rd) <= 0 || !pd->rt_on)
             np__fatal("deadline timer: inconsistent read deadline (fd %d rd %lld)", pd->fd,
