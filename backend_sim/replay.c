@@ -23,6 +23,7 @@
 #include "poll_desc.h"
 #include "fatal.h"
 #include "scheduler.h"
+#include "world.h"
 
 /* ---- state ---------------------------------------------------------------------- */
 

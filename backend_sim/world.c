@@ -17,6 +17,7 @@
 #include "netpoll/sim.h"
 #include "scheduler.h"
 #include "stack_pool.h"
+#include "world.h"
 
 #define NP_WORLD_STACK (256 * 1024) /* as the live default: tasks cannot grow stacks */
 

@@ -11,7 +11,6 @@
  *     woken task waits to run (traces/README.md); with --db, the real-clock
  *     lateness stored by `netpoll record --db` is in the timing table too.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,7 +154,6 @@ int np_cli_compare(int argc, char **argv)
     /* 3. timing */
     int64_t *lat = malloc((r1.nwakes + 1) * sizeof *lat);
     int64_t *late = malloc((tr.n + 1) * sizeof *late);
-    int64_t *frac = malloc((tr.n + 1) * sizeof *frac);
     size_t nlat = 0, nlate = 0, within = 0;
     for (size_t i = 0; lat && i < r1.nwakes; i++)
         if (r1.wakes[i].rec_t >= 0)
@@ -167,7 +165,7 @@ int np_cli_compare(int argc, char **argv)
     } dl;
     dl *dls = calloc(tr.n + 1, sizeof *dls);
     size_t ndl = 0;
-    for (size_t i = 0; dls && late && frac && i < tr.n; i++) {
+    for (size_t i = 0; dls && late && i < tr.n; i++) {
         const np_tr_event *e = &tr.ev[i];
         if (e->kind != NP_TR_DEADLINE && e->kind != NP_TR_FIRE)
             continue;
@@ -188,8 +186,7 @@ int np_cli_compare(int argc, char **argv)
                 }
         } else if (d->at[dir] > 0) {
             int64_t l = e->t - d->at[dir], span = d->at[dir] - d->set[dir];
-            late[nlate] = l;
-            frac[nlate++] = span > 0 ? l * 1000 / span : 0; /* per mille of the deadline */
+            late[nlate++] = l;
             within += span > 0 && l * 10 <= span;
         }
     }
@@ -221,7 +218,6 @@ int np_cli_compare(int argc, char **argv)
     }
     free(lat);
     free(late);
-    free(frac);
     free(dls);
     free(lines);
     np_replay_result_free(&r1);

@@ -13,31 +13,18 @@ struct np_db *np_cli_db_default(const char *cmd, const char *path, bool off, boo
     *failed = false;
     if (off)
         return NULL;
-    if (path) {
-        struct np_db *db = np_cli_db_open(cmd, path);
-        *failed = db == NULL;
-        return db;
-    }
-    /* The default store: a run that cannot be stored there still runs. */
     np_db *db;
     char msg[600];
-    if (np_db_open(NP_CLI_DEFAULT_DB, &db, msg, sizeof msg) != 0) {
+    if (np_db_open(path ? path : NP_CLI_DEFAULT_DB, &db, msg, sizeof msg) == 0)
+        return db;
+    if (path) { /* asked for: an error */
+        fprintf(stderr, "netpoll %s: %s\n", cmd, msg);
+        *failed = true;
+    } else { /* the default store: a run that cannot be stored there still runs */
         fprintf(stderr, "netpoll %s: warning: not storing results: %s (--no-db to silence)\n", cmd,
                 msg);
-        return NULL;
     }
-    return db;
-}
-
-struct np_db *np_cli_db_open(const char *cmd, const char *path)
-{
-    np_db *db;
-    char msg[600];
-    if (np_db_open(path, &db, msg, sizeof msg) != 0) {
-        fprintf(stderr, "netpoll %s: %s\n", cmd, msg);
-        return NULL;
-    }
-    return db;
+    return NULL;
 }
 
 void np_cli_params(int argc, char **argv, char *buf, size_t len)

@@ -1,7 +1,6 @@
 /* cli/explore_cmd.c - `netpoll explore FILE [--design NAME] [--strategy
  * dfs|random] [--preemptions K] [--runs N] [--seed S] [--schedule STRING]
  * [--seconds S] [--db FILE|--no-db]` (TRACE_FORMAT.md, command contract). */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -103,6 +103,7 @@ int np_cli_replay(int argc, char **argv)
         fprintf(stderr, "netpoll replay: which trace? (see netpoll replay --help)\n");
         return 2;
     }
+    const char *design = (o.design ? o.design : &np_design_go1_21)->name;
     unsigned fault_mask = 0;
     if (faults) {
         const char *bad = NULL;
@@ -165,7 +166,7 @@ int np_cli_replay(int argc, char **argv)
             printf(" (%zu matched the record)", matched);
         if (fault_mask)
             printf(", faults %s (seed %llu)", faults, (unsigned long long)seed);
-        printf(", design %s, timers %s: %s\n", (o.design ? o.design : &np_design_go1_21)->name,
+        printf(", design %s, timers %s: %s\n", design,
                tr.has_fire && !o.exact_timers ? "as recorded" : "exact",
                status == 0                     ? "consistent"
                : r.divergences && r.violations ? "divergences and violations"
@@ -183,9 +184,7 @@ int np_cli_replay(int argc, char **argv)
     if (db && status != 2) {
         char params[512];
         np_cli_params(argc, argv, params, sizeof params);
-        np_db_run run = {"replay", "sim", (o.design ? o.design : &np_design_go1_21)->name,
-                         NULL,     file,  params,
-                         -1};
+        np_db_run run = {"replay", "sim", design, NULL, file, params, -1};
         if (np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r, lines) != 0 ||
             np_db_end_run(db, status, (int64_t)r.events, (int64_t)r.divergences,
                           (int64_t)r.violations) != 0) {

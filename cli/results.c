@@ -47,25 +47,15 @@ static int exec(np_db *db, const char *sql, const char *what)
     return sqlite3_exec(db->h, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(db, what);
 }
 
-static int user_version(np_db *db, int *v)
+/* The one integer a query answers. */
+static int query_int(np_db *db, const char *sql, int *out)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
         return fail(db, "cannot read it");
     int rc = sqlite3_step(st);
-    *v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : fail(db, "cannot read it");
-}
-
-static int count_tables(np_db *db, int *n)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", -1,
-                           &st, NULL) != SQLITE_OK)
-        return fail(db, "cannot read it");
-    int rc = sqlite3_step(st);
-    *n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : fail(db, "cannot read it");
 }
@@ -86,7 +76,8 @@ int np_db_open(const char *path, np_db **out, char *msg, size_t len)
         goto bad;
     }
     sqlite3_busy_timeout(db->h, 2000); /* a concurrent writer: wait 2 s, then give up */
-    if (user_version(db, &v) || count_tables(db, &tables))
+    if (query_int(db, "PRAGMA user_version", &v) ||
+        query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", &tables))
         goto bad;
     if (v > NP_DB_SCHEMA_VERSION) {
         snprintf(db->err, sizeof db->err, "%s: written by a newer netpoll (schema %d, this is %d)",

@@ -603,8 +603,8 @@ int np_poll_reset(np_poll_desc *pd, int mode)
     int err = check_err(pd, mode);
     if (!err)
         NP_STORE(sema(pd, mode), NP_PD_NIL);
-    if (np_self())
-        REC(NP_TR_RESET, pd, np_self(), mode, 0, 0, 0, err);
+    if (rec_ && np_self()) /* no np_self() call when not recording: this runs per I/O */
+        np__rec(NP_TR_RESET, pd, np_self(), mode, 0, 0, 0, err);
     REC_END();
     return err;
 }

@@ -90,10 +90,6 @@ extern const np_design *np__design;
  * runnable to out. Returns the number of events. */
 int np__netpoll(int64_t delay, np_task_list *out);
 
-/* Sim build (backend_sim/world.c): fires timer t now if it is queued;
- * false if it is not. */
-bool np_world_fire_timer(np_timer *t);
-
 /* Counters for tests and benchmarks. */
 typedef struct np_sched_stats {
     uint64_t polls;          /* backend poll calls */
