@@ -161,7 +161,7 @@ int np_cli_explore(int argc, char **argv)
         if (np_db_begin_run(db, &run) < 0 ||
             (status == 1 && np_db_violation(db, name, r.detail, r.schedule, NULL) != 0) ||
             np_db_explore_stats(db, o.strategy == NP_EXPLORE_DFS ? "dfs" : "random",
-                                (int64_t)r.executions, (int64_t)(secs * 1e9)) != 0 ||
+                                (int64_t)r.executions, -1, -1, (int64_t)(secs * 1e9)) != 0 ||
             np_db_end_run(db, status, (int64_t)tr.n, 0, status == 1) != 0) {
             fprintf(stderr, "netpoll explore: %s\n", np_db_error(db));
             status = 2;

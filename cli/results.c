@@ -89,6 +89,19 @@ int np_db_open(const char *path, np_db **out, char *msg, size_t len)
                  path);
         goto bad;
     }
+    if (v == 1) { /* version 1: add what version 2 added, in one transaction */
+        char set[64];
+        snprintf(set, sizeof set, "PRAGMA user_version = %d", NP_DB_SCHEMA_VERSION);
+        if (exec(db, "BEGIN IMMEDIATE", "cannot write") ||
+            exec(db, "ALTER TABLE violations ADD COLUMN listing TEXT", "cannot upgrade it") ||
+            exec(db, "ALTER TABLE violations ADD COLUMN preemptions INTEGER",
+                 "cannot upgrade it") ||
+            exec(db, np_schema_sql, "cannot upgrade it") || exec(db, set, "cannot upgrade it") ||
+            exec(db, "COMMIT", "cannot write")) {
+            sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+            goto bad;
+        }
+    }
     if (v == 0) { /* a new file: the schema, in one transaction */
         char set[64];
         snprintf(set, sizeof set, "PRAGMA user_version = %d", NP_DB_SCHEMA_VERSION);
@@ -175,8 +188,8 @@ int64_t np_db_begin_run(np_db *db, const np_db_run *r)
             "virtual_ns, wall_ns, wait_ns, deadline_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             -1, &db->outcome, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db->h,
-                           "INSERT INTO violations (run_id, name, detail, schedule, trace) "
-                           "VALUES (?,?,?,?,?)",
+                           "INSERT INTO violations (run_id, name, detail, schedule, trace, "
+                           "listing, preemptions) VALUES (?,?,?,?,?,?,?)",
                            -1, &db->violation, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db->h,
                            "INSERT INTO timing (run_id, kind, g, pd, value_ns) VALUES (?,?,?,?,?)",
@@ -231,12 +244,23 @@ int np_db_outcome(np_db *db, int64_t seq, int g, int pd, const char *mode, const
 int np_db_violation(np_db *db, const char *name, const char *detail, const char *schedule,
                     const char *trace)
 {
+    return np_db_violation_ex(db, name, detail, schedule, trace, NULL, -1);
+}
+
+int np_db_violation_ex(np_db *db, const char *name, const char *detail, const char *schedule,
+                       const char *trace, const char *listing, int preemptions)
+{
     sqlite3_stmt *st = db->violation;
     sqlite3_bind_int64(st, 1, db->run);
     bind_text(st, 2, name);
     bind_text(st, 3, detail);
     bind_text(st, 4, schedule);
     bind_text(st, 5, trace);
+    bind_text(st, 6, listing);
+    if (preemptions >= 0)
+        sqlite3_bind_int(st, 7, preemptions);
+    else
+        sqlite3_bind_null(st, 7);
     return step(db, st, "cannot store a violation");
 }
 
@@ -264,21 +288,47 @@ int np_db_bench(np_db *db, const char *name, const char *contender, const char *
     return step(db, st, "cannot store a benchmark figure");
 }
 
-int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int64_t elapsed_ns)
+/* A one-off statement of the current run: sql with ?1 = the run id, then
+ * the n int64 values and the text (bound after them, if not NULL). */
+static int insert(np_db *db, const char *sql, const char *text, int n, const int64_t *v,
+                  const char *what)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->h,
-                           "INSERT INTO explore_stats (run_id, strategy, executions, elapsed_ns) "
-                           "VALUES (?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return fail(db, "cannot store exploration statistics");
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(db, what);
     sqlite3_bind_int64(st, 1, db->run);
-    bind_text(st, 2, strategy);
-    sqlite3_bind_int64(st, 3, executions);
-    sqlite3_bind_int64(st, 4, elapsed_ns);
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(st, 2 + i, v[i]);
+    if (text)
+        sqlite3_bind_text(st, 2 + n, text, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : fail(db, "cannot store exploration statistics");
+    return rc == SQLITE_DONE ? 0 : fail(db, what);
+}
+
+int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int64_t states,
+                        int64_t race_pairs, int64_t elapsed_ns)
+{
+    int64_t v[] = {executions, states, race_pairs, elapsed_ns};
+    return insert(db,
+                  "INSERT INTO explore_stats (run_id, executions, distinct_states, race_pairs, "
+                  "elapsed_ns, strategy) VALUES (?1,?2,?3,?4,?5,?6)",
+                  strategy, 4, v, "cannot store exploration statistics");
+}
+
+int np_db_explore_progress(np_db *db, int64_t executions, int64_t states, int64_t elapsed_ns)
+{
+    int64_t v[] = {executions, states, elapsed_ns};
+    return insert(db,
+                  "INSERT INTO explore_progress (run_id, executions, states, elapsed_ns) "
+                  "VALUES (?1,?2,?3,?4)",
+                  NULL, 3, v, "cannot store exploration progress");
+}
+
+int np_db_outcome_class(np_db *db, const char *cls, int64_t count)
+{
+    return insert(db, "INSERT INTO outcome_classes (run_id, count, class) VALUES (?1,?2,?3)", cls,
+                  1, &count, "cannot store an outcome class");
 }
 
 int np_db_end_run(np_db *db, int status, int64_t events, int64_t divergences, int64_t violations)

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NP_DB_SCHEMA_VERSION 1
+#define NP_DB_SCHEMA_VERSION 2
 
 typedef struct np_db np_db;
 
@@ -31,7 +31,15 @@ int np_db_violation(np_db *db, const char *name, const char *detail, const char 
 int np_db_timing(np_db *db, const char *kind, int g, int pd, int64_t value_ns);
 int np_db_bench(np_db *db, const char *name, const char *contender, const char *metric,
                 double value, int rep);
-int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int64_t elapsed_ns);
+/* explore: the first failure, with its listing and preemptions (-1: none) */
+int np_db_violation_ex(np_db *db, const char *name, const char *detail, const char *schedule,
+                       const char *trace, const char *listing, int preemptions);
+int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int64_t states,
+                        int64_t race_pairs, int64_t elapsed_ns);
+/* one point of the coverage curve: distinct states after so many executions */
+int np_db_explore_progress(np_db *db, int64_t executions, int64_t states, int64_t elapsed_ns);
+/* one outcome class ("g1: ok | g2: timeout") and how many executions had it */
+int np_db_outcome_class(np_db *db, const char *cls, int64_t count);
 /* Finishes the run: its counters and end time, then COMMIT. 0 or -1. */
 int np_db_end_run(np_db *db, int status, int64_t events, int64_t divergences, int64_t violations);
 /* The last error as one line. */

@@ -1,4 +1,6 @@
--- netpoll results store, schema version 1 (PRAGMA user_version).
+-- netpoll results store, schema version 2 (PRAGMA user_version).
+-- Version 2 added violations.listing and violations.preemptions, and the
+-- explore_progress table; a version 1 file is upgraded in place when opened.
 -- One SQLite file; every run is one transaction. Plots and reports read
 -- only this database (analysis/).
 --
@@ -45,7 +47,9 @@ CREATE TABLE IF NOT EXISTS violations (
     name         TEXT NOT NULL,      -- lost-wakeup, ..., or 'divergence'
     detail       TEXT NOT NULL,      -- the line netpoll printed
     schedule     TEXT,               -- explore: the schedule string
-    trace        TEXT                -- explore: the minimized trace
+    trace        TEXT,               -- explore: the minimized trace
+    listing      TEXT,               -- explore: step-by-step listing (actor, C line)
+    preemptions  INTEGER             -- explore: preemptions in the (minimized) schedule
 );
 
 -- timing samples: live wake latency, deadline lateness, replay time deltas.
@@ -65,6 +69,14 @@ CREATE TABLE IF NOT EXISTS explore_stats (
     distinct_states INTEGER,
     race_pairs   INTEGER,
     elapsed_ns   INTEGER
+);
+-- exploration coverage over time: distinct states against executions,
+-- sampled as the exploration goes (and once at its end).
+CREATE TABLE IF NOT EXISTS explore_progress (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    executions   INTEGER NOT NULL,
+    states       INTEGER NOT NULL,   -- distinct abstract pollDesc states so far
+    elapsed_ns   INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS outcome_classes (
     run_id       INTEGER NOT NULL REFERENCES runs (id),

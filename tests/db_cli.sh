@@ -62,6 +62,31 @@ expect2 "locked by another writer" "$np" replay "$traces/example.npt" --db "$db"
 kill $locker 2>/dev/null; wait $locker 2>/dev/null; locker=
 [ "$(count "$db")" = 2 ] || fail "the locked database gained a run"
 
+# A version 1 database (before violations.listing and explore_progress) is
+# upgraded in place, its runs kept.
+$py - "$dir/v1.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""CREATE TABLE runs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, backend TEXT,
+  design TEXT, workload TEXT, trace TEXT, seed INTEGER, git_rev TEXT, machine TEXT, params TEXT,
+  started_at TEXT NOT NULL, ended_at TEXT, status INTEGER, events INTEGER, divergences INTEGER,
+  violations INTEGER);
+CREATE TABLE violations (run_id INTEGER NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL,
+  schedule TEXT, trace TEXT);
+INSERT INTO runs (kind, started_at) VALUES ('replay', '2026-01-01T00:00:00Z');
+PRAGMA user_version = 1;""")
+c.commit()
+PY
+"$np" replay "$traces/example.npt" --db "$dir/v1.db" >/dev/null || fail "replay into a version 1 db"
+[ "$(count "$dir/v1.db")" = 2 ] || fail "the version 1 db lost or missed a run"
+$py - "$dir/v1.db" <<'PY' || fail "the version 1 db was not upgraded"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+assert c.execute("PRAGMA user_version").fetchone()[0] == 2
+c.execute("SELECT listing, preemptions FROM violations")
+c.execute("SELECT executions, states FROM explore_progress")
+PY
+
 # A missing trace file.
 expect2 "missing trace" "$np" replay "$dir/nope.npt" --db "$db"
 echo "db_cli: ok"
