@@ -290,6 +290,15 @@ size_t np_world_runnable_list(struct np_task **out, size_t max)
     return n;
 }
 
+size_t np_world_tasks(np_task **out, size_t max)
+{
+    size_t n = 0;
+    for (np_task *p = w.all; p; p = p->all_next, n++)
+        if (n < max)
+            out[n] = p;
+    return n;
+}
+
 bool np_world_runnable(const np_task *t)
 {
     for (np_task *p = w.runq_head; p; p = p->next)

@@ -10,4 +10,8 @@
 /* Fires timer t now if it is queued; false if it is not. */
 bool np_world_fire_timer(np_timer *t);
 
+/* Every live task (parked, runnable or running), at most max; returns how
+ * many there are. */
+size_t np_world_tasks(np_task **out, size_t max);
+
 #endif

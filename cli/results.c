@@ -325,6 +325,12 @@ int np_db_explore_progress(np_db *db, int64_t executions, int64_t states, int64_
                   NULL, 3, v, "cannot store exploration progress");
 }
 
+int np_db_explore_state(np_db *db, int64_t state, const char *text)
+{
+    return insert(db, "INSERT INTO explore_states (run_id, state, text) VALUES (?1,?2,?3)", text, 1,
+                  &state, "cannot store an explored state");
+}
+
 int np_db_outcome_class(np_db *db, const char *cls, int64_t count)
 {
     return insert(db, "INSERT INTO outcome_classes (run_id, count, class) VALUES (?1,?2,?3)", cls,

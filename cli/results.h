@@ -38,6 +38,8 @@ int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int
                         int64_t race_pairs, int64_t elapsed_ns);
 /* one point of the coverage curve: distinct states after so many executions */
 int np_db_explore_progress(np_db *db, int64_t executions, int64_t states, int64_t elapsed_ns);
+/* one distinct abstract pollDesc state reached */
+int np_db_explore_state(np_db *db, int64_t state, const char *text);
 /* one outcome class ("g1: ok | g2: timeout") and how many executions had it */
 int np_db_outcome_class(np_db *db, const char *cls, int64_t count);
 /* Finishes the run: its counters and end time, then COMMIT. 0 or -1. */

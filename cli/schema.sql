@@ -1,6 +1,6 @@
 -- netpoll results store, schema version 2 (PRAGMA user_version).
 -- Version 2 added violations.listing and violations.preemptions, and the
--- explore_progress table; a version 1 file is upgraded in place when opened.
+-- explore_progress and explore_states tables; a version 1 file is upgraded in place when opened.
 -- One SQLite file; every run is one transaction. Plots and reports read
 -- only this database (analysis/).
 --
@@ -77,6 +77,13 @@ CREATE TABLE IF NOT EXISTS explore_progress (
     executions   INTEGER NOT NULL,
     states       INTEGER NOT NULL,   -- distinct abstract pollDesc states so far
     elapsed_ns   INTEGER NOT NULL
+);
+-- the distinct abstract pollDesc states an exploration reached (so merged
+-- shards can count their union).
+CREATE TABLE IF NOT EXISTS explore_states (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    state        INTEGER NOT NULL,   -- packed (netpoll/replay.h, NP_ABS_BITS per slot)
+    text         TEXT NOT NULL       -- the same, readable
 );
 CREATE TABLE IF NOT EXISTS outcome_classes (
     run_id       INTEGER NOT NULL REFERENCES runs (id),

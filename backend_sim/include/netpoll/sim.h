@@ -63,6 +63,13 @@ typedef struct np_sim_hooks {
     void (*point)(int kind, const volatile void *addr, const char *file, int line);
     void (*lock_busy)(const void *lock);
     int (*thread_id)(void); /* the running simulated thread (nonzero) */
+    /* after a step: the value it observed (a load, an exchange's old value,
+     * a CAS's success, the clock, a timer's presence, a lock's acquisition
+     * number); optional */
+    void (*observe)(uint64_t value);
+    /* after a simulated lock is taken: the explorer observes what it guards
+     * (optional; without it the lock's acquisition number is observed) */
+    void (*locked)(const void *lock);
 } np_sim_hooks;
 void np_sim_set_hooks(const np_sim_hooks *hooks);
 /* Scheduling points passed so far (sim build; 0 in the live build). */
