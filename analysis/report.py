@@ -182,6 +182,21 @@ def load(db):
 
 # --------------------------------------------------------------- the plots
 
+def save(plt, fig, path):
+    """Saves a figure after checking what every plot must have: a title, both
+    axis labels (with units) and a legend on each of its axes."""
+    for ax in fig.axes:
+        missing = [what for what, ok in (("title", ax.get_title()),
+                                         ("x label", ax.get_xlabel()),
+                                         ("y label", ax.get_ylabel()),
+                                         ("legend", ax.get_legend())) if not ok]
+        if missing:
+            raise AssertionError("%s: no %s" % (os.path.basename(path), ", ".join(missing)))
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
 def contender_key(c):
     order = ("netpoll", "go", "libuv", "epoll")
     for i, p in enumerate(order):
@@ -223,9 +238,7 @@ def plot_wake(plt, d, path):
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", loc="lower right")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    return save(plt, fig, path)
 
 
 def plot_lateness(plt, d, path):
@@ -254,9 +267,7 @@ def plot_lateness(plt, d, path):
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    return save(plt, fig, path)
 
 
 def plot_classes(plt, d, path):
@@ -297,9 +308,7 @@ def plot_classes(plt, d, path):
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    return save(plt, fig, path)
 
 
 def plot_coverage(plt, d, path):
@@ -324,14 +333,12 @@ def plot_coverage(plt, d, path):
             ax.plot([e], [s], "o", color=color[strat], label=lab)
     ax.set_xscale("log")
     ax.set_title("Exploration coverage: distinct states against executions, per strategy")
-    ax.set_xlabel("executions (schedules run, log)")
+    ax.set_xlabel("executions (schedules run, count; log scale)")
     ax.set_ylabel("distinct pollDesc states (count)")
     ax.grid(True, alpha=0.3)
     ax.legend(title="strategy", fontsize="small")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    return save(plt, fig, path)
 
 
 def plot_bench(plt, d, path):
@@ -368,9 +375,7 @@ def plot_bench(plt, d, path):
         ax.legend(title="contender", fontsize="small")
     fig.suptitle("Benchmarks: netpoll against Go, libuv and raw epoll")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    return save(plt, fig, path)
 
 
 # --------------------------------------------------------------- the page

@@ -80,7 +80,7 @@ static bool find_script(char *buf, size_t len)
     return false;
 }
 
-/* Does `py -c "import matplotlib"` succeed (quietly)? */
+/* Can py import matplotlib? (asked quietly) */
 static bool has_matplotlib(const char *py)
 {
     if (access(py, X_OK) != 0)
@@ -89,7 +89,11 @@ static bool has_matplotlib(const char *py)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    char *args[] = {(char *)py, "-c", "import matplotlib", NULL};
+    /* find_spec: finds the package without importing it (and numpy) */
+    char *args[] = {(char *)py, "-c",
+                    "import importlib.util, sys; "
+                    "sys.exit(importlib.util.find_spec('matplotlib') is None)",
+                    NULL};
     pid_t pid;
     int st = -1;
     bool ok = posix_spawn(&pid, py, &fa, NULL, args, environ) == 0 && waitpid(pid, &st, 0) == pid &&
