@@ -16,6 +16,7 @@ static const struct {
     {"compare", np_cli_compare, "compare a recorded live trace with the simulator"},
     {"explore", np_cli_explore, "explore the interleavings of a trace's races (dfs, random)"},
     {"replay", np_cli_replay, "replay a trace through the real pollDesc code in virtual time"},
+    {"report", np_cli_report, "plots and report.html from a results database"},
     {"echo", np_cli_echo, "an echo server or client on the descriptor API (serve | client)"},
 };
 
