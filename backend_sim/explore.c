@@ -138,12 +138,16 @@ typedef struct chooser {
     size_t nprefix; /* choices forced from d[] */
     int strategy;
     uint64_t rng;
-    bool bad;       /* the forced schedule did not fit this run */
-    bool cache;     /* dfs state caching */
-    bool foreign;   /* the run belongs to another shard */
-    bool assigned;  /* the run's shard is decided */
-    double paths;   /* product of the options so far (sharding) */
-    u64set visited; /* dfs: states expanded (value: fewest preemptions spent) */
+    bool bad;             /* the forced schedule did not fit this run */
+    bool cache;           /* dfs state caching */
+    bool foreign;         /* the run belongs to another shard */
+    bool assigned;        /* the run's shard is decided */
+    size_t split_pos;     /* sharding: the trace index of the split step */
+    size_t in_split;      /* choices so far in that step */
+    size_t split_depth;   /* the first of them */
+    uint64_t split_state; /* and its state */
+    double paths;         /* paths in the split step so far */
+    u64set visited;       /* dfs: states expanded (value: fewest preemptions spent) */
     u64set abstract;
     uint64_t **abs_list; /* the abstract states, in order of discovery */
     /* pct */
@@ -311,15 +315,25 @@ static int choose(void *ctx, const np_choice *ch)
             c->at[c->nat++].chosen = ch->ids[c->d[k].choice < (int)n ? c->d[k].choice : 0];
         }
     }
-    /* sharding: once the paths so far number 8 per shard, the prefix decides */
-    if (c->o->shards > 1 && !c->assigned) {
-        c->paths *= (double)n;
+    /* sharding: in the time step with the most choices (the split step),
+     * the state at its first choice and the choices made in it since then
+     * decide which shard owns the run, once they are 8 paths per shard -
+     * by state rather than by the whole path, so that prefixes meeting in
+     * one state split the same way */
+    if (c->o->shards > 1 && !c->assigned && ch->pos >= c->split_pos) {
+        if (ch->pos == c->split_pos && c->in_split++ == 0) {
+            c->split_depth = k;
+            if (k >= c->nprefix) /* else as in the run that made the prefix */
+                c->split_state = ch->state;
+            c->paths = 1;
+        }
+        c->paths *= ch->pos == c->split_pos ? (double)n : 1e9;
         if (c->paths >= 8.0 * c->o->shards) {
             c->assigned = true;
-            uint64_t h = 0;
-            for (size_t i = 0; i <= k; i++)
-                h = mix(h, (uint64_t)c->d[i].choice);
-            if ((int)(h % (uint64_t)c->o->shards) != c->o->shard) {
+            uint64_t h = c->split_state;
+            for (size_t i = c->in_split ? c->split_depth : k + 1; i <= k; i++)
+                h = mix(h, (uint64_t)c->d[i].choice + 1);
+            if ((int)((h >> 16) % (uint64_t)c->o->shards) != c->o->shard) {
                 c->foreign = true;
                 return -1;
             }
@@ -488,7 +502,7 @@ static int run_once(const np_trace *tr, const np_explore_opts *o, chooser *c, FI
     c->bad = false;
     c->foreign = false;
     c->assigned = o->shards <= 1;
-    c->paths = 1;
+    c->in_split = 0;
     c->nacc = 0;
     if (c->strategy == NP_EXPLORE_PCT && !c->nprefix) {
         c->nprios = 0;
@@ -651,17 +665,11 @@ static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore
         }
         if (rr.abandoned && !c->foreign)
             r->cut++;
+
         if (!rr.abandoned && !c->foreign && c->assigned)
             add_class(r, &rr, st == 1);
-        if (!c->assigned && !rr.abandoned) { /* ended before its shard was decided */
-            uint64_t h = 0;
-            for (size_t i = 0; i < c->nd; i++)
-                h = mix(h, (uint64_t)c->d[i].choice);
-            if ((int)(h % (uint64_t)o->shards) == o->shard)
-                add_class(r, &rr, st == 1);
-            else
-                st = 0;
-        }
+        if (!c->assigned && !rr.abandoned) /* ended before the split: every shard has it */
+            add_class(r, &rr, st == 1);
         if (st == 1 && c->nd <= 4096 && (!c->have_best || rr.steps < c->best_steps)) {
             c->have_best = true;
             c->best_steps = rr.steps;
@@ -856,6 +864,36 @@ static void minimize(const np_trace *tr, const np_explore_opts *o, np_explore_re
 
 /* ---- entry points ------------------------------------------------------------------------ */
 
+/* Where shards split: a probe run of the default schedule; the time step
+ * with the most choices, at a quarter of them. */
+static int probe_choose(void *ctx, const np_choice *ch)
+{
+    size_t *count = ctx; /* per trace index, up to 4096 */
+    if (ch->pos < 4096)
+        count[ch->pos]++;
+    return ch->last >= 0 ? ch->last : 0;
+}
+
+static void find_split(const np_trace *tr, const np_explore_opts *o, chooser *c)
+{
+    size_t *count = calloc(4096, sizeof *count);
+    c->split_pos = 0;
+    if (!count)
+        return;
+    np_replay_opts ro = {.design = o->design,
+                         .ignore_divergences = true,
+                         .late_timers = o->late_timers,
+                         .choose = probe_choose,
+                         .choose_ctx = count};
+    np_replay_result rr;
+    np_replay(tr, &ro, &rr);
+    np_replay_result_free(&rr);
+    for (size_t i = 0; i < 4096; i++)
+        if (count[i] > count[c->split_pos])
+            c->split_pos = i;
+    free(count);
+}
+
 int np_explore(const np_trace *tr, const np_explore_opts *o, np_explore_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -884,6 +922,8 @@ int np_explore(const np_trace *tr, const np_explore_opts *o, np_explore_result *
         lo.shards = 0, c->o = &lo; /* pct/random shards differ by seed alone */
     else
         c->o = &lo;
+    if (o->strategy == NP_EXPLORE_DFS && o->shards > 1 && !o->schedule)
+        find_split(tr, o, c);
     explore_loop(tr, &lo, r, c, false);
     r->states = c->visited.n;
     r->race_pairs = c->both;

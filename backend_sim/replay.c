@@ -502,6 +502,22 @@ static const char *const kind_names[] = {"load",   "store", "cas", "xchg", "lock
 /* Who a task is, for the step listing. */
 static void describe_task(const np_task *t, char *buf, size_t len);
 
+/* A source file as a number that does not depend on where the program is
+ * loaded (state hashes must agree between the processes of a sharded
+ * exploration). */
+static uint64_t file_id(const char *file)
+{
+    static const char *last;
+    static uint64_t id;
+    if (file != last) {
+        id = UINT64_C(14695981039346656037);
+        for (const char *p = file; *p; p++)
+            id = (id ^ (unsigned char)*p) * UINT64_C(1099511628211);
+        last = file;
+    }
+    return id << 20;
+}
+
 static void explore_point(int kind, const volatile void *addr, const char *file, int line)
 {
     np_task *t = np_self();
@@ -509,7 +525,7 @@ static void explore_point(int kind, const volatile void *addr, const char *file,
         return;
     /* where it stands is part of its state (before the step, as the step
      * may run much later) */
-    t->sim_hist = mix(t->sim_hist, (uint64_t)line << 4 | (uint64_t)kind);
+    t->sim_hist = mix(t->sim_hist, file_id(file) ^ ((uint64_t)line << 4 | (uint64_t)kind));
     /* Before the step the chooser decides who goes next - except before a
      * clock read: the virtual clock does not move within a time step, so
      * the read commutes with every other step and switching before it is
@@ -681,8 +697,14 @@ static uint64_t state_hash(replay *rp)
     uint64_t tasks = 0; /* order-independent: a sum of per-task hashes */
     for (size_t i = 0; i < n && i < 256; i++) {
         np_task *t = all[i];
-        tasks += mix(mix((uint64_t)t->sim_id, (uint64_t)atomic_load(&t->state)),
-                     mix(t->sim_hist, (uint64_t)(uintptr_t)t->sim_blocked_on));
+        uint64_t lock = 0; /* which lock it waits for: a slot's, or another */
+        for (size_t k = 0; t->sim_blocked_on && !lock && k < rp->nslots; k++)
+            if (rp->slots[k]->pd && (const void *)&rp->slots[k]->pd->lock == t->sim_blocked_on)
+                lock = k + 1;
+        if (t->sim_blocked_on && !lock)
+            lock = UINT64_MAX;
+        tasks +=
+            mix(mix((uint64_t)t->sim_id, (uint64_t)atomic_load(&t->state)), mix(t->sim_hist, lock));
     }
     return mix(mix(h, tasks), n);
 }
@@ -717,7 +739,7 @@ static void run_chosen(replay *rp)
         }
         int c = 0;
         if (m > 1) {
-            np_choice ch = {m, lastidx, ids, 0, 0, rp->r->steps};
+            np_choice ch = {m, lastidx, ids, 0, 0, rp->r->steps, rp->pos};
             if (rp->choices++ >= rp->o->state_from) {
                 ch.abstract = abstract_state(rp);
                 if (rp->o->want_state)

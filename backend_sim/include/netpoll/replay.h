@@ -62,6 +62,7 @@ typedef struct np_choice {
     uint64_t abstract; /* the abstract pollDesc state: NP_ABS_BITS bits per open
                           slot (up to 3), see np_replay_abstract_text */
     size_t step;       /* scheduling points passed so far in this run */
+    size_t pos;        /* the trace index of the time step it is in */
 } np_choice;
 
 /* A scheduling point reached by an explored task. */
