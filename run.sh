@@ -13,8 +13,9 @@ cd "$(dirname "$0")"
 # golang-1.19-go: the go_parity test runs the same scenarios in Go 1.19.
 # python3-matplotlib: `netpoll report` (analysis/report.py) draws the plots;
 # chromium: the analysis_browser test loads report.html headless.
+# parallel: the explore_parallel test runs shards through GNU parallel.
 PACKAGES=(cmake make gcc clang clang-format libc6-dev pkgconf libcunit1-dev libsqlite3-dev python3 git golang-1.19-go
-    python3-matplotlib chromium)
+    python3-matplotlib chromium parallel)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 need_packages() {
