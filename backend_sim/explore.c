@@ -164,7 +164,8 @@ typedef struct chooser {
         bool write;
     } acc[32];
     int nacc;
-    u64set pairs; /* ordered pairs (value 1) */
+    u64set pairs;     /* ordered pairs (value 1) */
+    u64set class_ids; /* outcome classes by hash (value: index, the first 255) */
     uint64_t both, one;
     /* the abstract states, in order of discovery */
     uint64_t *abs;
@@ -443,7 +444,30 @@ static int by_g(const void *a, const void *b)
     return (x->g > y->g) - (x->g < y->g);
 }
 
-static void add_class(np_explore_result *r, const np_replay_result *rr, bool violation)
+static void add_class_text(np_explore_result *r, const np_replay_result *rr, bool violation);
+
+/* The class of a run: looked up by a hash of its wakes (the text is built
+ * only for a class not seen before). */
+static void add_class(chooser *c, np_explore_result *r, const np_replay_result *rr, bool violation)
+{
+    uint64_t h = violation;
+    for (size_t i = 0; i < rr->nwakes; i++)
+        h = mix(h, (uint64_t)(uint32_t)rr->wakes[i].g << 8 | (uint64_t)(rr->wakes[i].res + 1));
+    size_t at;
+    if (set_find(&c->class_ids, h, &at)) {
+        r->classes[c->class_ids.val[at]].count++;
+        return;
+    }
+    size_t before = r->nclasses;
+    add_class_text(r, rr, violation);
+    if (at != SIZE_MAX && r->nclasses == before + 1 && before < 255) {
+        c->class_ids.key[at] = fix0(h);
+        c->class_ids.val[at] = (uint8_t)before;
+        c->class_ids.n++;
+    }
+}
+
+static void add_class_text(np_explore_result *r, const np_replay_result *rr, bool violation)
 {
     np_replay_wake *w = malloc((rr->nwakes + 1) * sizeof *w);
     char buf[1024];
@@ -534,6 +558,7 @@ static void chooser_free(chooser *c)
     set_free(&c->abstract);
     set_free(&c->visited);
     set_free(&c->pairs);
+    set_free(&c->class_ids);
     free(c->prios);
     free(c->abs);
     free(c->steps);
@@ -667,9 +692,9 @@ static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore
             r->cut++;
 
         if (!rr.abandoned && !c->foreign && c->assigned)
-            add_class(r, &rr, st == 1);
+            add_class(c, r, &rr, st == 1);
         if (!c->assigned && !rr.abandoned) /* ended before the split: every shard has it */
-            add_class(r, &rr, st == 1);
+            add_class(c, r, &rr, st == 1);
         if (st == 1 && c->nd <= 4096 && (!c->have_best || rr.steps < c->best_steps)) {
             c->have_best = true;
             c->best_steps = rr.steps;

@@ -1248,8 +1248,10 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     current = &rp;
     rp.base = np_now();
     if (rp.o->choose) {
-        np_sim_hooks h = {explore_point, explore_lock_busy, explore_tid, explore_observe,
-                          explore_locked};
+        /* observed values matter only to the state hash */
+        np_sim_hooks h = {explore_point, explore_lock_busy, explore_tid,
+                          rp.o->want_state ? explore_observe : NULL,
+                          rp.o->want_state ? explore_locked : NULL};
         np_sim_set_hooks(&h);
     }
     if (!collect_recorded(&rp))
