@@ -540,6 +540,8 @@ static int run_once(const np_trace *tr, const np_explore_opts *o, chooser *c, FI
                          .out = out,
                          .ignore_divergences = true,
                          .late_timers = o->late_timers,
+                         .poller_faults = o->poller_faults,
+                         .poller_seed = o->poller_seed,
                          .choose = choose,
                          .choose_ctx = c,
                          .want_state = c->cache,
@@ -908,6 +910,8 @@ static void find_split(const np_trace *tr, const np_explore_opts *o, chooser *c)
     np_replay_opts ro = {.design = o->design,
                          .ignore_divergences = true,
                          .late_timers = o->late_timers,
+                         .poller_faults = o->poller_faults,
+                         .poller_seed = o->poller_seed,
                          .choose = probe_choose,
                          .choose_ctx = count};
     np_replay_result rr;
@@ -929,7 +933,10 @@ int np_explore(const np_trace *tr, const np_explore_opts *o, np_explore_result *
     }
     *c = (chooser){.o = o,
                    .strategy = o->strategy,
-                   .cache = o->strategy == NP_EXPLORE_DFS && !o->no_cache && !o->schedule,
+                   /* the simulated poller's queue and fault stream are not in
+                      the state hash: no caching under poller faults */
+                   .cache = o->strategy == NP_EXPLORE_DFS && !o->no_cache && !o->schedule &&
+                            !o->poller_faults,
                    .rng = mix(o->seed, (uint64_t)o->shard) | 1};
     if (o->schedule) {
         if (parse_schedule(c, o->schedule) != 0) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netpoll/faults.h"
 #include "netpoll/replay.h"
 #include "netpoll/runtime.h"
 #include "netpoll/sim.h"
@@ -103,6 +104,26 @@ typedef struct {
     size_t choices;          /* choices made in this run */
     struct stim_arg **stims; /* the stimulus tasks' arguments (freed at the end) */
     size_t nstims, capstims;
+    /* Poller faults (o->poller_faults): readiness and timers through the
+     * simulated poller, and a model of the wake-ups that poller owes. */
+    struct poller_mode {
+        bool on;
+        struct pending_ready { /* `ready` lines queued in the backend, in order */
+            const np_tr_event *e;
+            slot *s;
+            int inc; /* the incarnation it was registered under */
+        } * q;
+        size_t head, n, cap;
+        int64_t until;      /* model: the sleeping poller's timeout (INT64_MAX none) */
+        int64_t woke;       /* model: its latest wake-up; every timer due then has fired */
+        bool deaf;          /* model: a break was lost since that wake-up */
+        bool owed;          /* this step set a timer earlier than `until`, not deaf, and its
+                               break was not lost: the poller must wake */
+        bool ev;            /* this step queued readiness: the poller must wake */
+        bool ended;         /* the stimuli ran out and the poller was woken once */
+        uint64_t late_seed; /* late_timers, as in the plain loop */
+        int64_t late, last_when;
+    } pm;
 } replay;
 
 static int64_t now_t(replay *rp)
@@ -539,6 +560,7 @@ static void explore_point(int kind, const volatile void *addr, const char *file,
         np_point pt = {t->sim_id, kind, addr, file, line, rp->r->steps};
         rp->o->on_point(rp->o->choose_ctx, &pt);
     }
+    t->sim_steps++;
     if (rp->o->listing) {
         char who[64], what[32];
         describe_task(t, who, sizeof who);
@@ -817,6 +839,13 @@ static uint32_t snapshot(np_poll_desc *pd, uintptr_t *rg, uintptr_t *wg)
     return atomic_load(&pd->info);
 }
 
+static void deliver_ready(replay *rp, const np_tr_event *e, slot *s, const np_event *ev,
+                          bool stale);
+static void poller_queue(replay *rp, const np_tr_event *e, slot *s, int inc, const np_event *ev,
+                         bool stale);
+static void poller_run(replay *rp, bool run, bool until_eintr);
+static void poller_deadline(replay *rp, slot *s, int64_t at, int mode);
+
 static void apply_ready(replay *rp, const np_tr_event *e, slot *s)
 {
     incarnation in;
@@ -833,30 +862,49 @@ static void apply_ready(replay *rp, const np_tr_event *e, slot *s)
         ev.mode |= NP_EV_R;
     if (e->err || e->mode != NP_MODE_R)
         ev.mode |= NP_EV_W;
+    if (rp->pm.on) { /* poller faults: the poller delivers it (poller_wake) */
+        poller_queue(rp, e, s, e->tag < 0 ? s->ninc : (int)e->tag, &ev, stale);
+        poller_run(rp, false, true); /* at once, unless EINTR cuts the poll short */
+        return;
+    }
+    deliver_ready(rp, e, s, &ev, stale);
+}
+
+/* Hands readiness ev (of line e, for slot s) to the pollDescs. */
+static void deliver_ready(replay *rp, const np_tr_event *e, slot *s, const np_event *ev, bool stale)
+{
     /* stale-event: whoever owns that pollDesc now must not notice */
     slot *owner = NULL;
     for (size_t i = 0; stale && i < rp->nslots; i++)
-        if (rp->slots[i]->open && rp->slots[i]->pd == in.pd)
+        if (rp->slots[i]->open && rp->slots[i]->pd == ev->pd)
             owner = rp->slots[i];
+    /* Readiness counts as arrived from here: explored, a concurrent reset
+     * or wait may consume it before this task gets to its next line, so
+     * the model must know of it first. */
+    if (!stale) {
+        if (ev->mode & NP_EV_R)
+            s->ready[0] = true;
+        if (ev->mode & NP_EV_W)
+            s->ready[1] = true;
+    }
     uintptr_t rg0 = 0, wg0 = 0, rg1, wg1;
-    uint32_t info0 = owner ? snapshot(in.pd, &rg0, &wg0) : 0;
+    uint32_t info0 = owner ? snapshot(ev->pd, &rg0, &wg0) : 0;
+    /* explored: the snapshots say something only if no other thread took a
+     * step between them (its own wake-ups count regardless) */
+    np_task *me = np_self();
+    uint64_t all0 = rp->r->steps, mine0 = me ? me->sim_steps : 0;
     np_task_list l = {0};
-    np__poll_event(&ev, &l);
+    np__poll_event(ev, &l);
     unsigned woken = l.n;
     np__ready_list(&l);
+    bool alone = !me || rp->r->steps - all0 == me->sim_steps - mine0;
     if (owner) {
-        uint32_t info1 = snapshot(in.pd, &rg1, &wg1);
-        if (woken || rg1 != rg0 || wg1 != wg0 || info1 != info0)
+        uint32_t info1 = snapshot(ev->pd, &rg1, &wg1);
+        if (woken || (alone && (rg1 != rg0 || wg1 != wg0 || info1 != info0)))
             say(rp, "violation",
                 "stale-event pd=%d tag=%lld at t=%lld (line %u): it %s pd=%d's incarnation %d",
                 e->pd, (long long)e->tag, (long long)e->t, e->line,
                 woken ? "woke a task of" : "changed the state of", owner->id, owner->ninc);
-    }
-    if (!stale) {
-        if (ev.mode & NP_EV_R)
-            s->ready[0] = true;
-        if (ev.mode & NP_EV_W)
-            s->ready[1] = true;
     }
 }
 
@@ -1005,7 +1053,10 @@ static void apply(replay *rp, const np_tr_event *e)
     }
     case NP_TR_DEADLINE: {
         int64_t at = e->at == 0 ? 0 : abs_time(rp, e->at);
-        np_poll_set_deadline(s->pd, at, e->mode);
+        if (rp->pm.on)
+            poller_deadline(rp, s, at, e->mode);
+        else
+            np_poll_set_deadline(s->pd, at, e->mode);
         if (!s->closing)
             for (int d = 0; d < 2; d++)
                 if (e->mode == NP_MODE_RW || dir(e->mode) == d) {
@@ -1076,8 +1127,10 @@ static void check_waiter(replay *rp, actor *a, int64_t now)
         why = "readiness is pending";
     else if (s->dl[d] > 0 && s->dl[d] <= now && s->dl_past[d])
         why = "its deadline had expired";
-    else if (s->dl[d] > 0 && s->dl[d] <= now && rp->exact && !rp->o->late_timers) {
-        why = "its deadline has passed";
+    else if (s->dl[d] > 0 && s->dl[d] <= (rp->pm.on ? rp->pm.woke : now) && rp->exact &&
+             !rp->o->late_timers) {
+        why = rp->pm.on ? "its deadline passed before the poller's last wake-up"
+                        : "its deadline has passed";
         name = "missed-timeout";
     }
     if (why) {
@@ -1194,6 +1247,204 @@ static uint64_t xorshift(uint64_t *s)
     return *s;
 }
 
+/* ---- poller faults: readiness and timers through the simulated poller ---------------------- */
+
+/* A `ready` line under poller faults: queued in the backend, to be
+ * dispatched when the poller's wait returns. The model takes note of the
+ * readiness at once: the trace says it arrived now. */
+static void poller_queue(replay *rp, const np_tr_event *e, slot *s, int inc, const np_event *ev,
+                         bool stale)
+{
+    struct poller_mode *pm = &rp->pm;
+    int mode = ev->mode == (NP_EV_R | NP_EV_W) ? NP_MODE_RW
+               : ev->mode == NP_EV_R           ? NP_MODE_R
+                                               : NP_MODE_W;
+    if (!grow((void **)&pm->q, &pm->cap, pm->n, sizeof *pm->q) ||
+        np_sim_inject_raw(0, ev->pd, ev->tag, mode, ev->err_only) != 0) {
+        rp->oom = true;
+        return;
+    }
+    pm->q[pm->n++] = (struct pending_ready){e, s, inc};
+    pm->ev = true;
+    if (!stale) {
+        if (ev->mode & NP_EV_R)
+            s->ready[0] = true;
+        if (ev->mode & NP_EV_W)
+            s->ready[1] = true;
+    }
+}
+
+/* A `deadline` line under poller faults. A timer earlier than the sleeping
+ * poller's timeout needs a break; the model notes whether it was lost. */
+static void poller_deadline(replay *rp, slot *s, int64_t at, int mode)
+{
+    struct poller_mode *pm = &rp->pm;
+    bool owe = !s->closing && at > np_now() && at < pm->until && !pm->deaf;
+    np_sim_stats st0, st1;
+    if (owe)
+        np_sim_get_stats(&st0);
+    np_poll_set_deadline(s->pd, at, mode);
+    if (owe) {
+        np_sim_get_stats(&st1);
+        if (st1.lost_breaks != st0.lost_breaks)
+            pm->deaf = true; /* its timer may wait for the poller's next wake-up */
+        else
+            pm->owed = true;
+    }
+}
+
+/* The model poller's timeout: the earliest deadline after t that has a
+ * timer (an open slot, not closing; not "never"). */
+static int64_t model_next_timer(replay *rp, int64_t t)
+{
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < rp->nslots; i++) {
+        slot *s = rp->slots[i];
+        if (s->open && !s->closing)
+            for (int d = 0; d < 2; d++)
+                if (s->dl[d] > t && s->dl[d] < next && s->dl[d] < INT64_MAX - rp->base)
+                    next = s->dl[d];
+    }
+    return next;
+}
+
+/* The model poller wakes up now: every due timer must fire; it sleeps again
+ * until the next one. Every waiter is looked at again (check_quiescent). */
+static void model_wake(replay *rp)
+{
+    rp->pm.woke = np_now();
+    rp->pm.until = model_next_timer(rp, rp->pm.woke);
+    rp->pm.deaf = false;
+    rp->next_due = INT64_MIN;
+}
+
+/* The model poller's timeouts up to now. */
+static void model_advance(replay *rp)
+{
+    while (rp->pm.until <= np_now()) {
+        rp->pm.woke = rp->pm.until;
+        rp->pm.until = model_next_timer(rp, rp->pm.woke);
+        rp->pm.deaf = false;
+        rp->next_due = INT64_MIN;
+    }
+}
+
+/* The idle worker sleeps in the poller until its next timer (exact timers;
+ * late_timers: that late), or for good. */
+static void poller_sleep(replay *rp)
+{
+    struct poller_mode *pm = &rp->pm;
+    int64_t until = INT64_MAX;
+    int64_t when = rp->exact ? np_world_next_timer() : INT64_MAX;
+    if (when < INT64_MAX - rp->base) {
+        until = when;
+        if (rp->o->late_timers) {
+            if (when != pm->last_when) {
+                pm->late = (int64_t)(xorshift(&pm->late_seed) % 5000);
+                pm->last_when = when;
+            }
+            until += pm->late;
+        }
+    }
+    np_world_poller_block(until);
+}
+
+/* The poller's wait returns (look: the driver wakes it): its records are
+ * dispatched, due timers fire, and (run) the woken tasks run. Returns
+ * whether EINTR cut it short. */
+static bool poller_wake(replay *rp, bool look, bool run)
+{
+    struct poller_mode *pm = &rp->pm;
+    np_event ev[64];
+    np_sim_stats st0, st1;
+    np_sim_get_stats(&st0);
+    int n = np_world_poller_wait(ev, 64, look);
+    np_sim_get_stats(&st1);
+    for (int i = 0; i < n; i++) {
+        if (pm->head == pm->n || ev[i].pd != pm->q[pm->head].s->inc[pm->q[pm->head].inc - 1].pd)
+            np__fatal("replay: the poller delivered an event nobody queued");
+        struct pending_ready *p = &pm->q[pm->head++];
+        mark_dirty(rp, p->s);
+        deliver_ready(rp, p->e, p->s, &ev[i], !p->s->open || p->inc != p->s->ninc);
+    }
+    if (pm->head == pm->n)
+        pm->head = pm->n = 0;
+    if (rp->exact)
+        np_world_fire_timers();
+    if (run)
+        run_all(rp);
+    model_wake(rp); /* the model follows every real wake-up: it only adds duties */
+    poller_sleep(rp);
+    return st1.eintrs != st0.eintrs;
+}
+
+/* Every wake-up of the poller due by now (until_eintr: up to one that EINTR
+ * cuts short - the next poll comes after the step's next stimulus). */
+static void poller_run(replay *rp, bool run, bool until_eintr)
+{
+    for (unsigned k = 0; np_world_poller_due() <= np_now(); k++) {
+        if (k == 1000000)
+            np__fatal("replay: the poller keeps waking at t=%lld", (long long)now_t(rp));
+        if (poller_wake(rp, false, run) && until_eintr)
+            return;
+    }
+}
+
+static int64_t trace_t(replay *rp, int64_t abs)
+{
+    return abs == INT64_MAX ? INT64_MAX : abs - rp->base;
+}
+
+/* One time step under poller faults: the next stimulus, wake-up of the
+ * poller, or wake-up the model says the poller owes. (a) the poller's
+ * wake-ups due then (its timeout: timers fire), (b) the stimuli, (c) the
+ * tasks, then the wake-ups the step caused (its readiness, its breaks),
+ * each followed by the tasks it woke.
+ * false: nothing is left to happen. */
+static bool poller_step(replay *rp, size_t *ip)
+{
+    const np_trace *tr = rp->tr;
+    struct poller_mode *pm = &rp->pm;
+    int64_t T = *ip < tr->n ? tr->ev[*ip].t : INT64_MAX;
+    int64_t tw = trace_t(rp, np_world_poller_due()), tm = trace_t(rp, pm->until);
+    T = tw < T ? tw : T;
+    T = tm < T ? tm : T;
+    bool end = false;
+    if (T == INT64_MAX) {
+        /* The stimuli ran out with the poller asleep for good: the end of
+         * the run wakes it once (standing for Go's sysmon), so a timer a
+         * lost break left behind still fires. */
+        if (pm->ended || !rp->exact || np_world_next_timer() >= INT64_MAX - rp->base)
+            return false;
+        pm->ended = end = true;
+        T = now_t(rp);
+    }
+    if (rp->base + T > np_now())
+        np_sim_set_now(rp->base + T);
+    model_advance(rp);
+    if (end)
+        poller_wake(rp, true, false);
+    poller_run(rp, false, false); /* (a): woken tasks run in (c), rule 1 */
+    pm->owed = pm->ev = false;
+    if (rp->o->choose) {
+        explore_step(rp, ip, T);
+    } else {
+        for (; *ip < tr->n && tr->ev[*ip].t == T && rp->r->status != 2; (*ip)++) { /* (b) */
+            apply(rp, &tr->ev[*ip]);
+            rp->r->events++;
+        }
+        run_all(rp); /* (c) */
+    }
+    poller_run(rp, true, false); /* what the step left: events after EINTR, breaks */
+    /* The model: readiness wakes the poller; so does a timer set earlier
+     * than its timeout, unless a break was lost since its last wake-up
+     * (Go's coalesced break then stays pending, unsent). By the end of the
+     * step it has woken, or the model wakes without it. */
+    if (pm->ev || pm->owed)
+        model_wake(rp);
+    return true;
+}
+
 /* ---- the driver ---------------------------------------------------------------------------- */
 
 static bool collect_recorded(replay *rp)
@@ -1256,10 +1507,29 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     }
     if (!collect_recorded(&rp))
         rp.oom = true;
+    if (rp.o->poller_faults) {
+        np_sim_faults f = {rp.o->poller_seed, (rp.o->poller_faults & NP_FAULT_EINTR) != 0,
+                           (rp.o->poller_faults & NP_FAULT_LOSTBREAK) != 0,
+                           (rp.o->poller_faults & NP_FAULT_DUPBREAK) != 0};
+        np_sim_set_faults(&f);
+        rp.pm = (struct poller_mode){.on = true,
+                                     .until = INT64_MAX,
+                                     .woke = INT64_MIN,
+                                     .late_seed = rp.o->late_timers | 1,
+                                     .last_when = -1};
+        poller_sleep(&rp);
+    }
     size_t i = 0;
     uint64_t late_seed = rp.o->late_timers | 1;
     int64_t late = 0, last_when = -1;
     while (!rp.oom && r->status != 2 && !rp.abandoned) {
+        if (rp.pm.on) {
+            if (!poller_step(&rp, &i))
+                break;
+            if (!rp.abandoned)
+                check_quiescent(&rp);
+            continue;
+        }
         /* Rule 1: the next time is the next stimulus or (exact timers) timer. */
         int64_t ts = i < tr->n ? tr->ev[i].t : INT64_MAX;
         int64_t tt = INT64_MAX;
@@ -1341,7 +1611,17 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     for (size_t k = 0; k < rp.nstims; k++)
         free(rp.stims[k]);
     free(rp.stims);
+    free(rp.pm.q);
+    if (rp.pm.on) {
+        np_sim_stats st;
+        np_sim_get_stats(&st);
+        r->eintrs = st.eintrs;
+        r->lost_breaks = st.lost_breaks;
+        r->dup_breaks = st.dup_breaks;
+    }
     np_runtime_stop(); /* frees the actors' tasks, parked or not */
+    if (rp.pm.on)
+        np_sim_set_faults(NULL);
     if (rp.o->choose)
         np_sim_set_hooks(NULL);
     current = NULL;

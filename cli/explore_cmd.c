@@ -33,7 +33,8 @@ static void usage(FILE *f)
             "  --strategy random  N random schedules (default 1000), seeded\n"
             "  --preemptions K    dfs: at most K preemptions (default: no bound)\n"
             "  --jitter NS        stimuli less than NS apart become concurrent too\n"
-            "  --faults LIST      inject faults first (netpoll replay --help), seeded by --seed\n"
+            "  --faults LIST      inject faults (netpoll replay --help: in the stimuli, and\n"
+            "                     eintr, lostbreak, dupbreak at the poller), seeded by --seed\n"
             "  --shard I/N        explore only part I of N (1 <= I <= N); merge the results\n"
             "                     with netpoll merge\n"
             "  --schedule STRING  run exactly this schedule (as printed for a failure),\n"
@@ -261,6 +262,8 @@ int np_cli_explore(int argc, char **argv)
         tr = ft;
         if (fmask & NP_FAULT_TIMERS)
             o.late_timers = o.seed | 1;
+        o.poller_faults = fmask & NP_FAULT_POLLER;
+        o.poller_seed = o.seed;
     }
     if (jitter > 0) {
         np_trace jt;

@@ -63,6 +63,8 @@ typedef struct np_explore_opts {
     double minimize_seconds; /* budget for that (0: 10 s) */
     int shard, shards;       /* run only part shard (0-based) of shards (0: all) */
     uint64_t late_timers;    /* fault: deadline timers fire late (np_replay_opts) */
+    unsigned poller_faults;  /* faults at the simulated poller (np_replay_opts) */
+    uint64_t poller_seed;
     /* called about every 0.2 s while exploring, and once at the end */
     void (*progress)(void *ctx, const np_explore_sample *s, bool final);
     void *progress_ctx;

@@ -48,6 +48,18 @@ typedef struct np_replay_opts {
     /* called at every scheduling point an explored task passes (NULL: none) */
     void (*on_point)(void *ctx, const struct np_point *p);
     FILE *listing; /* every scheduling point, one line each (NULL: none) */
+    /* Poller faults: a mask of NP_FAULT_EINTR, NP_FAULT_LOSTBREAK and
+     * NP_FAULT_DUPBREAK (netpoll/faults.h), seeded by poller_seed; 0: none
+     * (the plain replay). With any, readiness and deadline timers reach the
+     * pollDescs through the simulated poller (a `ready` is queued in the
+     * backend and dispatched when the poller's wait returns; exact timers
+     * fire when it wakes), and missed-timeout is judged against the
+     * latest wake-up the poller owed (traces/README.md, "Fault
+     * injection"). With choose set, the poller runs between the explored
+     * steps, and a due timer the poller has not woken for may still fire
+     * in the step. */
+    unsigned poller_faults;
+    uint64_t poller_seed;
 } np_replay_opts;
 
 /* A choice between runnable tasks (explore mode). */
@@ -107,6 +119,10 @@ typedef struct np_replay_result {
     uint64_t fires; /* deadline timers that took effect */
     bool abandoned; /* explore: choose() abandoned the run */
     size_t steps;   /* explore: scheduling points passed */
+    /* poller faults injected (np_replay_opts.poller_faults) */
+    uint64_t eintrs;      /* polls cut short with nothing */
+    uint64_t lost_breaks; /* breaks dropped */
+    uint64_t dup_breaks;  /* breaks delivered twice */
 } np_replay_result;
 
 /* Replays tr. Returns r->status. Free r with np_replay_result_free. */
