@@ -319,7 +319,19 @@ def plot_coverage(plt, d, path):
     strategies = sorted({k[0] for k in d["curves"]} | {p[0] for p in d["end_points"]})
     color = {s: colors[i % len(colors)] for i, s in enumerate(strategies)}
     labelled = set()
-    for (strat, _rid, _sc), pts in sorted(d["curves"].items()):
+    # one scenario, the one explored by the most strategies (then the most
+    # executions), its latest run per strategy: the strategies side by side
+    scen = {}
+    for (strat, rid, sc), pts in d["curves"].items():
+        scen.setdefault(sc, {})
+        if strat not in scen[sc] or rid > scen[sc][strat][0]:
+            scen[sc][strat] = (rid, pts)
+    chosen = None
+    if scen:
+        chosen = max(scen, key=lambda sc: (len(scen[sc]),
+                                           sum(p[-1][0] for _r, p in scen[sc].values())))
+    curves = {(strat, rid, chosen): pts for strat, (rid, pts) in scen.get(chosen, {}).items()}
+    for (strat, _rid, _sc), pts in sorted(curves.items()):
         xs = [max(e, 1) for e, _ in pts]
         ys = [s for _, s in pts]
         lab = None if strat in labelled else strat
@@ -332,7 +344,8 @@ def plot_coverage(plt, d, path):
             labelled.add(strat)
             ax.plot([e], [s], "o", color=color[strat], label=lab)
     ax.set_xscale("log")
-    ax.set_title("Exploration coverage: distinct states against executions, per strategy")
+    ax.set_title("Exploration coverage: distinct states against executions, per strategy"
+                 + ("\n(scenario %s)" % chosen if chosen else ""))
     ax.set_xlabel("executions (schedules run, count; log scale)")
     ax.set_ylabel("distinct pollDesc states (count)")
     ax.grid(True, alpha=0.3)
@@ -418,7 +431,8 @@ CAPTIONS = {
     "outcome_classes": "Distinct outcome classes (each task's results) that "
                        "<code>netpoll explore</code> reached per scenario and design; hatched red "
                        "bars (with the count): the exploration found a violation.",
-    "coverage": "Distinct abstract pollDesc states found against executions, one line per "
+    "coverage": "Distinct abstract pollDesc states found against executions, for the scenario "
+                "explored by the most strategies, one line per "
                 "exploration run, coloured by strategy (dfs, pct, random).",
     "bench": "Median of the repetitions; error bars from the minimum to the maximum.",
 }
