@@ -475,7 +475,8 @@ static void add_class_text(np_explore_result *r, const np_replay_result *rr, boo
     buf[0] = 0;
     if (!w)
         return;
-    memcpy(w, rr->wakes, rr->nwakes * sizeof *w);
+    if (rr->nwakes)
+        memcpy(w, rr->wakes, rr->nwakes * sizeof *w);
     /* stable by task: a merge of the wakes in order, per task */
     for (size_t i = 1; i < rr->nwakes; i++) /* insertion sort keeps order within g */
         for (size_t j = i; j > 0 && by_g(&w[j - 1], &w[j]) > 0; j--) {
@@ -701,7 +702,8 @@ static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore
             c->have_best = true;
             c->best_steps = rr.steps;
             c->nbest = c->nd;
-            memcpy(c->best, c->d, c->nd * sizeof *c->d);
+            if (c->nd)
+                memcpy(c->best, c->d, c->nd * sizeof *c->d);
         }
         np_replay_result_free(&rr);
         if (st == 1 && r->failing++ == 0) {

@@ -11,6 +11,7 @@
 #endif
 #if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
 #define NP_ASAN 1
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
@@ -103,6 +104,13 @@ void np__ctx_init_thread(np_ctx *c)
 
 void np__ctx_destroy(np_ctx *c)
 {
+#if NP_ASAN
+    /* A context may be destroyed while suspended deep in its stack (the
+     * explorer abandons runs mid-step): its frames' redzones are still
+     * poisoned, and the stack is about to be reused by another context. */
+    if (c->fn && c->stack_lo && c->stack_size)
+        __asan_unpoison_memory_region(c->stack_lo, c->stack_size);
+#endif
 #if NP_TSAN
     /* Only fibers we created: a thread's own fiber belongs to TSan. */
     if (c->tsan_fiber && c->fn)
