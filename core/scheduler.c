@@ -20,8 +20,10 @@
  *
  * Waking (wakep): after queueing a task where another worker could take it,
  * pop one sleeping worker and post its semaphore; if none sleeps, break the
- * poller (at most one break per poll). A poller that returns with tasks
- * wakes sleepers for them, one of which becomes the next poller. So an idle
+ * poller (at most one break per poll). A poller that returns with n tasks
+ * wakes up to n - 1 sleepers to steal them. A worker that runs out of work
+ * while another holds the poller role first looks at the poller without
+ * blocking (the poller may have events in hand but no CPU). So an idle
  * runtime has one thread in epoll_wait and the others asleep: no CPU is
  * burned, and rt.lock is taken only on the way to sleep, to wake a sleeper,
  * and for the global queue, never to run a task from a local queue.
@@ -771,11 +773,11 @@ static void block_in_poller(np_worker *w)
     rt.poll_until = 0;
     np__spin_unlock(&rt.tlock);
     atomic_store(&rt.polling, false);
-    /* A sleeper for each task, even the one this worker will run: the
-     * first to wake and find nothing to steal becomes the next poller, so
-     * events keep being seen while this worker runs (measured better than
-     * Go's choice of waking one fewer; bench/RESULTS.md). */
-    ready_list(w, &l, 0);
+    /* A sleeper for each task but the one this worker runs next, as Go's
+     * findRunnable does after a blocking netpoll. Waking one for every task
+     * (so that a sleeper becomes the next poller at once) cost twice the
+     * futex calls and measured no better (bench/RESULTS.md, TCP echo). */
+    ready_list(w, &l, 1);
 }
 
 /* w found nothing to run: become the poller, or sleep until woken. False
