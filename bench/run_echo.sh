@@ -5,6 +5,7 @@
 #
 #   bench/run_echo.sh [--rounds N] [--seconds S] [--sys-seconds S2]
 #                     [--only "np1 go1 ..."] [--build-dir DIR] [--log FILE]
+#                     [--base-bin PATH] [--cells "persistent:nodl oneshot:dl ..."]
 #
 # Contenders (all listen on 127.0.0.1; connections = 2 x threads, as in Go's
 # net.BenchmarkTCP4Persistent with 2 x GOMAXPROCS clients):
@@ -14,6 +15,9 @@
 #   go2  echo_go, GOMAXPROCS=2              4 connections
 #   uv   bench/echo/echo_uv (one loop)      2 connections
 #   raw  bench/echo/echo_raw (one thread)   2 connections
+#   bs1  --base-bin PATH --workers 1        2 connections  (only with --base-bin:
+#   bs2  --base-bin PATH --workers 2        4 connections   an echo_np of another
+#        commit, for a before/after comparison interleaved with the others)
 # Shapes: persistent (round trips of 512 bytes on open connections) and
 # oneshot (dial, one 512-byte round trip, close), each without and with
 # --deadline (a 10 s read deadline reset before every read).
@@ -41,6 +45,8 @@ ONLY=""
 LOG=""
 BUDGET_S=${BENCH_BUDGET_S:-2400}
 SIZE=512
+BASE_BIN=""
+CELLS_ARG=""
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -50,7 +56,9 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift 2 ;;
     --build-dir) BUILD=$2; shift 2 ;;
     --log) LOG=$2; shift 2 ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    --base-bin) BASE_BIN=$2; shift 2 ;;
+    --cells) CELLS_ARG=$2; shift 2 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "run_echo.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -110,9 +118,12 @@ fi
 
 # ---- contenders -------------------------------------------------------------
 ALL=(np1 np2 go1 go2 uv raw)
-declare -A LABEL=([np1]="ours w=1" [np2]="ours w=2" [go1]="Go GOMAXPROCS=1" [go2]="Go GOMAXPROCS=2" [uv]="libuv" [raw]="raw epoll")
-declare -A CONNS=([np1]=2 [np2]=4 [go1]=2 [go2]=4 [uv]=2 [raw]=2)
-declare -A BIN=([np1]="$E/echo_np" [np2]="$E/echo_np" [go1]="$GO_BIN" [go2]="$GO_BIN" [uv]="$E/echo_uv" [raw]="$E/echo_raw")
+declare -A LABEL=([np1]="ours w=1" [np2]="ours w=2" [go1]="Go GOMAXPROCS=1" [go2]="Go GOMAXPROCS=2" [uv]="libuv" [raw]="raw epoll"
+    [bs1]="base w=1" [bs2]="base w=2")
+declare -A CONNS=([np1]=2 [np2]=4 [go1]=2 [go2]=4 [uv]=2 [raw]=2 [bs1]=2 [bs2]=4)
+declare -A BIN=([np1]="$E/echo_np" [np2]="$E/echo_np" [go1]="$GO_BIN" [go2]="$GO_BIN" [uv]="$E/echo_uv" [raw]="$E/echo_raw"
+    [bs1]="$BASE_BIN" [bs2]="$BASE_BIN")
+[ -n "$BASE_BIN" ] && ALL+=(bs1 bs2)
 C=()
 for n in "${ALL[@]}"; do
     if [ -n "$ONLY" ] && ! printf ' %s ' "$ONLY" | grep -q " $n "; then continue; fi
@@ -159,6 +170,8 @@ start_server() { # start_server NAME DL -> SRV_PID and SRV_PORT (empty if it fai
     case $n in
     np1) "${BIN[$n]}" --workers 1 "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
     np2) "${BIN[$n]}" --workers 2 "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
+    bs1) "${BIN[$n]}" --workers 1 "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
+    bs2) "${BIN[$n]}" --workers 2 "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
     go1) GOMAXPROCS=1 "${BIN[$n]}" "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
     go2) GOMAXPROCS=2 "${BIN[$n]}" "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
     *) "${BIN[$n]}" "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
@@ -208,6 +221,13 @@ count_syscalls() { # count_syscalls PID PORT MODE CONNS -> "syscalls total"
 declare -A R # R[name|cell|metric] = "v1 v2 ..."
 add() { R[$1]="${R[$1]:-} $2"; }
 CELLS=("persistent nodl" "persistent dl" "oneshot nodl" "oneshot dl")
+if [ -n "$CELLS_ARG" ]; then # a subset, e.g. "persistent:nodl oneshot:dl"
+    CELLS=()
+    for c in $CELLS_ARG; do
+        case $c in persistent:nodl|persistent:dl|oneshot:nodl|oneshot:dl) CELLS+=("${c/:/ }") ;;
+        *) echo "run_echo.sh: bad cell $c" >&2; exit 2 ;; esac
+    done
+fi
 
 # ---- the rounds ---------------------------------------------------------------
 start=$(date +%s)
@@ -265,6 +285,7 @@ for r in $(seq 1 "$ROUNDS"); do
         }
         ratio np1 go1 rps; ratio np1 go1 p99; ratio np2 go2 rps; ratio np2 go2 p99
         ratio np1 raw rps; ratio np2 raw rps
+        ratio np1 bs1 rps; ratio np1 bs1 p99; ratio np2 bs2 rps; ratio np2 bs2 p99
         unset rps p99
     done
     done_rounds=$r
@@ -294,6 +315,7 @@ strace) echo "- syscalls/request: \`strace -c -f -p PID\` over a separate ${SYS_
 esac
 echo "- CPU µs/request: server utime+stime (/proc/PID/stat, ${TCK} Hz ticks) over the run, divided by all requests completed in it"
 echo "- raw log: $LOG"
+[ -n "$BASE_BIN" ] && echo "- base: $BASE_BIN"
 for note in "${NOTES[@]+"${NOTES[@]}"}"; do echo "- note: $note"; done
 echo
 echo "| shape | deadline | server | conns | req/s | p50 µs | p99 µs | server CPU µs/req | syscalls/req |"
@@ -315,3 +337,15 @@ for cell in "${CELLS[@]}"; do
     p="ratio|$mode $dl"
     echo "| $mode | $([ "$dl" = dl ] && echo yes || echo no) | $(cellfmt "$p|np1/go1|rps") | $(cellfmt "$p|np1/go1|p99") | $(cellfmt "$p|np2/go2|rps") | $(cellfmt "$p|np2/go2|p99") | $(cellfmt "$p|np1/raw|rps") | $(cellfmt "$p|np2/raw|rps") |"
 done
+if [ -n "$BASE_BIN" ]; then
+    echo
+    echo "Against the base binary (same round, same cell), median (min–max):"
+    echo
+    echo "| shape | deadline | w=1/base1 req/s | w=1/base1 p99 | w=2/base2 req/s | w=2/base2 p99 |"
+    echo "|---|---|---|---|---|---|"
+    for cell in "${CELLS[@]}"; do
+        read -r mode dl <<<"$cell"
+        p="ratio|$mode $dl"
+        echo "| $mode | $([ "$dl" = dl ] && echo yes || echo no) | $(cellfmt "$p|np1/bs1|rps") | $(cellfmt "$p|np1/bs1|p99") | $(cellfmt "$p|np2/bs2|rps") | $(cellfmt "$p|np2/bs2|p99") |"
+    done
+fi

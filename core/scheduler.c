@@ -1,27 +1,54 @@
-/* core/scheduler.c - the runtime: worker threads, the run queue, timers, park/ready.
+/* core/scheduler.c - the runtime: worker threads, run queues, timers, park/ready.
  *
- * Shape (Go's findRunnable, simplified to one global queue):
+ * Shape (Go's schedule/findRunnable, without preemption and with a fixed set
+ * of workers, each owning its P):
  *
- *   worker loop:  fire due timers -> take a task from the run queue and run it
- *                 -> if none: if no other worker polls, block in the backend's
- *                    poll(delay to the next timer), make the tasks its events
- *                    woke runnable; else sleep on idle_cond.
+ *   worker loop:  fire due timers -> runnext -> the local run queue -> the
+ *                 global queue -> steal half of another worker's queue
+ *                 -> if none: if no other worker polls, block in the
+ *                    backend's poll(delay to the next timer) and queue the
+ *                    tasks its events woke on the local queue; else sleep
+ *                    on the worker's own semaphore.
  *
- * Waking: np_ready queues the task, then signals an idle worker or, when all
- * idle workers are asleep in the poller, breaks the poller (at most one break
- * per poll). A timer queued earlier than the poller's wake-up time breaks it
- * too. So an idle runtime has one thread in epoll_wait and the others on a
- * condition variable: no CPU is burned.
+ * Queues. Each worker has a bounded lock-free ring (Go: p.runq; only the
+ * owner pushes, the owner and thieves pop with a CAS on head) and a runnext
+ * slot that only the owner touches (Go: p.runnext, never stolen here). The
+ * global queue, under rt.lock, takes a full ring's overflow (half of it),
+ * tasks made runnable by threads that are not workers, and yielded tasks.
+ * Every NP_POLL_EVERY ticks a worker serves the global queue and looks at the
+ * poller first, so neither is starved by a busy local queue.
  *
- * Locks: rt.lock guards the run queue, idle bookkeeping and the task list;
- * rt.tlock guards the timer heap and poll_until. Neither is held while a task,
+ * Waking (wakep): after queueing a task where another worker could take it,
+ * pop one sleeping worker and post its semaphore; if none sleeps, break the
+ * poller (at most one break per poll). A poller that returns with n tasks
+ * wakes up to n - 1 sleepers to steal them. A worker that runs out of work
+ * while another holds the poller role first looks at the poller without
+ * blocking (the poller may have events in hand but no CPU). So an idle
+ * runtime has one thread in epoll_wait and the others asleep: no CPU is
+ * burned, and rt.lock is taken only on the way to sleep, to wake a sleeper,
+ * and for the global queue, never to run a task from a local queue.
+ *
+ * No lost wake-ups: a waker stores the task (a seq_cst store of the ring's
+ * tail, or the global queue's count) and then reads nsleep and polling
+ * (seq_cst); a worker going to sleep publishes itself in nsleep (seq_cst,
+ * under rt.lock) and then re-reads every queue and `polling`, and the one
+ * about to block in the poller stores `polling` and then re-reads every
+ * queue. By the single total order of seq_cst operations, one side of each
+ * pair sees the other: either the waker finds the sleeper or poller, or the
+ * sleeper or poller finds the task (then it does not sleep).
+ *
+ * Locks: rt.lock guards the global queue, the sleeper list and role changes
+ * (becoming the poller, going to sleep); rt.tasks_lock the list of live
+ * tasks; rt.tlock the timer heap and poll_until. None is held while a task,
  * a timer function or the backend poll runs. Order: a pollDesc lock may be
- * held when either is taken, never the reverse.
+ * held when any is taken; tasks_lock before rt.lock.
  */
 #include "scheduler.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <string.h>
@@ -36,12 +63,12 @@
 /* Default usable stack: tasks cannot grow their stacks as goroutines do, and
  * untouched pages cost nothing (MAP_NORESERVE), so be generous. */
 #define NP_DEFAULT_STACK (256 * 1024)
-/* A worker that keeps finding work still looks at the poller every this many
- * tasks, so I/O readiness is not starved by a busy run queue (Go polls from
- * findRunnable on the same kind of schedule, every 61 ticks for fairness). */
+/* A worker that keeps finding work still looks at the poller and the global
+ * queue every this many tasks, so I/O readiness and tasks queued from
+ * outside are not starved by a busy local queue (Go: every 61 ticks). */
 #define NP_POLL_EVERY 61
-/* Events taken per backend poll: Go's netpoll uses 128. */
-#define NP_POLL_BATCH 128
+/* Slots of a worker's local run queue (Go: len(p.runq)). A power of two. */
+#define NP_RUNQ_SIZE 256u
 
 enum { SW_PARK, SW_YIELD, SW_EXIT }; /* why a task switched back to its worker */
 
@@ -49,25 +76,43 @@ typedef struct np_worker {
     np_ctx g0;        /* the worker thread's own stack: the scheduler runs here */
     np_task *cur;     /* the task running on this worker, or NULL */
     np_task *runnext; /* a task readied by this worker's running task while no
-                         worker was idle: it runs next, skipping the run-queue
-                         lock (Go: p.runnext). Only this worker touches it. */
+                         worker was idle: it runs next, before the local queue
+                         (Go: p.runnext). Only this worker touches it. */
     int why;          /* SW_*: set by the task just before switching to g0 */
-    unsigned tick;    /* tasks run, for NP_POLL_EVERY */
+    unsigned tick;    /* scheduling rounds, for NP_POLL_EVERY */
+    unsigned rnd;     /* xorshift state: where stealing starts */
+    bool asleep;      /* in rt.sleepers (under rt.lock) */
+    sem_t sem;        /* a sleeping worker waits here; whoever pops it from
+                         rt.sleepers posts it once */
     pthread_t thread;
+    /* The local run queue: a ring of NP_RUNQ_SIZE slots holding the tasks in
+     * [head, tail) (indices wrap; their difference is the length). Only the
+     * owner stores tail; the owner and thieves advance head with a CAS, and a
+     * thief's copy of the slots counts only if its CAS succeeds (Go:
+     * runqget/runqgrab). On its own cache lines: thieves read it. */
+    alignas(64) _Atomic uint32_t head;
+    _Atomic uint32_t tail;
+    _Atomic(np_task *) ring[NP_RUNQ_SIZE];
 } np_worker;
 
 static struct {
-    pthread_mutex_t lock; /* guards the fields down to `tasks` */
-    np_task *runq_head;   /* FIFO of runnable tasks */
-    np_task *runq_tail;
-    pthread_cond_t idle_cond; /* idle workers that are not the poller wait here */
-    int idle_waiters;         /* how many wait on idle_cond */
-    _Atomic int nidle;        /* idle_waiters + (polling ? 1 : 0): written under
-                                 the lock, read without it by np_ready */
-    bool polling;             /* a worker is inside the backend's poll */
-    bool break_sent;          /* a break was sent to that poll already */
-    bool stopping;            /* np_runtime_stop was called */
-    np_task *tasks;           /* every live task (all_next list) */
+    pthread_mutex_t lock;    /* guards the fields down to `stopping` */
+    np_task *gq_head;        /* the global queue: FIFO of runnable tasks */
+    np_task *gq_tail;        /* ... */
+    _Atomic unsigned gq_n;   /* its length: written under the lock, read
+                                without it to skip an empty queue */
+    np_worker **sleepers;    /* workers asleep on their semaphores (a stack) */
+    int nsleepers;           /* how many */
+    _Atomic int nsleep;      /* = nsleepers, readable without the lock */
+    _Atomic bool polling;    /* a worker is (about to be) inside the backend's
+                                poll; set under the lock by a worker going idle,
+                                or by CAS for a non-blocking look */
+    _Atomic bool break_sent; /* a break was sent to that poll already */
+    _Atomic bool stopping;   /* np_runtime_stop was called */
+
+    pthread_mutex_t tasks_lock; /* guards `tasks`, `running`, and makes np_go's
+                                   check of `stopping` and its queueing one step */
+    np_task *tasks;             /* every live task (all_next list) */
 
     np__spinlock tlock;         /* guards the timer heap and poll_until */
     np_timer_heap timers;       /* deadline and sleep timers */
@@ -76,15 +121,16 @@ static struct {
     _Atomic int64_t timer_next; /* `when` of the heap's top (INT64_MAX: empty),
                                    written under tlock, read without it */
 
-    bool running; /* between start and stop */
-    int nworkers;
+    bool running; /* between start and stop (under tasks_lock) */
+    int nworkers; /* the workers array's length */
+    int nthreads; /* worker threads started and not joined yet */
     np_worker *workers;
     const np_backend *be;
     size_t stack_size;
     _Atomic uint64_t polls, blocking_polls, breaks;
 } rt = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
-    .idle_cond = PTHREAD_COND_INITIALIZER,
+    .tasks_lock = PTHREAD_MUTEX_INITIALIZER,
     .tlock = NP_SPINLOCK_INIT,
 };
 
@@ -144,50 +190,184 @@ void np__sched_stats(np_sched_stats *out)
     out->stale_events = atomic_load(&np__stale_events);
 }
 
-/* ---- run queue ---------------------------------------------------------- */
+/* ---- the global queue ------------------------------------------------------ */
 
-static void runq_push_locked(np_task *t)
+/* Appends the chain first..last (n tasks, linked through next). */
+static void gq_put_locked(np_task *first, np_task *last, unsigned n)
 {
-    t->next = NULL;
-    if (rt.runq_tail)
-        rt.runq_tail->next = t;
+    last->next = NULL;
+    if (rt.gq_tail)
+        rt.gq_tail->next = first;
     else
-        rt.runq_head = t;
-    rt.runq_tail = t;
+        rt.gq_head = first;
+    rt.gq_tail = last;
+    atomic_store(&rt.gq_n, atomic_load_explicit(&rt.gq_n, memory_order_relaxed) + n);
 }
 
-static np_task *runq_pop_locked(void)
+static void gq_put(np_task *t)
 {
-    np_task *t = rt.runq_head;
+    pthread_mutex_lock(&rt.lock);
+    gq_put_locked(t, t, 1);
+    pthread_mutex_unlock(&rt.lock);
+}
+
+static np_task *gq_pop_locked(void)
+{
+    np_task *t = rt.gq_head;
     if (t) {
-        rt.runq_head = t->next;
-        if (!rt.runq_head)
-            rt.runq_tail = NULL;
+        rt.gq_head = t->next;
+        if (!rt.gq_head)
+            rt.gq_tail = NULL;
+        atomic_store(&rt.gq_n, atomic_load_explicit(&rt.gq_n, memory_order_relaxed) - 1);
     }
     return t;
 }
 
-/* After queueing n tasks: wake idle workers for them, or break the poller
- * when every other worker sleeps inside it. Returns whether to break (the
- * caller calls brk after dropping rt.lock). */
-static bool wake_for_locked(unsigned n)
+/* ---- local run queues ------------------------------------------------------- */
+
+/* Slots are relaxed: a slot is written before the seq_cst store of tail that
+ * publishes it and read after a seq_cst load of tail that covers it, so the
+ * reader sees that write or a later one; a later one means the owner reused
+ * the slot after head moved past it, and the reader's CAS on head then fails
+ * and its copy is discarded (Go's runq argument). */
+static np_task *slot_get(np_worker *w, uint32_t i)
 {
-    unsigned woken = 0;
-    while (woken < n && (int)woken < rt.idle_waiters) {
-        pthread_cond_signal(&rt.idle_cond);
-        woken++;
+    return atomic_load_explicit(&w->ring[i % NP_RUNQ_SIZE], memory_order_relaxed);
+}
+static void slot_set(np_worker *w, uint32_t i, np_task *t)
+{
+    atomic_store_explicit(&w->ring[i % NP_RUNQ_SIZE], t, memory_order_relaxed);
+}
+
+/* The ring is full: move half of it and t to the global queue in one batch.
+ * False if a thief moved head meanwhile (then there is room: retry). */
+static bool runq_put_slow(np_worker *w, np_task *t, uint32_t h, uint32_t tl)
+{
+    np_task *batch[NP_RUNQ_SIZE / 2 + 1];
+    uint32_t n = (tl - h) / 2;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = slot_get(w, h + i);
+    if (!atomic_compare_exchange_strong(&w->head, &h, h + n))
+        return false;
+    batch[n] = t;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i]->next = batch[i + 1];
+    pthread_mutex_lock(&rt.lock);
+    gq_put_locked(batch[0], batch[n], n + 1);
+    pthread_mutex_unlock(&rt.lock);
+    return true;
+}
+
+/* Queues t at the tail of w's ring (or, when full, half of it and t on the
+ * global queue). Only w's own thread calls this. */
+static void runq_put(np_worker *w, np_task *t)
+{
+    for (;;) {
+        uint32_t h = atomic_load(&w->head);
+        /* Relaxed: only this thread stores tail. */
+        uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed);
+        if (tl - h < NP_RUNQ_SIZE) {
+            slot_set(w, tl, t);
+            atomic_store(&w->tail, tl + 1);
+            return;
+        }
+        if (runq_put_slow(w, t, h, tl))
+            return;
     }
-    if (woken == 0 && rt.polling && !rt.break_sent) {
-        rt.break_sent = true;
+}
+
+/* The task at the head of w's own ring, or NULL. Only w's thread. */
+static np_task *runq_get(np_worker *w)
+{
+    for (;;) {
+        uint32_t h = atomic_load(&w->head);
+        uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed); /* ours */
+        if (h == tl)
+            return NULL;
+        np_task *t = slot_get(w, h);
+        if (atomic_compare_exchange_strong(&w->head, &h, h + 1))
+            return t;
+    }
+}
+
+static bool runq_empty(np_worker *w)
+{
+    uint32_t h = atomic_load(&w->head);
+    return atomic_load(&w->tail) == h;
+}
+
+/* Steals half (rounded up) of victim's ring into thief's ring, whose own
+ * ring is empty; returns one of the stolen tasks to run, or NULL. */
+static np_task *runq_steal(np_worker *thief, np_worker *victim)
+{
+    uint32_t at = atomic_load_explicit(&thief->tail, memory_order_relaxed); /* ours */
+    uint32_t n;
+    for (;;) {
+        uint32_t h = atomic_load(&victim->head);
+        uint32_t tl = atomic_load(&victim->tail);
+        n = tl - h;
+        n -= n / 2;
+        if (n == 0)
+            return NULL;
+        if (n > NP_RUNQ_SIZE / 2)
+            continue; /* h and tl were read at different times: again */
+        for (uint32_t i = 0; i < n; i++)
+            slot_set(thief, at + i, slot_get(victim, h + i));
+        if (atomic_compare_exchange_strong(&victim->head, &h, h + n))
+            break;
+    }
+    n--;
+    np_task *t = slot_get(thief, at + n);
+    if (n)
+        atomic_store(&thief->tail, at + n);
+    return t;
+}
+
+/* Is there a task that an idle worker could take? */
+static bool work_visible(void)
+{
+    if (atomic_load(&rt.gq_n))
         return true;
-    }
+    for (int i = 0; i < rt.nworkers; i++)
+        if (!runq_empty(&rt.workers[i]))
+            return true;
     return false;
 }
+
+/* ---- waking ----------------------------------------------------------------- */
 
 static void send_break(void)
 {
     atomic_fetch_add(&rt.breaks, 1);
     rt.be->brk();
+}
+
+/* Wakes one sleeping worker; false if none sleeps. */
+static bool wake_sleeper(void)
+{
+    if (atomic_load(&rt.nsleep) == 0)
+        return false;
+    np_worker *s = NULL;
+    pthread_mutex_lock(&rt.lock);
+    if (rt.nsleepers > 0) {
+        s = rt.sleepers[--rt.nsleepers];
+        s->asleep = false;
+        atomic_store(&rt.nsleep, rt.nsleepers);
+    }
+    pthread_mutex_unlock(&rt.lock);
+    if (s)
+        sem_post(&s->sem);
+    return s != NULL;
+}
+
+/* After queueing a task that another worker could run: wake a sleeping
+ * worker for it or, if none sleeps, break a blocked poller (once per poll). */
+static void wakep(void)
+{
+    if (wake_sleeper())
+        return;
+    if (atomic_load(&rt.polling) && !atomic_exchange(&rt.break_sent, true))
+        send_break();
 }
 
 static void make_runnable(np_task *t)
@@ -198,46 +378,71 @@ static void make_runnable(np_task *t)
                   (void *)t, expect);
 }
 
+/* Queues a runnable task from a worker (w) or from any other thread. */
+static void enqueue(np_worker *w, np_task *t)
+{
+    if (w)
+        runq_put(w, t);
+    else
+        gq_put(t);
+    wakep();
+}
+
 void np_ready(np_task *t)
 {
     if (!t)
         np__fatal("np_ready: NULL task");
     make_runnable(t);
     /* From a running task, with no idle worker to hand it to: run it next
-     * on this worker (a relaxed read of nidle: a stale answer only means the
-     * task waits until the current one parks, as Go's runnext does). */
+     * on this worker (a relaxed read of nsleep and polling: a stale answer
+     * only means the task waits until the current one parks, as Go's runnext
+     * does, or a wake-up that finds nothing to steal). */
     np_worker *w = current_worker();
-    if (w && w->cur && atomic_load_explicit(&rt.nidle, memory_order_relaxed) == 0) {
+    if (w && w->cur && atomic_load_explicit(&rt.nsleep, memory_order_relaxed) == 0 &&
+        !atomic_load_explicit(&rt.polling, memory_order_relaxed)) {
         np_task *old = w->runnext;
         w->runnext = t;
         if (!old)
             return;
-        t = old; /* the displaced one goes to the run queue */
+        t = old; /* the displaced one goes to the local queue */
     }
-    pthread_mutex_lock(&rt.lock);
-    runq_push_locked(t);
-    bool brk = wake_for_locked(1);
-    pthread_mutex_unlock(&rt.lock);
-    if (brk)
-        send_break();
+    enqueue(w, t);
+}
+
+/* Makes the tasks of l (from a poll by w) runnable on w's queue and wakes a
+ * sleeping worker for each but `keep` of them, as far as there are
+ * sleepers: they steal them. */
+static void ready_list(np_worker *w, np_task_list *l, unsigned keep)
+{
+    unsigned n = l->n;
+    np_task *t = l->head;
+    while (t) {
+        np_task *next = t->next;
+        make_runnable(t);
+        runq_put(w, t);
+        t = next;
+    }
+    l->head = l->tail = NULL;
+    l->n = 0;
+    for (unsigned i = keep; i < n && wake_sleeper(); i++)
+        ;
 }
 
 void np__ready_list(np_task_list *l)
 {
-    if (!l->n)
+    np_worker *w = current_worker();
+    if (w) {
+        ready_list(w, l, 0);
         return;
-    for (np_task *t = l->head; t; t = t->next)
+    }
+    np_task *t = l->head;
+    while (t) {
+        np_task *next = t->next;
         make_runnable(t);
-    pthread_mutex_lock(&rt.lock);
-    if (rt.runq_tail)
-        rt.runq_tail->next = l->head;
-    else
-        rt.runq_head = l->head;
-    rt.runq_tail = l->tail;
-    bool brk = wake_for_locked(l->n);
-    pthread_mutex_unlock(&rt.lock);
-    if (brk)
-        send_break();
+        gq_put(t);
+        wakep();
+        t = next;
+    }
     l->head = l->tail = NULL;
     l->n = 0;
 }
@@ -339,15 +544,15 @@ int np_go(void (*fn)(void *), void *arg)
 {
     if (!fn)
         return -EINVAL;
-    pthread_mutex_lock(&rt.lock);
+    pthread_mutex_lock(&rt.tasks_lock);
     size_t stack = rt.running ? rt.stack_size : NP_DEFAULT_STACK;
-    pthread_mutex_unlock(&rt.lock);
+    pthread_mutex_unlock(&rt.tasks_lock);
     np_task *t = np__task_new(fn, arg, stack, task_entry);
     if (!t)
         return -ENOMEM;
-    pthread_mutex_lock(&rt.lock);
-    if (!rt.running || rt.stopping) {
-        pthread_mutex_unlock(&rt.lock);
+    pthread_mutex_lock(&rt.tasks_lock);
+    if (!rt.running || atomic_load(&rt.stopping)) {
+        pthread_mutex_unlock(&rt.tasks_lock);
         np__task_free(t);
         return -ESRCH;
     }
@@ -355,11 +560,15 @@ int np_go(void (*fn)(void *), void *arg)
     if (rt.tasks)
         rt.tasks->all_prev = t;
     rt.tasks = t;
-    runq_push_locked(t);
-    bool brk = wake_for_locked(1);
-    pthread_mutex_unlock(&rt.lock);
-    if (brk)
-        send_break();
+    /* Queued under tasks_lock: np_runtime_stop sets `stopping` under it, so
+     * a task is either queued before the workers stop or not created. */
+    np_worker *w = current_worker();
+    if (w)
+        runq_put(w, t);
+    else
+        gq_put(t);
+    wakep(); /* still under tasks_lock: the backend cannot be stopped meanwhile */
+    pthread_mutex_unlock(&rt.tasks_lock);
     return 0;
 }
 
@@ -396,27 +605,27 @@ static void run_task(np_worker *w, np_task *t)
         w->cur = t;
         /* Relaxed: only np_ready's CAS from PARKED races with this store, and
          * it exists only to catch a misuse; the task itself was handed over
-         * through the run-queue lock or the runnext slot of this worker. */
+         * through a run queue (seq_cst or locked) or the runnext slot of this
+         * worker. */
         atomic_store_explicit(&t->state, NP_T_RUNNING, memory_order_relaxed);
         np__ctx_switch(&w->g0, &t->ctx);
         w->cur = NULL;
         switch (w->why) {
         case SW_YIELD:
+            /* To the global queue, as Go's Gosched: behind everything queued. */
             atomic_store_explicit(&t->state, NP_T_RUNNABLE, memory_order_relaxed);
-            pthread_mutex_lock(&rt.lock);
-            runq_push_locked(t);
-            pthread_mutex_unlock(&rt.lock);
+            gq_put(t);
             return;
         case SW_EXIT:
             atomic_store(&t->state, NP_T_DONE);
-            pthread_mutex_lock(&rt.lock);
+            pthread_mutex_lock(&rt.tasks_lock);
             if (t->all_prev)
                 t->all_prev->all_next = t->all_next;
             else
                 rt.tasks = t->all_next;
             if (t->all_next)
                 t->all_next->all_prev = t->all_prev;
-            pthread_mutex_unlock(&rt.lock);
+            pthread_mutex_unlock(&rt.tasks_lock);
             np__task_free(t);
             return;
         case SW_PARK:
@@ -439,14 +648,201 @@ static void run_task(np_worker *w, np_task *t)
 
 /* ---- workers ------------------------------------------------------------- */
 
-static void poll_and_inject(int64_t delay)
+static void count_poll(int64_t delay)
 {
-    np_task_list l = {0};
     atomic_fetch_add(&rt.polls, 1);
     if (delay != 0)
         atomic_fetch_add(&rt.blocking_polls, 1);
+}
+
+/* Every NP_POLL_EVERY ticks, from a busy worker: a non-blocking look at the
+ * poller, unless another worker polls. */
+static void poll_look(np_worker *w)
+{
+    bool idle = false;
+    if (atomic_load(&rt.polling) || !atomic_compare_exchange_strong(&rt.polling, &idle, true))
+        return;
+    np_task_list l = {0};
+    count_poll(0);
+    np__netpoll(0, &l);
+    atomic_store(&rt.polling, false);
+    ready_list(w, &l, 1);
+}
+
+/* Takes up to a fair share of the global queue: one task to run, the rest
+ * onto w's ring (Go: globrunqget). */
+static np_task *gq_get(np_worker *w)
+{
+    pthread_mutex_lock(&rt.lock);
+    unsigned n = atomic_load_explicit(&rt.gq_n, memory_order_relaxed);
+    if (n == 0) {
+        pthread_mutex_unlock(&rt.lock);
+        return NULL;
+    }
+    n = n / (unsigned)rt.nworkers + 1;
+    if (n > NP_RUNQ_SIZE / 2)
+        n = NP_RUNQ_SIZE / 2;
+    np_task *t = gq_pop_locked();
+    np_task *more = NULL, *last = NULL;
+    for (unsigned i = 1; i < n && rt.gq_head; i++) {
+        np_task *m = gq_pop_locked();
+        m->next = NULL;
+        if (last)
+            last->next = m;
+        else
+            more = m;
+        last = m;
+    }
+    pthread_mutex_unlock(&rt.lock);
+    while (more) {
+        np_task *next = more->next;
+        runq_put(w, more);
+        more = next;
+    }
+    return t;
+}
+
+/* A task from another worker's ring, trying each once from a random start. */
+static np_task *steal(np_worker *w)
+{
+    int n = rt.nworkers;
+    if (n < 2)
+        return NULL;
+    w->rnd ^= w->rnd << 13;
+    w->rnd ^= w->rnd >> 17;
+    w->rnd ^= w->rnd << 5;
+    int start = (int)(w->rnd % (unsigned)n);
+    for (int i = 0; i < n; i++) {
+        np_worker *v = &rt.workers[(start + i) % n];
+        if (v == w)
+            continue;
+        np_task *t = runq_steal(w, v);
+        if (t)
+            return t;
+    }
+    return NULL;
+}
+
+/* The next task for w, or NULL: runnext, own ring, global queue, stealing. */
+static np_task *find_task(np_worker *w)
+{
+    np_task *t = NULL;
+    if (++w->tick % NP_POLL_EVERY == 0) {
+        /* Now and then the runnext slot waits behind the ring, so a pair of
+         * tasks handing the worker back and forth cannot starve the rest;
+         * the global queue goes first; and the poller gets a look. */
+        if (w->runnext) {
+            runq_put(w, w->runnext);
+            w->runnext = NULL;
+        }
+        if (atomic_load(&rt.gq_n))
+            t = gq_get(w);
+        poll_look(w);
+        if (t)
+            return t;
+    }
+    t = w->runnext;
+    if (t) {
+        w->runnext = NULL;
+        return t;
+    }
+    t = runq_get(w);
+    if (!t && atomic_load(&rt.gq_n))
+        t = gq_get(w);
+    if (!t)
+        t = steal(w);
+    return t;
+}
+
+/* Blocks in the backend's poll (w holds the poller role) and queues what it
+ * returns on w's ring. */
+static void block_in_poller(np_worker *w)
+{
+    /* The other half of the wake-up pairs: `polling` is stored (seq_cst), so
+     * a waker that queued a task before it is seen here; one after it sees
+     * `polling` and breaks the poll. */
+    if (work_visible()) {
+        atomic_store(&rt.polling, false);
+        return;
+    }
+    int64_t delay = poll_delay();
+    np_task_list l = {0};
+    count_poll(delay);
     np__netpoll(delay, &l);
-    np__ready_list(&l);
+    np__spin_lock(&rt.tlock);
+    rt.poll_until = 0;
+    np__spin_unlock(&rt.tlock);
+    atomic_store(&rt.polling, false);
+    /* A sleeper for each task but the one this worker runs next, as Go's
+     * findRunnable does after a blocking netpoll. Waking one for every task
+     * (so that a sleeper becomes the next poller at once) cost twice the
+     * futex calls and measured no better (bench/RESULTS.md, TCP echo). */
+    ready_list(w, &l, 1);
+}
+
+/* w found nothing to run: become the poller, or sleep until woken. False
+ * when the runtime stops. */
+static bool go_idle(np_worker *w)
+{
+    if (atomic_load(&rt.polling)) {
+        /* Another worker polls, but it may be waiting for a CPU with events
+         * in hand: look before sleeping (Go's findRunnable does too). */
+        np_task_list l = {0};
+        count_poll(0);
+        np__netpoll(0, &l);
+        if (l.n) {
+            ready_list(w, &l, 1);
+            return true;
+        }
+    }
+    pthread_mutex_lock(&rt.lock);
+    if (atomic_load(&rt.stopping)) {
+        pthread_mutex_unlock(&rt.lock);
+        return false;
+    }
+    if (atomic_load(&rt.gq_n)) {
+        pthread_mutex_unlock(&rt.lock);
+        return true;
+    }
+    if (!atomic_load(&rt.polling)) {
+        atomic_store(&rt.break_sent, false);
+        bool idle = false;
+        /* A CAS: a busy worker's poll_look may take the role without the lock. */
+        if (atomic_compare_exchange_strong(&rt.polling, &idle, true)) {
+            pthread_mutex_unlock(&rt.lock);
+            block_in_poller(w);
+            return true;
+        }
+    }
+    w->asleep = true;
+    rt.sleepers[rt.nsleepers++] = w;
+    atomic_store(&rt.nsleep, rt.nsleepers);
+    pthread_mutex_unlock(&rt.lock);
+    /* Published in nsleep (seq_cst): a task queued before that is seen now,
+     * one queued after it finds this worker in rt.sleepers. Likewise a
+     * poller that let go of the role before it: then there may be no poller,
+     * so do not sleep. */
+    if (work_visible() || !atomic_load(&rt.polling)) {
+        pthread_mutex_lock(&rt.lock);
+        bool still = w->asleep;
+        if (still) {
+            for (int i = 0; i < rt.nsleepers; i++)
+                if (rt.sleepers[i] == w) {
+                    rt.sleepers[i] = rt.sleepers[--rt.nsleepers];
+                    break;
+                }
+            w->asleep = false;
+            atomic_store(&rt.nsleep, rt.nsleepers);
+        }
+        pthread_mutex_unlock(&rt.lock);
+        if (still)
+            return true;
+        /* A waker popped this worker: its post is on the way; take it. */
+    }
+    while (sem_wait(&w->sem) != 0)
+        if (errno != EINTR)
+            np__fatal("worker: sem_wait: %s", strerror(errno));
+    return true;
 }
 
 static void *worker_main(void *p)
@@ -457,72 +853,13 @@ static void *worker_main(void *p)
     /* Linux delays a thread's timed waits by its timer slack, 50 us by
      * default: that would be added to every deadline. 1 ns: as asked. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    for (;;) {
+    while (!atomic_load(&rt.stopping)) {
         run_timers();
-        np_task *next = w->runnext;
-        if (next) {
-            w->runnext = NULL;
-            if (++w->tick % NP_POLL_EVERY != 0) {
-                run_task(w, next);
-                continue;
-            }
-            /* Now and then the queue goes first, so a pair of tasks handing
-             * the worker back and forth cannot starve everyone else. */
-            pthread_mutex_lock(&rt.lock);
-            runq_push_locked(next);
-            pthread_mutex_unlock(&rt.lock);
-        }
-        pthread_mutex_lock(&rt.lock);
-        if (rt.stopping) {
-            pthread_mutex_unlock(&rt.lock);
-            break;
-        }
-        np_task *t = runq_pop_locked();
-        if (t) {
-            bool look = ++w->tick % NP_POLL_EVERY == 0 && !rt.polling;
-            if (look)
-                rt.polling = true;
-            pthread_mutex_unlock(&rt.lock);
-            if (look) { /* a non-blocking look at the poller */
-                poll_and_inject(0);
-                pthread_mutex_lock(&rt.lock);
-                rt.polling = false;
-                pthread_mutex_unlock(&rt.lock);
-            }
+        np_task *t = find_task(w);
+        if (t)
             run_task(w, t);
-            continue;
-        }
-        if (rt.polling) { /* another worker polls: sleep until needed */
-            rt.idle_waiters++;
-            atomic_fetch_add_explicit(&rt.nidle, 1, memory_order_relaxed);
-            pthread_cond_wait(&rt.idle_cond, &rt.lock);
-            atomic_fetch_sub_explicit(&rt.nidle, 1, memory_order_relaxed);
-            rt.idle_waiters--;
-            pthread_mutex_unlock(&rt.lock);
-            continue;
-        }
-        rt.polling = true;
-        rt.break_sent = false;
-        atomic_fetch_add_explicit(&rt.nidle, 1, memory_order_relaxed);
-        pthread_mutex_unlock(&rt.lock);
-
-        int64_t delay = poll_delay();
-        np_task_list l = {0};
-        atomic_fetch_add(&rt.polls, 1);
-        if (delay != 0)
-            atomic_fetch_add(&rt.blocking_polls, 1);
-        np__netpoll(delay, &l);
-        np__spin_lock(&rt.tlock);
-        rt.poll_until = 0;
-        np__spin_unlock(&rt.tlock);
-
-        pthread_mutex_lock(&rt.lock);
-        rt.polling = false;
-        atomic_fetch_sub_explicit(&rt.nidle, 1, memory_order_relaxed);
-        pthread_mutex_unlock(&rt.lock);
-        /* np__ready_list wakes idle workers for the tasks; one of them
-         * becomes the next poller while this one runs a task. */
-        np__ready_list(&l);
+        else if (!go_idle(w))
+            break;
     }
     np__ctx_destroy(&w->g0);
     tls_worker = NULL;
@@ -533,6 +870,43 @@ static int ncpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+/* Stops the workers: sets `stopping`, wakes every sleeper and breaks the
+ * poller until each of the rt.nthreads started workers has exited. */
+static void stop_workers(void)
+{
+    pthread_mutex_lock(&rt.tasks_lock);
+    pthread_mutex_lock(&rt.lock);
+    atomic_store(&rt.stopping, true);
+    while (rt.nsleepers > 0) {
+        np_worker *s = rt.sleepers[--rt.nsleepers];
+        s->asleep = false;
+        sem_post(&s->sem);
+    }
+    atomic_store(&rt.nsleep, 0);
+    pthread_mutex_unlock(&rt.lock);
+    pthread_mutex_unlock(&rt.tasks_lock);
+    for (int i = 0; i < rt.nthreads; i++) {
+        rt.be->brk();
+        pthread_join(rt.workers[i].thread, NULL);
+    }
+    rt.nthreads = 0;
+}
+
+/* Frees the workers, of which the first nsem have a semaphore. */
+static void free_workers(int nsem)
+{
+    for (int i = 0; i < nsem && rt.workers; i++)
+        sem_destroy(&rt.workers[i].sem);
+    free(rt.workers);
+    free(rt.sleepers);
+    rt.workers = NULL;
+    rt.sleepers = NULL;
+    rt.nworkers = 0;
+    rt.nsleepers = 0;
+    rt.gq_head = rt.gq_tail = NULL;
+    atomic_store(&rt.gq_n, 0);
 }
 
 int np_runtime_start(const np_config *cfg)
@@ -563,20 +937,32 @@ int np_runtime_start(const np_config *cfg)
     if (c.stack_size < 16 * 1024 || c.stack_size > ((size_t)1 << 30))
         return -EINVAL;
 
-    pthread_mutex_lock(&rt.lock);
+    pthread_mutex_lock(&rt.tasks_lock);
     if (rt.running) {
-        pthread_mutex_unlock(&rt.lock);
+        pthread_mutex_unlock(&rt.tasks_lock);
         return -EBUSY;
     }
     int err = c.backend->init();
     if (err) {
-        pthread_mutex_unlock(&rt.lock);
+        pthread_mutex_unlock(&rt.tasks_lock);
         return err;
     }
-    rt.workers = calloc((size_t)c.workers, sizeof *rt.workers);
-    if (!rt.workers) {
+    size_t sz = (size_t)c.workers * sizeof *rt.workers; /* a multiple of the alignment */
+    rt.workers = aligned_alloc(alignof(np_worker), sz);
+    rt.sleepers = calloc((size_t)c.workers, sizeof *rt.sleepers);
+    int nsem = 0;
+    if (rt.workers) {
+        memset(rt.workers, 0, sz);
+        for (; nsem < c.workers; nsem++) {
+            rt.workers[nsem].rnd = 2654435761u * (unsigned)(nsem + 1);
+            if (sem_init(&rt.workers[nsem].sem, 0, 0) != 0)
+                break;
+        }
+    }
+    if (!rt.workers || !rt.sleepers || nsem < c.workers) {
+        free_workers(nsem);
         c.backend->fini();
-        pthread_mutex_unlock(&rt.lock);
+        pthread_mutex_unlock(&rt.tasks_lock);
         return -ENOMEM;
     }
     np__timer_heap_init(&rt.timers);
@@ -584,29 +970,21 @@ int np_runtime_start(const np_config *cfg)
     np__design = c.design;
     rt.stack_size = c.stack_size;
     rt.nworkers = c.workers;
-    rt.stopping = false;
-    rt.polling = false;
-    rt.idle_waiters = 0;
+    atomic_store(&rt.stopping, false);
+    atomic_store(&rt.polling, false);
+    atomic_store(&rt.break_sent, false);
     rt.poll_until = 0;
-    atomic_store(&rt.nidle, 0);
     atomic_store(&rt.timer_next, INT64_MAX);
     rt.running = true;
-    pthread_mutex_unlock(&rt.lock);
+    pthread_mutex_unlock(&rt.tasks_lock);
 
     for (int i = 0; i < c.workers; i++) {
         err = pthread_create(&rt.workers[i].thread, NULL, worker_main, &rt.workers[i]);
         if (err) {
-            pthread_mutex_lock(&rt.lock);
-            rt.stopping = true;
-            pthread_cond_broadcast(&rt.idle_cond);
-            pthread_mutex_unlock(&rt.lock);
-            rt.be->brk();
-            for (int j = 0; j < i; j++)
-                pthread_join(rt.workers[j].thread, NULL);
-            rt.nworkers = 0;
             np_runtime_stop();
             return -err;
         }
+        rt.nthreads = i + 1;
     }
     return 0;
 }
@@ -615,29 +993,19 @@ int np_runtime_stop(void)
 {
     if (current_worker())
         np__fatal("np_runtime_stop called from a worker");
-    pthread_mutex_lock(&rt.lock);
-    if (!rt.running) {
-        pthread_mutex_unlock(&rt.lock);
+    pthread_mutex_lock(&rt.tasks_lock);
+    bool running = rt.running;
+    pthread_mutex_unlock(&rt.tasks_lock);
+    if (!running)
         return -ESRCH;
-    }
-    rt.stopping = true;
-    pthread_cond_broadcast(&rt.idle_cond);
-    pthread_mutex_unlock(&rt.lock);
-    /* The poller may be blocked: break it until every worker is gone. */
-    for (int i = 0; i < rt.nworkers; i++) {
-        rt.be->brk();
-        pthread_join(rt.workers[i].thread, NULL);
-    }
-    pthread_mutex_lock(&rt.lock);
+    stop_workers();
+    pthread_mutex_lock(&rt.tasks_lock);
     while (rt.tasks) {
         np_task *t = rt.tasks;
         rt.tasks = t->all_next;
         np__task_free(t);
     }
-    rt.runq_head = rt.runq_tail = NULL;
-    free(rt.workers);
-    rt.workers = NULL;
-    rt.nworkers = 0;
+    free_workers(rt.nworkers);
     np__spin_lock(&rt.tlock);
     np__timer_heap_free(&rt.timers);
     rt.poll_until = 0;
@@ -646,7 +1014,7 @@ int np_runtime_stop(void)
     rt.be->fini();
     rt.be = NULL;
     rt.running = false;
-    pthread_mutex_unlock(&rt.lock);
+    pthread_mutex_unlock(&rt.tasks_lock);
     np__stack_pool_drain();
     return 0;
 }

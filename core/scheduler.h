@@ -70,7 +70,9 @@ static inline void np__task_list_push(np_task_list *l, np_task *t)
 np_task *np__task_new(void (*fn)(void *), void *arg, size_t stack_size, void (*entry)(void *));
 void np__task_free(np_task *t);
 
-/* Makes every task of l runnable with one acquisition of the runtime lock. */
+/* Makes every task of l runnable: on the calling worker's local run queue
+ * (waking sleeping workers to steal them), or from any other thread on the
+ * global queue. */
 void np__ready_list(np_task_list *l);
 
 /* Queues (or moves) a runtime timer to fire fn(arg, seq) at `when`, breaking

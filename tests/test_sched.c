@@ -2,6 +2,7 @@
  * epoll and 1 on the simulator (which accepts one). */
 #include <CUnit/CUnit.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -221,6 +222,109 @@ static void np_go_from_another_thread_wakes_the_idle_runtime(void)
     NP_ASSERT_EQ_INT(np_runtime_stop(), 0);
 }
 
+/* More workers than the suite's default, so that some sleep while another
+ * polls: the races between a worker going to sleep and a waker. */
+#define RACE_WORKERS 4
+
+/* A task readied from outside a worker, again and again, each time just as
+ * the runtime goes idle (the waker reads the sleepers and the poller while
+ * workers are on their way to sleep or into the poller): every one must run
+ * promptly, none may wait for an unrelated wake-up. */
+static void wakeups_from_outside_are_never_lost(void)
+{
+    if (fx_is_sim())
+        return; /* one worker, one thread */
+    np_config cfg = {.workers = RACE_WORKERS, .backend = test_backend};
+    NP_ASSERT_EQ_INT(np_runtime_start(&cfg), 0);
+    int slow = 0;
+    for (int i = 0; i < 3000 && !slow; i++) {
+        _Atomic int flag = 0;
+        NP_ASSERT_EQ_INT(np_go(flag_task, &flag), 0);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+            if (atomic_load(&flag))
+                break;
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (t1.tv_sec - t0.tv_sec >= 5) { /* lost: nothing else would wake it */
+                slow = i + 1;
+                break;
+            }
+            if (i % 3 == 0)
+                sched_yield();
+            else
+                nanosleep(&(struct timespec){0, (i % 7) * 10000}, NULL);
+        }
+    }
+    if (slow)
+        fprintf(stderr, "np_go #%d did not run within 5 s\n", slow);
+    CU_ASSERT_EQUAL(slow, 0);
+    NP_ASSERT_EQ_INT(np_runtime_stop(), 0);
+}
+
+/* One pair of tasks handing the turn back and forth on more workers than
+ * tasks: nearly every hand-over readies a task while the other workers are
+ * going to sleep, stealing, or polling. */
+static void one_pair_ping_pong_on_four_workers(void)
+{
+    if (fx_is_sim())
+        return;
+    pp_arg a = {.ntasks = 2, .rounds = 20000};
+    np_config cfg = {.workers = RACE_WORKERS, .backend = test_backend, .stack_size = 64 * 1024};
+    NP_ASSERT_EQ_INT(np_main(&cfg, body_ping_pong, &a), 0);
+    NP_ASSERT_EQ_INT(atomic_load(&a.finished), 2);
+}
+
+/* Tasks started by one task land on its worker's local queue; idle workers
+ * must steal them, so CPU-bound tasks end up on several threads. */
+typedef struct {
+    _Atomic int done;
+    pthread_t ran_on[8];
+} spread_arg;
+typedef struct {
+    spread_arg *s;
+    int i;
+} spread_item;
+static void spin_task(void *arg)
+{
+    spread_item *it = arg;
+    it->s->ran_on[it->i] = pthread_self();
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do /* 20 ms on the CPU, never parking: only stealing can spread these */
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+    while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 20 * MS);
+    atomic_fetch_add(&it->s->done, 1);
+}
+static void body_spread(void *arg)
+{
+    spread_arg *s = arg;
+    spread_item items[8];
+    for (int i = 0; i < 8; i++) {
+        items[i] = (spread_item){s, i};
+        NP_ASSERT_EQ_INT(np_go(spin_task, &items[i]), 0);
+    }
+    for (int i = 0; i < 60000 && atomic_load(&s->done) < 8; i++)
+        np_sleep(MS);
+}
+static void idle_workers_steal_tasks_queued_on_a_busy_one(void)
+{
+    if (fx_is_sim())
+        return;
+    spread_arg s = {0};
+    np_config cfg = {.workers = RACE_WORKERS, .backend = test_backend};
+    NP_ASSERT_EQ_INT(np_main(&cfg, body_spread, &s), 0);
+    NP_ASSERT_EQ_INT(atomic_load(&s.done), 8);
+    int distinct = 0;
+    for (int i = 0; i < 8; i++) {
+        bool seen = false;
+        for (int j = 0; j < i; j++)
+            seen = seen || pthread_equal(s.ran_on[i], s.ran_on[j]);
+        distinct += !seen;
+    }
+    CU_ASSERT(distinct >= 2);
+}
+
 /* ---- misuse ---------------------------------------------------------------- */
 
 static void body_ready_running(void *arg)
@@ -352,6 +456,10 @@ static const np_test_case cases[] = {
     {"commit_returning_false_resumes_the_task", commit_returning_false_resumes_the_task},
     {"np_go_from_another_thread_wakes_the_idle_runtime",
      np_go_from_another_thread_wakes_the_idle_runtime},
+    {"wakeups_from_outside_are_never_lost", wakeups_from_outside_are_never_lost},
+    {"one_pair_ping_pong_on_four_workers", one_pair_ping_pong_on_four_workers},
+    {"idle_workers_steal_tasks_queued_on_a_busy_one",
+     idle_workers_steal_tasks_queued_on_a_busy_one},
     {"ready_of_a_task_that_is_not_parked_is_fatal", ready_of_a_task_that_is_not_parked_is_fatal},
     {"a_stack_overflow_hits_the_guard_page", a_stack_overflow_hits_the_guard_page},
     {"start_rejects_bad_configs_and_a_second_runtime",
