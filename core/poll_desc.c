@@ -621,8 +621,14 @@ int np_poll_reset(np_poll_desc *pd, int mode)
  * at the load that saw it (preceded, on the first check, by the wait). */
 static int wait_err(np_poll_desc *pd, int mode, bool first)
 {
-    REC_BEGIN(pd);
+    /* No error: nothing to record, and no section needed (the wait's own
+     * record goes with its first CAS in block). An error seen here is
+     * loaded again inside a section, which records the one it returns. */
     int err = check_err(pd, mode);
+    if (!err || !NP_RECORDING())
+        return err;
+    REC_BEGIN(pd);
+    err = check_err(pd, mode);
     if (err && first)
         REC(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
     if (err)

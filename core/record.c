@@ -44,10 +44,17 @@ enum {
     REC_RAN,        /* task g ran its wake-up step on slot (ready: found readiness) */
 };
 
-/* One raw record: 40 bytes. */
+/* One raw record: 32 bytes (the memory a recording fills is much of its
+ * cost: every page is new). */
 typedef struct {
-    uint64_t seq; /* its section's place in the global order */
-    int64_t real; /* np_now() at the section's start */
+    uint64_t seq : 48;  /* its section's place in the global order */
+    uint64_t kind : 7;  /* np_tr_kind, REC_WOKE or REC_RAN */
+    uint64_t mode : 2;  /* 0 none, 1 r, 2 w, 3 rw (enc_mode) */
+    uint64_t err : 1;   /* ready: error-only */
+    uint64_t res : 3;   /* reset, wake: NP_POLL_* + 1; else 0 */
+    uint64_t woke : 2;  /* tasks the step handed to the scheduler after this record */
+    uint64_t ready : 1; /* REC_RAN: the wake-up found readiness */
+    int64_t real;       /* np_now() at the section's start */
     union {
         int64_t at; /* deadline, fire: the runtime's absolute time (deadline: -1 expired) */
         struct {
@@ -62,13 +69,19 @@ typedef struct {
     uint32_t slot; /* the pollDesc's raw slot number (never 0 for an np_tr_kind) */
     uint32_t g;    /* raw task number: the task of wait/reset/wake/park/ran; the
                       calling task of deadline/unblock/close; 0 none */
-    uint8_t kind;  /* np_tr_kind, REC_WOKE or REC_RAN */
-    uint8_t mode;  /* NP_MODE_* (fits: 'r' + 'w' < 256) */
-    int8_t err;    /* ready: error-only */
-    int8_t res;    /* reset, wake: NP_POLL_*; else -1 */
-    uint8_t woke;  /* tasks the step handed to the scheduler after this record */
-    bool ready;    /* REC_RAN */
 } rec_ev;
+_Static_assert(sizeof(rec_ev) == 32, "a raw record is 32 bytes");
+
+static unsigned enc_mode(int mode)
+{
+    return mode == NP_MODE_R ? 1 : mode == NP_MODE_W ? 2 : mode == NP_MODE_RW ? 3 : 0;
+}
+
+static int dec_mode(unsigned m)
+{
+    static const int modes[4] = {0, NP_MODE_R, NP_MODE_W, NP_MODE_RW};
+    return modes[m & 3];
+}
 
 /* Records are stored in 2 MiB chunks (a transparent huge page where the
  * system allows it), each allocated and faulted in by its thread outside any
@@ -210,7 +223,7 @@ static rec_ev *append(void)
     if (!sec.seq) /* the section's place in the global order (see the top) */
         sec.seq = atomic_fetch_add(&rec.seq, 1) + 1;
     rec_ev *e = &c->ev[c->n++];
-    *e = (rec_ev){.seq = sec.seq, .real = sec.clock, .res = -1};
+    *e = (rec_ev){.seq = sec.seq, .real = sec.clock};
     sec.last = e;
     return e;
 }
@@ -283,12 +296,12 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
     rec_ev *e = append();
     if (!e)
         return;
-    e->kind = (uint8_t)kind;
+    e->kind = kind;
     e->slot = pd->rec_slot;
     e->g = task_id(g, gen);
-    e->mode = (uint8_t)mode;
-    e->err = (int8_t)err;
-    e->res = (int8_t)res;
+    e->mode = enc_mode(mode);
+    e->err = err != 0;
+    e->res = res >= NP_POLL_OK && res <= NP_POLL_NOTPOLLABLE ? (unsigned)res + 1 : 0;
     switch (kind) {
     case NP_TR_OPEN:
         e->u.o.fd = pd->fd;
@@ -315,7 +328,7 @@ void np__rec_woke(np_task *t)
      * touches rec_woken until the scheduler hands it over. */
     t->rec_woken = sec.gen;
     rec_ev *e = sec.last;
-    if (!e && (e = append()) != NULL)
+    if ((!e || e->woke == 3) && (e = append()) != NULL) /* (a step wakes at most 2) */
         e->kind = REC_WOKE;
     if (e)
         e->woke++;
@@ -346,6 +359,9 @@ int np_record_start(void)
     }
     if (++rec.gen == 0)
         rec.gen = 1; /* 0 means "none" */
+    /* No section of the last recording is still open (its stop took every
+     * buffer's lock after clearing cur), so numbering can start again. */
+    atomic_store(&rec.seq, 0);
     atomic_store(&rec.slots, 0);
     atomic_store(&rec.tasks, 0);
     atomic_store(&rec.oom, false);
@@ -388,7 +404,8 @@ static int post_rec(post *P, const rec_ev *e)
 {
     np_tr_kind kind = (np_tr_kind)e->kind;
     post_slot *S = &P->slot[e->slot];
-    np_tr_event ev = {.kind = kind, .mode = e->mode, .tag = -1, .err = e->err, .res = e->res};
+    np_tr_event ev = {
+        .kind = kind, .mode = dec_mode(e->mode), .tag = -1, .err = e->err, .res = (int)e->res - 1};
     /* The trace clock follows the real one, except that it stands still
      * while a task woken from a wait has not run yet: whatever happens in
      * that window then shares the waking event's time, and the replay (rule
