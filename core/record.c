@@ -46,15 +46,20 @@ enum {
 
 /* One raw record: 32 bytes (the memory a recording fills is much of its
  * cost: every page is new). */
+/* The first word of a raw record: fields packed by hand (one store, no
+ * read-modify-write per field). */
+#define H_SEQ_MASK            ((UINT64_C(1) << 48) - 1) /* its section's place in the global order */
+#define H_KIND_SHIFT          48                  /* 7 bits: np_tr_kind, REC_WOKE or REC_RAN */
+#define H_MODE_SHIFT          55                  /* 2 bits: 0 none, 1 r, 2 w, 3 rw (enc_mode) */
+#define H_ERR                 (UINT64_C(1) << 57) /* ready: error-only */
+#define H_RES_SHIFT           58                  /* 3 bits: reset, wake: NP_POLL_* + 1; else 0 */
+#define H_WOKE_SHIFT          61 /* 2 bits: tasks the step handed to the scheduler after this record */
+#define H_READY               (UINT64_C(1) << 63) /* REC_RAN: the wake-up found readiness */
+#define H_GET(h, shift, bits) ((unsigned)((h) >> (shift)) & ((1u << (bits)) - 1))
+
 typedef struct {
-    uint64_t seq : 48;  /* its section's place in the global order */
-    uint64_t kind : 7;  /* np_tr_kind, REC_WOKE or REC_RAN */
-    uint64_t mode : 2;  /* 0 none, 1 r, 2 w, 3 rw (enc_mode) */
-    uint64_t err : 1;   /* ready: error-only */
-    uint64_t res : 3;   /* reset, wake: NP_POLL_* + 1; else 0 */
-    uint64_t woke : 2;  /* tasks the step handed to the scheduler after this record */
-    uint64_t ready : 1; /* REC_RAN: the wake-up found readiness */
-    int64_t real;       /* np_now() at the section's start */
+    uint64_t h;   /* H_* */
+    int64_t real; /* np_now() at the section's start */
     union {
         int64_t at; /* deadline, fire: the runtime's absolute time (deadline: -1 expired) */
         struct {
@@ -198,8 +203,9 @@ static void free_chunks(chunk *c)
     }
 }
 
-/* A new record in the open section (buffer locked, sec.gen != 0). */
-static rec_ev *append(void)
+/* Stores *r as a new record of the open section (buffer locked, sec.gen !=
+ * 0), with the section's number and clock. Returns where, or NULL. */
+static rec_ev *append(rec_ev r)
 {
     rec_buf *b = sec.buf;
     chunk *c = b->tail;
@@ -222,8 +228,14 @@ static rec_ev *append(void)
     }
     if (!sec.seq) /* the section's place in the global order (see the top) */
         sec.seq = atomic_fetch_add(&rec.seq, 1) + 1;
+    r.h |= sec.seq & H_SEQ_MASK;
+    r.real = sec.clock;
     rec_ev *e = &c->ev[c->n++];
-    *e = (rec_ev){.seq = sec.seq, .real = sec.clock};
+    /* The chunk's lines left the cache since it was faulted in: ask for the
+     * next ones now, so that later records are not stores that miss. */
+    if (c->n + 4 <= CHUNK_EVENTS)
+        __builtin_prefetch(e + 4, 1);
+    *e = r; /* one store of the whole record, not a read-modify-write per field */
     sec.last = e;
     return e;
 }
@@ -293,31 +305,29 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
         return; /* opened before this recording began */
     if (kind == NP_TR_DEADLINE || kind == NP_TR_UNBLOCK || kind == NP_TR_CLOSE)
         g = np_self(); /* unblock, close: its g; deadline: for the stamping rule */
-    rec_ev *e = append();
-    if (!e)
-        return;
-    e->kind = kind;
-    e->slot = pd->rec_slot;
-    e->g = task_id(g, gen);
-    e->mode = enc_mode(mode);
-    e->err = err != 0;
-    e->res = res >= NP_POLL_OK && res <= NP_POLL_NOTPOLLABLE ? (unsigned)res + 1 : 0;
+    uint64_t h = (uint64_t)kind << H_KIND_SHIFT | (uint64_t)enc_mode(mode) << H_MODE_SHIFT;
+    if (err)
+        h |= H_ERR;
+    if (res >= NP_POLL_OK && res <= NP_POLL_NOTPOLLABLE)
+        h |= (uint64_t)(res + 1) << H_RES_SHIFT;
+    rec_ev r = {.h = h, .slot = pd->rec_slot, .g = task_id(g, gen)};
     switch (kind) {
     case NP_TR_OPEN:
-        e->u.o.fd = pd->fd;
-        e->u.o.inc = np__pd_incarnation(pd);
+        r.u.o.fd = pd->fd;
+        r.u.o.inc = np__pd_incarnation(pd);
         break;
     case NP_TR_READY:
-        e->u.r.tag = ev_tag;
-        e->u.r.cur = np__pd_incarnation(pd);
+        r.u.r.tag = ev_tag;
+        r.u.r.cur = np__pd_incarnation(pd);
         break;
     case NP_TR_DEADLINE:
     case NP_TR_FIRE:
-        e->u.at = at;
+        r.u.at = at;
         break;
     default:
         break;
     }
+    (void)append(r);
 }
 
 void np__rec_woke(np_task *t)
@@ -328,10 +338,10 @@ void np__rec_woke(np_task *t)
      * touches rec_woken until the scheduler hands it over. */
     t->rec_woken = sec.gen;
     rec_ev *e = sec.last;
-    if ((!e || e->woke == 3) && (e = append()) != NULL) /* (a step wakes at most 2) */
-        e->kind = REC_WOKE;
+    if (!e || H_GET(e->h, H_WOKE_SHIFT, 2) == 3) /* (a step wakes at most 2) */
+        e = append((rec_ev){.h = (uint64_t)REC_WOKE << H_KIND_SHIFT});
     if (e)
-        e->woke++;
+        e->h += UINT64_C(1) << H_WOKE_SHIFT;
 }
 
 void np__rec_ran(np_task *t, np_poll_desc *pd, bool ready)
@@ -339,13 +349,9 @@ void np__rec_ran(np_task *t, np_poll_desc *pd, bool ready)
     if (!t || !sec.gen || t->rec_woken != sec.gen)
         return;
     t->rec_woken = 0;
-    rec_ev *e = append();
-    if (!e)
-        return;
-    e->kind = REC_RAN;
-    e->g = task_id(t, sec.gen);
-    e->slot = pd->rec_gen == sec.gen ? pd->rec_slot : 0;
-    e->ready = ready;
+    (void)append((rec_ev){.h = (uint64_t)REC_RAN << H_KIND_SHIFT | (ready ? H_READY : 0),
+                          .g = task_id(t, sec.gen),
+                          .slot = pd->rec_gen == sec.gen ? pd->rec_slot : 0});
 }
 
 /* ---- start, stop ---------------------------------------------------------------- */
@@ -402,10 +408,13 @@ typedef struct {
  * 0 or -ENOMEM. */
 static int post_rec(post *P, const rec_ev *e)
 {
-    np_tr_kind kind = (np_tr_kind)e->kind;
+    np_tr_kind kind = (np_tr_kind)H_GET(e->h, H_KIND_SHIFT, 7);
     post_slot *S = &P->slot[e->slot];
-    np_tr_event ev = {
-        .kind = kind, .mode = dec_mode(e->mode), .tag = -1, .err = e->err, .res = (int)e->res - 1};
+    np_tr_event ev = {.kind = kind,
+                      .mode = dec_mode(H_GET(e->h, H_MODE_SHIFT, 2)),
+                      .tag = -1,
+                      .err = (e->h & H_ERR) != 0,
+                      .res = (int)H_GET(e->h, H_RES_SHIFT, 3) - 1};
     /* The trace clock follows the real one, except that it stands still
      * while a task woken from a wait has not run yet: whatever happens in
      * that window then shares the waking event's time, and the replay (rule
@@ -501,18 +510,19 @@ static int post_rec(post *P, const rec_ev *e)
 static int post_event(post *P, const rec_ev *e)
 {
     int err = 0;
-    if (e->kind == REC_RAN) {
+    unsigned kind = H_GET(e->h, H_KIND_SHIFT, 7);
+    if (kind == REC_RAN) {
         /* A wake-up decided without readiness depends on the deadline (a
          * readiness wake returns ok whatever the deadline does). */
         post_task *T = &P->task[e->g];
         T->ran_t = P->last_t;
-        T->ran_slot = e->ready ? 0 : e->slot;
+        T->ran_slot = e->h & H_READY ? 0 : e->slot;
         if (P->pending)
             P->pending--;
-    } else if (e->kind != REC_WOKE) {
+    } else if (kind != REC_WOKE) {
         err = post_rec(P, e);
     }
-    P->pending += e->woke; /* after the record: its own time is the real one */
+    P->pending += H_GET(e->h, H_WOKE_SHIFT, 2); /* after the record: its own time is the real one */
     return err;
 }
 
@@ -552,8 +562,8 @@ static int build(chunk **lists, size_t nl, int64_t t0, np_trace *out, int64_t **
          * Equal numbers come from one section, hence one buffer, in order. */
         size_t best = nl;
         for (size_t k = 0; k < nl; k++)
-            if (cur[k].c &&
-                (best == nl || cur[k].c->ev[cur[k].i].seq < cur[best].c->ev[cur[best].i].seq))
+            if (cur[k].c && (best == nl || (cur[k].c->ev[cur[k].i].h & H_SEQ_MASK) <
+                                               (cur[best].c->ev[cur[best].i].h & H_SEQ_MASK)))
                 best = k;
         if (best == nl)
             break;
