@@ -58,19 +58,11 @@ enum {
 #define H_GET(h, shift, bits) ((unsigned)((h) >> (shift)) & ((1u << (bits)) - 1))
 
 typedef struct {
-    uint64_t h;   /* H_* */
-    int64_t real; /* np_now() at the section's start */
-    union {
-        int64_t at; /* deadline, fire: the runtime's absolute time (deadline: -1 expired) */
-        struct {
-            uint32_t tag; /* ready: the event's tag */
-            uint32_t cur; /* ready: the pollDesc's incarnation at the step */
-        } r;
-        struct {
-            int32_t fd;   /* open: the descriptor */
-            uint32_t inc; /* open: the incarnation opened */
-        } o;
-    } u;
+    uint64_t h;    /* H_* */
+    int64_t real;  /* np_now() at the section's start */
+    uint64_t u;    /* deadline, fire: the runtime's absolute time (deadline: -1
+                      expired); ready: the event's tag | the pollDesc's incarnation
+                      at the step << 32; open: the fd | the incarnation opened << 32 */
     uint32_t slot; /* the pollDesc's raw slot number (never 0 for an np_tr_kind) */
     uint32_t g;    /* raw task number: the task of wait/reset/wake/park/ran; the
                       calling task of deadline/unblock/close; 0 none */
@@ -203,9 +195,9 @@ static void free_chunks(chunk *c)
     }
 }
 
-/* Stores *r as a new record of the open section (buffer locked, sec.gen !=
- * 0), with the section's number and clock. Returns where, or NULL. */
-static rec_ev *append(rec_ev r)
+/* Stores a new record of the open section (buffer locked, sec.gen != 0),
+ * with the section's number and clock. Returns where, or NULL. */
+static rec_ev *append(uint64_t h, uint64_t u, uint32_t slot, uint32_t g)
 {
     rec_buf *b = sec.buf;
     chunk *c = b->tail;
@@ -228,14 +220,16 @@ static rec_ev *append(rec_ev r)
     }
     if (!sec.seq) /* the section's place in the global order (see the top) */
         sec.seq = atomic_fetch_add(&rec.seq, 1) + 1;
-    r.h |= sec.seq & H_SEQ_MASK;
-    r.real = sec.clock;
     rec_ev *e = &c->ev[c->n++];
     /* The chunk's lines left the cache since it was faulted in: ask for the
      * next ones now, so that later records are not stores that miss. */
     if (c->n + 4 <= CHUNK_EVENTS)
         __builtin_prefetch(e + 4, 1);
-    *e = r; /* one store of the whole record, not a read-modify-write per field */
+    e->h = h | (sec.seq & H_SEQ_MASK); /* field by field: nothing is read back */
+    e->real = sec.clock;
+    e->u = u;
+    e->slot = slot;
+    e->g = g;
     sec.last = e;
     return e;
 }
@@ -310,24 +304,22 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
         h |= H_ERR;
     if (res >= NP_POLL_OK && res <= NP_POLL_NOTPOLLABLE)
         h |= (uint64_t)(res + 1) << H_RES_SHIFT;
-    rec_ev r = {.h = h, .slot = pd->rec_slot, .g = task_id(g, gen)};
+    uint64_t u = 0;
     switch (kind) {
     case NP_TR_OPEN:
-        r.u.o.fd = pd->fd;
-        r.u.o.inc = np__pd_incarnation(pd);
+        u = (uint32_t)pd->fd | (uint64_t)np__pd_incarnation(pd) << 32;
         break;
     case NP_TR_READY:
-        r.u.r.tag = ev_tag;
-        r.u.r.cur = np__pd_incarnation(pd);
+        u = ev_tag | (uint64_t)np__pd_incarnation(pd) << 32;
         break;
     case NP_TR_DEADLINE:
     case NP_TR_FIRE:
-        r.u.at = at;
+        u = (uint64_t)at;
         break;
     default:
         break;
     }
-    (void)append(r);
+    (void)append(h, u, pd->rec_slot, task_id(g, gen));
 }
 
 void np__rec_woke(np_task *t)
@@ -339,7 +331,7 @@ void np__rec_woke(np_task *t)
     t->rec_woken = sec.gen;
     rec_ev *e = sec.last;
     if (!e || H_GET(e->h, H_WOKE_SHIFT, 2) == 3) /* (a step wakes at most 2) */
-        e = append((rec_ev){.h = (uint64_t)REC_WOKE << H_KIND_SHIFT});
+        e = append((uint64_t)REC_WOKE << H_KIND_SHIFT, 0, 0, 0);
     if (e)
         e->h += UINT64_C(1) << H_WOKE_SHIFT;
 }
@@ -349,9 +341,8 @@ void np__rec_ran(np_task *t, np_poll_desc *pd, bool ready)
     if (!t || !sec.gen || t->rec_woken != sec.gen)
         return;
     t->rec_woken = 0;
-    (void)append((rec_ev){.h = (uint64_t)REC_RAN << H_KIND_SHIFT | (ready ? H_READY : 0),
-                          .g = task_id(t, sec.gen),
-                          .slot = pd->rec_gen == sec.gen ? pd->rec_slot : 0});
+    (void)append((uint64_t)REC_RAN << H_KIND_SHIFT | (ready ? H_READY : 0), 0,
+                 pd->rec_gen == sec.gen ? pd->rec_slot : 0, task_id(t, sec.gen));
 }
 
 /* ---- start, stop ---------------------------------------------------------------- */
@@ -428,8 +419,9 @@ static int post_rec(post *P, const rec_ev *e)
                       : ev.mode == NP_MODE_W ? S->at[1]
                       : S->at[0] > S->at[1]  ? S->at[0]
                                              : S->at[1];
-        if (e->u.at > 0 && e->u.at - P->t0 > due)
-            due = e->u.at - P->t0;
+        int64_t at = (int64_t)e->u;
+        if (at > 0 && at - P->t0 > due)
+            due = at - P->t0;
         if (due > ev.t)
             ev.t = due;
     }
@@ -450,8 +442,8 @@ static int post_rec(post *P, const rec_ev *e)
         if (!S->out)
             S->out = ++P->slots;
         S->inc++;
-        S->tag = e->u.o.inc;
-        ev.fd = e->u.o.fd;
+        S->tag = (uint32_t)(e->u >> 32);
+        ev.fd = (int32_t)(uint32_t)e->u;
     } else if (!S->out) {
         return 0; /* not reached: a slot's first record is its open */
     }
@@ -468,7 +460,7 @@ static int post_rec(post *P, const rec_ev *e)
         /* Follow the runtime's verdict, not a second clock read: an expired
          * deadline (-1) as the line's own time; a future one at least 1 ns
          * after the line, even if the clock passed it since it was judged. */
-        int64_t at = e->u.at;
+        int64_t at = (int64_t)e->u;
         ev.at = at == 0 ? 0 : at < 0 ? ev.t : at - P->t0 > ev.t ? at - P->t0 : ev.t + 1;
         if (ev.mode != NP_MODE_W)
             S->at[0] = ev.at;
@@ -480,17 +472,17 @@ static int post_rec(post *P, const rec_ev *e)
         /* tag: omitted when it names the open, current incarnation; else the
          * incarnation's number (inc counts them; tags step by one per
          * recycle, so the distance back from the latest is exact) */
-        uint32_t back = (S->tag - e->u.r.tag) & NP_TAG_MASK;
+        uint32_t back = (S->tag - (uint32_t)e->u) & NP_TAG_MASK;
         if (back >= S->inc)
             return 0; /* registered before this recording: not expressible */
-        if (back != 0 || e->u.r.cur != S->tag)
+        if (back != 0 || (uint32_t)(e->u >> 32) != S->tag)
             ev.tag = S->inc - back;
         break;
     }
     case NP_TR_FIRE:
         /* Not written to the file (a fire line has no `at`): kept in memory
          * so that timing reports can compute the timer's lateness. */
-        ev.at = e->u.at > 0 ? e->u.at - P->t0 : 0;
+        ev.at = (int64_t)e->u > 0 ? (int64_t)e->u - P->t0 : 0;
         break;
     default:
         break;
