@@ -21,11 +21,12 @@
  * takes effect, so the trace's order is the effects' order on each
  * pollDesc. REC_BEGIN/REC_END bracket that step; off, they cost a relaxed
  * load and a branch. */
-#define REC_BEGIN(pd)                                                                              \
+#define REC_BEGIN(pd) REC_BEGIN_CLOCK(pd, true)
+#define REC_BEGIN_CLOCK(pd, clock)                                                                 \
     bool rec_ = NP_RECORDING();                                                                    \
     np_poll_desc *rec_pd_ = (pd);                                                                  \
     if (rec_)                                                                                      \
-    np__rec_begin(rec_pd_)
+    np__rec_begin(rec_pd_, (clock))
 #define REC_END()                                                                                  \
     do {                                                                                           \
         if (rec_)                                                                                  \
@@ -170,7 +171,9 @@ typedef struct {
 static bool block_commit(np_task *t, void *p)
 {
     commit_arg *c = p;
-    REC_BEGIN(c->pd);
+    /* Only the park, informational, is recorded here, right after the wait's
+     * section on this same thread: no clock read of its own. */
+    REC_BEGIN_CLOCK(c->pd, false);
     bool parked = NP_CAS(c->gpp, NP_PD_WAIT, (uintptr_t)t);
     if (parked)
         REC(NP_TR_PARK, c->pd, t, c->mode, 0, 0, 0, -1);
@@ -220,7 +223,7 @@ static bool block(np_poll_desc *pd, int mode, bool first)
 #endif
     bool rec2 = NP_RECORDING();
     if (rec2)
-        np__rec_begin(pd);
+        np__rec_begin(pd, true);
     uintptr_t old = NP_XCHG(g, NP_PD_NIL);
     if (old > NP_PD_WAIT)
         np__fatal("pollWait: corrupted polldesc fd %d mode %s (state %#lx)", pd->fd,

@@ -236,13 +236,14 @@ static rec_ev *append(uint64_t h, uint64_t u, uint32_t slot, uint32_t g)
 
 /* ---- recording -------------------------------------------------------------- */
 
-void np__rec_begin(np_poll_desc *pd)
+void np__rec_begin(np_poll_desc *pd, bool clock)
 {
     if (!sec.buf && !(sec.buf = buf_get()))
         atomic_store(&rec.oom, true);
     if (sec.buf && !sec.buf->spare)
         sec.buf->spare = chunk_new(); /* NULL: append tries again, then fails */
-    sec.clock = np_now();             /* before the locks, to keep them short */
+    if (clock)
+        sec.clock = np_now(); /* before the locks, to keep them short */
     sec.seq = 0;
     sec.last = NULL;
     np__spin_lock(&pd->rec_lock);

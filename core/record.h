@@ -30,9 +30,12 @@ struct np_task;
 extern _Atomic bool np__rec_on;
 #define NP_RECORDING() atomic_load_explicit(&np__rec_on, memory_order_relaxed)
 
-/* Opens / closes a section on pd: reads the clock, then takes pd->rec_lock
- * and the thread's buffer. No nesting; no parking inside. */
-void np__rec_begin(struct np_poll_desc *pd);
+/* Opens / closes a section on pd: reads the clock (unless clock is false:
+ * then the section is stamped with the thread's previous section's clock
+ * reading - for a park's commit, which follows its wait's section on the
+ * same thread at once and records only the informational park), then takes
+ * pd->rec_lock and the thread's buffer. No nesting; no parking inside. */
+void np__rec_begin(struct np_poll_desc *pd, bool clock);
 void np__rec_end(struct np_poll_desc *pd);
 
 /* Records one event of the open section (pd: the section's pollDesc).
