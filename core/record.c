@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -36,12 +37,20 @@
 #include "scheduler.h"
 #include "spinlock.h"
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#define REC_HAVE_TSC 1
+#else
+#define REC_HAVE_TSC 0
+#endif
+
 _Atomic bool np__rec_on;
 
 /* Raw records beside the np_tr_kind ones. */
 enum {
     REC_WOKE = 100, /* only the woke count of a section that recorded nothing else */
     REC_RAN,        /* task g ran its wake-up step on slot (ready: found readiness) */
+    REC_CAL,        /* a clock calibration pair: real = TSC, u = np_now() (see rec_clock) */
 };
 
 /* One raw record: 32 bytes (the memory a recording fills is much of its
@@ -122,6 +131,8 @@ static struct {
     rec_buf *bufs;     /* [reg] */
     uint32_t gen;      /* [reg] the latest recording's number */
     int64_t t0;        /* [reg] clock value of trace time 0 */
+    uint64_t cal_tsc0; /* [reg] a calibration pair taken at the start (use_tsc) */
+    int64_t cal_ns0;
     pthread_key_t key; /* releases a thread's buffer when the thread exits */
     pthread_once_t once;
 } rec = {.reg = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT};
@@ -131,11 +142,64 @@ static struct {
  * spans a task switch, so a cached thread-local address cannot go stale. */
 static _Thread_local struct {
     rec_buf *buf;
-    uint32_t gen;  /* the recording the open section records for, 0: none */
-    uint64_t seq;  /* its sequence number, 0 until its first record */
-    int64_t clock; /* np_now() at its start */
-    rec_ev *last;  /* its latest record */
+    uint32_t gen;     /* the recording the open section records for, 0: none */
+    uint64_t seq;     /* its sequence number, 0 until its first record */
+    int64_t clock;    /* the clock at its start: np_now(), or the TSC (use_tsc) */
+    uint64_t cal_tsc; /* TSC of this thread's latest calibration pair */
+    rec_ev *last;     /* its latest record */
 } sec __attribute__((tls_model("initial-exec")));
+
+/* ---- the clock -------------------------------------------------------------- */
+
+/* A section reads the clock before its locks. Where CLOCK_MONOTONIC is
+ * itself the TSC (clocksource "tsc", x86-64), it reads the TSC: about 25 ns
+ * against 60 for clock_gettime on the VMs measured (bench/RESULTS.md), and a
+ * section per event. Each thread then adds a calibration pair (REC_CAL: TSC
+ * and np_now() read together) at most every CAL_CYCLES, and
+ * np_record_stop maps every TSC reading to np_now()'s time by
+ * interpolating between the pairs of all threads (one TSC timeline;
+ * CLOCK_MONOTONIC is linear in it between the kernel's frequency
+ * adjustments). Else, or with NETPOLL_RECORD_TSC=0 in the environment, it
+ * reads np_now() itself. Decided once per process. */
+#define CAL_CYCLES (UINT64_C(1) << 21) /* ~1 ms */
+
+static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;
+static bool use_tsc; /* written once, under tsc_once (which orders it for every reader) */
+
+static void detect_tsc(void)
+{
+#if REC_HAVE_TSC
+    const char *env = getenv("NETPOLL_RECORD_TSC");
+    if (env && env[0] == '0')
+        return;
+    char buf[32] = "";
+    FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+    if (f) {
+        if (!fgets(buf, sizeof buf, f))
+            buf[0] = 0;
+        fclose(f);
+    }
+    use_tsc = strcmp(buf, "tsc\n") == 0 || strcmp(buf, "tsc") == 0;
+#endif
+}
+
+static uint64_t tsc_now(void)
+{
+#if REC_HAVE_TSC
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
+
+/* A calibration pair: the TSC halfway through an np_now() call. */
+static void cal_pair(uint64_t *tsc, int64_t *ns)
+{
+    uint64_t a = tsc_now();
+    *ns = np_now();
+    uint64_t b = tsc_now();
+    *tsc = a + (b - a) / 2;
+}
 
 /* ---- buffers -------------------------------------------------------------- */
 
@@ -242,8 +306,19 @@ void np__rec_begin(np_poll_desc *pd, bool clock)
         atomic_store(&rec.oom, true);
     if (sec.buf && !sec.buf->spare)
         sec.buf->spare = chunk_new(); /* NULL: append tries again, then fails */
-    if (clock)
+    pthread_once(&tsc_once, detect_tsc);
+    uint64_t cal_tsc = 0;
+    int64_t cal_ns = 0;
+    if (clock && !use_tsc) {
         sec.clock = np_now(); /* before the locks, to keep them short */
+    } else if (clock) {
+        uint64_t t = tsc_now();
+        if (t - sec.cal_tsc > CAL_CYCLES) {
+            cal_pair(&cal_tsc, &cal_ns);
+            sec.cal_tsc = t = cal_tsc;
+        }
+        sec.clock = (int64_t)t;
+    }
     sec.seq = 0;
     sec.last = NULL;
     np__spin_lock(&pd->rec_lock);
@@ -262,6 +337,11 @@ void np__rec_begin(np_poll_desc *pd, bool clock)
             b->gen = g;
         }
         sec.gen = g;
+        if (g && cal_ns) {
+            rec_ev *e = append((uint64_t)REC_CAL << H_KIND_SHIFT, (uint64_t)cal_ns, 0, 0);
+            if (e)
+                e->real = (int64_t)cal_tsc;
+        }
     }
 }
 
@@ -366,6 +446,9 @@ int np_record_start(void)
     /* 1 ns before now: every event time is >= 1, so an expired deadline
      * can always be written as at <= its line's time with at > 0. */
     rec.t0 = np_now() - 1;
+    pthread_once(&tsc_once, detect_tsc);
+    if (use_tsc)
+        cal_pair(&rec.cal_tsc0, &rec.cal_ns0);
     atomic_store(&rec.cur, rec.gen);
     atomic_store(&np__rec_on, true);
     pthread_mutex_unlock(&rec.reg);
@@ -398,7 +481,7 @@ typedef struct {
 
 /* One record, in sequence order: what np__rec did under the old global lock.
  * 0 or -ENOMEM. */
-static int post_rec(post *P, const rec_ev *e)
+static int post_rec(post *P, const rec_ev *e, int64_t real)
 {
     np_tr_kind kind = (np_tr_kind)H_GET(e->h, H_KIND_SHIFT, 7);
     post_slot *S = &P->slot[e->slot];
@@ -413,7 +496,7 @@ static int post_rec(post *P, const rec_ev *e)
      * 1c: woken tasks run after the stimuli of their time) sees it before
      * the task finishes its wait, as the live run did. A fire is stamped no
      * earlier than its deadline, so that it is due when replayed (rule 5). */
-    int64_t real = e->real - P->t0;
+    real -= P->t0;
     ev.t = P->pending ? P->last_t : real;
     if (kind == NP_TR_FIRE) { /* due when replayed: not before the deadline written */
         int64_t due = ev.mode == NP_MODE_R   ? S->at[0]
@@ -500,7 +583,8 @@ static int post_rec(post *P, const rec_ev *e)
     return 0;
 }
 
-static int post_event(post *P, const rec_ev *e)
+/* real: the record's clock reading as np_now() time. */
+static int post_event(post *P, const rec_ev *e, int64_t real)
 {
     int err = 0;
     unsigned kind = H_GET(e->h, H_KIND_SHIFT, 7);
@@ -512,8 +596,8 @@ static int post_event(post *P, const rec_ev *e)
         T->ran_slot = e->h & H_READY ? 0 : e->slot;
         if (P->pending)
             P->pending--;
-    } else if (kind != REC_WOKE) {
-        err = post_rec(P, e);
+    } else if (kind != REC_WOKE && kind != REC_CAL) {
+        err = post_rec(P, e, real);
     }
     P->pending += H_GET(e->h, H_WOKE_SHIFT, 2); /* after the record: its own time is the real one */
     return err;
@@ -524,11 +608,60 @@ typedef struct {
     size_t i;
 } cursor;
 
-/* Merges the collected buffers (each in sequence order) by sequence number
- * and computes the trace. Frees nothing. 0 or -ENOMEM. */
-static int build(chunk **lists, size_t nl, int64_t t0, np_trace *out, int64_t **real_out)
+/* The TSC-to-np_now() map (use_tsc): calibration pairs by TSC, np_now()
+ * non-decreasing. */
+typedef struct {
+    uint64_t tsc;
+    int64_t ns;
+} cal_pt;
+
+static int cal_cmp(const void *a, const void *b)
 {
-    size_t n = 0;
+    uint64_t x = ((const cal_pt *)a)->tsc, y = ((const cal_pt *)b)->tsc;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts the pairs and keeps a strictly increasing TSC with a non-decreasing
+ * time. Returns how many are kept. */
+static size_t cal_make(cal_pt *p, size_t n)
+{
+    qsort(p, n, sizeof *p, cal_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || (p[i].tsc > p[k - 1].tsc && p[i].ns >= p[k - 1].ns))
+            p[k++] = p[i];
+    return k;
+}
+
+/* np_now() time of TSC reading t: linear between the pairs around it (the
+ * nearest two beyond the ends). n >= 2. */
+static int64_t cal_conv(const cal_pt *p, size_t n, uint64_t t)
+{
+    size_t i = 0;
+    if (t >= p[n - 1].tsc) {
+        i = n - 2;
+    } else if (t > p[0].tsc) {
+        size_t lo = 0, hi = n - 1; /* p[lo].tsc <= t < p[hi].tsc */
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (p[mid].tsc <= t)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        i = lo;
+    }
+    __int128 d = (__int128)(int64_t)(t - p[i].tsc) * (p[i + 1].ns - p[i].ns);
+    return p[i].ns + (int64_t)(d / (int64_t)(p[i + 1].tsc - p[i].tsc));
+}
+
+/* Merges the collected buffers (each in sequence order) by sequence number
+ * and computes the trace. ends: the start and stop calibration pairs when
+ * the clock was the TSC, else NULL. Frees nothing. 0 or -ENOMEM. */
+static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_trace *out,
+                 int64_t **real_out)
+{
+    size_t n = 0, ncal = 0;
     uint32_t max_slot = 0, max_g = 0;
     for (size_t k = 0; k < nl; k++)
         for (const chunk *c = lists[k]; c; c = c->next)
@@ -538,7 +671,26 @@ static int build(chunk **lists, size_t nl, int64_t t0, np_trace *out, int64_t **
                     max_slot = c->ev[i].slot;
                 if (c->ev[i].g > max_g)
                     max_g = c->ev[i].g;
+                ncal += H_GET(c->ev[i].h, H_KIND_SHIFT, 7) == REC_CAL;
             }
+    cal_pt *cal = NULL;
+    if (ends) {
+        if (!(cal = malloc((ncal + 2) * sizeof *cal)))
+            return -ENOMEM;
+        ncal = 0;
+        cal[ncal++] = ends[0];
+        cal[ncal++] = ends[1];
+        for (size_t k = 0; k < nl; k++)
+            for (const chunk *c = lists[k]; c; c = c->next)
+                for (size_t i = 0; i < c->n; i++)
+                    if (H_GET(c->ev[i].h, H_KIND_SHIFT, 7) == REC_CAL)
+                        cal[ncal++] = (cal_pt){(uint64_t)c->ev[i].real, (int64_t)c->ev[i].u};
+        ncal = cal_make(cal, ncal);
+        if (ncal < 2) { /* (a stop in the same TSC tick as its start) */
+            cal[1] = (cal_pt){cal[0].tsc + 1, cal[0].ns};
+            ncal = 2;
+        }
+    }
     post P = {.t0 = t0, .last_t = 1};
     cursor *cur = calloc(nl ? nl : 1, sizeof *cur);
     P.slot = calloc((size_t)max_slot + 1, sizeof *P.slot);
@@ -561,7 +713,8 @@ static int build(chunk **lists, size_t nl, int64_t t0, np_trace *out, int64_t **
         if (best == nl)
             break;
         cursor *q = &cur[best];
-        err = post_event(&P, &q->c->ev[q->i]);
+        const rec_ev *e = &q->c->ev[q->i];
+        err = post_event(&P, e, cal ? cal_conv(cal, ncal, (uint64_t)e->real) : e->real);
         if (++q->i == q->c->n) {
             q->c = q->c->next;
             q->i = 0;
@@ -570,6 +723,7 @@ static int build(chunk **lists, size_t nl, int64_t t0, np_trace *out, int64_t **
         }
     }
     free(cur);
+    free(cal);
     free(P.slot);
     free(P.task);
     if (err) {
@@ -617,12 +771,15 @@ int np_record_stop_real(np_trace *out, int64_t **real)
         np__spin_unlock(&b->lock);
     }
     int64_t t0 = rec.t0;
+    cal_pt ends[2] = {{rec.cal_tsc0, rec.cal_ns0}, {0, 0}};
+    if (use_tsc) /* (set before this recording started: tsc_once ran in start) */
+        cal_pair(&ends[1].tsc, &ends[1].ns);
     pthread_mutex_unlock(&rec.reg);
     int err = oom ? -ENOMEM : 0;
     if (!err) {
         if (real)
             *real = NULL;
-        err = build(lists, nl, t0, out, real);
+        err = build(lists, nl, t0, use_tsc ? ends : NULL, out, real);
     }
     for (size_t k = 0; k < nl; k++)
         free_chunks(lists[k]);
