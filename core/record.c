@@ -20,7 +20,9 @@
  * At np_record_stop the buffers are merged by sequence number and the trace
  * is computed in that order (post_event): slot and task numbers in order of
  * first appearance, the trace clock, ready tags, the deadline and fire
- * stamping rules - what the old recorder did under its global lock.
+ * stamping rules - what the old recorder did under its global lock. Clock
+ * readings (the TSC where it is CLOCK_MONOTONIC's source) are mapped to
+ * np_now() time then too (see "the clock").
  */
 #include "record.h"
 
@@ -50,13 +52,11 @@ _Atomic bool np__rec_on;
 enum {
     REC_WOKE = 100, /* only the woke count of a section that recorded nothing else */
     REC_RAN,        /* task g ran its wake-up step on slot (ready: found readiness) */
-    REC_CAL,        /* a clock calibration pair: real = TSC, u = np_now() (see rec_clock) */
+    REC_CAL,        /* a clock calibration pair: real = TSC, u = np_now() (see "the clock") */
 };
 
 /* One raw record: 32 bytes (the memory a recording fills is much of its
- * cost: every page is new). */
-/* The first word of a raw record: fields packed by hand (one store, no
- * read-modify-write per field). */
+ * cost: every page is new). Its first word's fields are packed by hand. */
 #define H_SEQ_MASK            ((UINT64_C(1) << 48) - 1) /* its section's place in the global order */
 #define H_KIND_SHIFT          48                  /* 7 bits: np_tr_kind, REC_WOKE or REC_RAN */
 #define H_MODE_SHIFT          55                  /* 2 bits: 0 none, 1 r, 2 w, 3 rw (enc_mode) */
