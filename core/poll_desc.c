@@ -16,18 +16,21 @@
 #include "fatal.h"
 #include "record.h"
 
-/* Recording (netpoll/record.h): an operation takes the recording lock around
- * its record and the step where it takes effect, so the trace's order is the
- * effects' order. REC_BEGIN/REC_END bracket that step; off, they cost a
- * relaxed load and a branch. */
-#define REC_BEGIN()                                                                                \
+/* Recording (netpoll/record.h, core/record.h): an operation opens a
+ * recording section on its pollDesc around its record and the step where it
+ * takes effect, so the trace's order is the effects' order on each
+ * pollDesc. REC_BEGIN/REC_END bracket that step; off, they cost a relaxed
+ * load and a branch. */
+#define REC_BEGIN(pd) REC_BEGIN_CLOCK(pd, true)
+#define REC_BEGIN_CLOCK(pd, clock)                                                                 \
     bool rec_ = NP_RECORDING();                                                                    \
+    np_poll_desc *rec_pd_ = (pd);                                                                  \
     if (rec_)                                                                                      \
-    np__rec_lock()
+    np__rec_begin(rec_pd_, (clock))
 #define REC_END()                                                                                  \
     do {                                                                                           \
         if (rec_)                                                                                  \
-            np__rec_unlock();                                                                      \
+            np__rec_end(rec_pd_);                                                                  \
     } while (0)
 #define REC(kind, pd, g, mode, at, tag, err, res)                                                  \
     do {                                                                                           \
@@ -168,7 +171,9 @@ typedef struct {
 static bool block_commit(np_task *t, void *p)
 {
     commit_arg *c = p;
-    REC_BEGIN();
+    /* Only the park, informational, is recorded here, right after the wait's
+     * section on this same thread: no clock read of its own. */
+    REC_BEGIN_CLOCK(c->pd, false);
     bool parked = NP_CAS(c->gpp, NP_PD_WAIT, (uintptr_t)t);
     if (parked)
         REC(NP_TR_PARK, c->pd, t, c->mode, 0, 0, 0, -1);
@@ -183,7 +188,7 @@ static bool block_commit(np_task *t, void *p)
 static bool block(np_poll_desc *pd, int mode, bool first)
 {
     _Atomic uintptr_t *g = sema(pd, mode);
-    REC_BEGIN();
+    REC_BEGIN(pd);
     if (first)
         REC(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
     for (;;) {
@@ -218,7 +223,7 @@ static bool block(np_poll_desc *pd, int mode, bool first)
 #endif
     bool rec2 = NP_RECORDING();
     if (rec2)
-        np__rec_lock();
+        np__rec_begin(pd, true);
     uintptr_t old = NP_XCHG(g, NP_PD_NIL);
     if (old > NP_PD_WAIT)
         np__fatal("pollWait: corrupted polldesc fd %d mode %s (state %#lx)", pd->fd,
@@ -227,7 +232,7 @@ static bool block(np_poll_desc *pd, int mode, bool first)
         np__rec_ran(np_self(), pd, old == NP_PD_READY);
         if (old == NP_PD_READY)
             np__rec(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
-        np__rec_unlock();
+        np__rec_end(pd);
     }
     return old == NP_PD_READY;
 }
@@ -254,15 +259,15 @@ static void poll_event(const np_event *ev, np_task_list *out, bool rec);
 
 void np__poll_event(const np_event *ev, np_task_list *out)
 {
-    REC_BEGIN();
+    REC_BEGIN(ev->pd);
     REC(NP_TR_READY, ev->pd, NULL, rec_mode(ev->mode & NP_EV_R, ev->mode & NP_EV_W), 0, ev->tag,
         ev->err_only, -1);
     poll_event(ev, out, rec_);
     REC_END();
 }
 
-/* rec: recording, with the lock held (the caller's sample, not a fresh load:
- * recording may start meanwhile, and the woken count needs the lock). */
+/* rec: recording, with the section open (the caller's sample, not a fresh
+ * load: recording may start meanwhile, and np__rec_woke needs the section). */
 static void poll_event(const np_event *ev, np_task_list *out, bool rec)
 {
     np_poll_desc *pd = ev->pd;
@@ -300,7 +305,7 @@ static void deadline_fire(np_poll_desc *pd, uintptr_t seq, bool r, bool w)
         return;
     }
     np_task *rg = NULL, *wg = NULL;
-    REC_BEGIN();
+    REC_BEGIN(pd);
     REC(NP_TR_FIRE, pd, NULL, rec_mode(r, w), r ? NP_OWN(&pd->rd) : NP_OWN(&pd->wd), 0, 0, -1);
     if (r) {
         if (NP_OWN(&pd->rd) <= 0 || !pd->rt_on)
@@ -424,7 +429,7 @@ int np_poll_set_deadline(np_poll_desc *pd, int64_t at, int mode)
     int64_t d = at;
     if (d != 0 && NP_EXPIRED(d))
         d = -1; /* at or before now: expired at once */
-    REC_BEGIN();
+    REC_BEGIN(pd);
     REC(NP_TR_DEADLINE, pd, NULL, mode, d, 0, 0, -1);
     int64_t rd0 = NP_OWN(&pd->rd), wd0 = NP_OWN(&pd->wd);
     if (mode != NP_MODE_W)
@@ -552,8 +557,9 @@ int np_poll_open(int fd, np_poll_desc **out)
     uint32_t tag = NP_LOAD(&pd->info) >> NP_INFO_SEQ_SHIFT;
     NP_UNLOCK(&pd->lock);
     /* Recording: the registration's own first events (a fresh socket is
-     * writable at once) must follow the open line, so both go under the lock. */
-    REC_BEGIN();
+     * writable at once) must follow the open line, so both go in one
+     * recording section. */
+    REC_BEGIN(pd);
     int err = be->open(fd, pd, tag);
     if (!err)
         REC(NP_TR_OPEN, pd, NULL, 0, 0, 0, 0, -1);
@@ -583,7 +589,12 @@ int np_poll_close(np_poll_desc *pd)
     /* Like Go, the backend's answer is not the caller's business: the fd may
      * already be closed, and the pd is recycled either way. */
     (void)np__backend()->close(pd->fd);
-    REC_BEGIN(); /* held across the recycle, so an event in flight is ordered */
+    /* The section is held across the recycle, so an event in flight is
+     * ordered. Lock order: pd->rec_lock, then pd->lock (in cache_free), the
+     * reverse of deadline_fire/set_deadline/unblock; no cycle, as those
+     * take no section on a closing pollDesc (stale seq, closing check,
+     * fatal). */
+    REC_BEGIN(pd);
     REC(NP_TR_CLOSE, pd, NULL, 0, 0, 0, 0, -1);
     cache_free(pd);
     REC_END();
@@ -599,7 +610,7 @@ int np_poll_reset(np_poll_desc *pd, int mode)
 {
     if (!pd || bad_mode(mode))
         return -EINVAL;
-    REC_BEGIN();
+    REC_BEGIN(pd);
     int err = check_err(pd, mode);
     if (!err)
         NP_STORE(sema(pd, mode), NP_PD_NIL);
@@ -613,8 +624,14 @@ int np_poll_reset(np_poll_desc *pd, int mode)
  * at the load that saw it (preceded, on the first check, by the wait). */
 static int wait_err(np_poll_desc *pd, int mode, bool first)
 {
-    REC_BEGIN();
+    /* No error: nothing to record, and no section needed (the wait's own
+     * record goes with its first CAS in block). An error seen here is
+     * loaded again inside a section, which records the one it returns. */
     int err = check_err(pd, mode);
+    if (!err || !NP_RECORDING())
+        return err;
+    REC_BEGIN(pd);
+    err = check_err(pd, mode);
     if (err && first)
         REC(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
     if (err)
@@ -649,7 +666,7 @@ int np_poll_unblock(np_poll_desc *pd)
     NP_LOCK(&pd->lock);
     if (NP_OWN(&pd->closing))
         np__fatal("pollUnblock: fd %d is already closing", pd->fd);
-    REC_BEGIN();
+    REC_BEGIN(pd);
     REC(NP_TR_UNBLOCK, pd, NULL, 0, 0, 0, 0, -1);
     NP_STORE(&pd->closing, true);
     pd->rseq++; /* any deadline firing in flight is now stale */

@@ -59,13 +59,9 @@ struct np_poll_desc {
     np_timer wt;           /* write deadline timer */
     bool rt_on;            /* [L] rt is in use (Go: rt.f != nil) */
     bool wt_on;            /* [L] wt is in use */
-    uint32_t rec_gen;      /* [R] the recording that numbered this pd; [R]: under the
-                              recording lock (core/record.c) */
-    uint32_t rec_slot;     /* [R] its slot number in that trace */
-    uint32_t rec_inc;      /* [R] incarnations opened during that recording */
-    uint32_t rec_tag;      /* [R] the tag of the latest of them */
-    int64_t rec_at[2];     /* [R] the r/w deadlines as written to the trace: a fire
-                              line may not come before them */
+    np__spinlock rec_lock; /* recording: a section's lock (core/record.h); guards [R] */
+    uint32_t rec_gen;      /* [R] the recording that numbered this pd */
+    uint32_t rec_slot;     /* [R] its raw slot number in that recording */
 } __attribute__((aligned(64)));
 
 /* Applies one backend record: drops it if its tag is stale (go1.21), sets or

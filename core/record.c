@@ -1,9 +1,37 @@
-/* core/record.c - the trace recorder (netpoll/record.h). */
+/* core/record.c - the trace recorder (netpoll/record.h).
+ *
+ * Two halves.
+ *
+ * While recording, each pollDesc operation opens a section on its pollDesc
+ * (np__rec_begin: the pollDesc's own recording lock, pd->rec_lock) around
+ * the step where it takes effect, and appends raw records to the calling
+ * thread's buffer. The first record of a section takes the next number of
+ * one global sequence (a fetch-add), inside the pollDesc lock: the sections
+ * of one pollDesc are serialised by that lock, so their numbers are in the
+ * order their effects took place; and a section that happens before another
+ * (program order, a task handed to the scheduler, a write seen by the peer's
+ * epoll) took its number before the other's (the counter is one atomic
+ * object: its modification order follows happens-before). Sections of
+ * different pollDescs that run concurrently touch disjoint state, so their
+ * order in the sequence is as good as the order of the process-wide lock
+ * this replaces. No state shared by all threads is written except the
+ * counter.
+ *
+ * At np_record_stop the buffers are merged by sequence number and the trace
+ * is computed in that order (post_event): slot and task numbers in order of
+ * first appearance, the trace clock, ready tags, the deadline and fire
+ * stamping rules - what the old recorder did under its global lock. Clock
+ * readings (the TSC where it is CLOCK_MONOTONIC's source) are mapped to
+ * np_now() time then too (see "the clock").
+ */
 #include "record.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "netpoll/poll.h"
 #include "netpoll/runtime.h"
@@ -11,146 +39,473 @@
 #include "scheduler.h"
 #include "spinlock.h"
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#define REC_HAVE_TSC 1
+#else
+#define REC_HAVE_TSC 0
+#endif
+
 _Atomic bool np__rec_on;
 
+/* Raw records beside the np_tr_kind ones. */
+enum {
+    REC_WOKE = 100, /* only the woke count of a section that recorded nothing else */
+    REC_RAN,        /* task g ran its wake-up step on slot (ready: found readiness) */
+    REC_CAL,        /* a clock calibration pair: real = TSC, u = np_now() (see "the clock") */
+};
+
+/* One raw record: 32 bytes (the memory a recording fills is much of its
+ * cost: every page is new). Its first word's fields are packed by hand. */
+#define H_SEQ_MASK            ((UINT64_C(1) << 48) - 1) /* its section's place in the global order */
+#define H_KIND_SHIFT          48                  /* 7 bits: np_tr_kind, REC_WOKE or REC_RAN */
+#define H_MODE_SHIFT          55                  /* 2 bits: 0 none, 1 r, 2 w, 3 rw (enc_mode) */
+#define H_ERR                 (UINT64_C(1) << 57) /* ready: error-only */
+#define H_RES_SHIFT           58                  /* 3 bits: reset, wake: NP_POLL_* + 1; else 0 */
+#define H_WOKE_SHIFT          61 /* 2 bits: tasks the step handed to the scheduler after this record */
+#define H_READY               (UINT64_C(1) << 63) /* REC_RAN: the wake-up found readiness */
+#define H_GET(h, shift, bits) ((unsigned)((h) >> (shift)) & ((1u << (bits)) - 1))
+
+typedef struct {
+    uint64_t h;    /* H_* */
+    int64_t real;  /* np_now() at the section's start */
+    uint64_t u;    /* deadline, fire: the runtime's absolute time (deadline: -1
+                      expired); ready: the event's tag | the pollDesc's incarnation
+                      at the step << 32; open: the fd | the incarnation opened << 32 */
+    uint32_t slot; /* the pollDesc's raw slot number (never 0 for an np_tr_kind) */
+    uint32_t g;    /* raw task number: the task of wait/reset/wake/park/ran; the
+                      calling task of deadline/unblock/close; 0 none */
+} rec_ev;
+_Static_assert(sizeof(rec_ev) == 32, "a raw record is 32 bytes");
+
+static unsigned enc_mode(int mode)
+{
+    return mode == NP_MODE_R ? 1 : mode == NP_MODE_W ? 2 : mode == NP_MODE_RW ? 3 : 0;
+}
+
+static int dec_mode(unsigned m)
+{
+    static const int modes[4] = {0, NP_MODE_R, NP_MODE_W, NP_MODE_RW};
+    return modes[m & 3];
+}
+
+/* Records are stored in 2 MiB chunks (a transparent huge page where the
+ * system allows it), each allocated and faulted in by its thread outside any
+ * lock one chunk ahead: a page fault inside a section would hold the
+ * pollDesc's lock for microseconds. */
+#define CHUNK_BYTES  ((size_t)2 << 20)
+#define CHUNK_EVENTS ((CHUNK_BYTES - 2 * sizeof(void *)) / sizeof(rec_ev))
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t n;
+    rec_ev ev[CHUNK_EVENTS];
+} chunk;
+_Static_assert(sizeof(chunk) <= CHUNK_BYTES, "a chunk fills its allocation");
+
+/* A thread's buffer. Its thread appends under lock (never contended but by
+ * np_record_stop collecting); cache-line aligned, so that threads' buffers
+ * share no line. */
+typedef struct rec_buf {
+    np__spinlock lock;
+    chunk *spare;         /* the next chunk, ready; only its thread touches it */
+    uint32_t gen;         /* [lock] the recording its chunks belong to, 0: none */
+    bool oom;             /* [lock] a record could not be stored */
+    chunk *head, *tail;   /* [lock] */
+    bool owned;           /* [reg] a live thread uses it */
+    struct rec_buf *next; /* [reg] every buffer made */
+} __attribute__((aligned(64))) rec_buf;
+
 static struct {
-    np__spinlock lock; /* guards everything below (core/spinlock.h) */
-    np_trace tr;       /* the events so far */
-    int64_t t0;        /* clock value of trace time 0 */
-    uint32_t gen;      /* this recording's number: slot/task ids of older ones are void */
-    uint32_t slots;    /* slot numbers given out */
-    uint32_t tasks;    /* task numbers given out */
-    bool oom;          /* an event could not be stored */
-    int64_t last_t;    /* the latest event time written */
-    uint32_t pending;  /* tasks woken from a pollDesc wait that have not run yet */
-    int64_t *real;     /* real (clock) time of each event, beside the trace */
-    size_t real_cap;   /* allocated length of real */
-} rec = {.lock = NP_SPINLOCK_INIT};
+    /* The global order; alone on its line: it is the one line the workers
+     * all write. */
+    _Alignas(64) _Atomic uint64_t seq;
+    /* Read by every section; written by start and stop. */
+    _Alignas(64) _Atomic uint32_t cur; /* the recording in progress, 0: none */
+    /* Written at each first open of a pollDesc, first record of a task. */
+    _Alignas(64) _Atomic uint32_t slots; /* raw slot numbers given out */
+    _Atomic uint32_t tasks;              /* raw task numbers given out */
+    _Atomic bool oom;                    /* a buffer could not be made */
+    /* Start, stop, the list of buffers. */
+    _Alignas(64) pthread_mutex_t reg;
+    rec_buf *bufs;     /* [reg] */
+    uint32_t gen;      /* [reg] the latest recording's number */
+    int64_t t0;        /* [reg] clock value of trace time 0 */
+    uint64_t cal_tsc0; /* [reg] a calibration pair taken at the start (use_tsc) */
+    int64_t cal_ns0;
+    pthread_key_t key; /* releases a thread's buffer when the thread exits */
+    pthread_once_t once;
+} rec = {.reg = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT};
 
-/* The clock is read before the lock is taken, to keep the critical section
- * short; np__rec stamps max(that, the last stamp), so times never decrease. */
-static _Thread_local int64_t rec_clock;
+/* The calling thread's buffer and open section. initial-exec: no
+ * __tls_get_addr call (as core/scheduler.c's tls_worker). A section never
+ * spans a task switch, so a cached thread-local address cannot go stale. */
+static _Thread_local struct {
+    rec_buf *buf;
+    uint32_t gen;     /* the recording the open section records for, 0: none */
+    uint64_t seq;     /* its sequence number, 0 until its first record */
+    int64_t clock;    /* the clock at its start: np_now(), or the TSC (use_tsc) */
+    uint64_t cal_tsc; /* TSC of this thread's latest calibration pair */
+    rec_ev *last;     /* its latest record */
+} sec __attribute__((tls_model("initial-exec")));
 
-void np__rec_lock(void)
+/* ---- the clock -------------------------------------------------------------- */
+
+/* A section reads the clock before its locks. Where CLOCK_MONOTONIC is
+ * itself the TSC (clocksource "tsc", x86-64), it reads the TSC: about 25 ns
+ * against 60 for clock_gettime on the VMs measured (bench/RESULTS.md), and a
+ * section per event. Each thread then adds a calibration pair (REC_CAL: TSC
+ * and np_now() read together) at most every CAL_CYCLES, and
+ * np_record_stop maps every TSC reading to np_now()'s time by
+ * interpolating between the pairs of all threads (one TSC timeline;
+ * CLOCK_MONOTONIC is linear in it between the kernel's frequency
+ * adjustments). Else, or with NETPOLL_RECORD_TSC=0 in the environment, it
+ * reads np_now() itself. Decided once per process. */
+#define CAL_CYCLES (UINT64_C(1) << 21) /* ~1 ms */
+
+static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;
+static bool use_tsc; /* written once, under tsc_once (which orders it for every reader) */
+
+static void detect_tsc(void)
 {
-    rec_clock = np_now();
-    np__spin_lock(&rec.lock);
-}
-
-void np__rec_unlock(void)
-{
-    np__spin_unlock(&rec.lock);
-}
-
-int np_record_start(void)
-{
-    np__rec_lock();
-    if (atomic_load(&np__rec_on)) {
-        np__rec_unlock();
-        return -EBUSY;
-    }
-    np_trace_free(&rec.tr);
-    memset(&rec.tr, 0, sizeof rec.tr);
-    rec.gen++;
-    rec.slots = rec.tasks = 0;
-    rec.oom = false;
-    rec.last_t = 1;
-    rec.pending = 0;
-    free(rec.real);
-    rec.real = NULL;
-    rec.real_cap = 0;
-    /* 1 ns before now: every event time is >= 1, so an expired deadline
-     * can always be written as at <= its line's time with at > 0. */
-    rec.t0 = np_now() - 1;
-    atomic_store(&np__rec_on, true);
-    np__rec_unlock();
-    return 0;
-}
-
-int np_record_stop_real(np_trace *out, int64_t **real)
-{
-    np__rec_lock();
-    if (!atomic_load(&np__rec_on)) {
-        np__rec_unlock();
-        return -ESRCH;
-    }
-    atomic_store(&np__rec_on, false);
-    int err = rec.oom ? -ENOMEM : 0;
-    if (!err) {
-        *out = rec.tr;
-        if (real) {
-            *real = rec.real;
-            rec.real = NULL;
-        }
-    } else {
-        np_trace_free(&rec.tr);
-    }
-    free(rec.real);
-    rec.real = NULL;
-    rec.real_cap = 0;
-    memset(&rec.tr, 0, sizeof rec.tr);
-    np__rec_unlock();
-    return err;
-}
-
-int np_record_stop(np_trace *out)
-{
-    return np_record_stop_real(out, NULL);
-}
-
-void np__rec_woke(np_task *t)
-{
-    if (!atomic_load_explicit(&np__rec_on, memory_order_relaxed) || !t)
+#if REC_HAVE_TSC
+    const char *env = getenv("NETPOLL_RECORD_TSC");
+    if (env && env[0] == '0')
         return;
-    t->rec_woken = rec.gen;
-    rec.pending++;
+    char buf[32] = "";
+    FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+    if (f) {
+        if (!fgets(buf, sizeof buf, f))
+            buf[0] = 0;
+        fclose(f);
+    }
+    use_tsc = strcmp(buf, "tsc\n") == 0 || strcmp(buf, "tsc") == 0;
+#endif
 }
 
-void np__rec_ran(np_task *t, const np_poll_desc *pd, bool ready)
+static uint64_t tsc_now(void)
 {
-    if (t && t->rec_woken == rec.gen && atomic_load_explicit(&np__rec_on, memory_order_relaxed)) {
-        t->rec_woken = 0;
-        t->rec_ran_t = rec.last_t;
-        /* Only a wake-up that found no readiness depends on the deadline
-         * (a readiness wake returns ok whatever the deadline does). */
-        t->rec_ran_pd = ready ? NULL : pd;
-        if (rec.pending)
-            rec.pending--;
+#if REC_HAVE_TSC
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
+
+/* A calibration pair: the TSC halfway through an np_now() call. */
+static void cal_pair(uint64_t *tsc, int64_t *ns)
+{
+    uint64_t a = tsc_now();
+    *ns = np_now();
+    uint64_t b = tsc_now();
+    *tsc = a + (b - a) / 2;
+}
+
+/* ---- buffers -------------------------------------------------------------- */
+
+static void buf_release(void *p)
+{
+    rec_buf *b = p;
+    pthread_mutex_lock(&rec.reg);
+    b->owned = false; /* its chunks, if any, are still collected by the stop */
+    pthread_mutex_unlock(&rec.reg);
+}
+
+static void make_key(void)
+{
+    if (pthread_key_create(&rec.key, buf_release) != 0)
+        rec.key = (pthread_key_t)-1;
+}
+
+static rec_buf *buf_get(void)
+{
+    pthread_once(&rec.once, make_key);
+    pthread_mutex_lock(&rec.reg);
+    rec_buf *b = rec.bufs;
+    while (b && b->owned)
+        b = b->next;
+    if (!b && (b = aligned_alloc(64, sizeof *b)) != NULL) {
+        memset(b, 0, sizeof *b);
+        np__spin_init(&b->lock);
+        b->next = rec.bufs;
+        rec.bufs = b;
+    }
+    if (b) {
+        b->owned = true;
+        if (rec.key != (pthread_key_t)-1)
+            pthread_setspecific(rec.key, b);
+    }
+    pthread_mutex_unlock(&rec.reg);
+    return b;
+}
+
+/* A chunk, faulted in. NULL if out of memory. */
+static chunk *chunk_new(void)
+{
+    chunk *c = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
+    if (!c)
+        return NULL;
+    (void)madvise(c, CHUNK_BYTES, MADV_HUGEPAGE); /* a hint: fine if refused */
+    memset(c, 0, CHUNK_BYTES);
+    return c;
+}
+
+static void free_chunks(chunk *c)
+{
+    while (c) {
+        chunk *next = c->next;
+        free(c);
+        c = next;
     }
 }
 
-static int32_t task_id(np_task *t)
+/* Stores a new record of the open section (buffer locked, sec.gen != 0),
+ * with the section's number and clock. Returns where, or NULL. */
+static rec_ev *append(uint64_t h, uint64_t u, uint32_t slot, uint32_t g)
+{
+    rec_buf *b = sec.buf;
+    chunk *c = b->tail;
+    if (!c || c->n == CHUNK_EVENTS) {
+        chunk *nc = b->spare; /* np__rec_begin makes the next one */
+        b->spare = NULL;
+        if (!nc)
+            nc = chunk_new();
+        if (!nc) {
+            b->oom = true;
+            return NULL;
+        }
+        nc->next = NULL;
+        nc->n = 0;
+        if (c)
+            c->next = nc;
+        else
+            b->head = nc;
+        b->tail = c = nc;
+    }
+    if (!sec.seq) /* the section's place in the global order (see the top) */
+        sec.seq = atomic_fetch_add(&rec.seq, 1) + 1;
+    rec_ev *e = &c->ev[c->n++];
+    /* The chunk's lines left the cache since it was faulted in: ask for the
+     * next ones now, so that later records are not stores that miss. */
+    if (c->n + 4 <= CHUNK_EVENTS)
+        __builtin_prefetch(e + 4, 1);
+    e->h = h | (sec.seq & H_SEQ_MASK); /* field by field: nothing is read back */
+    e->real = sec.clock;
+    e->u = u;
+    e->slot = slot;
+    e->g = g;
+    sec.last = e;
+    return e;
+}
+
+/* ---- recording -------------------------------------------------------------- */
+
+void np__rec_begin(np_poll_desc *pd, bool clock)
+{
+    if (!sec.buf && !(sec.buf = buf_get()))
+        atomic_store(&rec.oom, true);
+    if (sec.buf && !sec.buf->spare)
+        sec.buf->spare = chunk_new(); /* NULL: append tries again, then fails */
+    pthread_once(&tsc_once, detect_tsc);
+    uint64_t cal_tsc = 0;
+    int64_t cal_ns = 0;
+    if (clock && !use_tsc) {
+        sec.clock = np_now(); /* before the locks, to keep them short */
+    } else if (clock) {
+        uint64_t t = tsc_now();
+        if (t - sec.cal_tsc > CAL_CYCLES) {
+            cal_pair(&cal_tsc, &cal_ns);
+            sec.cal_tsc = t = cal_tsc;
+        }
+        sec.clock = (int64_t)t;
+    }
+    sec.seq = 0;
+    sec.last = NULL;
+    np__spin_lock(&pd->rec_lock);
+    rec_buf *b = sec.buf;
+    sec.gen = 0;
+    if (b) {
+        np__spin_lock(&b->lock);
+        /* Read under the buffer's lock: np_record_stop clears cur before it
+         * takes each buffer's lock, so a section either sees its recording
+         * stopped or is collected by that stop. */
+        uint32_t g = atomic_load(&rec.cur);
+        if (g && b->gen != g) { /* first section of this recording on this thread */
+            free_chunks(b->head);
+            b->head = b->tail = NULL;
+            b->oom = false;
+            b->gen = g;
+        }
+        sec.gen = g;
+        if (g && cal_ns) {
+            rec_ev *e = append((uint64_t)REC_CAL << H_KIND_SHIFT, (uint64_t)cal_ns, 0, 0);
+            if (e)
+                e->real = (int64_t)cal_tsc;
+        }
+    }
+}
+
+void np__rec_end(np_poll_desc *pd)
+{
+    if (sec.buf)
+        np__spin_unlock(&sec.buf->lock);
+    np__spin_unlock(&pd->rec_lock);
+}
+
+/* t's raw number in recording gen; t is the calling task (or the one parking
+ * on this thread), so only this thread touches its rec_ fields. */
+static uint32_t task_id(np_task *t, uint32_t gen)
 {
     if (!t)
         return 0;
-    if (t->rec_gen != rec.gen) {
-        t->rec_gen = rec.gen;
-        t->rec_id = ++rec.tasks;
+    if (t->rec_gen != gen) {
+        t->rec_gen = gen;
+        t->rec_id = atomic_fetch_add(&rec.tasks, 1) + 1;
     }
-    return (int32_t)t->rec_id;
+    return t->rec_id;
 }
 
 void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at, uint32_t ev_tag,
              int err, int res)
 {
-    if (!atomic_load_explicit(&np__rec_on, memory_order_relaxed))
+    uint32_t gen = sec.gen;
+    if (!gen)
         return;
-    np_tr_event ev = {.kind = kind, .mode = mode, .tag = -1, .err = err, .res = res};
+    /* pd->rec_gen, rec_slot: under pd->rec_lock, held. */
+    if (kind == NP_TR_OPEN && pd->rec_gen != gen) { /* first time this recording sees the pd */
+        pd->rec_gen = gen;
+        pd->rec_slot = atomic_fetch_add(&rec.slots, 1) + 1;
+    }
+    if (pd->rec_gen != gen)
+        return; /* opened before this recording began */
+    if (kind == NP_TR_DEADLINE || kind == NP_TR_UNBLOCK || kind == NP_TR_CLOSE)
+        g = np_self(); /* unblock, close: its g; deadline: for the stamping rule */
+    uint64_t h = (uint64_t)kind << H_KIND_SHIFT | (uint64_t)enc_mode(mode) << H_MODE_SHIFT;
+    if (err)
+        h |= H_ERR;
+    if (res >= NP_POLL_OK && res <= NP_POLL_NOTPOLLABLE)
+        h |= (uint64_t)(res + 1) << H_RES_SHIFT;
+    uint64_t u = 0;
+    switch (kind) {
+    case NP_TR_OPEN:
+        u = (uint32_t)pd->fd | (uint64_t)np__pd_incarnation(pd) << 32;
+        break;
+    case NP_TR_READY:
+        u = ev_tag | (uint64_t)np__pd_incarnation(pd) << 32;
+        break;
+    case NP_TR_DEADLINE:
+    case NP_TR_FIRE:
+        u = (uint64_t)at;
+        break;
+    default:
+        break;
+    }
+    (void)append(h, u, pd->rec_slot, task_id(g, gen));
+}
+
+void np__rec_woke(np_task *t)
+{
+    if (!t || !sec.gen)
+        return;
+    /* t is parked (its step just took it off the pollDesc): nobody else
+     * touches rec_woken until the scheduler hands it over. */
+    t->rec_woken = sec.gen;
+    rec_ev *e = sec.last;
+    if (!e || H_GET(e->h, H_WOKE_SHIFT, 2) == 3) /* (a step wakes at most 2) */
+        e = append((uint64_t)REC_WOKE << H_KIND_SHIFT, 0, 0, 0);
+    if (e)
+        e->h += UINT64_C(1) << H_WOKE_SHIFT;
+}
+
+void np__rec_ran(np_task *t, np_poll_desc *pd, bool ready)
+{
+    if (!t || !sec.gen || t->rec_woken != sec.gen)
+        return;
+    t->rec_woken = 0;
+    (void)append((uint64_t)REC_RAN << H_KIND_SHIFT | (ready ? H_READY : 0), 0,
+                 pd->rec_gen == sec.gen ? pd->rec_slot : 0, task_id(t, sec.gen));
+}
+
+/* ---- start, stop ---------------------------------------------------------------- */
+
+int np_record_start(void)
+{
+    pthread_mutex_lock(&rec.reg);
+    if (atomic_load(&np__rec_on)) {
+        pthread_mutex_unlock(&rec.reg);
+        return -EBUSY;
+    }
+    if (++rec.gen == 0)
+        rec.gen = 1; /* 0 means "none" */
+    /* No section of the last recording is still open (its stop took every
+     * buffer's lock after clearing cur), so numbering can start again. */
+    atomic_store(&rec.seq, 0);
+    atomic_store(&rec.slots, 0);
+    atomic_store(&rec.tasks, 0);
+    atomic_store(&rec.oom, false);
+    /* 1 ns before now: every event time is >= 1, so an expired deadline
+     * can always be written as at <= its line's time with at > 0. */
+    rec.t0 = np_now() - 1;
+    pthread_once(&tsc_once, detect_tsc);
+    if (use_tsc)
+        cal_pair(&rec.cal_tsc0, &rec.cal_ns0);
+    atomic_store(&rec.cur, rec.gen);
+    atomic_store(&np__rec_on, true);
+    pthread_mutex_unlock(&rec.reg);
+    return 0;
+}
+
+typedef struct {
+    uint32_t out;  /* output slot number, 0 until its first open */
+    uint32_t inc;  /* incarnations opened during the recording */
+    uint32_t tag;  /* the tag of the latest of them */
+    int64_t at[2]; /* the r/w deadlines as written: a fire may not come before them */
+} post_slot;
+
+typedef struct {
+    uint32_t out;      /* output task number, 0 until its first line */
+    uint32_t ran_slot; /* the slot it last ran a no-readiness wake-up on, 0: none */
+    int64_t ran_t;     /* the trace time at which it ran it */
+} post_task;
+
+typedef struct {
+    np_trace tr;
+    int64_t *real;
+    int64_t t0;
+    int64_t last_t;   /* the latest event time written */
+    uint32_t pending; /* tasks woken from a pollDesc wait that have not run yet */
+    uint32_t slots, tasks;
+    post_slot *slot;
+    post_task *task;
+} post;
+
+/* One record, in sequence order: what np__rec did under the old global lock.
+ * 0 or -ENOMEM. */
+static int post_rec(post *P, const rec_ev *e, int64_t real)
+{
+    np_tr_kind kind = (np_tr_kind)H_GET(e->h, H_KIND_SHIFT, 7);
+    post_slot *S = &P->slot[e->slot];
+    np_tr_event ev = {.kind = kind,
+                      .mode = dec_mode(H_GET(e->h, H_MODE_SHIFT, 2)),
+                      .tag = -1,
+                      .err = (e->h & H_ERR) != 0,
+                      .res = (int)H_GET(e->h, H_RES_SHIFT, 3) - 1};
     /* The trace clock follows the real one, except that it stands still
      * while a task woken from a wait has not run yet: whatever happens in
      * that window then shares the waking event's time, and the replay (rule
      * 1c: woken tasks run after the stimuli of their time) sees it before
      * the task finishes its wait, as the live run did. A fire is stamped no
      * earlier than its deadline, so that it is due when replayed (rule 5). */
-    int64_t real = rec_clock;
-    ev.t = rec.pending ? rec.last_t : real - rec.t0;
+    real -= P->t0;
+    ev.t = P->pending ? P->last_t : real;
     if (kind == NP_TR_FIRE) { /* due when replayed: not before the deadline written */
-        int64_t due = mode == NP_MODE_R               ? pd->rec_at[0]
-                      : mode == NP_MODE_W             ? pd->rec_at[1]
-                      : pd->rec_at[0] > pd->rec_at[1] ? pd->rec_at[0]
-                                                      : pd->rec_at[1];
-        if (at > 0 && at - rec.t0 > due)
-            due = at - rec.t0;
+        int64_t due = ev.mode == NP_MODE_R   ? S->at[0]
+                      : ev.mode == NP_MODE_W ? S->at[1]
+                      : S->at[0] > S->at[1]  ? S->at[0]
+                                             : S->at[1];
+        int64_t at = (int64_t)e->u;
+        if (at > 0 && at - P->t0 > due)
+            due = at - P->t0;
         if (due > ev.t)
             ev.t = due;
     }
@@ -160,81 +515,279 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
      * so it opens the next step. (unblock and close name their task: rule 2
      * orders them.) Limit: a task woken in the old step whose readiness
      * arrives after this line is replayed without it - see traces/README.md. */
-    np_task *self = np_self();
-    if (kind == NP_TR_DEADLINE && self && self->rec_ran_pd == pd && self->rec_ran_t == rec.last_t &&
-        ev.t <= rec.last_t)
-        ev.t = rec.last_t + 1;
-    if (ev.t < rec.last_t)
-        ev.t = rec.last_t;
-    if (kind == NP_TR_OPEN) {
-        if (pd->rec_gen != rec.gen) { /* first time this recording sees the pd */
-            pd->rec_gen = rec.gen;
-            pd->rec_slot = ++rec.slots;
-            pd->rec_inc = 0;
-        }
-        pd->rec_inc++;
-        pd->rec_tag = np__pd_incarnation(pd);
-        ev.fd = pd->fd;
-    } else if (pd->rec_gen != rec.gen) {
-        return; /* opened before this recording began */
+    if (kind == NP_TR_DEADLINE && e->g) {
+        const post_task *T = &P->task[e->g];
+        if (T->ran_slot == e->slot && T->ran_t == P->last_t && ev.t <= P->last_t)
+            ev.t = P->last_t + 1;
     }
-    ev.pd = (int32_t)pd->rec_slot;
-    if ((kind == NP_TR_UNBLOCK || kind == NP_TR_CLOSE) && self)
-        g = self; /* optional in the format: it orders them after the task's wake (rule 2) */
-    if (g) {
-        ev.g = task_id(g);
-        if (!ev.g)
-            return;
+    if (ev.t < P->last_t)
+        ev.t = P->last_t;
+    if (kind == NP_TR_OPEN) {
+        if (!S->out)
+            S->out = ++P->slots;
+        S->inc++;
+        S->tag = (uint32_t)(e->u >> 32);
+        ev.fd = (int32_t)(uint32_t)e->u;
+    } else if (!S->out) {
+        return 0; /* not reached: a slot's first record is its open */
+    }
+    ev.pd = (int32_t)S->out;
+    post_task *T = NULL;
+    if (e->g && kind != NP_TR_DEADLINE) { /* unblock, close: optional g; orders them (rule 2) */
+        T = &P->task[e->g];
+        if (!T->out)
+            T->out = ++P->tasks;
+        ev.g = (int32_t)T->out;
     }
     switch (kind) {
-    case NP_TR_DEADLINE:
+    case NP_TR_DEADLINE: {
         /* Follow the runtime's verdict, not a second clock read: an expired
          * deadline (-1) as the line's own time; a future one at least 1 ns
          * after the line, even if the clock passed it since it was judged. */
-        ev.at = at == 0 ? 0 : at < 0 ? ev.t : at - rec.t0 > ev.t ? at - rec.t0 : ev.t + 1;
-        if (mode != NP_MODE_W)
-            pd->rec_at[0] = ev.at;
-        if (mode != NP_MODE_R)
-            pd->rec_at[1] = ev.at;
+        int64_t at = (int64_t)e->u;
+        ev.at = at == 0 ? 0 : at < 0 ? ev.t : at - P->t0 > ev.t ? at - P->t0 : ev.t + 1;
+        if (ev.mode != NP_MODE_W)
+            S->at[0] = ev.at;
+        if (ev.mode != NP_MODE_R)
+            S->at[1] = ev.at;
         break;
+    }
     case NP_TR_READY: {
         /* tag: omitted when it names the open, current incarnation; else the
-         * incarnation's number (rec_inc counts them; tags step by one per
+         * incarnation's number (inc counts them; tags step by one per
          * recycle, so the distance back from the latest is exact) */
-        uint32_t back = (pd->rec_tag - ev_tag) & NP_TAG_MASK;
-        if (back >= pd->rec_inc)
-            return; /* registered before this recording: not expressible */
-        if (back != 0 || np__pd_incarnation(pd) != pd->rec_tag)
-            ev.tag = pd->rec_inc - back;
+        uint32_t back = (S->tag - (uint32_t)e->u) & NP_TAG_MASK;
+        if (back >= S->inc)
+            return 0; /* registered before this recording: not expressible */
+        if (back != 0 || (uint32_t)(e->u >> 32) != S->tag)
+            ev.tag = S->inc - back;
         break;
     }
     case NP_TR_FIRE:
         /* Not written to the file (a fire line has no `at`): kept in memory
          * so that timing reports can compute the timer's lateness. */
-        ev.at = at > 0 ? at - rec.t0 : 0;
+        ev.at = (int64_t)e->u > 0 ? (int64_t)e->u - P->t0 : 0;
         break;
     default:
         break;
     }
-    if (rec.tr.n == rec.real_cap) {
-        size_t cap = rec.real_cap ? 2 * rec.real_cap : 1024;
-        int64_t *v = realloc(rec.real, cap * sizeof *v);
-        if (!v) {
-            rec.oom = true;
-            return;
-        }
-        rec.real = v;
-        rec.real_cap = cap;
-    }
-    if (np_trace_append(&rec.tr, &ev) != 0) {
-        rec.oom = true;
-        return;
-    }
+    if (np_trace_append(&P->tr, &ev) != 0)
+        return -ENOMEM;
+    P->real[P->tr.n - 1] = real;
     /* A stimulus naming its task makes the replay finish that task's wake-up
      * first (rule 2): from now on its deadlines need no new step. */
-    if (g &&
+    if (T &&
         (kind == NP_TR_WAIT || kind == NP_TR_RESET || kind == NP_TR_UNBLOCK || kind == NP_TR_CLOSE))
-        g->rec_ran_pd = NULL;
-    rec.real[rec.tr.n - 1] = real - rec.t0;
-    rec.last_t = ev.t;
+        T->ran_slot = 0;
+    P->last_t = ev.t;
+    return 0;
+}
+
+/* real: the record's clock reading as np_now() time. */
+static int post_event(post *P, const rec_ev *e, int64_t real)
+{
+    int err = 0;
+    unsigned kind = H_GET(e->h, H_KIND_SHIFT, 7);
+    if (kind == REC_RAN) {
+        /* A wake-up decided without readiness depends on the deadline (a
+         * readiness wake returns ok whatever the deadline does). */
+        post_task *T = &P->task[e->g];
+        T->ran_t = P->last_t;
+        T->ran_slot = e->h & H_READY ? 0 : e->slot;
+        if (P->pending)
+            P->pending--;
+    } else if (kind != REC_WOKE && kind != REC_CAL) {
+        err = post_rec(P, e, real);
+    }
+    P->pending += H_GET(e->h, H_WOKE_SHIFT, 2); /* after the record: its own time is the real one */
+    return err;
+}
+
+typedef struct {
+    const chunk *c;
+    size_t i;
+} cursor;
+
+/* The TSC-to-np_now() map (use_tsc): calibration pairs by TSC, np_now()
+ * non-decreasing. */
+typedef struct {
+    uint64_t tsc;
+    int64_t ns;
+} cal_pt;
+
+static int cal_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const cal_pt *)a)->tsc, y = ((const cal_pt *)b)->tsc;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts the pairs and keeps a strictly increasing TSC with a non-decreasing
+ * time. Returns how many are kept. */
+static size_t cal_make(cal_pt *p, size_t n)
+{
+    qsort(p, n, sizeof *p, cal_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || (p[i].tsc > p[k - 1].tsc && p[i].ns >= p[k - 1].ns))
+            p[k++] = p[i];
+    return k;
+}
+
+/* np_now() time of TSC reading t: linear between the pairs around it (the
+ * nearest two beyond the ends). n >= 2. */
+static int64_t cal_conv(const cal_pt *p, size_t n, uint64_t t)
+{
+    size_t i = 0;
+    if (t >= p[n - 1].tsc) {
+        i = n - 2;
+    } else if (t > p[0].tsc) {
+        size_t lo = 0, hi = n - 1; /* p[lo].tsc <= t < p[hi].tsc */
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (p[mid].tsc <= t)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        i = lo;
+    }
+    __int128 d = (__int128)(int64_t)(t - p[i].tsc) * (p[i + 1].ns - p[i].ns);
+    return p[i].ns + (int64_t)(d / (int64_t)(p[i + 1].tsc - p[i].tsc));
+}
+
+/* Merges the collected buffers (each in sequence order) by sequence number
+ * and computes the trace. ends: the start and stop calibration pairs when
+ * the clock was the TSC, else NULL. Frees nothing. 0 or -ENOMEM. */
+static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_trace *out,
+                 int64_t **real_out)
+{
+    size_t n = 0, ncal = 0;
+    uint32_t max_slot = 0, max_g = 0;
+    for (size_t k = 0; k < nl; k++)
+        for (const chunk *c = lists[k]; c; c = c->next)
+            for (size_t i = 0; i < c->n; i++) {
+                n++;
+                if (c->ev[i].slot > max_slot)
+                    max_slot = c->ev[i].slot;
+                if (c->ev[i].g > max_g)
+                    max_g = c->ev[i].g;
+                ncal += H_GET(c->ev[i].h, H_KIND_SHIFT, 7) == REC_CAL;
+            }
+    cal_pt *cal = NULL;
+    if (ends) {
+        if (!(cal = malloc((ncal + 2) * sizeof *cal)))
+            return -ENOMEM;
+        ncal = 0;
+        cal[ncal++] = ends[0];
+        cal[ncal++] = ends[1];
+        for (size_t k = 0; k < nl; k++)
+            for (const chunk *c = lists[k]; c; c = c->next)
+                for (size_t i = 0; i < c->n; i++)
+                    if (H_GET(c->ev[i].h, H_KIND_SHIFT, 7) == REC_CAL)
+                        cal[ncal++] = (cal_pt){(uint64_t)c->ev[i].real, (int64_t)c->ev[i].u};
+        ncal = cal_make(cal, ncal);
+        if (ncal < 2) { /* (a stop in the same TSC tick as its start) */
+            cal[1] = (cal_pt){cal[0].tsc + 1, cal[0].ns};
+            ncal = 2;
+        }
+    }
+    post P = {.t0 = t0, .last_t = 1};
+    cursor *cur = calloc(nl ? nl : 1, sizeof *cur);
+    P.slot = calloc((size_t)max_slot + 1, sizeof *P.slot);
+    P.task = calloc((size_t)max_g + 1, sizeof *P.task);
+    P.real = malloc((n ? n : 1) * sizeof *P.real);
+    P.tr.ev = malloc((n ? n : 1) * sizeof *P.tr.ev);
+    P.tr.cap = n ? n : 1;
+    int err = cur && P.slot && P.task && P.real && P.tr.ev ? 0 : -ENOMEM;
+    for (size_t k = 0; k < nl; k++)
+        if (cur)
+            cur[k] = (cursor){lists[k], 0};
+    while (!err) {
+        /* The smallest head; K is the number of recording threads (a few).
+         * Equal numbers come from one section, hence one buffer, in order. */
+        size_t best = nl;
+        for (size_t k = 0; k < nl; k++)
+            if (cur[k].c && (best == nl || (cur[k].c->ev[cur[k].i].h & H_SEQ_MASK) <
+                                               (cur[best].c->ev[cur[best].i].h & H_SEQ_MASK)))
+                best = k;
+        if (best == nl)
+            break;
+        cursor *q = &cur[best];
+        const rec_ev *e = &q->c->ev[q->i];
+        err = post_event(&P, e, cal ? cal_conv(cal, ncal, (uint64_t)e->real) : e->real);
+        if (++q->i == q->c->n) {
+            q->c = q->c->next;
+            q->i = 0;
+            while (q->c && q->c->n == 0)
+                q->c = q->c->next;
+        }
+    }
+    free(cur);
+    free(cal);
+    free(P.slot);
+    free(P.task);
+    if (err) {
+        np_trace_free(&P.tr);
+        free(P.real);
+        return err;
+    }
+    *out = P.tr;
+    if (real_out)
+        *real_out = P.real;
+    else
+        free(P.real);
+    return 0;
+}
+
+int np_record_stop_real(np_trace *out, int64_t **real)
+{
+    pthread_mutex_lock(&rec.reg);
+    if (!atomic_load(&np__rec_on)) {
+        pthread_mutex_unlock(&rec.reg);
+        return -ESRCH;
+    }
+    uint32_t gen = atomic_load(&rec.cur);
+    atomic_store(&rec.cur, 0); /* before each buffer's lock: see np__rec_begin */
+    atomic_store(&np__rec_on, false);
+    size_t nb = 0;
+    for (rec_buf *b = rec.bufs; b; b = b->next)
+        nb++;
+    chunk **lists = calloc(nb ? nb : 1, sizeof *lists);
+    bool oom = !lists || atomic_load(&rec.oom);
+    size_t nl = 0;
+    for (rec_buf *b = rec.bufs; b; b = b->next) {
+        np__spin_lock(&b->lock);
+        if (b->gen == gen) {
+            oom |= b->oom;
+            if (lists && b->head) {
+                lists[nl++] = b->head;
+            } else {
+                free_chunks(b->head);
+            }
+        }
+        b->head = b->tail = NULL;
+        b->gen = 0;
+        b->oom = false;
+        np__spin_unlock(&b->lock);
+    }
+    int64_t t0 = rec.t0;
+    cal_pt ends[2] = {{rec.cal_tsc0, rec.cal_ns0}, {0, 0}};
+    if (use_tsc) /* (set before this recording started: tsc_once ran in start) */
+        cal_pair(&ends[1].tsc, &ends[1].ns);
+    pthread_mutex_unlock(&rec.reg);
+    int err = oom ? -ENOMEM : 0;
+    if (!err) {
+        if (real)
+            *real = NULL;
+        err = build(lists, nl, t0, use_tsc ? ends : NULL, out, real);
+    }
+    for (size_t k = 0; k < nl; k++)
+        free_chunks(lists[k]);
+    free(lists);
+    return err;
+}
+
+int np_record_stop(np_trace *out)
+{
+    return np_record_stop_real(out, NULL);
 }

@@ -1,4 +1,16 @@
-/* core/record.h - the recorder as the pollDesc code sees it (private). */
+/* core/record.h - the recorder as the pollDesc code sees it (private).
+ *
+ * An operation brackets the step where it takes effect with
+ * np__rec_begin(pd) / np__rec_end(pd) (a "section"): the section holds the
+ * pollDesc's own recording lock (pd->rec_lock), so the sections of one
+ * pollDesc never overlap, and its records take one number from a global
+ * sequence inside that lock. The sequence order is therefore the order in
+ * which the effects took place on each pollDesc, and it respects every
+ * happens-before edge between sections (program order of a task, a wake-up
+ * handed to the scheduler, data through the kernel). Records go to the
+ * calling thread's own buffer; np_record_stop merges the buffers by
+ * sequence number and only then computes the trace (slot and task numbers,
+ * times, tags) in that order. */
 #ifndef NP_CORE_RECORD_H
 #define NP_CORE_RECORD_H
 
@@ -13,22 +25,27 @@ struct np_task;
 
 /* Recording on? Relaxed: turning recording on or off is not synchronised
  * with operations in flight; an operation that straddles the switch is
- * recorded or not, and np_record_stop takes the lock before it collects. */
+ * recorded or not (np__rec_begin reads the recording's number, seq_cst, and
+ * the buffer's lock decides whether its records are collected). */
 extern _Atomic bool np__rec_on;
 #define NP_RECORDING() atomic_load_explicit(&np__rec_on, memory_order_relaxed)
 
-void np__rec_lock(void);
-void np__rec_unlock(void);
+/* Opens / closes a section on pd: reads the clock (unless clock is false:
+ * then the section is stamped with the thread's previous section's clock
+ * reading - for a park's commit, which follows its wait's section on the
+ * same thread at once and records only the informational park), then takes
+ * pd->rec_lock and the thread's buffer. No nesting; no parking inside. */
+void np__rec_begin(struct np_poll_desc *pd, bool clock);
+void np__rec_end(struct np_poll_desc *pd);
 
-/* Appends one event stamped now; the lock must be held. Unknown slots
- * (opened before recording began) are skipped. ev_tag: for ready, the
- * pollDesc incarnation the event carries. */
+/* Records one event of the open section (pd: the section's pollDesc).
+ * ev_tag: for ready, the pollDesc incarnation the event carries. */
 void np__rec(np_tr_kind kind, struct np_poll_desc *pd, struct np_task *g, int mode, int64_t at,
              uint32_t ev_tag, int err, int res);
 
-/* A pollDesc path handed task t to the scheduler (lock held) / task t,
- * woken so, has now run its wake-up step (lock held). */
+/* In an open section: this step handed task t to the scheduler / task t,
+ * woken so, has now run its wake-up step (on pd; ready: it found readiness). */
 void np__rec_woke(struct np_task *t);
-void np__rec_ran(struct np_task *t, const struct np_poll_desc *pd, bool ready);
+void np__rec_ran(struct np_task *t, struct np_poll_desc *pd, bool ready);
 
 #endif

@@ -3,11 +3,14 @@
  *
  * While recording, every operation of the pollDesc layer - open, deadline,
  * wait, reset, readiness, unblock, close, and the outcomes wake, park and
- * fire - appends one event. Order: each operation takes one process-wide
+ * fire - appends one event. Order: each operation holds its pollDesc's
  * recording lock around its record AND the step where it takes effect (the
  * wait's consume-or-WAIT, the reset's store, a readiness event's unblock, a
- * deadline's publication), and stamps its time inside that lock, so the file
- * order is the order in which the effects happened and times never go
+ * deadline's publication), and takes a number from one global sequence
+ * inside that lock; events go to per-thread buffers, merged by that number
+ * when recording stops. So the file order is the order in which the effects
+ * happened on each pollDesc, consistent with every happens-before between
+ * operations, and times (computed at the stop, in that order) never go
  * backwards. Not recording, the cost is one relaxed load and a branch per
  * operation.
  *
