@@ -136,7 +136,7 @@ static bool is_dir(const char *p)
 static int mkdir_p(const char *path)
 {
     char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
+    fmt(buf, sizeof buf, "%s", path);
     for (char *p = buf + 1; *p; p++)
         if (*p == '/') {
             *p = 0;
@@ -178,7 +178,7 @@ static char *read_all(const char *path)
 static const char *commas(int64_t v, char *buf, size_t len)
 {
     char raw[32];
-    snprintf(raw, sizeof raw, "%lld", (long long)(v < 0 ? -v : v));
+    fmt(raw, sizeof raw, "%lld", (long long)(v < 0 ? -v : v));
     size_t n = strlen(raw), o = 0;
     if (v < 0 && o + 1 < len)
         buf[o++] = '-';
@@ -236,7 +236,7 @@ static void stage_begin(demo *d, int stage, const char *name, int total)
     d->what[0] = 0;
     d->stage_t0 = wall();
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s.log", d->logs, name);
+    fmt(path, sizeof path, "%s/%s.log", d->logs, name);
     d->log = fopen(path, "w");
     draw(d, false);
 }
@@ -386,13 +386,13 @@ static void stage_record(demo *d)
         n++;
     stage_begin(d, 1, "record", n);
     char secs[32];
-    snprintf(secs, sizeof secs, "%g", d->seconds);
+    fmt(secs, sizeof secs, "%g", d->seconds);
     long events = 0;
     for (const np_workload *w = np_workloads; w->name && d->nrec < 8; w++) {
-        snprintf(d->what, sizeof d->what, "%s, %s s live on epoll", w->name, secs);
+        fmt(d->what, sizeof d->what, "%s, %s s live on epoll", w->name, secs);
         draw(d, false);
         char trace[PATH_MAX + 64];
-        snprintf(trace, sizeof trace, "%s/traces/%s.npt", d->out, w->name);
+        fmt(trace, sizeof trace, "%s/traces/%s.npt", d->out, w->name);
         char *av[] = {"netpoll", "record", (char *)w->name, "--seconds", secs,
                       "--out",   trace,    "--db",          d->db,       NULL};
         char *out;
@@ -437,7 +437,7 @@ static corpus_row *read_corpus(demo *d, int *n)
     if (!d->traces[0])
         return NULL;
     char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/corpus.tsv", d->traces);
+    fmt(path, sizeof path, "%s/corpus.tsv", d->traces);
     FILE *f = fopen(path, "r");
     if (!f)
         return NULL;
@@ -475,7 +475,7 @@ static void stage_replay(demo *d)
         const char *t = d->rec_traces[i];
         for (int k = 0; k < 2; k++) {
             const char *cmd = k ? "compare" : "replay";
-            snprintf(d->what, sizeof d->what, "%s %s", cmd, base(t));
+            fmt(d->what, sizeof d->what, "%s %s", cmd, base(t));
             draw(d, false);
             char *av[] = {"netpoll", (char *)cmd, (char *)t, "--db", d->db, NULL};
             int st = self(d, av, 300, NULL);
@@ -490,7 +490,7 @@ static void stage_replay(demo *d)
     for (int i = 0; i < ncorpus; i++)
         for (int k = 0; k < 2; k++) {
             const char *rel = rows[i].file + strlen(d->traces) + 1;
-            snprintf(d->what, sizeof d->what, "%s %s", rel, designs[k]);
+            fmt(d->what, sizeof d->what, "%s %s", rel, designs[k]);
             draw(d, false);
             char *av[] = {"netpoll",          "replay", rows[i].file, "--design",
                           (char *)designs[k], "--db",   d->db,        NULL};
@@ -536,7 +536,7 @@ static char **list_npt(const char *dir, int *n)
         v[*n] = malloc(len);
         if (!v[*n])
             break;
-        snprintf(v[*n], len, "%s/%s", dir, e->d_name);
+        fmt(v[*n], len, "%s/%s", dir, e->d_name);
         (*n)++;
     }
     closedir(dp);
@@ -558,9 +558,9 @@ static void stage_explore(demo *d)
     enum { NSTRAT = 3 };
     int nscen = 0, nbugs = 0;
     char dir[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/scenarios", d->traces);
+    fmt(dir, sizeof dir, "%s/scenarios", d->traces);
     char **scen = d->traces[0] ? list_npt(dir, &nscen) : NULL;
-    snprintf(dir, sizeof dir, "%s/bugs", d->traces);
+    fmt(dir, sizeof dir, "%s/bugs", d->traces);
     char **bugs = d->traces[0] ? list_npt(dir, &nbugs) : NULL;
     stage_begin(d, 3, "explore", 2 * (nscen * NSTRAT + nbugs));
     if (!nscen)
@@ -572,8 +572,8 @@ static void stage_explore(demo *d)
     double rr = d->seconds * 20000;
     long runs = rr < 2000 ? 2000 : rr > 50000 ? 50000 : (long)rr;
     char secs[32], nruns[32];
-    snprintf(secs, sizeof secs, "%g", t);
-    snprintf(nruns, sizeof nruns, "%ld", runs);
+    fmt(secs, sizeof secs, "%g", t);
+    fmt(nruns, sizeof nruns, "%ld", runs);
     bool unavailable[NSTRAT] = {false};
     int viol[2][2] = {{0}}; /* [scenario, corpus][design] */
     for (int set = 0; set < 2; set++) {
@@ -587,8 +587,7 @@ static void stage_explore(demo *d)
                         d->done++;
                         continue;
                     }
-                    snprintf(d->what, sizeof d->what, "%.40s %s %s", base(files[i]), designs[k],
-                             strat);
+                    fmt(d->what, sizeof d->what, "%.40s %s %s", base(files[i]), designs[k], strat);
                     draw(d, false);
                     char *av[24];
                     int n = 0;
@@ -647,10 +646,10 @@ static bool find_in_path(const char *name, char *out, size_t len)
     if (!path)
         return false;
     char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
+    fmt(buf, sizeof buf, "%s", path);
     for (char *save = NULL, *dir = strtok_r(buf, ":", &save); dir;
          dir = strtok_r(NULL, ":", &save)) {
-        snprintf(out, len, "%s/%s", dir, name);
+        fmt(out, len, "%s/%s", dir, name);
         if (is_exec(out))
             return true;
     }
@@ -664,7 +663,7 @@ static bool build_go(demo *d, const char *bindir, char *bin, size_t len)
 {
     char go[PATH_MAX];
     if (is_exec("/usr/lib/go-1.19/bin/go"))
-        snprintf(go, sizeof go, "/usr/lib/go-1.19/bin/go");
+        fmt(go, sizeof go, "/usr/lib/go-1.19/bin/go");
     else if (!find_in_path("go", go, sizeof go)) {
         note(d, "Go is not installed (golang-1.19-go): the Go contenders are skipped");
         return false;
@@ -676,21 +675,21 @@ static bool build_go(demo *d, const char *bindir, char *bin, size_t len)
         note(d, "bench/echo/echo_go.go not found: the Go contenders are skipped");
         return false;
     }
-    snprintf(bin, len, "%s/echo_go", bindir);
+    fmt(bin, len, "%s/echo_go", bindir);
     struct stat ss, sb;
     if (stat(bin, &sb) == 0 && stat(src, &ss) == 0 && sb.st_mtime >= ss.st_mtime && is_exec(bin))
         return true;
     fmt(d->what, sizeof d->what, "building echo_go with %s", go);
     draw(d, false);
     char cache[PATH_MAX + 32], gopath[PATH_MAX + 32], home[PATH_MAX + 16];
-    snprintf(cache, sizeof cache, "%s/go-cache", bindir);
-    snprintf(gopath, sizeof gopath, "%s/gopath", bindir);
-    snprintf(home, sizeof home, "%s", getenv("HOME") ? getenv("HOME") : "/tmp");
+    fmt(cache, sizeof cache, "%s/go-cache", bindir);
+    fmt(gopath, sizeof gopath, "%s/gopath", bindir);
+    fmt(home, sizeof home, "%s", getenv("HOME") ? getenv("HOME") : "/tmp");
     /* go build with its environment: a small shell line keeps it readable */
     char script[8 * PATH_MAX];
-    snprintf(script, sizeof script,
-             "GOCACHE='%s' GOPATH='%s' GO111MODULE=off GOFLAGS= HOME='%s' '%s' build -o '%s' '%s'",
-             cache, gopath, home, go, bin, src);
+    fmt(script, sizeof script,
+        "GOCACHE='%s' GOPATH='%s' GO111MODULE=off GOFLAGS= HOME='%s' '%s' build -o '%s' '%s'",
+        cache, gopath, home, go, bin, src);
     char *av[] = {"sh", "-c", script, NULL};
     int st = run(d, "/bin/sh", av, NULL, 300, NULL);
     if (st != 0 || !is_exec(bin)) {
@@ -719,7 +718,7 @@ static pid_t start_server(demo *d, contender *c, int *port, int *rd)
     }
     if (pid == 0) {
         char w[16], env[32];
-        snprintf(w, sizeof w, "%d", c->workers);
+        fmt(w, sizeof w, "%d", c->workers);
         int in = open("/dev/null", O_RDONLY);
         dup2(in, 0);
         dup2(pfd[1], 1);
@@ -734,7 +733,7 @@ static pid_t start_server(demo *d, contender *c, int *port, int *rd)
             av[n++] = w;
         }
         if (c->go) {
-            snprintf(env, sizeof env, "GOMAXPROCS=%d", c->workers);
+            fmt(env, sizeof env, "GOMAXPROCS=%d", c->workers);
             putenv(env);
         }
         av[n++] = "--port";
@@ -817,12 +816,12 @@ static void stage_bench(demo *d)
     /* the programs next to this one's build tree: BUILD/cli/netpoll and
      * BUILD/bench/echo/ */
     char bindir[PATH_MAX + 32];
-    snprintf(bindir, sizeof bindir, "%s", d->exe);
+    fmt(bindir, sizeof bindir, "%s", d->exe);
     char *slash = strrchr(bindir, '/');
     if (slash)
         *slash = 0;
     size_t bl = strlen(bindir);
-    snprintf(bindir + bl, sizeof bindir - bl, "/../bench/echo");
+    fmt(bindir + bl, sizeof bindir - bl, "/../bench/echo");
     char real[PATH_MAX];
     if (realpath(bindir, real))
         fmt(bindir, sizeof bindir, "%s", real);
@@ -839,7 +838,7 @@ static void stage_bench(demo *d)
         {"raw epoll", "epoll-raw", "echo_raw", 0, 2, false},
     };
     char loadgen[PATH_MAX + 64];
-    snprintf(loadgen, sizeof loadgen, "%s/loadgen", bindir);
+    fmt(loadgen, sizeof loadgen, "%s/loadgen", bindir);
     stage_begin(d, 4, "bench", 0);
     if (!is_exec(loadgen)) {
         note(d, "no load generator at %s (cmake target echo_loadgen): benchmarks skipped", loadgen);
@@ -864,9 +863,9 @@ static void stage_bench(demo *d)
             }
             if (!go_ok)
                 continue;
-            snprintf(c->bin, sizeof c->bin, "%s", gobin);
+            fmt(c->bin, sizeof c->bin, "%s", gobin);
         } else {
-            snprintf(c->bin, sizeof c->bin, "%s/%s", bindir, all[i].bin);
+            fmt(c->bin, sizeof c->bin, "%s/%s", bindir, all[i].bin);
             if (!is_exec(c->bin)) {
                 note(d, "%s skipped: %s is not built%s", c->name, all[i].bin,
                      !strcmp(all[i].bin, "echo_uv") ? " (it needs libuv1-dev)" : "");
@@ -877,12 +876,11 @@ static void stage_bench(demo *d)
     }
     d->total = rounds * d->nbench;
     char secs[32], conns[16];
-    snprintf(secs, sizeof secs, "%g", b);
+    fmt(secs, sizeof secs, "%g", b);
     for (int r = 0; r < rounds; r++)
         for (int j = 0; j < d->nbench; j++) {
             contender *c = &d->bench[(j + r) % d->nbench]; /* rotated each round */
-            snprintf(d->what, sizeof d->what, "%s, %s s, round %d/%d", c->name, secs, r + 1,
-                     rounds);
+            fmt(d->what, sizeof d->what, "%s, %s s, round %d/%d", c->name, secs, r + 1, rounds);
             draw(d, false);
             if (d->log)
                 fprintf(d->log, "### %s, round %d: %s%s\n", c->name, r + 1, c->bin,
@@ -897,8 +895,8 @@ static void stage_bench(demo *d)
                 continue;
             }
             char addr[32];
-            snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
-            snprintf(conns, sizeof conns, "%d", c->conns);
+            fmt(addr, sizeof addr, "127.0.0.1:%d", port);
+            fmt(conns, sizeof conns, "%d", c->conns);
             char *av[] = {"loadgen", "--addr",      addr,        "--mode", "persistent",
                           "--conns", conns,         "--seconds", secs,     "--size",
                           "512",     "--warmup-ms", "100",       NULL};
@@ -924,9 +922,9 @@ static void stage_bench(demo *d)
         fail(d, "bench: %s", msg);
     } else {
         char params[256];
-        snprintf(params, sizeof params,
-                 "netpoll demo: echo persistent, 512 bytes, %s s per contender, %d round%s", secs,
-                 rounds, rounds > 1 ? "s" : "");
+        fmt(params, sizeof params,
+            "netpoll demo: echo persistent, 512 bytes, %s s per contender, %d round%s", secs,
+            rounds, rounds > 1 ? "s" : "");
         np_db_run run_row = {"bench", "epoll", NULL, "echo_persistent", NULL, params, -1};
         bool bad = np_db_begin_run(db, &run_row) < 0;
         for (int i = 0; !bad && i < d->nbench; i++) {
@@ -1085,17 +1083,17 @@ static void summary(demo *d)
         }
     }
     char tdir[PATH_MAX + 16];
-    snprintf(tdir, sizeof tdir, "%s/traces", d->out);
+    fmt(tdir, sizeof tdir, "%s/traces", d->out);
     printf("\nfiles\n  %s\n  %s/  (%d traces)\n", d->db, tdir, count_files(tdir, ".npt"));
     char html[PATH_MAX + 16];
-    snprintf(html, sizeof html, "%s/report.html", d->out);
+    fmt(html, sizeof html, "%s/report.html", d->out);
     if (is_file(html))
         printf("  %s\n", html);
     int png = count_files(d->out, ".png");
     if (png)
         printf("  %s/*.png  (%d plots)\n", d->out, png);
     char pdir[PATH_MAX + 16];
-    snprintf(pdir, sizeof pdir, "%s/plots", d->out);
+    fmt(pdir, sizeof pdir, "%s/plots", d->out);
     if ((png = count_files(pdir, ".png")))
         printf("  %s/*.png  (%d plots)\n", pdir, png);
     printf("  %s/*.log  (every command's output)\n", d->logs);
@@ -1134,10 +1132,10 @@ static void find_traces(demo *d, const char *opt)
     d->traces[0] = 0;
     for (size_t i = opt ? 0 : 1; i < sizeof cands / sizeof cands[0]; i++) {
         char probe[PATH_MAX + 32];
-        snprintf(probe, sizeof probe, "%s/corpus.tsv", cands[i]);
+        fmt(probe, sizeof probe, "%s/corpus.tsv", cands[i]);
         if (is_file(probe) || (opt && i == 0 && is_dir(cands[i]))) {
             if (!realpath(cands[i], d->traces))
-                snprintf(d->traces, sizeof d->traces, "%s", cands[i]);
+                fmt(d->traces, sizeof d->traces, "%s", cands[i]);
             return;
         }
         if (opt)
@@ -1187,16 +1185,16 @@ int np_cli_demo(int argc, char **argv)
         goto done;
     }
     d->exe[n] = 0;
-    snprintf(d->out, sizeof d->out, "%s", out);
-    snprintf(d->logs, sizeof d->logs, "%s/logs", out);
+    fmt(d->out, sizeof d->out, "%s", out);
+    fmt(d->logs, sizeof d->logs, "%s/logs", out);
     char tdir[PATH_MAX + 16];
-    snprintf(tdir, sizeof tdir, "%s/traces", out);
+    fmt(tdir, sizeof tdir, "%s/traces", out);
     if (mkdir_p(d->out) != 0 || mkdir_p(d->logs) != 0 || mkdir_p(tdir) != 0 ||
         access(d->out, W_OK) != 0) {
         fprintf(stderr, "netpoll demo: cannot write to %s: %s\n", out, strerror(errno));
         goto done;
     }
-    snprintf(d->db, sizeof d->db, "%s/results.db", out);
+    fmt(d->db, sizeof d->db, "%s/results.db", out);
     fmt(d->jobout, sizeof d->jobout, "%s/.job.out", d->logs);
     /* the store: refuse a file that is not ours before any work; runs are
      * appended after the ones already there */
