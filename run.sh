@@ -11,7 +11,11 @@ cd "$(dirname "$0")"
 # clang: the TSan build uses it (gcc 12's libtsan runs out of memory
 # mappings with the 10,000 task fibers of the scheduler test).
 # golang-1.19-go: the go_parity test runs the same scenarios in Go 1.19.
-PACKAGES=(cmake make gcc clang clang-format libc6-dev pkgconf libcunit1-dev libsqlite3-dev python3 git golang-1.19-go)
+# python3-matplotlib: `netpoll report` (analysis/report.py) draws the plots;
+# chromium: the analysis_browser test loads report.html headless.
+# parallel: the explore_parallel test runs shards through GNU parallel.
+PACKAGES=(cmake make gcc clang clang-format libc6-dev pkgconf libcunit1-dev libsqlite3-dev python3 git golang-1.19-go
+    python3-matplotlib chromium parallel)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 need_packages() {

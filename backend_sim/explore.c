@@ -8,6 +8,14 @@
  * The alternatives at a choice are tried in the order: the last task (no
  * preemption) first, then the others by creation; a run may contain at
  * most `preemptions` switches away from a task that could have continued.
+ * With state caching, a run that reaches (at a new choice) a state already
+ * reached by an earlier run - with no more preemptions spent, when bounded -
+ * stops there: depth first, that state's subtree is or will be covered from
+ * its first visit.
+ * pct: per run, random priorities for the threads and d-1 priority change
+ * points among the (estimated) k choices; the highest-priority runnable
+ * thread runs; at the i-th change point the thread about to run drops to
+ * priority i.
  * random: every choice uniformly at random, seeded.
  */
 #include "netpoll/explore.h"
@@ -19,22 +27,86 @@
 
 #include "netpoll/replay.h"
 
-typedef struct {
-    int choice; /* taken */
-    int n;      /* options */
-    int last;   /* index of the task that ran last, -1 if it cannot continue */
-    int pre;    /* preemptions up to and including this choice */
-} decision;
+/* ---- a set of 64-bit keys, each with a byte -------------------------------- */
 
 typedef struct {
-    decision *d;
-    size_t nd, cap;
-    size_t depth;   /* choices made in the current run */
-    size_t nprefix; /* choices forced from d[] */
-    int strategy;
-    uint64_t rng;
-    bool bad; /* the forced schedule did not fit this run */
-} chooser;
+    uint64_t *key; /* 0: empty (keys are never 0: see fix0) */
+    uint8_t *val;
+    size_t cap, n;
+} u64set;
+
+static uint64_t fix0(uint64_t k)
+{
+    return k ? k : 1;
+}
+
+static bool set_grow(u64set *s)
+{
+    size_t cap = s->cap ? 2 * s->cap : 1024;
+    uint64_t *k = calloc(cap, sizeof *k);
+    uint8_t *v = calloc(cap, 1);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return false;
+    }
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->key[i]) {
+            size_t j = (size_t)(s->key[i] * UINT64_C(0x9E3779B97F4A7C15) >> 20) & (cap - 1);
+            while (k[j])
+                j = (j + 1) & (cap - 1);
+            k[j] = s->key[i];
+            v[j] = s->val[i];
+        }
+    free(s->key);
+    free(s->val);
+    s->key = k;
+    s->val = v;
+    s->cap = cap;
+    return true;
+}
+
+/* Whether key is present; *at: its slot, or the empty slot for it, or
+ * SIZE_MAX if the set cannot grow. */
+static bool set_find(u64set *s, uint64_t key, size_t *at)
+{
+    key = fix0(key);
+    if (2 * (s->n + 1) > s->cap && !set_grow(s)) {
+        *at = SIZE_MAX;
+        return false;
+    }
+    size_t j = (size_t)(key * UINT64_C(0x9E3779B97F4A7C15) >> 20) & (s->cap - 1);
+    while (s->key[j] && s->key[j] != key)
+        j = (j + 1) & (s->cap - 1);
+    *at = j;
+    return s->key[j] == key;
+}
+
+/* Adds key; true if it was new. */
+static bool set_add(u64set *s, uint64_t key, uint8_t val)
+{
+    size_t j;
+    if (set_find(s, key, &j) || j == SIZE_MAX)
+        return false;
+    s->key[j] = fix0(key);
+    s->val[j] = val;
+    s->n++;
+    return true;
+}
+
+static void set_free(u64set *s)
+{
+    free(s->key);
+    free(s->val);
+    memset(s, 0, sizeof *s);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + UINT64_C(0x9E3779B97F4A7C15) + (h << 6) + (h >> 2);
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    return h ^ (h >> 33);
+}
 
 static uint64_t xorshift(uint64_t *s)
 {
@@ -44,11 +116,156 @@ static uint64_t xorshift(uint64_t *s)
     return *s;
 }
 
-static int choose(void *ctx, size_t n, int last)
+/* ---- the chooser -------------------------------------------------------------- */
+
+typedef struct {
+    int choice; /* taken */
+    int n;      /* options */
+    int last;   /* index of the task that ran last, -1 if it cannot continue */
+    int pre;    /* preemptions up to and including this choice */
+} decision;
+
+typedef struct {
+    int id;
+    uint64_t prio;
+} prio;
+
+typedef struct chooser {
+    const np_explore_opts *o;
+    decision *d;
+    size_t nd, cap;
+    size_t depth;   /* choices made in the current run */
+    size_t nprefix; /* choices forced from d[] */
+    int strategy;
+    uint64_t rng;
+    bool bad;             /* the forced schedule did not fit this run */
+    bool cache;           /* dfs state caching */
+    bool foreign;         /* the run belongs to another shard */
+    bool assigned;        /* the run's shard is decided */
+    size_t split_pos;     /* sharding: the trace index of the split step */
+    size_t in_split;      /* choices so far in that step */
+    size_t split_depth;   /* the first of them */
+    uint64_t split_state; /* and its state */
+    double paths;         /* paths in the split step so far */
+    u64set visited;       /* dfs: states expanded (value: fewest preemptions spent) */
+    u64set abstract;
+    uint64_t **abs_list; /* the abstract states, in order of discovery */
+    /* pct */
+    prio *prios;
+    size_t nprios, capprios;
+    size_t change[16]; /* change points (choice indexes), ascending */
+    int nchange;
+    size_t k_est; /* choices per run, estimated */
+    /* race pairs */
+    struct access {
+        const volatile void *addr;
+        uint64_t loc;
+        int id;
+        bool write;
+    } acc[32];
+    int nacc;
+    u64set pairs;     /* ordered pairs (value 1) */
+    u64set class_ids; /* outcome classes by hash (value: index, the first 255) */
+    uint64_t both, one;
+    /* the abstract states, in order of discovery */
+    uint64_t *abs;
+    size_t nabs, capabs;
+    /* minimization: the failing run with the fewest steps */
+    bool have_best;
+    size_t best_steps, nbest;
+    decision best[4096];
+    /* the listing run: every step, and the step number at each choice */
+    struct step {
+        int id, kind, line;
+        const volatile void *addr;
+        const char *file;
+    } * steps;
+    size_t nsteps, capsteps;
+    bool record_steps;
+    struct {
+        size_t step;
+        int preempted, chosen;
+    } * at;
+    size_t nat, capat;
+} chooser;
+
+static void note_abstract(chooser *c, uint64_t a)
+{
+    if (!set_add(&c->abstract, a, 1))
+        return;
+    if (c->nabs == c->capabs) {
+        size_t cap = c->capabs ? 2 * c->capabs : 256;
+        uint64_t *v = realloc(c->abs, cap * sizeof *v);
+        if (!v)
+            return;
+        c->abs = v;
+        c->capabs = cap;
+    }
+    c->abs[c->nabs++] = a;
+}
+
+static bool push_decision(chooser *c, decision d)
+{
+    if (c->nd == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        decision *v = realloc(c->d, cap * sizeof *v);
+        if (!v)
+            return false;
+        c->d = v;
+        c->cap = cap;
+    }
+    c->d[c->nd++] = d;
+    return true;
+}
+
+static uint64_t *pct_prio(chooser *c, int id)
+{
+    for (size_t i = 0; i < c->nprios; i++)
+        if (c->prios[i].id == id)
+            return &c->prios[i].prio;
+    if (c->nprios == c->capprios) {
+        size_t cap = c->capprios ? 2 * c->capprios : 16;
+        prio *v = realloc(c->prios, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        c->prios = v;
+        c->capprios = cap;
+    }
+    /* initial priorities are above every change point's (d - 1 < 16) */
+    c->prios[c->nprios] = (prio){id, 64 + (xorshift(&c->rng) >> 8)};
+    return &c->prios[c->nprios++].prio;
+}
+
+static int pct_pick(chooser *c, const np_choice *ch, size_t k)
+{
+    int best = 0;
+    uint64_t bp = 0;
+    for (size_t i = 0; i < ch->n; i++) {
+        uint64_t *p = pct_prio(c, ch->ids[i]);
+        if (p && *p > bp) {
+            bp = *p;
+            best = (int)i;
+        }
+    }
+    for (int j = 0; j < c->nchange; j++)
+        if (c->change[j] == k) { /* the thread about to run drops to priority j */
+            uint64_t *p = pct_prio(c, ch->ids[best]);
+            if (p)
+                *p = (uint64_t)j + 1;
+            return pct_pick(c, ch, SIZE_MAX);
+        }
+    return best;
+}
+
+static int choose(void *ctx, const np_choice *ch)
 {
     chooser *c = ctx;
     size_t k = c->depth++;
+    size_t n = ch->n;
+    int last = ch->last;
     int pick;
+    if (k >= c->nprefix)
+        note_abstract(c, ch->abstract);
     if (k < c->nprefix) {
         pick = c->d[k].choice;
         if (pick < 0 || (size_t)pick >= n) {
@@ -58,31 +275,122 @@ static int choose(void *ctx, size_t n, int last)
         c->d[k].n = (int)n;
         c->d[k].last = last;
     } else {
-        pick = c->strategy == NP_EXPLORE_RANDOM ? (int)(xorshift(&c->rng) % n)
-                                                : (last >= 0 ? last : 0);
-        if (c->nd == c->cap) {
-            size_t cap = c->cap ? 2 * c->cap : 64;
-            decision *v = realloc(c->d, cap * sizeof *v);
-            if (!v) {
-                c->bad = true;
-                return pick;
+        int before = k > 0 ? c->d[k - 1].pre : 0;
+        if (c->cache && c->assigned) {
+            /* bounded: the same state with the same task running and no more
+             * preemptions spent has the same future */
+            uint64_t key =
+                c->o->preemptions < 0 ? ch->state : mix(ch->state, last >= 0 ? ch->ids[last] : 0);
+            size_t at;
+            if (set_find(&c->visited, key, &at)) {
+                if (c->o->preemptions < 0 || c->visited.val[at] <= before)
+                    return -1;
+                c->visited.val[at] = (uint8_t)before;
+            } else if (at != SIZE_MAX) {
+                c->visited.key[at] = fix0(key);
+                c->visited.val[at] = (uint8_t)(before > 255 ? 255 : before);
+                c->visited.n++;
             }
-            c->d = v;
-            c->cap = cap;
         }
-        c->d[c->nd++] = (decision){pick, (int)n, last, 0};
+        if (c->strategy == NP_EXPLORE_RANDOM)
+            pick = (int)(xorshift(&c->rng) % n);
+        else if (c->strategy == NP_EXPLORE_PCT)
+            pick = pct_pick(c, ch, k);
+        else
+            pick = last >= 0 ? last : 0;
+        if (!push_decision(c, (decision){pick, (int)n, last, 0})) {
+            c->bad = true;
+            return pick;
+        }
     }
     int before = k > 0 ? c->d[k - 1].pre : 0;
-    c->d[k].pre = before + (last >= 0 && pick != last);
-    return pick;
+    c->d[k].pre = before + (last >= 0 && c->d[k].choice != last);
+    if (c->record_steps) {
+        void *v = c->nat == c->capat
+                      ? realloc(c->at, (c->capat = c->capat ? 2 * c->capat : 64) * sizeof *c->at)
+                      : c->at;
+        if (v) {
+            c->at = v;
+            c->at[c->nat].step = ch->step;
+            c->at[c->nat].preempted = last >= 0 && c->d[k].choice != last ? ch->ids[last] : 0;
+            c->at[c->nat++].chosen = ch->ids[c->d[k].choice < (int)n ? c->d[k].choice : 0];
+        }
+    }
+    /* sharding: in the time step with the most choices (the split step),
+     * the state at its first choice and the choices made in it since then
+     * decide which shard owns the run, once they are 8 paths per shard -
+     * by state rather than by the whole path, so that prefixes meeting in
+     * one state split the same way */
+    if (c->o->shards > 1 && !c->assigned && ch->pos >= c->split_pos) {
+        if (ch->pos == c->split_pos && c->in_split++ == 0) {
+            c->split_depth = k;
+            if (k >= c->nprefix) /* else as in the run that made the prefix */
+                c->split_state = ch->state;
+            c->paths = 1;
+        }
+        c->paths *= ch->pos == c->split_pos ? (double)n : 1e9;
+        if (c->paths >= 8.0 * c->o->shards) {
+            c->assigned = true;
+            uint64_t h = c->split_state;
+            for (size_t i = c->in_split ? c->split_depth : k + 1; i <= k; i++)
+                h = mix(h, (uint64_t)c->d[i].choice + 1);
+            if ((int)((h >> 16) % (uint64_t)c->o->shards) != c->o->shard) {
+                c->foreign = true;
+                return -1;
+            }
+        }
+    }
+    return c->d[k].choice;
 }
 
-static void schedule_string(const chooser *c, char *buf, size_t len)
+/* Race pairs: consecutive accesses by different tasks to one word, one of
+ * them a write, as (location, location) in execution order. */
+static void on_point(void *ctx, const np_point *p)
+{
+    chooser *c = ctx;
+    if (c->record_steps) {
+        void *v = c->nsteps == c->capsteps
+                      ? realloc(c->steps, (c->capsteps = c->capsteps ? 2 * c->capsteps : 256) *
+                                              sizeof *c->steps)
+                      : c->steps;
+        if (v) {
+            c->steps = v;
+            c->steps[c->nsteps++] = (struct step){p->id, p->kind, p->line, p->addr, p->file};
+        }
+    }
+    if (!p->addr || p->kind == 7 /* now */ || p->kind == 8 /* park */)
+        return;
+    bool write = p->kind != 0; /* everything but a load changes the word */
+    uint64_t loc = mix((uint64_t)(uintptr_t)p->file, (uint64_t)p->line << 4 | (uint64_t)p->kind);
+    int i = 0;
+    while (i < c->nacc && c->acc[i].addr != p->addr)
+        i++;
+    if (i < c->nacc) {
+        struct access *a = &c->acc[i];
+        if (a->id != p->id && (a->write || write) && a->loc != loc &&
+            set_add(&c->pairs, mix(a->loc, loc), 1)) {
+            size_t at;
+            if (set_find(&c->pairs, mix(loc, a->loc), &at)) {
+                c->both++;
+                c->one--;
+            } else {
+                c->one++;
+            }
+        }
+    } else if (c->nacc < 32) {
+        c->nacc++;
+    } else {
+        i = 31;
+    }
+    c->acc[i] = (struct access){p->addr, loc, p->id, write};
+}
+
+static void schedule_string(const decision *d, size_t nd, char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < c->nd && used + 12 < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ".%d" : "%d", c->d[i].choice);
+    for (size_t i = 0; i < nd && used + 12 < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, i ? ".%d" : "%d", d[i].choice);
 }
 
 static int parse_schedule(chooser *c, const char *s)
@@ -92,15 +400,8 @@ static int parse_schedule(chooser *c, const char *s)
         long v = strtol(s, &end, 10);
         if (end == s || v < 0 || v > 1000000)
             return -EINVAL;
-        if (c->nd == c->cap) {
-            size_t cap = c->cap ? 2 * c->cap : 64;
-            decision *d = realloc(c->d, cap * sizeof *d);
-            if (!d)
-                return -ENOMEM;
-            c->d = d;
-            c->cap = cap;
-        }
-        c->d[c->nd++] = (decision){(int)v, 0, -1, 0};
+        if (!push_decision(c, (decision){(int)v, 0, -1, 0}))
+            return -ENOMEM;
         s = *end == '.' ? end + 1 : end;
         if (*end && *end != '.')
             return -EINVAL;
@@ -135,40 +436,253 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One execution under the chooser: 0, 1 (violation) or 2 (invalid). */
+/* ---- outcome classes ------------------------------------------------------------ */
+
+static int by_g(const void *a, const void *b)
+{
+    const np_replay_wake *x = a, *y = b;
+    return (x->g > y->g) - (x->g < y->g);
+}
+
+static void add_class_text(np_explore_result *r, const np_replay_result *rr, bool violation);
+
+/* The class of a run: looked up by a hash of its wakes (the text is built
+ * only for a class not seen before). */
+static void add_class(chooser *c, np_explore_result *r, const np_replay_result *rr, bool violation)
+{
+    uint64_t h = violation;
+    for (size_t i = 0; i < rr->nwakes; i++)
+        h = mix(h, (uint64_t)(uint32_t)rr->wakes[i].g << 8 | (uint64_t)(rr->wakes[i].res + 1));
+    size_t at;
+    if (set_find(&c->class_ids, h, &at)) {
+        r->classes[c->class_ids.val[at]].count++;
+        return;
+    }
+    size_t before = r->nclasses;
+    add_class_text(r, rr, violation);
+    if (at != SIZE_MAX && r->nclasses == before + 1 && before < 255) {
+        c->class_ids.key[at] = fix0(h);
+        c->class_ids.val[at] = (uint8_t)before;
+        c->class_ids.n++;
+    }
+}
+
+static void add_class_text(np_explore_result *r, const np_replay_result *rr, bool violation)
+{
+    np_replay_wake *w = malloc((rr->nwakes + 1) * sizeof *w);
+    char buf[1024];
+    size_t used = 0;
+    buf[0] = 0;
+    if (!w)
+        return;
+    memcpy(w, rr->wakes, rr->nwakes * sizeof *w);
+    /* stable by task: a merge of the wakes in order, per task */
+    for (size_t i = 1; i < rr->nwakes; i++) /* insertion sort keeps order within g */
+        for (size_t j = i; j > 0 && by_g(&w[j - 1], &w[j]) > 0; j--) {
+            np_replay_wake t = w[j];
+            w[j] = w[j - 1];
+            w[j - 1] = t;
+        }
+    for (size_t i = 0; i < rr->nwakes && used + 40 < sizeof buf; i++) {
+        const char *res = w[i].res == 0   ? "ok"
+                          : w[i].res == 1 ? "closing"
+                          : w[i].res == 2 ? "timeout"
+                          : w[i].res == 3 ? "notpollable"
+                                          : "?";
+        if (i == 0 || w[i].g != w[i - 1].g)
+            used += (size_t)snprintf(buf + used, sizeof buf - used, "%sg%d: %s", i ? " | " : "",
+                                     w[i].g, res);
+        else
+            used += (size_t)snprintf(buf + used, sizeof buf - used, ",%s", res);
+    }
+    free(w);
+    if (!rr->nwakes)
+        snprintf(buf, sizeof buf, "no wake");
+    if (violation && used + 14 < sizeof buf)
+        strcat(buf, " [violation]");
+    for (size_t i = 0; i < r->nclasses; i++)
+        if (!strcmp(r->classes[i].text, buf)) {
+            r->classes[i].count++;
+            return;
+        }
+    np_explore_class *v = realloc(r->classes, (r->nclasses + 1) * sizeof *v);
+    char *t = strdup(buf);
+    if (!v || !t) {
+        free(t);
+        if (v)
+            r->classes = v;
+        return;
+    }
+    r->classes = v;
+    r->classes[r->nclasses++] = (np_explore_class){t, 1};
+}
+
+/* ---- one execution ---------------------------------------------------------------- */
+
 static int run_once(const np_trace *tr, const np_explore_opts *o, chooser *c, FILE *out,
-                    np_replay_result *r)
+                    FILE *listing, np_replay_result *r)
 {
     c->depth = 0;
     c->bad = false;
+    c->foreign = false;
+    c->assigned = o->shards <= 1;
+    c->in_split = 0;
+    c->nacc = 0;
+    if (c->strategy == NP_EXPLORE_PCT && !c->nprefix) {
+        c->nprios = 0;
+        int d = o->depth > 0 ? o->depth : 3;
+        c->nchange = d - 1 < 16 ? d - 1 : 15;
+        size_t k = c->k_est ? c->k_est : 1;
+        for (int j = 0; j < c->nchange; j++)
+            c->change[j] = (size_t)(xorshift(&c->rng) % k);
+    }
     np_replay_opts ro = {.design = o->design,
                          .out = out,
                          .ignore_divergences = true,
+                         .late_timers = o->late_timers,
+                         .poller_faults = o->poller_faults,
+                         .poller_seed = o->poller_seed,
                          .choose = choose,
-                         .choose_ctx = c};
+                         .choose_ctx = c,
+                         .want_state = c->cache,
+                         .state_from = c->nprefix,
+                         .on_point = on_point,
+                         .listing = listing};
     int st = np_replay(tr, &ro, r);
+    if (c->depth > c->k_est)
+        c->k_est = c->depth;
     return st;
 }
 
-int np_explore(const np_trace *tr, const np_explore_opts *o, np_explore_result *r)
+static void chooser_free(chooser *c)
 {
-    memset(r, 0, sizeof *r);
-    chooser c = {.strategy = o->strategy, .rng = o->seed * 0x9E3779B97F4A7C15u | 1};
-    uint64_t limit = o->runs ? o->runs : o->strategy == NP_EXPLORE_RANDOM ? 1000 : UINT64_MAX;
-    double t0 = now_s();
-    if (o->schedule) {
-        if (parse_schedule(&c, o->schedule) != 0) {
-            snprintf(r->invalid, sizeof r->invalid, "bad schedule string '%s'", o->schedule);
-            free(c.d);
-            return r->status = 2;
-        }
-        c.nprefix = c.nd;
-        limit = 1;
+    free(c->d);
+    set_free(&c->abstract);
+    set_free(&c->visited);
+    set_free(&c->pairs);
+    set_free(&c->class_ids);
+    free(c->prios);
+    free(c->abs);
+    free(c->steps);
+    free(c->at);
+}
+
+static const char *const kinds[] = {"load",   "store", "cas", "xchg", "lock",
+                                    "unlock", "timer", "now", "park", "ready"};
+
+static void step_text(const chooser *c, size_t i, char *buf, size_t len)
+{
+    const struct step *s = &c->steps[i];
+    const char *base = strrchr(s->file, '/');
+    char word[32];
+    snprintf(buf, len, "step %zu (t%d %s:%d %s %s)", i, s->id, base ? base + 1 : s->file, s->line,
+             s->kind >= 0 && s->kind < 10 ? kinds[s->kind] : "?",
+             np_replay_addr_name(s->addr, word, sizeof word));
+}
+
+/* Runs a schedule again: its first violation line, and when wanted its step
+ * listing and the race behind its last preemption. */
+static void failure_text(const np_trace *tr, const np_explore_opts *o, const decision *d, size_t nd,
+                         char *detail, size_t len, char **listing, char *race, size_t racelen)
+{
+    np_explore_opts plain = *o;
+    plain.shards = 0;
+    chooser again = {.o = &plain, .strategy = NP_EXPLORE_DFS, .record_steps = listing != NULL};
+    for (size_t i = 0; i < nd; i++)
+        push_decision(&again, d[i]);
+    again.nprefix = again.nd;
+    char *buf = NULL, *lbuf = NULL;
+    size_t blen = 0, llen = 0;
+    FILE *mem = open_memstream(&buf, &blen);
+    FILE *lst = listing ? open_memstream(&lbuf, &llen) : NULL;
+    np_replay_result rr;
+    run_once(tr, &plain, &again, mem, lst, &rr);
+    np_replay_result_free(&rr);
+    if (mem)
+        fclose(mem);
+    if (lst)
+        fclose(lst);
+    if (buf) {
+        char *nl = strchr(buf, '\n');
+        if (nl)
+            *nl = 0;
+        snprintf(detail, len, "%s", buf);
     }
+    free(buf);
+    if (listing)
+        *listing = lbuf;
+    if (race) {
+        /* the last preemption: the preempted task's next step, and the last
+         * step of another task before it on the same word (one a write) */
+        snprintf(race, racelen, "no preemption: the trace's order alone leads to it");
+        for (size_t j = again.nat; j-- > 0;) {
+            if (!again.at[j].preempted)
+                continue;
+            size_t from = again.at[j].step, sp = SIZE_MAX, sq = SIZE_MAX;
+            for (size_t i = from; i < again.nsteps && sp == SIZE_MAX; i++)
+                if (again.steps[i].id == again.at[j].preempted)
+                    sp = i;
+            for (size_t i = from; sp != SIZE_MAX && i < sp; i++)
+                if (again.steps[i].addr == again.steps[sp].addr &&
+                    (again.steps[i].kind != 0 || again.steps[sp].kind != 0))
+                    sq = i;
+            if (sq == SIZE_MAX) /* no shared word: the preempting task's first step */
+                for (size_t i = from; i < again.nsteps && sq == SIZE_MAX; i++)
+                    if (again.steps[i].id == again.at[j].chosen)
+                        sq = i;
+            char a[256] = "?", b[256] = "(the preempted task did not run again)";
+            if (sq != SIZE_MAX)
+                step_text(&again, sq, a, sizeof a);
+            if (sp != SIZE_MAX)
+                step_text(&again, sp, b, sizeof b);
+            snprintf(race, racelen, "%s ran before %s", a, b);
+            break;
+        }
+    }
+    chooser_free(&again);
+}
+
+/* ---- the exploration loop ----------------------------------------------------------- */
+
+static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore_result *r,
+                        chooser *c, bool quiet_samples);
+
+int np_explore_parse_shard(const char *s, int *shard, int *shards)
+{
+    char *end;
+    long i = strtol(s, &end, 10);
+    if (end == s || *end != '/')
+        return -EINVAL;
+    const char *p = end + 1;
+    long n = strtol(p, &end, 10);
+    if (end == p || *end || n < 1 || n > 100000 || i < 1 || i > n)
+        return -EINVAL;
+    *shard = (int)i - 1;
+    *shards = (int)n;
+    return 0;
+}
+
+static void sample(np_explore_result *r, const chooser *c, double t0)
+{
+    np_explore_sample *v = realloc(r->samples, (r->nsamples + 1) * sizeof *v);
+    if (!v)
+        return;
+    r->samples = v;
+    r->samples[r->nsamples++] = (np_explore_sample){r->executions, c->abstract.n, now_s() - t0};
+}
+
+static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore_result *r,
+                        chooser *c, bool quiet_samples)
+{
+    uint64_t limit = o->runs ? o->runs : o->strategy == NP_EXPLORE_DFS ? UINT64_MAX : 1000;
+    if (o->schedule)
+        limit = 1;
+    double t0 = now_s(), next_progress = t0 + 0.2;
+    uint64_t next_sample = 1;
     for (;;) {
         np_replay_result rr;
-        /* a run prints nothing; a failing one is run again below to print */
-        int st = run_once(tr, o, &c, NULL, &rr);
+        /* a run prints nothing; a failing one is run again to print */
+        int st = run_once(tr, o, c, NULL, NULL, &rr);
         r->executions++;
         if (st == 2) {
             snprintf(r->invalid, sizeof r->invalid, "%s", rr.invalid);
@@ -176,55 +690,326 @@ int np_explore(const np_trace *tr, const np_explore_opts *o, np_explore_result *
             r->status = 2;
             break;
         }
+        if (rr.abandoned && !c->foreign)
+            r->cut++;
+
+        if (!rr.abandoned && !c->foreign && c->assigned)
+            add_class(c, r, &rr, st == 1);
+        if (!c->assigned && !rr.abandoned) /* ended before the split: every shard has it */
+            add_class(c, r, &rr, st == 1);
+        if (st == 1 && c->nd <= 4096 && (!c->have_best || rr.steps < c->best_steps)) {
+            c->have_best = true;
+            c->best_steps = rr.steps;
+            c->nbest = c->nd;
+            memcpy(c->best, c->d, c->nd * sizeof *c->d);
+        }
         np_replay_result_free(&rr);
         if (st == 1 && r->failing++ == 0) {
-            schedule_string(&c, r->schedule, sizeof r->schedule);
-            r->preemptions = c.nd ? c.d[c.nd - 1].pre : 0;
-            /* the lines, from a run of the same schedule */
-            char *buf = NULL;
-            size_t len = 0;
-            FILE *mem = open_memstream(&buf, &len);
-            chooser again = {.d = c.d, .nd = c.nd, .cap = c.cap, .nprefix = c.nd};
-            run_once(tr, o, &again, mem, &rr);
-            np_replay_result_free(&rr);
-            if (mem)
-                fclose(mem);
-            if (buf) {
-                char *nl = strchr(buf, '\n');
-                if (nl)
-                    *nl = 0;
-                snprintf(r->detail, sizeof r->detail, "%s", buf);
-            }
-            free(buf);
+            schedule_string(c->d, c->nd, r->schedule, sizeof r->schedule);
+            r->preemptions = c->nd ? c->d[c->nd - 1].pre : 0;
+            failure_text(tr, o, c->d, c->nd, r->detail, sizeof r->detail, NULL, NULL, 0);
+            sscanf(r->detail, "violation: %63s", r->name);
             r->status = 1;
             if (o->stop_at_first)
                 break;
         }
-        if (r->executions >= limit || (o->seconds > 0 && now_s() - t0 > o->seconds))
+        if (!quiet_samples && r->executions == next_sample) {
+            sample(r, c, t0);
+            next_sample *= 2;
+        }
+        double now = now_s();
+        if (o->progress && now >= next_progress) {
+            np_explore_sample s = {r->executions, c->abstract.n, now - t0};
+            o->progress(o->progress_ctx, &s, false);
+            next_progress = now + 0.2;
+        }
+        if (r->executions >= limit || (o->seconds > 0 && now - t0 > o->seconds))
             break;
-        if (o->strategy == NP_EXPLORE_RANDOM) {
-            c.nd = c.nprefix = 0;
+        if (o->strategy != NP_EXPLORE_DFS) {
+            c->nd = c->nprefix = 0;
             continue;
         }
         /* dfs: change the deepest choice that has an untried alternative */
         bool found = false;
-        while (c.nd > 0) {
-            decision *d = &c.d[c.nd - 1];
-            int before = c.nd > 1 ? c.d[c.nd - 2].pre : 0;
+        while (c->nd > 0) {
+            decision *d = &c->d[c->nd - 1];
+            int before = c->nd > 1 ? c->d[c->nd - 2].pre : 0;
             int alt = next_alternative(d, o->preemptions, before);
             if (alt >= 0) {
                 d->choice = alt;
-                c.nprefix = c.nd;
+                c->nprefix = c->nd;
                 found = true;
                 break;
             }
-            c.nd--;
+            c->nd--;
         }
         if (!found) {
-            r->exhausted = true;
+            r->exhausted = !o->schedule;
             break;
         }
     }
-    free(c.d);
+    if (!quiet_samples && (!r->nsamples || r->samples[r->nsamples - 1].executions != r->executions))
+        sample(r, c, t0);
     return r->status;
+}
+
+/* ---- minimization -------------------------------------------------------------------- */
+
+/* dfs within `bound` preemptions on tr, with caching, until the first
+ * violation named `name` or the deadline; then, for `extra` more runs, the
+ * failing run with the fewest steps. 1 if found (best in *c). */
+static int search(const np_trace *tr, const np_explore_opts *o, const char *name, int bound,
+                  double deadline, uint64_t extra, chooser *c, np_explore_result *r)
+{
+    np_explore_opts so = *o;
+    so.strategy = NP_EXPLORE_DFS;
+    so.preemptions = bound;
+    so.no_cache = false;
+    so.schedule = NULL;
+    so.stop_at_first = extra == 0;
+    so.shards = 0;
+    so.progress = NULL;
+    so.runs = 0;
+    so.seconds = deadline - now_s();
+    if (so.seconds <= 0)
+        return 0;
+    *c = (chooser){.o = &so, .strategy = NP_EXPLORE_DFS, .cache = true};
+    memset(r, 0, sizeof *r);
+    /* with extra runs: stop_at_first off, but bounded by runs */
+    if (extra)
+        so.runs = extra;
+    explore_loop(tr, &so, r, c, true);
+    c->o = o;
+    return r->failing > 0 && !strcmp(r->name, name);
+}
+
+static void free_classes(np_explore_result *r)
+{
+    for (size_t i = 0; i < r->nclasses; i++)
+        free(r->classes[i].text);
+    free(r->classes);
+    free(r->samples);
+    r->classes = NULL;
+    r->samples = NULL;
+    r->nclasses = r->nsamples = 0;
+}
+
+static bool fails(const np_trace *tr, const np_explore_opts *o, const char *name, int bound,
+                  double deadline)
+{
+    chooser c;
+    np_explore_result r;
+    int found = search(tr, o, name, bound, deadline, 0, &c, &r);
+    chooser_free(&c);
+    free_classes(&r);
+    return found;
+}
+
+/* tr without event i, if that is still a valid trace (emitted and parsed
+ * again: the parser enforces every rule). */
+static bool without(const np_trace *tr, size_t i, np_trace *out)
+{
+    np_trace t = {0};
+    for (size_t k = 0; k < tr->n; k++)
+        if (k != i && np_trace_append(&t, &tr->ev[k]) != 0) {
+            np_trace_free(&t);
+            return false;
+        }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    bool ok = f && np_trace_emit(&t, f) == 0;
+    if (f)
+        fclose(f);
+    np_trace_free(&t);
+    ok = ok && np_trace_parse_buf("minimized", buf, len, out, NULL, 0) == 0;
+    free(buf);
+    return ok;
+}
+
+static void minimize(const np_trace *tr, const np_explore_opts *o, np_explore_result *r)
+{
+    double deadline = now_s() + (o->minimize_seconds > 0 ? o->minimize_seconds : 10);
+    int bound = r->preemptions;
+    /* 1. the trace: outcome lines dropped, then each stimulus that is not
+     * needed for the same violation within the same preemptions */
+    np_trace cur = {0};
+    for (size_t k = 0; k < tr->n; k++)
+        if (tr->ev[k].kind != NP_TR_WAKE && tr->ev[k].kind != NP_TR_PARK)
+            np_trace_append(&cur, &tr->ev[k]);
+    if (!fails(&cur, o, r->name, bound, deadline)) { /* it needed the outcomes (unlikely) */
+        np_trace_free(&cur);
+        for (size_t k = 0; k < tr->n; k++)
+            np_trace_append(&cur, &tr->ev[k]);
+    }
+    for (size_t i = cur.n; i-- > 0 && now_s() < deadline;) {
+        np_trace cand;
+        if (cur.ev[i].kind == NP_TR_OPEN || !without(&cur, i, &cand))
+            continue;
+        if (fails(&cand, o, r->name, bound, deadline)) {
+            np_trace_free(&cur);
+            cur = cand;
+        } else {
+            np_trace_free(&cand);
+        }
+    }
+    /* 2. the schedule: the fewest preemptions, then the fewest steps */
+    chooser c = {0};
+    np_explore_result sr = {0};
+    bool found = false;
+    for (int b = 0; b <= bound && !found; b++) {
+        chooser_free(&c);
+        free_classes(&sr);
+        found = search(&cur, o, r->name, b, deadline, 0, &c, &sr);
+        if (found) {
+            r->min_preemptions = b;
+            chooser_free(&c);
+            free_classes(&sr);
+            search(&cur, o, r->name, b, deadline + 1, 2000, &c, &sr);
+        }
+    }
+    if (found && c.have_best) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (f) {
+            np_trace_emit(&cur, f);
+            fclose(f);
+        }
+        r->min_trace = buf;
+        schedule_string(c.best, c.nbest, r->min_schedule, sizeof r->min_schedule);
+        r->min_steps = c.best_steps;
+        char detail[1024];
+        failure_text(&cur, o, c.best, c.nbest, detail, sizeof detail, &r->listing, r->race,
+                     sizeof r->race);
+        r->minimized = true;
+    }
+    chooser_free(&c);
+    free_classes(&sr);
+    np_trace_free(&cur);
+}
+
+/* ---- entry points ------------------------------------------------------------------------ */
+
+/* Where shards split: a probe run of the default schedule; the time step
+ * with the most choices, at a quarter of them. */
+static int probe_choose(void *ctx, const np_choice *ch)
+{
+    size_t *count = ctx; /* per trace index, up to 4096 */
+    if (ch->pos < 4096)
+        count[ch->pos]++;
+    return ch->last >= 0 ? ch->last : 0;
+}
+
+static void find_split(const np_trace *tr, const np_explore_opts *o, chooser *c)
+{
+    size_t *count = calloc(4096, sizeof *count);
+    c->split_pos = 0;
+    if (!count)
+        return;
+    np_replay_opts ro = {.design = o->design,
+                         .ignore_divergences = true,
+                         .late_timers = o->late_timers,
+                         .poller_faults = o->poller_faults,
+                         .poller_seed = o->poller_seed,
+                         .choose = probe_choose,
+                         .choose_ctx = count};
+    np_replay_result rr;
+    np_replay(tr, &ro, &rr);
+    np_replay_result_free(&rr);
+    for (size_t i = 0; i < 4096; i++)
+        if (count[i] > count[c->split_pos])
+            c->split_pos = i;
+    free(count);
+}
+
+int np_explore(const np_trace *tr, const np_explore_opts *o, np_explore_result *r)
+{
+    memset(r, 0, sizeof *r);
+    chooser *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(r->invalid, sizeof r->invalid, "out of memory");
+        return r->status = 2;
+    }
+    *c = (chooser){.o = o,
+                   .strategy = o->strategy,
+                   /* the simulated poller's queue and fault stream are not in
+                      the state hash: no caching under poller faults */
+                   .cache = o->strategy == NP_EXPLORE_DFS && !o->no_cache && !o->schedule &&
+                            !o->poller_faults,
+                   .rng = mix(o->seed, (uint64_t)o->shard) | 1};
+    if (o->schedule) {
+        if (parse_schedule(c, o->schedule) != 0) {
+            snprintf(r->invalid, sizeof r->invalid, "bad schedule string '%s'", o->schedule);
+            chooser_free(c);
+            free(c);
+            return r->status = 2;
+        }
+        c->nprefix = c->nd;
+    }
+    np_explore_opts lo = *o;
+    if (o->strategy != NP_EXPLORE_DFS && o->shards > 1 && o->runs) /* split the runs */
+        lo.runs = (o->runs + (uint64_t)(o->shards - 1 - o->shard)) / (uint64_t)o->shards;
+    if (o->strategy != NP_EXPLORE_DFS)
+        lo.shards = 0, c->o = &lo; /* pct/random shards differ by seed alone */
+    else
+        c->o = &lo;
+    if (o->strategy == NP_EXPLORE_DFS && o->shards > 1 && !o->schedule)
+        find_split(tr, o, c);
+    explore_loop(tr, &lo, r, c, false);
+    r->states = c->visited.n;
+    r->race_pairs = c->both;
+    r->race_pairs_one_order = c->one;
+    r->abstract = c->abs;
+    r->nabstract = c->nabs;
+    c->abs = NULL;
+    if (o->progress) {
+        np_explore_sample s = {r->executions, c->abstract.n,
+                               r->nsamples ? r->samples[r->nsamples - 1].seconds : 0};
+        o->progress(o->progress_ctx, &s, true);
+    }
+    chooser_free(c);
+    free(c);
+    if (r->status == 1 && o->schedule) { /* the listing of exactly this schedule */
+        chooser tmp = {0};
+        parse_schedule(&tmp, o->schedule);
+        char detail[1024];
+        failure_text(tr, o, tmp.d, tmp.nd, detail, sizeof detail, &r->listing, r->race,
+                     sizeof r->race);
+        chooser_free(&tmp);
+    } else if (r->status == 1 && o->minimize) {
+        minimize(tr, o, r);
+    }
+    return r->status;
+}
+
+void np_explore_result_free(np_explore_result *r)
+{
+    free_classes(r);
+    free(r->abstract);
+    free(r->min_trace);
+    free(r->listing);
+    r->abstract = NULL;
+    r->min_trace = r->listing = NULL;
+}
+
+int np_explore_jitter(const np_trace *tr, int64_t ns, np_trace *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t first = -1;
+    for (size_t i = 0; i < tr->n; i++) {
+        np_tr_event e = tr->ev[i];
+        if (first < 0 || e.t >= first + ns)
+            first = e.t;
+        e.t = first;
+        if (np_trace_append(out, &e) != 0) {
+            np_trace_free(out);
+            return -ENOMEM;
+        }
+    }
+    if (tr->name && !(out->name = strdup(tr->name))) {
+        np_trace_free(out);
+        return -ENOMEM;
+    }
+    return 0;
 }

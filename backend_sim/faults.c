@@ -10,8 +10,11 @@ static const struct {
     const char *name;
     unsigned bit;
 } names[] = {
-    {"spurious", NP_FAULT_SPURIOUS}, {"errevent", NP_FAULT_ERREVENT}, {"late", NP_FAULT_LATE},
-    {"dup", NP_FAULT_DUP},           {"reuse", NP_FAULT_REUSE},       {"timers", NP_FAULT_TIMERS},
+    {"spurious", NP_FAULT_SPURIOUS}, {"errevent", NP_FAULT_ERREVENT},
+    {"late", NP_FAULT_LATE},         {"dup", NP_FAULT_DUP},
+    {"reuse", NP_FAULT_REUSE},       {"timers", NP_FAULT_TIMERS},
+    {"eintr", NP_FAULT_EINTR},       {"lostbreak", NP_FAULT_LOSTBREAK},
+    {"dupbreak", NP_FAULT_DUPBREAK},
 };
 
 unsigned np_faults_parse(const char *list, const char **bad)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netpoll/faults.h"
 #include "netpoll/replay.h"
 #include "netpoll/runtime.h"
 #include "netpoll/sim.h"
@@ -95,6 +96,34 @@ typedef struct {
     size_t capwakes;
     bool exact; /* timers fire at their deadlines (no fire lines, or --exact-timers) */
     bool oom;
+    /* explore mode */
+    bool abandoned;          /* choose() abandoned the run */
+    size_t pos;              /* trace index of the current time step */
+    uint64_t wake_hash;      /* the outcomes so far, folded */
+    uint32_t opens;          /* pollDescs opened in this run */
+    size_t choices;          /* choices made in this run */
+    struct stim_arg **stims; /* the stimulus tasks' arguments (freed at the end) */
+    size_t nstims, capstims;
+    /* Poller faults (o->poller_faults): readiness and timers through the
+     * simulated poller, and a model of the wake-ups that poller owes. */
+    struct poller_mode {
+        bool on;
+        struct pending_ready { /* `ready` lines queued in the backend, in order */
+            const np_tr_event *e;
+            slot *s;
+            int inc; /* the incarnation it was registered under */
+        } * q;
+        size_t head, n, cap;
+        int64_t until;      /* model: the sleeping poller's timeout (INT64_MAX none) */
+        int64_t woke;       /* model: its latest wake-up; every timer due then has fired */
+        bool deaf;          /* model: a break was lost since that wake-up */
+        bool owed;          /* this step set a timer earlier than `until`, not deaf, and its
+                               break was not lost: the poller must wake */
+        bool ev;            /* this step queued readiness: the poller must wake */
+        bool ended;         /* the stimuli ran out and the poller was woken once */
+        uint64_t late_seed; /* late_timers, as in the plain loop */
+        int64_t late, last_when;
+    } pm;
 } replay;
 
 static int64_t now_t(replay *rp)
@@ -345,6 +374,8 @@ static void record_wake(replay *rp, actor *a, int res)
         }
     }
     a->computed++;
+    rp->wake_hash = (rp->wake_hash ^ ((uint64_t)(uint32_t)a->g << 32 | (uint32_t)(res + 16))) *
+                    UINT64_C(0x100000001b3);
     if (!grow((void **)&rp->r->wakes, &rp->capwakes, rp->r->nwakes, sizeof *rp->r->wakes)) {
         rp->oom = true;
         return;
@@ -356,7 +387,8 @@ static void actor_main(void *p)
 {
     actor *a = p;
     for (;;) {
-        np_park(NULL, NULL); /* idle until the driver hands over an operation */
+        a->task->sim_hist = 0; /* idle: no local state left from the last operation */
+        np_park(NULL, NULL);   /* idle until the driver hands over an operation */
         if (a->quit)
             return;
         replay *rp = current;
@@ -417,14 +449,157 @@ static void run_all(replay *rp)
 
 static bool exploring; /* the hooks below act only while an exploration runs */
 
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + UINT64_C(0x9E3779B97F4A7C15) + (h << 6) + (h >> 2);
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    return h ^ (h >> 33);
+}
+
+static uint64_t timer_key(const np_timer *t)
+{
+    return t->index < 0 ? 0 : mix((uint64_t)t->when, (uint64_t)t->seq);
+}
+
+/* A value as the state hash sees it: a live task's address becomes its
+ * simulated id (addresses differ from run to run, ids do not). */
+static uint64_t norm(uint64_t v)
+{
+    if (v <= NP_PD_WAIT)
+        return v;
+    np_task *all[256];
+    size_t n = np_world_tasks(all, 256);
+    for (size_t i = 0; i < n && i < 256; i++)
+        if ((uint64_t)(uintptr_t)all[i] == v)
+            return UINT64_C(0x7a5c000000000000) | (uint64_t)all[i]->sim_id;
+    return v;
+}
+
+/* Names for the pollDesc fields steps touch: pd -> slot id of the latest
+ * run (pollDescs are never freed, so the addresses stay valid). */
+static struct {
+    const np_poll_desc *pd;
+    int32_t id;
+} pd_names[64];
+
+static void name_pd(const np_poll_desc *pd, int32_t id)
+{
+    for (size_t i = 0; i < 64; i++)
+        if (!pd_names[i].pd || pd_names[i].pd == pd) {
+            pd_names[i].pd = pd;
+            pd_names[i].id = id;
+            return;
+        }
+}
+
+const char *np_replay_addr_name(const volatile void *addr, char *buf, size_t len)
+{
+    const char *p = (const char *)addr;
+    snprintf(buf, len, "%s", addr ? "?" : "-");
+    for (size_t i = 0; i < 64 && pd_names[i].pd; i++) {
+        const np_poll_desc *pd = pd_names[i].pd;
+        const char *b = (const char *)pd;
+        if (p < b || p >= b + sizeof *pd)
+            continue;
+        const char *f = p == (const char *)&pd->rg        ? "rg"
+                        : p == (const char *)&pd->wg      ? "wg"
+                        : p == (const char *)&pd->info    ? "info"
+                        : p == (const char *)&pd->closing ? "closing"
+                        : p == (const char *)&pd->rd      ? "rd"
+                        : p == (const char *)&pd->wd      ? "wd"
+                        : p == (const char *)&pd->lock    ? "lock"
+                        : p == (const char *)&pd->rt      ? "rt"
+                        : p == (const char *)&pd->wt      ? "wt"
+                                                          : "?";
+        snprintf(buf, len, "pd%d.%s", pd_names[i].id, f);
+        break;
+    }
+    return buf;
+}
+
+static const char *const kind_names[] = {"load",   "store", "cas", "xchg", "lock",
+                                         "unlock", "timer", "now", "park", "ready"};
+
+/* Who a task is, for the step listing. */
+static void describe_task(const np_task *t, char *buf, size_t len);
+
+/* A source file as a number that does not depend on where the program is
+ * loaded (state hashes must agree between the processes of a sharded
+ * exploration). */
+static uint64_t file_id(const char *file)
+{
+    static const char *last;
+    static uint64_t id;
+    if (file != last) {
+        id = UINT64_C(14695981039346656037);
+        for (const char *p = file; *p; p++)
+            id = (id ^ (unsigned char)*p) * UINT64_C(1099511628211);
+        last = file;
+    }
+    return id << 20;
+}
+
 static void explore_point(int kind, const volatile void *addr, const char *file, int line)
 {
-    (void)kind;
-    (void)addr;
-    (void)file;
-    (void)line;
-    if (exploring && np_self())
-        np_yield(); /* before the step: the chooser decides who goes next */
+    np_task *t = np_self();
+    if (!exploring || !t)
+        return;
+    /* where it stands is part of its state (before the step, as the step
+     * may run much later) */
+    t->sim_hist = mix(t->sim_hist, file_id(file) ^ ((uint64_t)line << 4 | (uint64_t)kind));
+    /* Before the step the chooser decides who goes next - except before a
+     * clock read: the virtual clock does not move within a time step, so
+     * the read commutes with every other step and switching before it is
+     * the same as switching before the task's next step (a partial-order
+     * reduction; it is still a step of the listing). */
+    if (kind != NP_PT_NOW)
+        np_yield();
+    /* chosen: the step happens now */
+    replay *rp = current;
+    if (rp->o->on_point) {
+        np_point pt = {t->sim_id, kind, addr, file, line, rp->r->steps};
+        rp->o->on_point(rp->o->choose_ctx, &pt);
+    }
+    t->sim_steps++;
+    if (rp->o->listing) {
+        char who[64], what[32];
+        describe_task(t, who, sizeof who);
+        const char *base = strrchr(file, '/');
+        fprintf(rp->o->listing, "  step %-4zu %-24s %s:%d  %s %s\n", rp->r->steps, who,
+                base ? base + 1 : file, line, kind >= 0 && kind < 10 ? kind_names[kind] : "?",
+                np_replay_addr_name(addr, what, sizeof what));
+    }
+    rp->r->steps++;
+}
+
+static void explore_observe(uint64_t v)
+{
+    np_task *t = np_self();
+    if (exploring && t)
+        t->sim_hist = mix(t->sim_hist, norm(v));
+}
+
+/* A pd lock taken: what the holder may now read without scheduling points
+ * (NP_OWN) becomes part of its history. */
+static void explore_locked(const void *lock)
+{
+    np_task *t = np_self();
+    if (!exploring || !t)
+        return;
+    replay *rp = current;
+    for (size_t i = 0; i < rp->nslots; i++) {
+        np_poll_desc *pd = rp->slots[i]->pd;
+        if (!pd || (const void *)&pd->lock != lock)
+            continue;
+        uint64_t h = mix((uint64_t)atomic_load(&pd->rd), (uint64_t)atomic_load(&pd->wd));
+        h = mix(h, (uint64_t)pd->rseq << 32 ^ (uint64_t)pd->wseq);
+        h = mix(h, (uint64_t)atomic_load(&pd->info) << 3 | (uint64_t)pd->rt_on << 2 |
+                       (uint64_t)pd->wt_on << 1 | (uint64_t)atomic_load(&pd->closing));
+        h = mix(h, timer_key(&pd->rt) ^ timer_key(&pd->wt) << 1);
+        t->sim_hist = mix(t->sim_hist, h);
+        return;
+    }
+    t->sim_hist = mix(t->sim_hist, ((const np__mutex *)lock)->acquired);
 }
 
 static void explore_lock_busy(const void *lock)
@@ -443,10 +618,117 @@ static int explore_tid(void)
     return t ? t->sim_id : -1;
 }
 
-static int by_sim_id(const void *a, const void *b)
+static uint64_t sem_class(uintptr_t v)
 {
-    const np_task *x = *(np_task *const *)a, *y = *(np_task *const *)b;
-    return (x->sim_id > y->sim_id) - (x->sim_id < y->sim_id);
+    return v <= NP_PD_WAIT ? v : 3;
+}
+
+static uint64_t dl_class(int64_t d, int64_t now)
+{
+    return d == 0 ? 0 : d < 0 ? 1 : d > now ? 2 : 3;
+}
+
+/* The abstract state of the open slots (the first 3): NP_ABS_BITS each. */
+static uint64_t abstract_state(replay *rp)
+{
+    uint64_t a = 0;
+    int64_t now = np_now();
+    for (size_t i = 0, k = 0; i < rp->nslots && k < 3; i++) {
+        slot *s = rp->slots[i];
+        uint64_t v = 0;
+        if (s->open) {
+            np_poll_desc *pd = s->pd;
+            v = 1 | sem_class(atomic_load(&pd->rg)) << 1 | sem_class(atomic_load(&pd->wg)) << 3 |
+                (uint64_t)(atomic_load(&pd->info) & 0xFu) << 5 |
+                dl_class(atomic_load(&pd->rd), now) << 9 |
+                dl_class(atomic_load(&pd->wd), now) << 11 | (uint64_t)(pd->rt.index >= 0) << 13 |
+                (uint64_t)(pd->wt.index >= 0) << 14 | (uint64_t)pd->rt_on << 15 |
+                (uint64_t)pd->wt_on << 16 | (uint64_t)(pd->lock.owner != 0) << 17 |
+                (uint64_t)atomic_load(&pd->closing) << 18;
+        }
+        a |= v << (NP_ABS_BITS * k++);
+    }
+    return a;
+}
+
+const char *np_replay_abstract_text(uint64_t abstract, char *buf, size_t len)
+{
+    static const char *const sem[] = {"NIL", "READY", "WAIT", "task"};
+    static const char *const dl[] = {"none", "expired", "ahead", "passed"};
+    size_t used = 0;
+    buf[0] = 0;
+    for (int k = 0; k < 3; k++) {
+        uint64_t v = abstract >> (NP_ABS_BITS * k) & ((1u << NP_ABS_BITS) - 1);
+        if (!(v & 1) || used >= len)
+            continue;
+        used += (size_t)snprintf(buf + used, len - used,
+                                 "%sslot%d rg=%s wg=%s info=%#x rd=%s wd=%s%s%s%s%s%s%s",
+                                 used ? "; " : "", k + 1, sem[v >> 1 & 3], sem[v >> 3 & 3],
+                                 (unsigned)(v >> 5 & 0xF), dl[v >> 9 & 3], dl[v >> 11 & 3],
+                                 v >> 13 & 1 ? " rt-queued" : "", v >> 14 & 1 ? " wt-queued" : "",
+                                 v >> 15 & 1 ? " rt-on" : "", v >> 16 & 1 ? " wt-on" : "",
+                                 v >> 17 & 1 ? " locked" : "", v >> 18 & 1 ? " closing" : "");
+    }
+    if (!used)
+        snprintf(buf, len, "no open slot");
+    return buf;
+}
+
+/* Everything the rest of the run depends on: the trace position and clock,
+ * each slot's pollDesc words and timers and the replay's model of it, each
+ * actor's state, each live task's status and history, the outcomes so far. */
+static uint64_t state_hash(replay *rp)
+{
+    uint64_t h = mix((uint64_t)rp->pos, (uint64_t)np_now());
+    h = mix(h, rp->wake_hash);
+    h = mix(h, rp->r->violations << 20 | rp->r->divergences);
+    for (size_t i = 0; i < rp->nslots; i++) {
+        slot *s = rp->slots[i];
+        h = mix(h, (uint64_t)s->open | (uint64_t)s->closing << 1 | (uint64_t)s->dl_past[0] << 2 |
+                       (uint64_t)s->dl_past[1] << 3 | (uint64_t)s->ready[0] << 4 |
+                       (uint64_t)s->ready[1] << 5 | (uint64_t)(uint32_t)s->ninc << 8);
+        h = mix(h, (uint64_t)s->dl[0]);
+        h = mix(h, (uint64_t)s->dl[1]);
+        h = mix(h, (uint64_t)(s->waiter[0] ? s->waiter[0]->g : 0) << 32 |
+                       (uint32_t)(s->waiter[1] ? s->waiter[1]->g : 0));
+        np_poll_desc *pd = s->open ? s->pd : NULL;
+        if (!pd)
+            continue;
+        h = mix(h, norm(atomic_load(&pd->rg)));
+        h = mix(h, norm(atomic_load(&pd->wg)));
+        h = mix(h, (uint64_t)atomic_load(&pd->info) << 2 | (uint64_t)pd->rt_on << 1 |
+                       (uint64_t)pd->wt_on);
+        h = mix(h, (uint64_t)atomic_load(&pd->closing) << 32 | (uint32_t)pd->lock.owner);
+        h = mix(h, (uint64_t)atomic_load(&pd->rd));
+        h = mix(h, (uint64_t)atomic_load(&pd->wd));
+        h = mix(h, (uint64_t)pd->rseq << 32 ^ (uint64_t)pd->wseq);
+        h = mix(h, timer_key(&pd->rt));
+        h = mix(h, timer_key(&pd->wt));
+        /* equal deadlines: which of the two timers goes first */
+        h = mix(h, pd->rt.index >= 0 && pd->wt.index >= 0 && pd->rt.order < pd->wt.order);
+    }
+    for (size_t i = 0; i < rp->nactors; i++) {
+        actor *a = rp->actors[i];
+        h = mix(h, (uint64_t)(uint32_t)a->g << 32 | (uint64_t)a->in_op |
+                       (uint64_t)a->reported << 1 | (uint64_t)a->issued_closing << 2 |
+                       (uint64_t)a->op << 4 | (uint64_t)a->mode << 12);
+        h = mix(h, (uint64_t)a->computed << 32 | a->next_rec);
+    }
+    np_task *all[256];
+    size_t n = np_world_tasks(all, 256);
+    uint64_t tasks = 0; /* order-independent: a sum of per-task hashes */
+    for (size_t i = 0; i < n && i < 256; i++) {
+        np_task *t = all[i];
+        uint64_t lock = 0; /* which lock it waits for: a slot's, or another */
+        for (size_t k = 0; t->sim_blocked_on && !lock && k < rp->nslots; k++)
+            if (rp->slots[k]->pd && (const void *)&rp->slots[k]->pd->lock == t->sim_blocked_on)
+                lock = k + 1;
+        if (t->sim_blocked_on && !lock)
+            lock = UINT64_MAX;
+        tasks +=
+            mix(mix((uint64_t)t->sim_id, (uint64_t)atomic_load(&t->state)), mix(t->sim_hist, lock));
+    }
+    return mix(mix(h, tasks), n);
 }
 
 /* Rule 1c, explored: the runnable tasks run one scheduling step at a time,
@@ -454,6 +736,7 @@ static int by_sim_id(const void *a, const void *b)
 static void run_chosen(replay *rp)
 {
     np_task *list[512];
+    int ids[512];
     np_task *last = NULL;
     for (;;) {
         size_t n = np_world_runnable_list(list, sizeof list / sizeof list[0]), m = 0;
@@ -464,14 +747,34 @@ static void run_chosen(replay *rp)
         }
         if (!m)
             return;
-        qsort(list, m, sizeof *list, by_sim_id);
+        for (size_t i = 1; i < m; i++) /* by creation (few tasks: insertion sort) */
+            for (size_t j = i; j > 0 && list[j - 1]->sim_id > list[j]->sim_id; j--) {
+                np_task *x = list[j];
+                list[j] = list[j - 1];
+                list[j - 1] = x;
+            }
         int lastidx = -1;
-        for (size_t i = 0; i < m; i++)
+        for (size_t i = 0; i < m; i++) {
+            ids[i] = list[i]->sim_id;
             if (list[i] == last)
                 lastidx = (int)i;
-        int c = m == 1 ? 0 : rp->o->choose(rp->o->choose_ctx, m, lastidx);
-        if (c < 0 || (size_t)c >= m)
-            c = 0;
+        }
+        int c = 0;
+        if (m > 1) {
+            np_choice ch = {m, lastidx, ids, 0, 0, rp->r->steps, rp->pos};
+            if (rp->choices++ >= rp->o->state_from) {
+                ch.abstract = abstract_state(rp);
+                if (rp->o->want_state)
+                    ch.state = state_hash(rp);
+            }
+            c = rp->o->choose(rp->o->choose_ctx, &ch);
+            if (c < 0) {
+                rp->abandoned = true;
+                return;
+            }
+            if ((size_t)c >= m)
+                c = 0;
+        }
         np_task *t = list[c];
         void *user = t->user;
         if (np_world_run_task(t) == NP_WORLD_EXITED) { /* t is freed */
@@ -484,7 +787,7 @@ static void run_chosen(replay *rp)
     }
 }
 
-typedef struct {
+typedef struct stim_arg {
     replay *rp;
     const np_tr_event *e;
 } stim_arg;
@@ -494,8 +797,26 @@ static void apply(replay *rp, const np_tr_event *e);
 static void stim_task(void *p)
 {
     stim_arg *a = p;
-    apply(a->rp, a->e);
-    free(a);
+    apply(a->rp, a->e); /* a is freed with the replay */
+}
+
+static void describe_task(const np_task *t, char *buf, size_t len)
+{
+    replay *rp = current;
+    for (size_t i = 0; i < rp->nactors; i++)
+        if (rp->actors[i]->task == t) {
+            const actor *a = rp->actors[i];
+            snprintf(buf, len, "g=%d %s pd=%d %s", a->g, a->op == NP_TR_WAIT ? "wait" : "reset",
+                     a->s ? a->s->id : 0, mode_str(a->mode));
+            return;
+        }
+    for (size_t i = 0; i < rp->nstims; i++)
+        if (rp->stims[i] == t->arg) {
+            const np_tr_event *e = rp->stims[i]->e;
+            snprintf(buf, len, "%s pd=%d (line %u)", np_tr_kind_name(e->kind), e->pd, e->line);
+            return;
+        }
+    snprintf(buf, len, "timers (t%d)", t->sim_id);
 }
 
 static void timer_task(void *p)
@@ -518,6 +839,13 @@ static uint32_t snapshot(np_poll_desc *pd, uintptr_t *rg, uintptr_t *wg)
     return atomic_load(&pd->info);
 }
 
+static void deliver_ready(replay *rp, const np_tr_event *e, slot *s, const np_event *ev,
+                          bool stale);
+static void poller_queue(replay *rp, const np_tr_event *e, slot *s, int inc, const np_event *ev,
+                         bool stale);
+static void poller_run(replay *rp, bool run, bool until_eintr);
+static void poller_deadline(replay *rp, slot *s, int64_t at, int mode);
+
 static void apply_ready(replay *rp, const np_tr_event *e, slot *s)
 {
     incarnation in;
@@ -534,30 +862,49 @@ static void apply_ready(replay *rp, const np_tr_event *e, slot *s)
         ev.mode |= NP_EV_R;
     if (e->err || e->mode != NP_MODE_R)
         ev.mode |= NP_EV_W;
+    if (rp->pm.on) { /* poller faults: the poller delivers it (poller_wake) */
+        poller_queue(rp, e, s, e->tag < 0 ? s->ninc : (int)e->tag, &ev, stale);
+        poller_run(rp, false, true); /* at once, unless EINTR cuts the poll short */
+        return;
+    }
+    deliver_ready(rp, e, s, &ev, stale);
+}
+
+/* Hands readiness ev (of line e, for slot s) to the pollDescs. */
+static void deliver_ready(replay *rp, const np_tr_event *e, slot *s, const np_event *ev, bool stale)
+{
     /* stale-event: whoever owns that pollDesc now must not notice */
     slot *owner = NULL;
     for (size_t i = 0; stale && i < rp->nslots; i++)
-        if (rp->slots[i]->open && rp->slots[i]->pd == in.pd)
+        if (rp->slots[i]->open && rp->slots[i]->pd == ev->pd)
             owner = rp->slots[i];
+    /* Readiness counts as arrived from here: explored, a concurrent reset
+     * or wait may consume it before this task gets to its next line, so
+     * the model must know of it first. */
+    if (!stale) {
+        if (ev->mode & NP_EV_R)
+            s->ready[0] = true;
+        if (ev->mode & NP_EV_W)
+            s->ready[1] = true;
+    }
     uintptr_t rg0 = 0, wg0 = 0, rg1, wg1;
-    uint32_t info0 = owner ? snapshot(in.pd, &rg0, &wg0) : 0;
+    uint32_t info0 = owner ? snapshot(ev->pd, &rg0, &wg0) : 0;
+    /* explored: the snapshots say something only if no other thread took a
+     * step between them (its own wake-ups count regardless) */
+    np_task *me = np_self();
+    uint64_t all0 = rp->r->steps, mine0 = me ? me->sim_steps : 0;
     np_task_list l = {0};
-    np__poll_event(&ev, &l);
+    np__poll_event(ev, &l);
     unsigned woken = l.n;
     np__ready_list(&l);
+    bool alone = !me || rp->r->steps - all0 == me->sim_steps - mine0;
     if (owner) {
-        uint32_t info1 = snapshot(in.pd, &rg1, &wg1);
-        if (woken || rg1 != rg0 || wg1 != wg0 || info1 != info0)
+        uint32_t info1 = snapshot(ev->pd, &rg1, &wg1);
+        if (woken || (alone && (rg1 != rg0 || wg1 != wg0 || info1 != info0)))
             say(rp, "violation",
                 "stale-event pd=%d tag=%lld at t=%lld (line %u): it %s pd=%d's incarnation %d",
                 e->pd, (long long)e->tag, (long long)e->t, e->line,
                 woken ? "woke a task of" : "changed the state of", owner->id, owner->ninc);
-    }
-    if (!stale) {
-        if (ev.mode & NP_EV_R)
-            s->ready[0] = true;
-        if (ev.mode & NP_EV_W)
-            s->ready[1] = true;
     }
 }
 
@@ -685,8 +1032,17 @@ static void apply(replay *rp, const np_tr_event *e)
             s->inc = v;
             s->capinc = cap;
         }
+        if (rp->o->choose) {
+            /* explored: a pollDesc starts each run as if new (its timer
+             * generations at 0, its incarnation numbered by this run's opens),
+             * so equal states of different runs look equal */
+            uint32_t low = atomic_load(&pd->info) & ((1u << NP_INFO_SEQ_SHIFT) - 1);
+            atomic_store(&pd->info, low | (++rp->opens & NP_TAG_MASK) << NP_INFO_SEQ_SHIFT);
+            pd->rseq = pd->wseq = 0;
+        }
         s->inc[s->ninc++] = (incarnation){pd, np__pd_incarnation(pd)};
         s->pd = pd;
+        name_pd(pd, s->id);
         s->open = true;
         s->closing = false;
         memset(s->dl, 0, sizeof s->dl);
@@ -697,7 +1053,10 @@ static void apply(replay *rp, const np_tr_event *e)
     }
     case NP_TR_DEADLINE: {
         int64_t at = e->at == 0 ? 0 : abs_time(rp, e->at);
-        np_poll_set_deadline(s->pd, at, e->mode);
+        if (rp->pm.on)
+            poller_deadline(rp, s, at, e->mode);
+        else
+            np_poll_set_deadline(s->pd, at, e->mode);
         if (!s->closing)
             for (int d = 0; d < 2; d++)
                 if (e->mode == NP_MODE_RW || dir(e->mode) == d) {
@@ -768,8 +1127,10 @@ static void check_waiter(replay *rp, actor *a, int64_t now)
         why = "readiness is pending";
     else if (s->dl[d] > 0 && s->dl[d] <= now && s->dl_past[d])
         why = "its deadline had expired";
-    else if (s->dl[d] > 0 && s->dl[d] <= now && rp->exact && !rp->o->late_timers) {
-        why = "its deadline has passed";
+    else if (s->dl[d] > 0 && s->dl[d] <= (rp->pm.on ? rp->pm.woke : now) && rp->exact &&
+             !rp->o->late_timers) {
+        why = rp->pm.on ? "its deadline passed before the poller's last wake-up"
+                        : "its deadline has passed";
         name = "missed-timeout";
     }
     if (why) {
@@ -853,18 +1214,24 @@ static void explore_step(replay *rp, size_t *ip, int64_t T)
             continue;
         } else {
             stim_arg *a = malloc(sizeof *a);
-            if (!a || !np_world_spawn(stim_task, a)) {
+            if (!a || !grow((void **)&rp->stims, &rp->capstims, rp->nstims, sizeof *rp->stims)) {
                 free(a);
                 rp->oom = true;
                 break;
             }
             *a = (stim_arg){rp, e};
+            rp->stims[rp->nstims++] = a;
+            if (!np_world_spawn(stim_task, a)) {
+                rp->oom = true;
+                break;
+            }
         }
     }
+    rp->pos = i0;
     exploring = true;
     run_chosen(rp);
     exploring = false;
-    for (size_t i = i0; i < i1 && rp->r->status != 2; i++)
+    for (size_t i = i0; i < i1 && rp->r->status != 2 && !rp->abandoned; i++)
         if (later[i - i0]) {
             apply(rp, &tr->ev[i]);
             run_all(rp);
@@ -878,6 +1245,204 @@ static uint64_t xorshift(uint64_t *s)
     *s ^= *s >> 7;
     *s ^= *s << 17;
     return *s;
+}
+
+/* ---- poller faults: readiness and timers through the simulated poller ---------------------- */
+
+/* A `ready` line under poller faults: queued in the backend, to be
+ * dispatched when the poller's wait returns. The model takes note of the
+ * readiness at once: the trace says it arrived now. */
+static void poller_queue(replay *rp, const np_tr_event *e, slot *s, int inc, const np_event *ev,
+                         bool stale)
+{
+    struct poller_mode *pm = &rp->pm;
+    int mode = ev->mode == (NP_EV_R | NP_EV_W) ? NP_MODE_RW
+               : ev->mode == NP_EV_R           ? NP_MODE_R
+                                               : NP_MODE_W;
+    if (!grow((void **)&pm->q, &pm->cap, pm->n, sizeof *pm->q) ||
+        np_sim_inject_raw(0, ev->pd, ev->tag, mode, ev->err_only) != 0) {
+        rp->oom = true;
+        return;
+    }
+    pm->q[pm->n++] = (struct pending_ready){e, s, inc};
+    pm->ev = true;
+    if (!stale) {
+        if (ev->mode & NP_EV_R)
+            s->ready[0] = true;
+        if (ev->mode & NP_EV_W)
+            s->ready[1] = true;
+    }
+}
+
+/* A `deadline` line under poller faults. A timer earlier than the sleeping
+ * poller's timeout needs a break; the model notes whether it was lost. */
+static void poller_deadline(replay *rp, slot *s, int64_t at, int mode)
+{
+    struct poller_mode *pm = &rp->pm;
+    bool owe = !s->closing && at > np_now() && at < pm->until && !pm->deaf;
+    np_sim_stats st0, st1;
+    if (owe)
+        np_sim_get_stats(&st0);
+    np_poll_set_deadline(s->pd, at, mode);
+    if (owe) {
+        np_sim_get_stats(&st1);
+        if (st1.lost_breaks != st0.lost_breaks)
+            pm->deaf = true; /* its timer may wait for the poller's next wake-up */
+        else
+            pm->owed = true;
+    }
+}
+
+/* The model poller's timeout: the earliest deadline after t that has a
+ * timer (an open slot, not closing; not "never"). */
+static int64_t model_next_timer(replay *rp, int64_t t)
+{
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < rp->nslots; i++) {
+        slot *s = rp->slots[i];
+        if (s->open && !s->closing)
+            for (int d = 0; d < 2; d++)
+                if (s->dl[d] > t && s->dl[d] < next && s->dl[d] < INT64_MAX - rp->base)
+                    next = s->dl[d];
+    }
+    return next;
+}
+
+/* The model poller wakes up now: every due timer must fire; it sleeps again
+ * until the next one. Every waiter is looked at again (check_quiescent). */
+static void model_wake(replay *rp)
+{
+    rp->pm.woke = np_now();
+    rp->pm.until = model_next_timer(rp, rp->pm.woke);
+    rp->pm.deaf = false;
+    rp->next_due = INT64_MIN;
+}
+
+/* The model poller's timeouts up to now. */
+static void model_advance(replay *rp)
+{
+    while (rp->pm.until <= np_now()) {
+        rp->pm.woke = rp->pm.until;
+        rp->pm.until = model_next_timer(rp, rp->pm.woke);
+        rp->pm.deaf = false;
+        rp->next_due = INT64_MIN;
+    }
+}
+
+/* The idle worker sleeps in the poller until its next timer (exact timers;
+ * late_timers: that late), or for good. */
+static void poller_sleep(replay *rp)
+{
+    struct poller_mode *pm = &rp->pm;
+    int64_t until = INT64_MAX;
+    int64_t when = rp->exact ? np_world_next_timer() : INT64_MAX;
+    if (when < INT64_MAX - rp->base) {
+        until = when;
+        if (rp->o->late_timers) {
+            if (when != pm->last_when) {
+                pm->late = (int64_t)(xorshift(&pm->late_seed) % 5000);
+                pm->last_when = when;
+            }
+            until += pm->late;
+        }
+    }
+    np_world_poller_block(until);
+}
+
+/* The poller's wait returns (look: the driver wakes it): its records are
+ * dispatched, due timers fire, and (run) the woken tasks run. Returns
+ * whether EINTR cut it short. */
+static bool poller_wake(replay *rp, bool look, bool run)
+{
+    struct poller_mode *pm = &rp->pm;
+    np_event ev[64];
+    np_sim_stats st0, st1;
+    np_sim_get_stats(&st0);
+    int n = np_world_poller_wait(ev, 64, look);
+    np_sim_get_stats(&st1);
+    for (int i = 0; i < n; i++) {
+        if (pm->head == pm->n || ev[i].pd != pm->q[pm->head].s->inc[pm->q[pm->head].inc - 1].pd)
+            np__fatal("replay: the poller delivered an event nobody queued");
+        struct pending_ready *p = &pm->q[pm->head++];
+        mark_dirty(rp, p->s);
+        deliver_ready(rp, p->e, p->s, &ev[i], !p->s->open || p->inc != p->s->ninc);
+    }
+    if (pm->head == pm->n)
+        pm->head = pm->n = 0;
+    if (rp->exact)
+        np_world_fire_timers();
+    if (run)
+        run_all(rp);
+    model_wake(rp); /* the model follows every real wake-up: it only adds duties */
+    poller_sleep(rp);
+    return st1.eintrs != st0.eintrs;
+}
+
+/* Every wake-up of the poller due by now (until_eintr: up to one that EINTR
+ * cuts short - the next poll comes after the step's next stimulus). */
+static void poller_run(replay *rp, bool run, bool until_eintr)
+{
+    for (unsigned k = 0; np_world_poller_due() <= np_now(); k++) {
+        if (k == 1000000)
+            np__fatal("replay: the poller keeps waking at t=%lld", (long long)now_t(rp));
+        if (poller_wake(rp, false, run) && until_eintr)
+            return;
+    }
+}
+
+static int64_t trace_t(replay *rp, int64_t abs)
+{
+    return abs == INT64_MAX ? INT64_MAX : abs - rp->base;
+}
+
+/* One time step under poller faults: the next stimulus, wake-up of the
+ * poller, or wake-up the model says the poller owes. (a) the poller's
+ * wake-ups due then (its timeout: timers fire), (b) the stimuli, (c) the
+ * tasks, then the wake-ups the step caused (its readiness, its breaks),
+ * each followed by the tasks it woke.
+ * false: nothing is left to happen. */
+static bool poller_step(replay *rp, size_t *ip)
+{
+    const np_trace *tr = rp->tr;
+    struct poller_mode *pm = &rp->pm;
+    int64_t T = *ip < tr->n ? tr->ev[*ip].t : INT64_MAX;
+    int64_t tw = trace_t(rp, np_world_poller_due()), tm = trace_t(rp, pm->until);
+    T = tw < T ? tw : T;
+    T = tm < T ? tm : T;
+    bool end = false;
+    if (T == INT64_MAX) {
+        /* The stimuli ran out with the poller asleep for good: the end of
+         * the run wakes it once (standing for Go's sysmon), so a timer a
+         * lost break left behind still fires. */
+        if (pm->ended || !rp->exact || np_world_next_timer() >= INT64_MAX - rp->base)
+            return false;
+        pm->ended = end = true;
+        T = now_t(rp);
+    }
+    if (rp->base + T > np_now())
+        np_sim_set_now(rp->base + T);
+    model_advance(rp);
+    if (end)
+        poller_wake(rp, true, false);
+    poller_run(rp, false, false); /* (a): woken tasks run in (c), rule 1 */
+    pm->owed = pm->ev = false;
+    if (rp->o->choose) {
+        explore_step(rp, ip, T);
+    } else {
+        for (; *ip < tr->n && tr->ev[*ip].t == T && rp->r->status != 2; (*ip)++) { /* (b) */
+            apply(rp, &tr->ev[*ip]);
+            rp->r->events++;
+        }
+        run_all(rp); /* (c) */
+    }
+    poller_run(rp, true, false); /* what the step left: events after EINTR, breaks */
+    /* The model: readiness wakes the poller; so does a timer set earlier
+     * than its timeout, unless a break was lost since its last wake-up
+     * (Go's coalesced break then stays pending, unsent). By the end of the
+     * step it has woken, or the model wakes without it. */
+    if (pm->ev || pm->owed)
+        model_wake(rp);
+    return true;
 }
 
 /* ---- the driver ---------------------------------------------------------------------------- */
@@ -934,15 +1499,37 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     current = &rp;
     rp.base = np_now();
     if (rp.o->choose) {
-        np_sim_hooks h = {explore_point, explore_lock_busy, explore_tid};
+        /* observed values matter only to the state hash */
+        np_sim_hooks h = {explore_point, explore_lock_busy, explore_tid,
+                          rp.o->want_state ? explore_observe : NULL,
+                          rp.o->want_state ? explore_locked : NULL};
         np_sim_set_hooks(&h);
     }
     if (!collect_recorded(&rp))
         rp.oom = true;
+    if (rp.o->poller_faults) {
+        np_sim_faults f = {rp.o->poller_seed, (rp.o->poller_faults & NP_FAULT_EINTR) != 0,
+                           (rp.o->poller_faults & NP_FAULT_LOSTBREAK) != 0,
+                           (rp.o->poller_faults & NP_FAULT_DUPBREAK) != 0};
+        np_sim_set_faults(&f);
+        rp.pm = (struct poller_mode){.on = true,
+                                     .until = INT64_MAX,
+                                     .woke = INT64_MIN,
+                                     .late_seed = rp.o->late_timers | 1,
+                                     .last_when = -1};
+        poller_sleep(&rp);
+    }
     size_t i = 0;
     uint64_t late_seed = rp.o->late_timers | 1;
     int64_t late = 0, last_when = -1;
-    while (!rp.oom && r->status != 2) {
+    while (!rp.oom && r->status != 2 && !rp.abandoned) {
+        if (rp.pm.on) {
+            if (!poller_step(&rp, &i))
+                break;
+            if (!rp.abandoned)
+                check_quiescent(&rp);
+            continue;
+        }
         /* Rule 1: the next time is the next stimulus or (exact timers) timer. */
         int64_t ts = i < tr->n ? tr->ev[i].t : INT64_MAX;
         int64_t tt = INT64_MAX;
@@ -975,9 +1562,11 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
             }
             run_all(&rp); /* (c) */
         }
-        check_quiescent(&rp);
+        if (!rp.abandoned)
+            check_quiescent(&rp);
     }
-    if (r->status != 2) {
+    r->abandoned = rp.abandoned;
+    if (r->status != 2 && !rp.abandoned) {
         finish(&rp);
         if (rp.oom) {
             snprintf(r->invalid, sizeof r->invalid, "%s: out of memory",
@@ -994,9 +1583,10 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
         slot *sl = rp.slots[k];
         if (!sl->open)
             continue;
+        sl->pd->lock.owner = 0; /* an abandoned run may stop inside a critical section */
         atomic_store(&sl->pd->rg, NP_PD_NIL);
         atomic_store(&sl->pd->wg, NP_PD_NIL);
-        if (!sl->closing)
+        if (!atomic_load(&sl->pd->closing)) /* (an abandoned run may be inside an unblock) */
             np_poll_unblock(sl->pd);
         np_poll_close(sl->pd);
         sl->open = false;
@@ -1018,7 +1608,20 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     free(rp.actor_ids.val);
     free(rp.waiting);
     free(rp.dirty);
+    for (size_t k = 0; k < rp.nstims; k++)
+        free(rp.stims[k]);
+    free(rp.stims);
+    free(rp.pm.q);
+    if (rp.pm.on) {
+        np_sim_stats st;
+        np_sim_get_stats(&st);
+        r->eintrs = st.eintrs;
+        r->lost_breaks = st.lost_breaks;
+        r->dup_breaks = st.dup_breaks;
+    }
     np_runtime_stop(); /* frees the actors' tasks, parked or not */
+    if (rp.pm.on)
+        np_sim_set_faults(NULL);
     if (rp.o->choose)
         np_sim_set_hooks(NULL);
     current = NULL;

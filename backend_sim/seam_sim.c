@@ -31,6 +31,13 @@ void np__sim_point(enum np_point_kind kind, const volatile void *addr, const cha
         hooks.point((int)kind, addr, file, line);
 }
 
+uint64_t np__sim_obs(uint64_t v)
+{
+    if (hooks.observe)
+        hooks.observe(v);
+    return v;
+}
+
 void np__sim_lock(np__mutex *m, const char *file, int line)
 {
     np__sim_point(NP_PT_LOCK, m, file, line);
@@ -42,6 +49,11 @@ void np__sim_lock(np__mutex *m, const char *file, int line)
         hooks.lock_busy(m);
     }
     m->owner = hooks.thread_id ? hooks.thread_id() : 1;
+    m->acquired++;
+    if (hooks.locked)
+        hooks.locked(m);
+    else
+        np__sim_obs(m->acquired);
 }
 
 void np__sim_unlock(np__mutex *m, const char *file, int line)

@@ -33,12 +33,20 @@ static struct {
     sim_ev *q;            /* pending events, sorted, q[head..len) */
     size_t head, len, cap;
     uint64_t order;
-    sim_reg *regs;    /* registrations: open addressing on fd (any int: traces name
-                         descriptors freely), linear probing */
-    size_t nregs;     /* slots (a power of two, or 0) */
-    size_t used;      /* slots whose fd is set */
-    bool brk_pending; /* a break not yet consumed by a blocking poll */
+    sim_reg *regs;        /* registrations: open addressing on fd (any int: traces name
+                             descriptors freely), linear probing */
+    size_t nregs;         /* slots (a power of two, or 0) */
+    size_t used;          /* slots whose fd is set */
+    unsigned brk_pending; /* breaks not yet consumed by a blocking poll (at most 1,
+                             2 with a duplicated break) */
     np_sim_stats st;
+    /* poller faults */
+    np_sim_faults f;
+    uint64_t rng;
+    int eintr_run;         /* consecutive polls cut short when they began */
+    bool blocked;          /* a driver's split poll is waiting (np_sim_block) */
+    int64_t blocked_until; /* ... at most until then */
+    int64_t sig_at;        /* ... and a signal interrupts it then (INT64_MAX: none) */
 } sim = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 /* The slot for fd: its own, or the free one where it would go. */
@@ -79,6 +87,22 @@ static int reg_grow(void)
     return 0;
 }
 
+static uint64_t rnd_locked(void)
+{
+    sim.rng ^= sim.rng << 13;
+    sim.rng ^= sim.rng >> 7;
+    sim.rng ^= sim.rng << 17;
+    return (sim.rng * 0x2545F4914F6CDD1Du) >> 32; /* xorshift64*: its high bits */
+}
+
+static void faults_reset_locked(void)
+{
+    sim.rng = sim.f.seed * 0x9E3779B97F4A7C15u | 1;
+    sim.eintr_run = 0;
+    sim.blocked = false;
+    sim.sig_at = INT64_MAX;
+}
+
 static int sim_init(void)
 {
     pthread_mutex_lock(&sim.lock);
@@ -88,8 +112,9 @@ static int sim_init(void)
     sim.regs = NULL;
     sim.head = sim.len = sim.cap = sim.nregs = sim.used = 0;
     sim.order = 0;
-    sim.brk_pending = false;
+    sim.brk_pending = 0;
     memset(&sim.st, 0, sizeof sim.st);
+    faults_reset_locked();
     atomic_store(&sim.now, NP_SIM_EPOCH);
     sim.up = true;
     pthread_mutex_unlock(&sim.lock);
@@ -155,10 +180,35 @@ static int deliver_locked(np_event *out, int max)
     return k;
 }
 
+/* Fault eintr, as a blocking poll starts: interrupted by a signal that came
+ * while a split poll waited, or (at most twice in a row) one that comes just
+ * as events or a break are pending. */
+static bool eintr_locked(void)
+{
+    int64_t now = atomic_load(&sim.now);
+    bool sig = sim.sig_at <= now;
+    sim.sig_at = INT64_MAX;
+    if (!sig && sim.eintr_run < 2 &&
+        (sim.brk_pending || (sim.head < sim.len && sim.q[sim.head].at <= now)))
+        sig = rnd_locked() % 3 == 0;
+    if (!sig) {
+        sim.eintr_run = 0;
+        return false;
+    }
+    sim.eintr_run++;
+    sim.st.eintrs++;
+    return true;
+}
+
 static int sim_poll(int64_t delay, np_event *out, int max)
 {
     pthread_mutex_lock(&sim.lock);
     sim.st.polls++;
+    sim.blocked = false;
+    if (sim.f.eintr && delay != 0 && eintr_locked()) {
+        pthread_mutex_unlock(&sim.lock);
+        return 0; /* EINTR: nothing delivered, nothing consumed */
+    }
     int k = deliver_locked(out, max);
     if (k || delay == 0) {
         pthread_mutex_unlock(&sim.lock);
@@ -166,7 +216,7 @@ static int sim_poll(int64_t delay, np_event *out, int max)
     }
     for (;;) {
         if (sim.brk_pending) { /* only a blocking poll consumes a break */
-            sim.brk_pending = false;
+            sim.brk_pending--;
             sim.st.woken++;
             pthread_mutex_unlock(&sim.lock);
             return 0;
@@ -185,6 +235,14 @@ static int sim_poll(int64_t delay, np_event *out, int max)
             have = true;
         }
         if (have) { /* nothing can happen before target: jump there */
+            if (sim.f.eintr && target > now && rnd_locked() % 4 == 0) {
+                /* fault: a signal interrupts the wait before target */
+                atomic_store(&sim.now,
+                             now + 1 + (int64_t)(rnd_locked() % (uint64_t)(target - now)));
+                sim.st.eintrs++;
+                pthread_mutex_unlock(&sim.lock);
+                return 0;
+            }
             if (target > now)
                 atomic_store(&sim.now, target);
             k = deliver_locked(out, max);
@@ -201,9 +259,59 @@ static void sim_brk(void)
 {
     pthread_mutex_lock(&sim.lock);
     sim.st.breaks++;
-    sim.brk_pending = true;
+    if (sim.f.lost_break && rnd_locked() % 2 == 0) { /* fault: dropped */
+        sim.st.lost_breaks++;
+        pthread_mutex_unlock(&sim.lock);
+        return;
+    }
+    if (!sim.brk_pending)
+        sim.brk_pending = 1;                        /* coalesced */
+    if (sim.f.dup_break && rnd_locked() % 2 == 0) { /* fault: it comes twice */
+        sim.brk_pending = 2;
+        sim.st.dup_breaks++;
+    }
     pthread_cond_broadcast(&sim.cond);
     pthread_mutex_unlock(&sim.lock);
+}
+
+void np_sim_set_faults(const np_sim_faults *f)
+{
+    pthread_mutex_lock(&sim.lock);
+    sim.f = f ? *f : (np_sim_faults){0};
+    faults_reset_locked();
+    pthread_mutex_unlock(&sim.lock);
+}
+
+void np_sim_block(int64_t until)
+{
+    pthread_mutex_lock(&sim.lock);
+    int64_t now = atomic_load(&sim.now);
+    sim.blocked = true;
+    sim.blocked_until = until;
+    sim.sig_at = INT64_MAX;
+    if (sim.f.eintr && rnd_locked() % 3 == 0) { /* fault: a signal comes while it waits */
+        int64_t span = until == INT64_MAX ? 20000 : until - now;
+        if (span > 1)
+            sim.sig_at = now + 1 + (int64_t)(rnd_locked() % (uint64_t)(span - 1));
+    }
+    pthread_mutex_unlock(&sim.lock);
+}
+
+int64_t np_sim_due(void)
+{
+    pthread_mutex_lock(&sim.lock);
+    int64_t now = atomic_load(&sim.now), due = INT64_MAX;
+    if (sim.blocked) {
+        due = sim.blocked_until;
+        if (sim.head < sim.len && sim.q[sim.head].at < due)
+            due = sim.q[sim.head].at;
+        if (sim.sig_at < due)
+            due = sim.sig_at;
+        if (sim.brk_pending || due < now)
+            due = now;
+    }
+    pthread_mutex_unlock(&sim.lock);
+    return due;
 }
 
 static int64_t sim_now(void)

@@ -35,7 +35,10 @@ static struct {
     const np_backend *be;
     size_t stack_size;
     uint64_t polls, blocking_polls;
-    int next_id; /* sim_id of the next task */
+    int next_id;        /* sim_id of the next task */
+    bool poller_asleep; /* a driver holds the poller in its wait (np_world_poller_block) */
+    int64_t poll_end;   /* ... until then at most (INT64_MAX: no timeout) */
+    int64_t poll_until; /* breaks are sent for timers earlier than this */
 } w;
 
 const np_design *np__design = &np_design_go1_21;
@@ -125,6 +128,10 @@ void np__timer_set(np_timer *t, int64_t when, np_timer_fn fn, void *arg, uintptr
     t->seq = seq;
     if (np__timer_heap_modify(&w.timers, t, when) != 0)
         np__fatal("out of memory growing the timer heap (%u timers)", w.timers.len);
+    if (w.poller_asleep && when < w.poll_until) { /* Go's wakeNetPoller */
+        w.poll_until = when; /* one break per earlier timer, as the live scheduler */
+        w.be->brk();
+    }
 }
 
 bool np__timer_del(np_timer *t)
@@ -290,6 +297,15 @@ size_t np_world_runnable_list(struct np_task **out, size_t max)
     return n;
 }
 
+size_t np_world_tasks(np_task **out, size_t max)
+{
+    size_t n = 0;
+    for (np_task *p = w.all; p; p = p->all_next, n++)
+        if (n < max)
+            out[n] = p;
+    return n;
+}
+
 bool np_world_runnable(const np_task *t)
 {
     for (np_task *p = w.runq_head; p; p = p->next)
@@ -307,6 +323,31 @@ int np_world_poll(int64_t delay)
     int n = np__netpoll(delay, &l);
     np__ready_list(&l);
     return n;
+}
+
+void np_world_poller_block(int64_t until)
+{
+    w.poller_asleep = true;
+    w.poll_end = w.poll_until = until;
+    np_sim_block(until);
+}
+
+int64_t np_world_poller_due(void)
+{
+    return w.poller_asleep ? np_sim_due() : INT64_MAX;
+}
+
+int np_world_poller_wait(np_event *ev, int max, bool look)
+{
+    int64_t now = np_now(), delay = look                      ? 0
+                                    : w.poll_end == INT64_MAX ? -1
+                                    : w.poll_end > now        ? w.poll_end - now
+                                                              : 0;
+    w.poller_asleep = false;
+    w.polls++;
+    if (delay != 0)
+        w.blocking_polls++;
+    return w.be->poll(delay, ev, max);
 }
 
 bool np_world_turn(void)
@@ -354,6 +395,7 @@ int np_runtime_start(const np_config *cfg)
     w.cur = NULL;
     w.polls = w.blocking_polls = 0;
     w.next_id = 0; /* ids repeat from run to run: explorations re-execute */
+    w.poller_asleep = false;
     w.running = true;
     return 0;
 }

@@ -10,4 +10,21 @@
 /* Fires timer t now if it is queued; false if it is not. */
 bool np_world_fire_timer(np_timer *t);
 
+/* Every live task (parked, runnable or running), at most max; returns how
+ * many there are. */
+size_t np_world_tasks(np_task **out, size_t max);
+/* The poller, split for a driver that lets virtual time pass itself while
+ * the poller sleeps (replay under poller faults). np_world_poller_block:
+ * the idle worker enters the backend's wait, at most until `until`
+ * (absolute; INT64_MAX: none); while it sleeps, a timer set earlier than
+ * that breaks it (Go's wakeNetPoller). np_world_poller_due: when the wait
+ * returns (np_sim_due), INT64_MAX if the poller is not asleep. Once the
+ * clock is there, np_world_poller_wait ends the wait - the backend's poll
+ * with the remaining delay (0 if look: the driver wakes it) - and returns
+ * the records it filled in (0: timeout, break or EINTR). The caller
+ * dispatches them. */
+void np_world_poller_block(int64_t until);
+int64_t np_world_poller_due(void);
+int np_world_poller_wait(np_event *ev, int max, bool look);
+
 #endif

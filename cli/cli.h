@@ -11,6 +11,8 @@ int np_cli_replay(int argc, char **argv);
 int np_cli_record(int argc, char **argv);
 int np_cli_compare(int argc, char **argv);
 int np_cli_explore(int argc, char **argv);
+int np_cli_merge(int argc, char **argv);
+int np_cli_report(int argc, char **argv);
 
 struct np_trace;
 /* Writes a trace to path atomically (temporary file, then rename). */

@@ -10,6 +10,13 @@
  *     against deadline), as distributions. Trace times stand still while a
  *     woken task waits to run (traces/README.md); with --db, the real-clock
  *     lateness stored by `netpoll record --db` is in the timing table too.
+ *     Wake latency, live against simulated: for each wait whose result is
+ *     the same in both replays, the time it became due is its wake time with
+ *     exact timers (the waking event, or the deadline); the live latency is
+ *     the recorded wake after it, the simulated one the wake of the replay
+ *     as recorded after it (recorded timer lateness, woken tasks run at
+ *     once). The run is stored with its workload (--workload, else that of
+ *     the live run that wrote the trace, else the file's name).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,12 +32,14 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: netpoll compare FILE [--db FILE|--no-db]\n\n"
+    fprintf(f, "usage: netpoll compare FILE [--workload NAME] [--db FILE|--no-db]\n\n"
                "Compares a recorded live trace with the simulator: outcome agreement when\n"
                "replayed as recorded, outcomes that depended on timer lateness (replayed with\n"
                "exact timers), and the distributions of live wake latency and deadline\n"
                "lateness. Exit status 1 if any outcome disagrees with the record.\n"
-               "The run is stored in --db FILE (default results.db) unless --no-db.\n");
+               "The run is stored in --db FILE (default results.db) unless --no-db, with\n"
+               "its workload: --workload NAME, else that of the live run that recorded\n"
+               "FILE in the same database, else FILE's name without .npt.\n");
 }
 
 static int cmp64(const void *a, const void *b)
@@ -108,7 +117,7 @@ static wake_match *match_wakes(const np_replay_result *r1, const np_replay_resul
 
 int np_cli_compare(int argc, char **argv)
 {
-    const char *file = NULL, *dbpath = NULL;
+    const char *file = NULL, *dbpath = NULL, *workload = NULL;
     bool nodb = false, dbfail;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -116,6 +125,8 @@ int np_cli_compare(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             dbpath = argv[++i];
+        } else if (!strcmp(argv[i], "--workload") && i + 1 < argc) {
+            workload = argv[++i];
         } else if (!strcmp(argv[i], "--no-db")) {
             nodb = true;
         } else if (argv[i][0] == '-' || file) {
@@ -183,12 +194,21 @@ int np_cli_compare(int argc, char **argv)
         fputs(lines, stdout);
 
     /* 2. lateness-dependent outcomes: the same wait, matched per task in order */
-    size_t differ = 0;
+    size_t differ = 0, nwl = 0;
+    int64_t *wl_live = malloc((r1.nwakes + 1) * sizeof *wl_live);
+    int64_t *wl_sim = malloc((r1.nwakes + 1) * sizeof *wl_sim);
+    int32_t(*wl_gpd)[2] = malloc((r1.nwakes + 1) * sizeof *wl_gpd);
     wake_match *match = match_wakes(&r1, &r2);
     for (size_t i = 0; match && i < r1.nwakes; i++) {
         const np_replay_wake *a = &r1.wakes[i];
         size_t nth = match[i].nth;
         const np_replay_wake *b = match[i].other < r2.nwakes ? &r2.wakes[match[i].other] : NULL;
+        if (b && b->res == a->res && a->rec_t >= 0 && wl_live && wl_sim && wl_gpd) {
+            wl_live[nwl] = a->rec_t - b->t; /* due: the exact-timer wake */
+            wl_sim[nwl] = a->t - b->t;
+            wl_gpd[nwl][0] = a->g;
+            wl_gpd[nwl++][1] = a->pd;
+        }
         if (!b || b->res != a->res) {
             if (differ < 10)
                 printf("   g=%d wait #%zu on pd=%d: %s as recorded, %s with exact timers\n", a->g,
@@ -205,6 +225,7 @@ int np_cli_compare(int argc, char **argv)
     /* 3. timing */
     int64_t *lat = malloc((r1.nwakes + 1) * sizeof *lat);
     int64_t *late = malloc((tr.n + 1) * sizeof *late);
+    int64_t *spans = malloc((tr.n + 1) * sizeof *spans);
     size_t nlat = 0, nlate = 0, within = 0;
     for (size_t i = 0; lat && i < r1.nwakes; i++)
         if (r1.wakes[i].rec_t >= 0)
@@ -216,7 +237,7 @@ int np_cli_compare(int argc, char **argv)
     } dl;
     dl *dls = calloc(tr.n + 1, sizeof *dls);
     size_t ndl = 0;
-    for (size_t i = 0; dls && late && i < tr.n; i++) {
+    for (size_t i = 0; dls && late && spans && i < tr.n; i++) {
         const np_tr_event *e = &tr.ev[i];
         if (e->kind != NP_TR_DEADLINE && e->kind != NP_TR_FIRE)
             continue;
@@ -237,28 +258,64 @@ int np_cli_compare(int argc, char **argv)
                 }
         } else if (d->at[dir] > 0) {
             int64_t l = e->t - d->at[dir], span = d->at[dir] - d->set[dir];
+            spans[nlate] = span;
             late[nlate++] = l;
             within += span > 0 && l * 10 <= span;
         }
     }
     printf("3. timing (trace times)\n");
     dist("live wake latency", lat, nlat);
-    dist("deadline lateness", late, nlate);
+    if (nlate) { /* stored unsorted, paired by order with their spans */
+        int64_t *sorted = malloc(nlate * sizeof *sorted);
+        if (sorted) {
+            memcpy(sorted, late, nlate * sizeof *sorted);
+            dist("deadline lateness", sorted, nlate);
+            free(sorted);
+        }
+    } else {
+        dist("deadline lateness", late, nlate);
+    }
     if (nlate)
         printf("  %zu of %zu timers fired within 10%% of their deadline's span (Go's tests "
                "allow 10%%)\n",
                within, nlate);
+    if (wl_live && wl_sim) {
+        int64_t *sorted = malloc((nwl + 1) * sizeof *sorted);
+        if (sorted) {
+            printf("  wake latency from due (exact timers), %zu waits:\n", nwl);
+            memcpy(sorted, wl_live, nwl * sizeof *sorted);
+            dist("  live", sorted, nwl);
+            memcpy(sorted, wl_sim, nwl * sizeof *sorted);
+            dist("  simulated", sorted, nwl);
+            free(sorted);
+        }
+    }
 
     int status = !match ? 2 : s1 == 0 ? 0 : 1;
     if (db && status != 2) {
         char params[512];
         np_cli_params(argc, argv, params, sizeof params);
-        np_db_run run = {"compare", "sim", "go1.21", NULL, file, params, -1};
+        char wl[128];
+        if (workload) {
+            snprintf(wl, sizeof wl, "%s", workload);
+        } else if (np_db_trace_workload(db, file, wl, sizeof wl) != 0) {
+            const char *base = strrchr(file, '/');
+            snprintf(wl, sizeof wl, "%s", base ? base + 1 : file);
+            size_t n = strlen(wl);
+            if (n > 4 && !strcmp(wl + n - 4, ".npt"))
+                wl[n - 4] = 0;
+        }
+        np_db_run run = {"compare", "sim", "go1.21", wl, file, params, -1};
         int bad = np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r1, lines) != 0;
         for (size_t i = 0; !bad && i < nlat; i++)
             bad = np_db_timing(db, "wake_latency", 0, 0, lat[i]) != 0;
         for (size_t i = 0; !bad && i < nlate; i++)
-            bad = np_db_timing(db, "deadline_lateness_trace", 0, 0, late[i]) != 0;
+            bad = np_db_timing(db, "deadline_lateness_trace", 0, 0, late[i]) != 0 ||
+                  np_db_timing(db, "deadline_span", 0, 0, spans[i]) != 0;
+        for (size_t i = 0; !bad && i < nwl; i++)
+            bad = np_db_timing(db, "wake_latency_live", wl_gpd[i][0], wl_gpd[i][1], wl_live[i]) !=
+                      0 ||
+                  np_db_timing(db, "wake_latency_sim", wl_gpd[i][0], wl_gpd[i][1], wl_sim[i]) != 0;
         if (!bad)
             bad = np_db_timing(db, "lateness_dependent_outcomes", 0, 0, (int64_t)differ) != 0;
         if (bad || np_db_end_run(db, status, (int64_t)r1.events, (int64_t)r1.divergences,
@@ -270,6 +327,10 @@ int np_cli_compare(int argc, char **argv)
     free(match);
     free(lat);
     free(late);
+    free(spans);
+    free(wl_live);
+    free(wl_sim);
+    free(wl_gpd);
     free(dls);
     free(lines);
     np_replay_result_free(&r1);

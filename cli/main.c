@@ -14,8 +14,10 @@ static const struct {
     {"demo", np_cli_demo, "the full research run: record, replay, explore, bench, report"},
     {"record", np_cli_record, "run a live workload on epoll and record its trace"},
     {"compare", np_cli_compare, "compare a recorded live trace with the simulator"},
-    {"explore", np_cli_explore, "explore the interleavings of a trace's races (dfs, random)"},
+    {"explore", np_cli_explore, "explore the interleavings of a trace's races (dfs, pct, random)"},
+    {"merge", np_cli_merge, "merge results databases (and the shards of explorations)"},
     {"replay", np_cli_replay, "replay a trace through the real pollDesc code in virtual time"},
+    {"report", np_cli_report, "plots and report.html from a results database"},
     {"echo", np_cli_echo, "an echo server or client on the descriptor API (serve | client)"},
 };
 

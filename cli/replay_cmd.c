@@ -27,8 +27,14 @@ static void usage(FILE *f)
                "  --emit OUT.npt   write the full trace (stimuli and computed outcomes)\n"
                "  --db FILE        store the run in this SQLite database (default results.db)\n"
                "  --no-db          do not store the run\n"
-               "  --faults LIST    inject faults (spurious, errevent, late, dup, reuse, timers,\n"
-               "                   all); outcomes may then differ, the invariants must hold\n"
+               "  --faults LIST    inject faults, comma-separated; outcomes may then differ, the\n"
+               "                   invariants must hold. In the stimuli: spurious, errevent,\n"
+               "                   late, dup, reuse, timers (late deadline timers). At the\n"
+               "                   simulated poller, which then delivers readiness and timers:\n"
+               "                   eintr (a poll returns early with nothing), lostbreak (a\n"
+               "                   wake-up of the sleeping poller is dropped: timers it was\n"
+               "                   for wait for its next wake-up), dupbreak (a wake-up comes\n"
+               "                   twice). all: every class\n"
                "  --seed S         the faults' seed (default 1)\n"
                "exit status: 0 consistent, 1 divergence or violation, 2 invalid file or usage\n");
 }
@@ -111,7 +117,7 @@ int np_cli_replay(int argc, char **argv)
         if (!fault_mask) {
             fprintf(stderr,
                     "netpoll replay: unknown fault '%.*s' (spurious, errevent, late, dup, reuse, "
-                    "timers, all)\n",
+                    "timers, eintr, lostbreak, dupbreak, all)\n",
                     (int)strcspn(bad ? bad : "", ","), bad ? bad : "");
             return 2;
         }
@@ -134,6 +140,8 @@ int np_cli_replay(int argc, char **argv)
         o.ignore_divergences = true;
         if (fault_mask & NP_FAULT_TIMERS)
             o.late_timers = seed;
+        o.poller_faults = fault_mask & NP_FAULT_POLLER;
+        o.poller_seed = seed;
     }
     np_db *db = NULL;
     if ((db = np_cli_db_default("replay", dbpath, nodb, &dbfail)), dbfail) {
@@ -166,6 +174,10 @@ int np_cli_replay(int argc, char **argv)
             printf(" (%zu matched the record)", matched);
         if (fault_mask)
             printf(", faults %s (seed %llu)", faults, (unsigned long long)seed);
+        if (o.poller_faults)
+            printf(" [poller: %llu eintr, %llu lost and %llu duplicated breaks]",
+                   (unsigned long long)r.eintrs, (unsigned long long)r.lost_breaks,
+                   (unsigned long long)r.dup_breaks);
         printf(", design %s, timers %s: %s\n", design,
                tr.has_fire && !o.exact_timers ? "as recorded" : "exact",
                status == 0                     ? "consistent"

@@ -325,10 +325,32 @@ int np_db_explore_progress(np_db *db, int64_t executions, int64_t states, int64_
                   NULL, 3, v, "cannot store exploration progress");
 }
 
+int np_db_explore_state(np_db *db, int64_t state, const char *text)
+{
+    return insert(db, "INSERT INTO explore_states (run_id, state, text) VALUES (?1,?2,?3)", text, 1,
+                  &state, "cannot store an explored state");
+}
+
 int np_db_outcome_class(np_db *db, const char *cls, int64_t count)
 {
     return insert(db, "INSERT INTO outcome_classes (run_id, count, class) VALUES (?1,?2,?3)", cls,
                   1, &count, "cannot store an outcome class");
+}
+
+int np_db_trace_workload(np_db *db, const char *trace, char *buf, size_t len)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h,
+                           "SELECT workload FROM runs WHERE kind = 'live' AND trace = ? AND "
+                           "workload IS NOT NULL ORDER BY id DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(db, "cannot read it");
+    bind_text(st, 1, trace);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(db, "cannot read it");
 }
 
 int np_db_end_run(np_db *db, int status, int64_t events, int64_t divergences, int64_t violations)

@@ -38,8 +38,13 @@ int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int
                         int64_t race_pairs, int64_t elapsed_ns);
 /* one point of the coverage curve: distinct states after so many executions */
 int np_db_explore_progress(np_db *db, int64_t executions, int64_t states, int64_t elapsed_ns);
+/* one distinct abstract pollDesc state reached */
+int np_db_explore_state(np_db *db, int64_t state, const char *text);
 /* one outcome class ("g1: ok | g2: timeout") and how many executions had it */
 int np_db_outcome_class(np_db *db, const char *cls, int64_t count);
+/* The workload of the latest live run that wrote trace (runs.trace equal to
+ * it), copied into buf. 0 found, 1 none, -1 error. Outside a run. */
+int np_db_trace_workload(np_db *db, const char *trace, char *buf, size_t len);
 /* Finishes the run: its counters and end time, then COMMIT. 0 or -1. */
 int np_db_end_run(np_db *db, int status, int64_t events, int64_t divergences, int64_t violations);
 /* The last error as one line. */

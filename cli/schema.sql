@@ -1,6 +1,6 @@
 -- netpoll results store, schema version 2 (PRAGMA user_version).
 -- Version 2 added violations.listing and violations.preemptions, and the
--- explore_progress table; a version 1 file is upgraded in place when opened.
+-- explore_progress and explore_states tables; a version 1 file is upgraded in place when opened.
 -- One SQLite file; every run is one transaction. Plots and reports read
 -- only this database (analysis/).
 --
@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS runs (
     kind         TEXT NOT NULL CHECK (kind IN ('live', 'replay', 'compare', 'explore', 'bench')),
     backend      TEXT,               -- epoll | sim
     design       TEXT,               -- go1.5 | go1.18 | go1.21
-    workload     TEXT,               -- live runs: the workload; else NULL
+    workload     TEXT,               -- live and compare runs: the workload; else NULL
     trace        TEXT,               -- the trace file read or written
     seed         INTEGER,            -- explore: the seed
     git_rev      TEXT,               -- `git describe` of the build, if known
@@ -53,9 +53,31 @@ CREATE TABLE IF NOT EXISTS violations (
 );
 
 -- timing samples: live wake latency, deadline lateness, replay time deltas.
+-- The kinds, by the command that stores them:
+--   deadline_lateness            record: real ns from a deadline to its fire
+--                                (per fire; pd set)
+--   sim_wake_delay               replay: recorded wake time - replayed wake
+--                                time, trace clock (per wake; g, pd set)
+--   wake_latency                 compare: the same, for the replay as recorded
+--   wake_latency_live            compare: recorded wake - the time the wait
+--                                became due (its wake replayed with exact
+--                                timers: the waking event, or the deadline);
+--                                trace clock, per wait whose result both
+--                                replays agree on (g, pd set)
+--   wake_latency_sim             compare: the same wait's wake in the replay
+--                                as recorded - that due time (the simulator's
+--                                view: recorded timer lateness, woken tasks
+--                                run at once); paired with wake_latency_live
+--   deadline_lateness_trace      compare: fire - deadline, trace clock
+--   deadline_span                compare: deadline - the time it was set, one
+--                                per deadline_lateness_trace row, same order
+--   lateness_dependent_outcomes  compare: one row, the count of outcomes that
+--                                differ with exact timers
+-- compare runs carry runs.workload (--workload, or the live run that wrote
+-- the trace, or the trace file's name).
 CREATE TABLE IF NOT EXISTS timing (
     run_id       INTEGER NOT NULL REFERENCES runs (id),
-    kind         TEXT NOT NULL,      -- wake_latency | deadline_lateness | sim_wake_delay ...
+    kind         TEXT NOT NULL,      -- see above
     g            INTEGER,
     pd           INTEGER,
     value_ns     INTEGER NOT NULL
@@ -77,6 +99,13 @@ CREATE TABLE IF NOT EXISTS explore_progress (
     executions   INTEGER NOT NULL,
     states       INTEGER NOT NULL,   -- distinct abstract pollDesc states so far
     elapsed_ns   INTEGER NOT NULL
+);
+-- the distinct abstract pollDesc states an exploration reached (so merged
+-- shards can count their union).
+CREATE TABLE IF NOT EXISTS explore_states (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    state        INTEGER NOT NULL,   -- packed (netpoll/replay.h, NP_ABS_BITS per slot)
+    text         TEXT NOT NULL       -- the same, readable
 );
 CREATE TABLE IF NOT EXISTS outcome_classes (
     run_id       INTEGER NOT NULL REFERENCES runs (id),

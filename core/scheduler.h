@@ -41,6 +41,8 @@ struct np_task {
     const void *rec_ran_pd;       /* and the pollDesc it had waited on */
     int sim_id;                   /* sim build: a nonzero id for simulated locks */
     const void *sim_blocked_on;   /* sim build: the simulated lock it waits for */
+    uint64_t sim_hist;            /* sim build: hash of what it observed (explorer) */
+    uint64_t sim_steps;           /* sim build: explored steps it took */
     void *user;                   /* free for whoever drives the runtime (the
                                      sim build's replay ties its actor here) */
     int64_t sleep_until;          /* np_sleep's wake-up time */

@@ -47,11 +47,17 @@ enum np_point_kind {
 #if NP_SIM
 /* Supplied by backend_sim/seam_sim.c. */
 void np__sim_point(enum np_point_kind kind, const volatile void *addr, const char *file, int line);
+/* What the step just observed (a loaded value, a CAS result, a lock's
+ * acquisition number): the explorer folds it into the running thread's
+ * history, which with the shared state identifies the thread's local state. */
+uint64_t np__sim_obs(uint64_t v);
+#define NP__OBS(x) ((__typeof__(x))np__sim_obs((uint64_t)(x)))
 
 /* A simulated lock: one OS thread runs every simulated thread, so a held
  * lock is waited for by yielding to the explorer, never by blocking. */
 typedef struct np__mutex {
-    int owner; /* 0 free, else the simulated thread holding it */
+    int owner;         /* 0 free, else the simulated thread holding it */
+    unsigned acquired; /* acquisitions so far: the order of critical sections */
 } np__mutex;
 void np__sim_lock(np__mutex *m, const char *file, int line);
 void np__sim_unlock(np__mutex *m, const char *file, int line);
@@ -59,15 +65,16 @@ void np__sim_unlock(np__mutex *m, const char *file, int line);
 #define NP__PT(kind, addr) np__sim_point((kind), (const volatile void *)(addr), __FILE__, __LINE__)
 #define NP_MUTEX_STATIC_INIT                                                                       \
     {                                                                                              \
-        0                                                                                          \
+        0, 0                                                                                       \
     }
-#define NP_MUTEX_INIT(m)    ((m)->owner = 0)
+#define NP_MUTEX_INIT(m)    ((m)->owner = 0, (m)->acquired = 0)
 #define NP_MUTEX_DESTROY(m) ((void)(m))
 #define NP_LOCK(m)          np__sim_lock((m), __FILE__, __LINE__)
 #define NP_UNLOCK(m)        np__sim_unlock((m), __FILE__, __LINE__)
 #else
 typedef pthread_mutex_t np__mutex;
 #define NP__PT(kind, addr)   ((void)0)
+#define NP__OBS(x)           (x)
 #define NP_MUTEX_STATIC_INIT PTHREAD_MUTEX_INITIALIZER
 #define NP_MUTEX_INIT(m)     pthread_mutex_init((m), NULL)
 #define NP_MUTEX_DESTROY(m)  pthread_mutex_destroy(m)
@@ -89,16 +96,16 @@ static inline bool np__cas_u32(_Atomic uint32_t *p, uint32_t old, uint32_t new_)
  * can change it meanwhile, so it needs neither ordering nor a scheduling
  * point (relaxed is enough, and keeps the explorer's state space small). */
 #define NP_OWN(p)      atomic_load_explicit((p), memory_order_relaxed)
-#define NP_LOAD(p)     (NP__PT(NP_PT_LOAD, p), atomic_load(p))
+#define NP_LOAD(p)     (NP__PT(NP_PT_LOAD, p), NP__OBS(atomic_load(p)))
 #define NP_STORE(p, v) (NP__PT(NP_PT_STORE, p), atomic_store((p), (v)))
-#define NP_XCHG(p, v)  (NP__PT(NP_PT_XCHG, p), atomic_exchange((p), (v)))
+#define NP_XCHG(p, v)  (NP__PT(NP_PT_XCHG, p), NP__OBS(atomic_exchange((p), (v))))
 #define NP_CAS(p, o, n)                                                                            \
     (NP__PT(NP_PT_CAS, p),                                                                         \
-     _Generic((p), _Atomic uintptr_t *: np__cas_uptr, _Atomic uint32_t *: np__cas_u32)((p), (o),   \
-                                                                                       (n)))
+     NP__OBS(_Generic((p), _Atomic uintptr_t *: np__cas_uptr, _Atomic uint32_t *: np__cas_u32)(    \
+         (p), (o), (n))))
 
 /* The runtime, as the pollDesc code sees it. */
-#define NP_NOW() (NP__PT(NP_PT_NOW, 0), np_now())
+#define NP_NOW() (NP__PT(NP_PT_NOW, 0), NP__OBS(np_now()))
 /* Is absolute time d at or before now? A deadline far ahead is judged by the
  * backend's coarse clock alone (the sim backend has none: always exact). */
 #define NP_EXPIRED(d)    (!np__surely_future(d) && (d) <= NP_NOW())
@@ -106,6 +113,6 @@ static inline bool np__cas_u32(_Atomic uint32_t *p, uint32_t old, uint32_t new_)
 #define NP_READY(t)      (NP__PT(NP_PT_READY, t), np_ready(t))
 #define NP_TIMER_SET(t, w, fn, arg, seq)                                                           \
     (NP__PT(NP_PT_TIMER, t), np__timer_set((t), (w), (fn), (arg), (seq)))
-#define NP_TIMER_DEL(t) (NP__PT(NP_PT_TIMER, t), np__timer_del(t))
+#define NP_TIMER_DEL(t) (NP__PT(NP_PT_TIMER, t), NP__OBS(np__timer_del(t)))
 
 #endif

@@ -29,6 +29,27 @@ expect2 "record: unknown workload" "$np" record frob --no-db
 expect2 "record: bad --seconds" "$np" record echo --seconds -3 --no-db
 expect2 "record: unwritable --out" "$np" record echo --seconds 0.1 --no-db --out "$dir/no/such/dir/x.npt"
 expect2 "no command" "$np" frobnicate
+for cmd in explore; do
+    expect2 "$cmd: missing file" "$np" $cmd --no-db "$dir/nope.npt"
+    expect2 "$cmd: a directory" "$np" $cmd --no-db "$dir"
+    expect2 "$cmd: unknown option" "$np" $cmd --no-db "$traces/example.npt" --bogus
+    expect2 "$cmd: no file" "$np" $cmd --no-db
+done
+sc=$traces/scenarios/read_ready.npt
+expect2 "explore: unknown strategy" "$np" explore --no-db "$sc" --strategy bfs
+expect2 "explore: bad --shard" "$np" explore --no-db "$sc" --shard 3/2
+expect2 "explore: bad --shard form" "$np" explore --no-db "$sc" --shard 1
+expect2 "explore: bad --depth" "$np" explore --no-db "$sc" --strategy pct --depth 0
+expect2 "explore: bad --preemptions" "$np" explore --no-db "$sc" --preemptions -2
+expect2 "explore: bad --jitter" "$np" explore --no-db "$sc" --jitter -1
+expect2 "explore: unknown fault" "$np" explore --no-db "$sc" --faults gremlins
+expect2 "explore: bad schedule" "$np" explore --no-db "$sc" --schedule 0.x.1
+expect2 "merge: no --into" "$np" merge "$dir/a.db"
+expect2 "merge: missing input" "$np" merge "$dir/nope.db" --into "$dir/m.db"
+head -c 4096 /dev/urandom >"$dir/noise.db"
+expect2 "merge: not SQLite" "$np" merge "$dir/noise.db" --into "$dir/m.db"
+[ -e "$dir/m.db" ] && fail "merge left a half-written output"
+ls "$dir"/m.db.merge-* >/dev/null 2>&1 && fail "merge left a temporary file"
 
 # A full disk, simulated with a file-size limit: the existing files survive.
 echo keep >"$dir/out.npt"

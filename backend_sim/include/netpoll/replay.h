@@ -21,6 +21,9 @@ extern "C" {
 #define NP_SIM_API __attribute__((visibility("default")))
 #endif
 
+struct np_choice;
+struct np_point;
+
 typedef struct np_replay_opts {
     const np_design *design; /* NULL: go1.21 */
     bool exact_timers;       /* ignore fire lines, fire every timer at its deadline */
@@ -34,13 +37,64 @@ typedef struct np_replay_opts {
                                 then not judged) */
     /* Exploration (netpoll explore): the stimuli of a time step (and its due
      * timers) run as concurrent tasks, every atomic step of the pollDesc code
-     * is a scheduling point, and choose() picks which of the n runnable
-     * tasks (ordered by creation) runs next; `last` is the one that ran
-     * before, if still runnable (continuing it is no preemption). NULL:
-     * plain replay. */
-    int (*choose)(void *ctx, size_t n, int last);
+     * is a scheduling point, and choose() picks which of the runnable tasks
+     * runs next (an index into c->ids), or returns -1 to abandon the run (a
+     * state already explored). NULL: plain replay. */
+    int (*choose)(void *ctx, const struct np_choice *c);
     void *choose_ctx;
+    bool want_state;   /* fill np_choice.state (costs a walk of the state) */
+    size_t state_from; /* ...and .abstract, from this choice on (the earlier
+                          ones repeat a known prefix) */
+    /* called at every scheduling point an explored task passes (NULL: none) */
+    void (*on_point)(void *ctx, const struct np_point *p);
+    FILE *listing; /* every scheduling point, one line each (NULL: none) */
+    /* Poller faults: a mask of NP_FAULT_EINTR, NP_FAULT_LOSTBREAK and
+     * NP_FAULT_DUPBREAK (netpoll/faults.h), seeded by poller_seed; 0: none
+     * (the plain replay). With any, readiness and deadline timers reach the
+     * pollDescs through the simulated poller (a `ready` is queued in the
+     * backend and dispatched when the poller's wait returns; exact timers
+     * fire when it wakes), and missed-timeout is judged against the
+     * latest wake-up the poller owed (traces/README.md, "Fault
+     * injection"). With choose set, the poller runs between the explored
+     * steps, and a due timer the poller has not woken for may still fire
+     * in the step. */
+    unsigned poller_faults;
+    uint64_t poller_seed;
 } np_replay_opts;
+
+/* A choice between runnable tasks (explore mode). */
+typedef struct np_choice {
+    size_t n;          /* runnable tasks, n >= 2 */
+    int last;          /* index of the task that ran before, if still runnable, or -1 */
+    const int *ids;    /* their simulated thread ids, ascending (creation order) */
+    uint64_t state;    /* want_state: a hash of everything the rest of the run
+                          depends on (shared memory, each thread's history, the
+                          model, the trace position); equal states have equal
+                          futures */
+    uint64_t abstract; /* the abstract pollDesc state: NP_ABS_BITS bits per open
+                          slot (up to 3), see np_replay_abstract_text */
+    size_t step;       /* scheduling points passed so far in this run */
+    size_t pos;        /* the trace index of the time step it is in */
+} np_choice;
+
+/* A scheduling point reached by an explored task. */
+typedef struct np_point {
+    int id;   /* simulated thread */
+    int kind; /* enum np_point_kind (core/seam.h): 0 load, 1 store, 2 cas,
+                 3 xchg, 4 lock, 5 unlock, 6 timer, 7 now, 8 park, 9 ready */
+    const volatile void *addr;
+    const char *file; /* source file and line of the step */
+    int line;
+    size_t step; /* its number in the run (0-based) */
+} np_point;
+
+#define NP_ABS_BITS 20
+/* Writes the abstract state as text ("pd1 rg=WAIT wg=NIL closing ...").
+ * Returns buf. */
+NP_SIM_API const char *np_replay_abstract_text(uint64_t abstract, char *buf, size_t len);
+/* The name of a pollDesc field an explored step touched ("pd1.rg"), from
+ * the last run's slots; "?" if unknown. */
+NP_SIM_API const char *np_replay_addr_name(const volatile void *addr, char *buf, size_t len);
 
 /* One wait's outcome, as recorded and as replayed. */
 typedef struct np_replay_wake {
@@ -63,6 +117,12 @@ typedef struct np_replay_result {
     np_replay_wake *wakes; /* every wait's outcome, in the order the waits returned */
     size_t nwakes;
     uint64_t fires; /* deadline timers that took effect */
+    bool abandoned; /* explore: choose() abandoned the run */
+    size_t steps;   /* explore: scheduling points passed */
+    /* poller faults injected (np_replay_opts.poller_faults) */
+    uint64_t eintrs;      /* polls cut short with nothing */
+    uint64_t lost_breaks; /* breaks dropped */
+    uint64_t dup_breaks;  /* breaks delivered twice */
 } np_replay_result;
 
 /* Replays tr. Returns r->status. Free r with np_replay_result_free. */

@@ -50,8 +50,40 @@ typedef struct np_sim_stats {
     uint64_t woken;     /* polls that returned because of a break */
     uint64_t delivered; /* events delivered */
     uint64_t pending;   /* events queued, not yet delivered */
+    /* poller faults (np_sim_set_faults) */
+    uint64_t eintrs;      /* polls that returned early with nothing (EINTR) */
+    uint64_t lost_breaks; /* brk calls dropped */
+    uint64_t dup_breaks;  /* brk calls delivered twice */
 } np_sim_stats;
 void np_sim_get_stats(np_sim_stats *out);
+
+/* Poller faults, seeded and deterministic (off unless set; they persist
+ * across init, which restarts their random sequence from the seed):
+ *   eintr       a blocking poll returns early with nothing, as epoll_wait
+ *               does with EINTR: when it starts while events or a break are
+ *               pending (at most twice in a row), or at a random moment
+ *               while it waits (a signal). Undelivered events and a pending
+ *               break stay for the next poll.
+ *   lost_break  a brk call is dropped: a blocked poll does not wake for it.
+ *   dup_break   a brk call is delivered twice: after waking the poll it
+ *               was meant for, it also wakes the next blocking poll.
+ * NULL turns them off. */
+typedef struct np_sim_faults {
+    uint64_t seed;
+    bool eintr, lost_break, dup_break;
+} np_sim_faults;
+void np_sim_set_faults(const np_sim_faults *f);
+
+/* A blocking poll in two halves, for a driver that lets virtual time pass
+ * itself while the poller sleeps (replay under poller faults): np_sim_block
+ * enters the wait, blocked at most until `until` (absolute virtual time,
+ * INT64_MAX: no timeout); np_sim_due says when it returns - the earliest of
+ * `until`, the next queued event, now if a break is pending, and the
+ * moment of an interrupting signal - INT64_MAX if no poll is blocked.
+ * Once the clock is there the driver calls the backend's poll with the
+ * remaining delay, which returns at once and ends the wait. */
+void np_sim_block(int64_t until);
+int64_t np_sim_due(void);
 
 /* Sim build only (netpoll_sim): the explorer's hooks. `point` is called at
  * every scheduling point of the pollDesc code with the point's kind (enum
@@ -63,6 +95,13 @@ typedef struct np_sim_hooks {
     void (*point)(int kind, const volatile void *addr, const char *file, int line);
     void (*lock_busy)(const void *lock);
     int (*thread_id)(void); /* the running simulated thread (nonzero) */
+    /* after a step: the value it observed (a load, an exchange's old value,
+     * a CAS's success, the clock, a timer's presence, a lock's acquisition
+     * number); optional */
+    void (*observe)(uint64_t value);
+    /* after a simulated lock is taken: the explorer observes what it guards
+     * (optional; without it the lock's acquisition number is observed) */
+    void (*locked)(const void *lock);
 } np_sim_hooks;
 void np_sim_set_hooks(const np_sim_hooks *hooks);
 /* Scheduling points passed so far (sim build; 0 in the live build). */

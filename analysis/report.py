@@ -1,0 +1,662 @@
+#!/usr/bin/env python3
+"""netpoll report: plots and one self-contained HTML page from a results database.
+
+usage: report.py --db FILE --out DIR
+
+Reads only the SQLite results store (cli/schema.sql, version 2) and writes
+OUT/*.png and OUT/report.html (every PNG embedded as a data URI, inline CSS,
+no external links). A plot whose data is absent is left out, and the page
+says so in its place (<p class="nodata" data-plot="NAME">).
+
+Exit status: 0 written; 2 bad input (a missing file, not SQLite, not
+netpoll's results, another schema version, matplotlib missing), with one
+line on stderr and nothing written to OUT.
+
+Standard library and matplotlib (Agg) only; on Debian:
+apt-get install python3-matplotlib.
+"""
+
+import argparse
+import base64
+import html
+import os
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+
+SCHEMA_VERSION = 2
+TABLES = ("runs", "outcomes", "violations", "timing", "explore_stats",
+          "explore_progress", "outcome_classes", "bench")
+# The figures, in page order: (file stem, section title).
+PLOTS = (
+    ("wake_latency", "Wake latency, live against simulated"),
+    ("deadline_lateness", "Deadline lateness on the live backend"),
+    ("outcome_classes", "Outcome classes per scenario and design"),
+    ("coverage", "Exploration coverage"),
+    ("bench", "Benchmarks"),
+)
+
+
+class BadInput(Exception):
+    pass
+
+
+def die(msg):
+    print("netpoll report: %s" % msg, file=sys.stderr)
+    sys.exit(2)
+
+
+# --------------------------------------------------------------- the database
+
+def open_db(path):
+    """The database, read-only, checked to be netpoll's results at version 2."""
+    if not os.path.exists(path):
+        raise BadInput("%s: no such file" % path)
+    if not os.path.isfile(path):
+        raise BadInput("%s: not a file" % path)
+    if os.path.getsize(path) == 0:
+        raise BadInput("%s: an empty file, not netpoll's results" % path)
+    uri = "file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(path))
+    try:
+        db = sqlite3.connect(uri, uri=True)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        names = {r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as e:
+        if "not a database" in str(e) or "malformed" in str(e):
+            raise BadInput("%s: not an SQLite database" % path)
+        raise BadInput("%s: cannot read it: %s" % (path, e))
+    if version == 0 or "runs" not in names:
+        raise BadInput("%s: an SQLite database, but not netpoll's results" % path)
+    if version != SCHEMA_VERSION:
+        hint = (" (any netpoll command with --db on it upgrades it)"
+                if version < SCHEMA_VERSION else "")
+        raise BadInput("%s: schema version %d; this report reads version %d%s"
+                       % (path, version, SCHEMA_VERSION, hint))
+    missing = [t for t in TABLES if t not in names]
+    if missing:
+        raise BadInput("%s: not netpoll's results: no table %s" % (path, missing[0]))
+    return db
+
+
+def stem(path):
+    if not path:
+        return "?"
+    base = os.path.basename(path)
+    return base[:-4] if base.endswith(".npt") else base
+
+
+def q(db, sql, *args):
+    return db.execute(sql, args).fetchall()
+
+
+def load(db):
+    d = {}
+    d["runs_per_kind"] = q(db, """
+        SELECT kind, count(*), sum(status = 0), sum(status = 1), sum(status IS NULL OR status > 1),
+               coalesce(sum(events), 0)
+        FROM runs GROUP BY kind ORDER BY kind""")
+    d["nruns"] = q(db, "SELECT count(*) FROM runs")[0][0]
+
+    # wake latency per workload: paired live / sim samples of compare runs
+    wl = {}
+    for w, trace, kind, v in q(db, """
+            SELECT r.workload, r.trace, t.kind, t.value_ns FROM timing t
+            JOIN runs r ON r.id = t.run_id
+            WHERE r.kind = 'compare' AND t.kind IN ('wake_latency_live', 'wake_latency_sim')"""):
+        side = "live" if kind == "wake_latency_live" else "sim"
+        wl.setdefault(w or stem(trace), {"live": [], "sim": []})[side].append(v)
+    d["wake"] = wl
+
+    # deadline lateness of live runs, per workload; the deadlines' spans from compare runs
+    late = {}
+    for w, v in q(db, """
+            SELECT r.workload, t.value_ns FROM timing t JOIN runs r ON r.id = t.run_id
+            WHERE r.kind = 'live' AND t.kind = 'deadline_lateness'"""):
+        late.setdefault(w or "?", []).append(v)
+    d["late"] = late
+    spans = {}
+    for w, trace, v in q(db, """
+            SELECT r.workload, r.trace, t.value_ns FROM timing t JOIN runs r ON r.id = t.run_id
+            WHERE r.kind = 'compare' AND t.kind = 'deadline_span' AND t.value_ns > 0"""):
+        spans.setdefault(w or stem(trace), []).append(v)
+    d["span"] = {w: statistics.median(v) for w, v in spans.items()}
+
+    # outcome classes of explore runs per (scenario, design), and violations
+    classes = {}
+    for trace, design, cls, n in q(db, """
+            SELECT r.trace, r.design, c.class, c.count FROM outcome_classes c
+            JOIN runs r ON r.id = c.run_id WHERE r.kind = 'explore'"""):
+        k = (stem(trace), design or "?")
+        classes.setdefault(k, {})
+        classes[k][cls] = classes[k].get(cls, 0) + n
+    d["classes"] = classes
+    d["explore_violations"] = {
+        (stem(t), g or "?"): n for t, g, n in q(db, """
+            SELECT r.trace, r.design, count(*) FROM violations v JOIN runs r ON r.id = v.run_id
+            WHERE r.kind = 'explore' GROUP BY r.trace, r.design""")}
+    d["violations"] = q(db, """
+        SELECT r.kind, r.trace, coalesce(r.design, ''), v.name, count(*),
+               min(v.preemptions), max(v.schedule IS NOT NULL)
+        FROM violations v JOIN runs r ON r.id = v.run_id
+        GROUP BY r.kind, r.trace, r.design, v.name ORDER BY r.trace, r.design, r.kind, v.name""")
+
+    # divergences per workload (compare and replay runs)
+    d["divergences"] = q(db, """
+        SELECT coalesce(workload, trace), kind, count(*), sum(coalesce(divergences, 0)),
+               sum(coalesce(divergences, 0) > 0)
+        FROM runs WHERE kind IN ('compare', 'replay') GROUP BY 1, 2 ORDER BY 1, 2""")
+    d["lateness_dependent"] = dict(q(db, """
+        SELECT coalesce(r.workload, r.trace), sum(t.value_ns) FROM timing t
+        JOIN runs r ON r.id = t.run_id
+        WHERE r.kind = 'compare' AND t.kind = 'lateness_dependent_outcomes' GROUP BY 1"""))
+
+    # exploration
+    d["strategy_stats"] = q(db, """
+        SELECT coalesce(s.strategy, '?'), count(DISTINCT s.run_id), sum(s.executions),
+               max(s.distinct_states), sum(s.elapsed_ns)
+        FROM explore_stats s GROUP BY 1 ORDER BY 1""")
+    curves = {}
+    for rid, strat, trace, e, s in q(db, """
+            SELECT p.run_id, coalesce(st.strategy, '?'), r.trace, p.executions, p.states
+            FROM explore_progress p JOIN runs r ON r.id = p.run_id
+            LEFT JOIN explore_stats st ON st.run_id = p.run_id
+            ORDER BY p.run_id, p.executions"""):
+        curves.setdefault((strat, rid, stem(trace)), []).append((e, s))
+    d["curves"] = curves
+    d["end_points"] = q(db, """
+        SELECT coalesce(strategy, '?'), executions, distinct_states FROM explore_stats
+        WHERE distinct_states IS NOT NULL AND distinct_states >= 0 AND executions > 0""")
+
+    # benchmarks: every repetition, per (name, metric, contender)
+    bench = {}
+    for name, cont, metric, v in q(db, "SELECT name, contender, metric, value FROM bench"):
+        bench.setdefault((name, metric), {}).setdefault(cont, []).append(v)
+    d["bench"] = bench
+    return d
+
+
+# --------------------------------------------------------------- the plots
+
+def save(plt, fig, path):
+    """Saves a figure after checking what every plot must have: a title, both
+    axis labels (with units) and a legend on each of its axes."""
+    for ax in fig.axes:
+        missing = [what for what, ok in (("title", ax.get_title()),
+                                         ("x label", ax.get_xlabel()),
+                                         ("y label", ax.get_ylabel()),
+                                         ("legend", ax.get_legend())) if not ok]
+        if missing:
+            raise AssertionError("%s: no %s" % (os.path.basename(path), ", ".join(missing)))
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def contender_key(c):
+    order = ("netpoll", "go", "libuv", "epoll")
+    for i, p in enumerate(order):
+        if c.startswith(p):
+            return (i, c)
+    return (len(order), c)
+
+
+def metric_label(m):
+    if m == "req_per_s":
+        return "throughput (requests/s)"
+    for suf, unit in (("_us", "µs"), ("_ns", "ns"), ("_ms", "ms"), ("_per_s", "per second"),
+                      ("_s", "s"), ("_bytes", "bytes"), ("_pct", "%")):
+        if m.endswith(suf):
+            return "%s (%s)" % (m[: -len(suf)].replace("_", " "), unit)
+    return "%s (value)" % m.replace("_", " ")
+
+
+def plot_wake(plt, d, path):
+    if not any(v["live"] or v["sim"] for v in d["wake"].values()):
+        return None
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (w, v) in enumerate(sorted(d["wake"].items())):
+        c = colors[i % len(colors)]
+        for side, style, label in (("live", "-", "live"), ("sim", "--", "simulated")):
+            xs = sorted(x / 1e3 for x in v[side])
+            if not xs:
+                continue
+            ys = [(k + 1) / len(xs) for k in range(len(xs))]
+            ax.step(xs, ys, where="post", linestyle=style, color=c,
+                    label="%s, %s (n=%d)" % (w, label, len(xs)))
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.set_xlim(left=0)
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Wake latency from due time, live against simulated, per workload")
+    ax.set_xlabel("wake latency (µs; linear below 1 µs, log above)")
+    ax.set_ylabel("fraction of waits (CDF)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    fig.tight_layout()
+    return save(plt, fig, path)
+
+
+def plot_lateness(plt, d, path):
+    data = {w: [max(v, 1) / 1e3 for v in vals] for w, vals in d["late"].items() if vals}
+    if not data:
+        return None
+    lo = min(min(v) for v in data.values())
+    hi = max(max(v) for v in data.values())
+    lo, hi = max(lo * 0.9, 1e-3), max(hi * 1.1, lo * 10)
+    nb = 40
+    edges = [lo * (hi / lo) ** (k / nb) for k in range(nb + 1)]
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (w, v) in enumerate(sorted(data.items())):
+        c = colors[i % len(colors)]
+        ax.hist(v, bins=edges, histtype="step", linewidth=1.5, color=c,
+                label="%s (n=%d fires)" % (w, len(v)))
+        span = d["span"].get(w)
+        if span:
+            ax.axvline(span / 10 / 1e3, color=c, linestyle=":",
+                       label="%s: 10%% of its median deadline (%.3g ms)" % (w, span / 1e6))
+    ax.set_xscale("log")
+    ax.set_title("Deadline lateness on the live backend (epoll), per workload")
+    ax.set_xlabel("lateness: real time from deadline to timer fire (µs, log)")
+    ax.set_ylabel("timer fires (count)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return save(plt, fig, path)
+
+
+def plot_classes(plt, d, path):
+    if not d["classes"]:
+        return None
+    from matplotlib.patches import Patch
+    scenarios = sorted({s for s, _ in d["classes"]})
+    designs = sorted({g for _, g in d["classes"]})
+    width = 0.8 / len(designs)
+    fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(scenarios) * max(1, len(designs) / 2)), 5))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    handles = []
+    top = max(len(v) for v in d["classes"].values())
+    for j, g in enumerate(designs):
+        xs, hs, viol = [], [], []
+        for i, s in enumerate(scenarios):
+            if (s, g) in d["classes"]:
+                xs.append(i - 0.4 + width * (j + 0.5))
+                hs.append(len(d["classes"][(s, g)]))
+                viol.append(d["explore_violations"].get((s, g), 0))
+        bars = ax.bar(xs, hs, width * 0.95, color=colors[j % len(colors)], label="design " + g)
+        handles.append(bars)
+        for b, n in zip(bars, viol):
+            if n:
+                b.set_hatch("//")
+                b.set_edgecolor("red")
+                b.set_linewidth(1.5)
+                ax.text(b.get_x() + b.get_width() / 2, b.get_height() + top * 0.02, "%d viol." % n,
+                        ha="center", va="bottom", color="red", fontsize="small")
+    handles.append(Patch(facecolor="white", edgecolor="red", hatch="//",
+                         label="violation found"))
+    ax.set_xticks(range(len(scenarios)))
+    ax.set_xticklabels(scenarios, rotation=30, ha="right", fontsize="small")
+    ax.set_ylim(0, top * 1.15 + 0.5)
+    ax.set_title("Outcome classes per scenario and design (explored interleavings)")
+    ax.set_xlabel("scenario (trace)")
+    ax.set_ylabel("distinct outcome classes (count)")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.tight_layout()
+    return save(plt, fig, path)
+
+
+def plot_coverage(plt, d, path):
+    if not d["curves"] and not d["end_points"]:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    strategies = sorted({k[0] for k in d["curves"]} | {p[0] for p in d["end_points"]})
+    color = {s: colors[i % len(colors)] for i, s in enumerate(strategies)}
+    labelled = set()
+    # one scenario, the one explored by the most strategies (then the most
+    # executions), its latest run per strategy: the strategies side by side
+    scen = {}
+    for (strat, rid, sc), pts in d["curves"].items():
+        scen.setdefault(sc, {})
+        if strat not in scen[sc] or rid > scen[sc][strat][0]:
+            scen[sc][strat] = (rid, pts)
+    chosen = None
+    if scen:
+        chosen = max(scen, key=lambda sc: (len(scen[sc]),
+                                           sum(p[-1][0] for _r, p in scen[sc].values())))
+    curves = {(strat, rid, chosen): pts for strat, (rid, pts) in scen.get(chosen, {}).items()}
+    for (strat, _rid, _sc), pts in sorted(curves.items()):
+        xs = [max(e, 1) for e, _ in pts]
+        ys = [s for _, s in pts]
+        lab = None if strat in labelled else strat
+        labelled.add(strat)
+        ax.plot(xs, ys, color=color[strat], alpha=0.8, marker="." if len(xs) < 30 else None,
+                label=lab)
+    if not d["curves"]:
+        for strat, e, s in d["end_points"]:
+            lab = None if strat in labelled else "%s (final counts)" % strat
+            labelled.add(strat)
+            ax.plot([e], [s], "o", color=color[strat], label=lab)
+    ax.set_xscale("log")
+    ax.set_title("Exploration coverage: distinct states against executions, per strategy"
+                 + ("\n(scenario %s)" % chosen if chosen else ""))
+    ax.set_xlabel("executions (schedules run, count; log scale)")
+    ax.set_ylabel("distinct pollDesc states (count)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="strategy", fontsize="small")
+    fig.tight_layout()
+    return save(plt, fig, path)
+
+
+def plot_bench(plt, d, path):
+    if not d["bench"]:
+        return None
+    metrics = sorted({m for _, m in d["bench"]})
+    fig, axes = plt.subplots(1, len(metrics), figsize=(max(8, 6 * len(metrics)), 5),
+                             squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    allc = sorted({c for v in d["bench"].values() for c in v}, key=contender_key)
+    color = {c: colors[i % len(colors)] for i, c in enumerate(allc)}
+    for ax, m in zip(axes[0], metrics):
+        names = sorted(n for n, mm in d["bench"] if mm == m)
+        conts = sorted({c for n in names for c in d["bench"][(n, m)]}, key=contender_key)
+        width = 0.8 / len(conts)
+        for j, c in enumerate(conts):
+            xs, med, lo, hi = [], [], [], []
+            for i, n in enumerate(names):
+                v = d["bench"][(n, m)].get(c)
+                if not v:
+                    continue
+                md = statistics.median(v)
+                xs.append(i - 0.4 + width * (j + 0.5))
+                med.append(md)
+                lo.append(md - min(v))
+                hi.append(max(v) - md)
+            ax.bar(xs, med, width * 0.95, yerr=[lo, hi], capsize=3, color=color[c], label=c)
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, fontsize="small")
+        ax.set_title("%s: median of repetitions, bars min–max" % m)
+        ax.set_xlabel("benchmark")
+        ax.set_ylabel(metric_label(m))
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(title="contender", fontsize="small")
+    fig.suptitle("Benchmarks: netpoll against Go, libuv and raw epoll")
+    fig.tight_layout()
+    return save(plt, fig, path)
+
+
+# --------------------------------------------------------------- the page
+
+CSS = """
+body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: left; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #eee; } tr.bad td { background: #fde4e4; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption, p.note { font-size: 0.9em; color: #555; }
+p.nodata { padding: 0.8em; background: #f4f4f4; border-left: 4px solid #999; }
+"""
+
+# Marks the page once every figure has loaded: <body data-images="ok N"> or
+# "broken K of N" (the browser test reads it with --dump-dom).
+SCRIPT = """
+function npCheckImages() {
+  var imgs = document.querySelectorAll('img'), bad = 0;
+  for (var i = 0; i < imgs.length; i++)
+    if (!imgs[i].complete || imgs[i].naturalWidth === 0 || imgs[i].naturalHeight === 0) bad++;
+  document.body.setAttribute('data-images',
+    bad ? 'broken ' + bad + ' of ' + imgs.length : 'ok ' + imgs.length);
+}
+window.addEventListener('load', npCheckImages);
+"""
+
+CAPTIONS = {
+    "wake_latency": "Per wait whose result is the same with recorded and with exact timers "
+                    "(<code>netpoll compare</code>): the time it became due is its wake with exact "
+                    "timers (the waking event, or the deadline). <b>live</b>: the recorded wake "
+                    "after that; <b>simulated</b>: the wake of the replay as recorded (which "
+                    "reuses the recorded timer fires and runs woken tasks at once). Trace clock.",
+    "deadline_lateness": "Real nanoseconds from each deadline to its timer's fire, from "
+                         "<code>netpoll record</code> on epoll. Go's deadline tests accept up to "
+                         "10% of the deadline; dotted lines mark 10% of each workload's median "
+                         "deadline where <code>netpoll compare</code> stored the deadlines' spans.",
+    "outcome_classes": "Distinct outcome classes (each task's results) that "
+                       "<code>netpoll explore</code> reached per scenario and design; hatched red "
+                       "bars (with the count): the exploration found a violation.",
+    "coverage": "Distinct abstract pollDesc states found against executions, for the scenario "
+                "explored by the most strategies, one line per "
+                "exploration run, coloured by strategy (dfs, pct, random).",
+    "bench": "Median of the repetitions; error bars from the minimum to the maximum.",
+}
+
+NODATA = {
+    "wake_latency": "no compare run with wake_latency_live / wake_latency_sim samples "
+                    "(run <code>netpoll compare TRACE --db FILE</code> on a recorded trace)",
+    "deadline_lateness": "no live run with deadline_lateness samples (run "
+                         "<code>netpoll record deadline-churn --db FILE</code>)",
+    "outcome_classes": "no outcome_classes rows from explore runs",
+    "coverage": "no explore_progress rows and no explore_stats with distinct states",
+    "bench": "no bench rows",
+}
+
+
+def fmt(v, digits=3):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-2):
+            return "%.*g" % (digits, v)
+        return ("%.2f" % v).rstrip("0").rstrip(".")
+    return str(v)
+
+
+def table(head, rows, bad=None):
+    out = ["<table><tr>%s</tr>" % "".join("<th>%s</th>" % html.escape(h) for h in head)]
+    for r in rows:
+        cls = ' class="bad"' if bad and bad(r) else ""
+        cells = []
+        for v in r:
+            num = isinstance(v, (int, float)) and not isinstance(v, bool)
+            cells.append('<td%s>%s</td>' % (' class="n"' if num else "", html.escape(fmt(v))))
+        out.append("<tr%s>%s</tr>" % (cls, "".join(cells)))
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def pct(vals, p):
+    s = sorted(vals)
+    return s[min(len(s) - 1, int((len(s) - 1) * p))]
+
+
+def summary_tables(d):
+    parts = []
+    parts.append("<h2>Runs per kind</h2>")
+    if d["runs_per_kind"]:
+        parts.append(table(["kind", "runs", "exit 0", "exit 1 (finding)", "other / unfinished",
+                            "events"], d["runs_per_kind"]))
+    else:
+        parts.append('<p class="note">no runs</p>')
+
+    parts.append("<h2>Workloads and divergences</h2>")
+    if d["divergences"]:
+        rows = [(w if w else "?", k, n, dv, nd, d["lateness_dependent"].get(w) if k == "compare"
+                 else None) for w, k, n, dv, nd in d["divergences"]]
+        parts.append(table(["workload / trace", "kind", "runs", "divergences",
+                            "runs with divergences", "lateness-dependent outcomes"], rows,
+                           bad=lambda r: r[3] > 0))
+    else:
+        parts.append('<p class="note">no compare or replay runs</p>')
+
+    if d["wake"] or d["late"]:
+        rows = []
+        for w in sorted(set(d["wake"]) | set(d["late"])):
+            wv = d["wake"].get(w, {"live": [], "sim": []})
+            lv = d["late"].get(w, [])
+            span = d["span"].get(w)
+            within = (sum(1 for v in lv if v * 10 <= span) / len(lv) * 100) if lv and span else None
+            rows.append((w, len(wv["live"]),
+                         pct(wv["live"], 0.5) / 1e3 if wv["live"] else None,
+                         pct(wv["live"], 0.99) / 1e3 if wv["live"] else None,
+                         pct(wv["sim"], 0.99) / 1e3 if wv["sim"] else None,
+                         len(lv), pct(lv, 0.5) / 1e3 if lv else None,
+                         pct(lv, 0.99) / 1e3 if lv else None,
+                         span / 1e6 if span else None, within))
+        parts.append("<h2>Timing per workload</h2>")
+        parts.append(table(["workload", "waits", "live p50 (µs)", "live p99 (µs)",
+                            "simulated p99 (µs)", "live fires", "lateness p50 (µs)",
+                            "lateness p99 (µs)", "median deadline (ms)",
+                            "fires within 10% (%)"], rows))
+
+    parts.append("<h2>Violations per scenario and design</h2>")
+    if d["violations"]:
+        rows = [(stem(t), g, k, n, c, p, "yes" if s else "no")
+                for k, t, g, n, c, p, s in d["violations"]]
+        parts.append(table(["scenario / trace", "design", "run kind", "violation", "count",
+                            "fewest preemptions", "schedule stored"], rows,
+                           bad=lambda r: True))
+    else:
+        parts.append('<p class="note">no violations recorded</p>')
+    if d["classes"]:
+        rows = [(s, g, len(c), sum(c.values()), d["explore_violations"].get((s, g), 0))
+                for (s, g), c in sorted(d["classes"].items())]
+        parts.append(table(["scenario", "design", "outcome classes", "executions classified",
+                            "violations"], rows, bad=lambda r: r[4] > 0))
+
+    parts.append("<h2>Exploration per strategy</h2>")
+    if d["strategy_stats"]:
+        rows = [(s, n, e, st if st is not None and st >= 0 else None,
+                 el / 1e9 if el is not None else None)
+                for s, n, e, st, el in d["strategy_stats"]]
+        parts.append(table(["strategy", "runs", "executions", "most distinct states (one run)",
+                            "time (s)"], rows))
+    else:
+        parts.append('<p class="note">no explore runs</p>')
+
+    parts.append("<h2>Benchmark medians</h2>")
+    if d["bench"]:
+        rows = []
+        for (n, m), conts in sorted(d["bench"].items()):
+            for c in sorted(conts, key=contender_key):
+                v = conts[c]
+                rows.append((n, m, c, len(v), float(statistics.median(v)), float(min(v)),
+                             float(max(v))))
+        parts.append(table(["benchmark", "metric", "contender", "repetitions", "median", "min",
+                            "max"], rows))
+    else:
+        parts.append('<p class="note">no benchmark figures</p>')
+    return "\n".join(parts)
+
+
+def page(dbpath, d, figures):
+    body = ["<h1>netpoll results</h1>",
+            '<p class="note">From <code>%s</code> (%d runs), generated %s by '
+            "<code>netpoll report</code>.</p>"
+            % (html.escape(dbpath), d["nruns"], time.strftime("%Y-%m-%d %H:%M:%S UTC",
+                                                              time.gmtime()))]
+    body.append(summary_tables(d))
+    for name, title in PLOTS:
+        body.append("<h2>%s</h2>" % html.escape(title))
+        png = figures.get(name)
+        if png:
+            b64 = base64.b64encode(png).decode("ascii")
+            body.append('<figure><img id="fig-%s" alt="%s" src="data:image/png;base64,%s">'
+                        "<figcaption>%s</figcaption></figure>"
+                        % (name, html.escape(title), b64, CAPTIONS[name]))
+        else:
+            body.append('<p class="nodata" data-plot="%s">No data: %s.</p>' % (name, NODATA[name]))
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>netpoll report</title>\n<style>%s</style>\n<script>%s</script>\n"
+            "</head>\n<body data-images=\"pending\">\n%s\n</body></html>\n"
+            % (CSS, SCRIPT, "\n".join(body)))
+
+
+# --------------------------------------------------------------- main
+
+def write_out(tmp, out):
+    """Moves the files of tmp into out: a rename if out does not exist, else
+    one atomic replace per file (report.html last), and a figure of an
+    earlier report that has no data now is removed."""
+    if not os.path.exists(out):
+        os.rename(tmp, out)
+        return
+    files = sorted(os.listdir(tmp), key=lambda f: f == "report.html")
+    for f in files:
+        os.replace(os.path.join(tmp, f), os.path.join(out, f))
+    for name, _ in PLOTS:
+        if name + ".png" not in files and os.path.exists(os.path.join(out, name + ".png")):
+            os.remove(os.path.join(out, name + ".png"))
+    os.rmdir(tmp)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="netpoll report",
+                                 description="Plots and report.html from a results database.")
+    ap.add_argument("--db", required=True, help="the SQLite results database")
+    ap.add_argument("--out", required=True, help="the folder for the PNGs and report.html")
+    try:
+        a = ap.parse_args(argv)
+    except SystemExit as e:
+        sys.exit(2 if e.code else 0)
+    out = a.out.rstrip("/") or "/"
+    try:
+        db = open_db(a.db)
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise BadInput("%s: exists and is not a folder" % out)
+        parent = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(parent):
+            raise BadInput("%s: no such folder" % parent)
+        if not os.access(parent, os.W_OK) or (os.path.isdir(out) and not os.access(out, os.W_OK)):
+            raise BadInput("%s: not writable" % out)
+        try:
+            d = load(db)
+        except sqlite3.Error as e:
+            raise BadInput("%s: cannot read it: %s" % (a.db, e))
+        finally:
+            db.close()
+    except BadInput as e:
+        die(str(e))
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        die("matplotlib is missing for %s; install it with: apt-get install python3-matplotlib"
+            % sys.executable)
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100})
+
+    tmp = tempfile.mkdtemp(prefix=".report-", dir=os.path.dirname(os.path.abspath(out)))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o777 & ~mask)  # the folder itself, if it becomes OUT
+    try:
+        figures = {}
+        makers = {"wake_latency": plot_wake, "deadline_lateness": plot_lateness,
+                  "outcome_classes": plot_classes, "coverage": plot_coverage,
+                  "bench": plot_bench}
+        for name, _ in PLOTS:
+            p = os.path.join(tmp, name + ".png")
+            if makers[name](plt, d, p):
+                with open(p, "rb") as f:
+                    figures[name] = f.read()
+        with open(os.path.join(tmp, "report.html"), "w", encoding="utf-8") as f:
+            f.write(page(a.db, d, figures))
+        write_out(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    print("report: %s: %d of %d figures (%s), summary tables -> %s"
+          % (a.db, len(figures), len(PLOTS), ", ".join(figures) or "none",
+             os.path.join(out, "report.html")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,375 @@
+/* cli/merge_cmd.c - `netpoll merge A.db B.db ... --into OUT.db`: every run of
+ * the inputs copied into OUT (created, or added to), with new run ids; then,
+ * for each sharded exploration whose shards 1..N are all there (explore runs
+ * whose command lines differ only in `--shard I/N`), one more explore run,
+ * "[merged N shards]", with the union of their abstract states and outcome
+ * classes, their summed executions and every violation they found.
+ *
+ * The inputs are only read. OUT is written as a copy beside it and renamed
+ * into place at the end, so a failure leaves it as it was. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "results.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: netpoll merge A.db B.db ... --into OUT.db\n\n"
+               "Copies every run of the given results databases into OUT.db (created if\n"
+               "missing, else added to), and combines the shards of each sharded\n"
+               "exploration (netpoll explore --shard I/N) into one run marked\n"
+               "\"[merged N shards]\": union of states and outcome classes, summed\n"
+               "executions, every violation. The inputs are not changed; OUT.db is\n"
+               "replaced in one step, or left as it was on error.\n"
+               "exit status: 0 merged, 2 bad input\n");
+}
+
+static int fail(sqlite3 *db, const char *what, const char *path)
+{
+    fprintf(stderr, "netpoll merge: %s: %s%s%s\n", path, what, db ? ": " : "",
+            db ? sqlite3_errmsg(db) : "");
+    return 2;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int err = in && out ? 0 : -errno;
+    while (!err && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            err = -errno;
+    if (in && ferror(in))
+        err = -EIO;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0 && !err)
+        err = -errno;
+    return err;
+}
+
+/* Column lists per table, beyond run_id (version 2; version 1 lacks some). */
+static const struct {
+    const char *table, *cols, *cols_v1;
+} tables[] = {
+    {"outcomes", "seq, g, pd, mode, result, recorded, virtual_ns, wall_ns, wait_ns, deadline_ns",
+     NULL},
+    {"violations", "name, detail, schedule, trace, listing, preemptions",
+     "name, detail, schedule, trace, NULL, NULL"},
+    {"timing", "kind, g, pd, value_ns", NULL},
+    {"explore_stats", "strategy, executions, distinct_states, race_pairs, elapsed_ns", NULL},
+    {"explore_progress", "executions, states, elapsed_ns", ""},
+    {"explore_states", "state, text", ""},
+    {"outcome_classes", "class, count", NULL},
+    {"bench", "name, contender, metric, value, rep", NULL},
+};
+
+#define RUN_COLS                                                                                   \
+    "kind, backend, design, workload, trace, seed, git_rev, machine, params, started_at, "         \
+    "ended_at, status, events, divergences, violations"
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int copy_input(sqlite3 *db, const char *path)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS src", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        char uri[4200];
+        snprintf(uri, sizeof uri, "file:%s?mode=ro", path);
+        sqlite3_bind_text(st, 1, uri, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(db, "cannot open", path);
+    int version = -1, ok = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA src.user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM src.sqlite_master WHERE name = 'runs'", -1,
+                           &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        ok = sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    if (version < 0) {
+        fail(db, "not an SQLite database", path);
+        exec(db, "DETACH DATABASE src");
+        return 2;
+    }
+    if (!ok || version < 1 || version > NP_DB_SCHEMA_VERSION) {
+        fprintf(stderr, "netpoll merge: %s: %s\n", path,
+                !ok ? "an SQLite database, but not netpoll's results"
+                    : "written by a newer netpoll");
+        exec(db, "DETACH DATABASE src");
+        return 2;
+    }
+    int err = exec(db, "BEGIN IMMEDIATE") || exec(db, "DELETE FROM idmap") ||
+              exec(db, "INSERT INTO idmap (old) SELECT id FROM src.runs ORDER BY id");
+    /* new ids: after the largest in OUT, in the inputs' order */
+    err = err || exec(db, "UPDATE idmap SET new = old - (SELECT min(old) FROM idmap) + 1 + "
+                          "(SELECT coalesce(max(id), 0) FROM main.runs)");
+    err = err || exec(db, "INSERT INTO main.runs (id, " RUN_COLS ") SELECT m.new, " RUN_COLS
+                          " FROM src.runs r JOIN idmap m ON r.id = m.old");
+    for (size_t i = 0; !err && i < sizeof tables / sizeof tables[0]; i++) {
+        const char *cols = version == 1 && tables[i].cols_v1 ? tables[i].cols_v1 : tables[i].cols;
+        if (!*cols)
+            continue; /* the table came with version 2 */
+        char sql[1024], *p = sql;
+        p += snprintf(sql, sizeof sql, "INSERT INTO main.%s (run_id, %s) SELECT m.new",
+                      tables[i].table, tables[i].cols);
+        /* the source columns, each qualified */
+        char list[256];
+        snprintf(list, sizeof list, "%s", cols);
+        for (char *tok = strtok(list, ", "); tok; tok = strtok(NULL, ", "))
+            p += snprintf(p, sizeof sql - (size_t)(p - sql),
+                          strcmp(tok, "NULL") ? ", t.%s" : ", %s", tok);
+        snprintf(p, sizeof sql - (size_t)(p - sql),
+                 " FROM src.%s t JOIN idmap m ON t.run_id = m.old", tables[i].table);
+        err = exec(db, sql);
+    }
+    if (err || exec(db, "COMMIT")) {
+        fail(db, "cannot copy its runs", path);
+        exec(db, "ROLLBACK");
+        exec(db, "DETACH DATABASE src");
+        return 2;
+    }
+    return exec(db, "DETACH DATABASE src") ? fail(db, "cannot detach", path) : 0;
+}
+
+/* " --shard I/N" in params: its position and I, N; false if none. */
+static bool shard_of(const char *params, size_t *at, size_t *len, int *i, int *n)
+{
+    const char *p = strstr(params, " --shard ");
+    if (!p || sscanf(p + 9, "%d/%d", i, n) != 2)
+        return false;
+    const char *e = p + 9;
+    while (*e && *e != ' ')
+        e++;
+    *at = (size_t)(p - params);
+    *len = (size_t)(e - p);
+    return true;
+}
+
+typedef struct {
+    int64_t id;
+    char *key; /* params without the shard, plus trace and design */
+    char *base;
+    int i, n;
+} shard_run;
+
+static int combine_shards(sqlite3 *db, const char *out)
+{
+    sqlite3_stmt *st;
+    shard_run *v = NULL;
+    size_t nv = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, params, coalesce(trace, ''), coalesce(design, '') FROM runs "
+                           "WHERE kind = 'explore' AND params LIKE '% --shard %' ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(db, "cannot read the explore runs", out);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *params = (const char *)sqlite3_column_text(st, 1);
+        size_t at, len;
+        int i, n;
+        if (!params || !shard_of(params, &at, &len, &i, &n) || n < 2 || i < 1 || i > n)
+            continue;
+        char base[2048], key[4096];
+        snprintf(base, sizeof base, "%.*s%s", (int)at, params, params + at + len);
+        /* the database each shard wrote is not part of what was explored */
+        char *dbopt = strstr(base, " --db ");
+        if (dbopt) {
+            char *e = dbopt + 6;
+            while (*e && *e != ' ')
+                e++;
+            memmove(dbopt, e, strlen(e) + 1);
+        }
+        snprintf(key, sizeof key, "%s|%s|%s|%d", base, sqlite3_column_text(st, 2),
+                 sqlite3_column_text(st, 3), n);
+        shard_run *w = realloc(v, (nv + 1) * sizeof *v);
+        if (!w)
+            break;
+        v = w;
+        v[nv++] = (shard_run){sqlite3_column_int64(st, 0), strdup(key), strdup(base), i, n};
+    }
+    sqlite3_finalize(st);
+    int err = 0;
+    for (size_t a = 0; a < nv && !err; a++) {
+        if (!v[a].key)
+            continue;
+        /* the group of v[a]: the latest run of each shard number */
+        int n = v[a].n;
+        int64_t *ids = calloc((size_t)n, sizeof *ids);
+        if (!ids)
+            break;
+        for (size_t b = a; b < nv; b++)
+            if (v[b].key && v[a].key && !strcmp(v[b].key, v[a].key)) {
+                ids[v[b].i - 1] = v[b].id;
+                if (b != a) {
+                    free(v[b].key);
+                    v[b].key = NULL;
+                }
+            }
+        bool complete = true;
+        char list[4096] = "";
+        for (int k = 0; k < n && complete; k++) {
+            complete = ids[k] != 0;
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof list - used, "%s%lld", k ? "," : "", (long long)ids[k]);
+        }
+        char params[2200];
+        snprintf(params, sizeof params, "%s [merged %d shards]", v[a].base, n);
+        int exists = 0;
+        if (complete && sqlite3_prepare_v2(db, "SELECT count(*) FROM runs WHERE params = ?", -1,
+                                           &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, params, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                exists = sqlite3_column_int(st, 0);
+            sqlite3_finalize(st);
+        }
+        if (complete && !exists && strlen(list) < sizeof list - 1) {
+            char *sql = sqlite3_mprintf(
+                "INSERT INTO runs (" RUN_COLS ") SELECT 'explore', 'sim', min(design), "
+                "NULL, min(trace), min(seed), min(git_rev), min(machine), %Q, min(started_at), "
+                "max(ended_at), max(status), max(events), sum(divergences), sum(violations) "
+                "FROM runs WHERE id IN (%s);"
+                "INSERT INTO explore_states (run_id, state, text) SELECT last_insert_rowid(), "
+                "state, min(text) FROM explore_states WHERE run_id IN (%s) GROUP BY state;"
+                "INSERT INTO explore_stats (run_id, strategy, executions, distinct_states, "
+                "race_pairs, elapsed_ns) SELECT (SELECT max(id) FROM runs), min(strategy), "
+                "sum(executions), (SELECT count(*) FROM explore_states WHERE run_id = "
+                "(SELECT max(id) FROM runs)), max(race_pairs), max(elapsed_ns) "
+                "FROM explore_stats WHERE run_id IN (%s);"
+                "INSERT INTO explore_progress (run_id, executions, states, elapsed_ns) "
+                "SELECT run_id, executions, distinct_states, elapsed_ns FROM explore_stats "
+                "WHERE run_id = (SELECT max(id) FROM runs);"
+                "INSERT INTO outcome_classes (run_id, class, count) SELECT (SELECT max(id) FROM "
+                "runs), class, sum(count) FROM outcome_classes WHERE run_id IN (%s) GROUP BY "
+                "class;"
+                "INSERT INTO violations (run_id, name, detail, schedule, trace, listing, "
+                "preemptions) SELECT (SELECT max(id) FROM runs), name, detail, schedule, trace, "
+                "listing, preemptions FROM violations WHERE run_id IN (%s);",
+                params, list, list, list, list, list);
+            err = !sql || exec(db, sql);
+            sqlite3_free(sql);
+            if (!err)
+                printf("merged %d shards of %s\n", n, v[a].base);
+        }
+        free(ids);
+    }
+    for (size_t a = 0; a < nv; a++) {
+        free(v[a].key);
+        free(v[a].base);
+    }
+    free(v);
+    return err ? fail(db, "cannot combine the shards", out) : 0;
+}
+
+int np_cli_merge(int argc, char **argv)
+{
+    const char *out = NULL;
+    const char **in = calloc((size_t)argc + 1, sizeof *in);
+    int nin = 0;
+    if (!in)
+        return 2;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            free(in);
+            return 0;
+        } else if (!strcmp(argv[i], "--into") && i + 1 < argc) {
+            out = argv[++i];
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "netpoll merge: unexpected argument '%s' (see netpoll merge --help)\n",
+                    argv[i]);
+            free(in);
+            return 2;
+        } else {
+            in[nin++] = argv[i];
+        }
+    }
+    if (!out || !nin) {
+        fprintf(stderr, "netpoll merge: want A.db ... --into OUT.db (see netpoll merge --help)\n");
+        free(in);
+        return 2;
+    }
+    struct stat sb;
+    for (int i = 0; i < nin; i++)
+        if (stat(in[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            fprintf(stderr, "netpoll merge: %s: %s\n", in[i],
+                    stat(in[i], &sb) != 0 ? strerror(errno) : "not a file");
+            free(in);
+            return 2;
+        }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.merge-%ld.tmp", out, (long)getpid());
+    bool existed = stat(out, &sb) == 0;
+    if (existed && (!S_ISREG(sb.st_mode) || copy_file(out, tmp) != 0)) {
+        fprintf(stderr, "netpoll merge: %s: %s\n", out,
+                S_ISREG(sb.st_mode) ? "cannot copy it" : "not a file");
+        unlink(tmp);
+        free(in);
+        return 2;
+    }
+    /* the schema (created or upgraded) through the results store */
+    np_db *ndb;
+    char msg[600];
+    if (np_db_open(tmp, &ndb, msg, sizeof msg) != 0) {
+        fprintf(stderr, "netpoll merge: %s\n", msg);
+        unlink(tmp);
+        free(in);
+        return 2;
+    }
+    np_db_close(ndb);
+    sqlite3 *db = NULL;
+    int status = 0;
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+        exec(db, "PRAGMA journal_mode = DELETE") ||
+        exec(db, "CREATE TEMP TABLE idmap (old INTEGER PRIMARY KEY, new INTEGER)"))
+        status = fail(db, "cannot write", out);
+    for (int i = 0; !status && i < nin; i++)
+        status = copy_input(db, in[i]);
+    /* (a failure leaves only the temporary copy half-written: it is removed) */
+    if (!status && exec(db, "BEGIN IMMEDIATE"))
+        status = fail(db, "cannot write", out);
+    if (!status)
+        status = combine_shards(db, out);
+    if (!status && exec(db, "COMMIT"))
+        status = fail(db, "cannot commit", out);
+    if (db)
+        sqlite3_close(db);
+    if (!status) {
+        int fd = open(tmp, O_RDONLY);
+        if (fd < 0 || fsync(fd) != 0 || rename(tmp, out) != 0) {
+            fprintf(stderr, "netpoll merge: %s: cannot write: %s\n", out, strerror(errno));
+            status = 2;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    if (status) {
+        unlink(tmp);
+        char side[4300];
+        snprintf(side, sizeof side, "%s-wal", tmp);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", tmp);
+        unlink(side);
+    } else {
+        printf("merge: %d database%s into %s\n", nin, nin == 1 ? "" : "s", out);
+    }
+    free(in);
+    return status;
+}
