@@ -371,6 +371,53 @@ static int self(demo *d, char *const argv[], double timeout, char **out)
     return run(d, d->exe, argv, NULL, timeout, out);
 }
 
+/* The id of the last run in the store (0: none). */
+static int64_t last_run(const demo *d)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    int64_t id = 0;
+    if (sqlite3_open_v2(d->db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(h, 2000);
+        if (sqlite3_prepare_v2(h, "SELECT coalesce(max(id), 0) FROM runs", -1, &st, NULL) ==
+            SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                id = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+    }
+    sqlite3_close(h);
+    return id;
+}
+
+#define NOT_STORED (-2)
+
+/* self() for a command that stores its run with --db: a status of 0 or 1
+ * without a new run in the store (a crash that still exited 1, as a
+ * sanitizer's does) becomes NOT_STORED. */
+static int stored(demo *d, char *const argv[], double timeout, char **out)
+{
+    int64_t before = last_run(d);
+    int st = self(d, argv, timeout, out);
+    if ((st == 0 || st == 1) && last_run(d) <= before) {
+        if (d->log)
+            fprintf(d->log, "### exit %d, but no run was stored\n", st);
+        return NOT_STORED;
+    }
+    return st;
+}
+
+/* "exit 2", "killed", "no run stored" */
+static const char *why(int st, char *buf, size_t len)
+{
+    if (st == NOT_STORED)
+        return "exited without storing its run";
+    if (st < 0)
+        return "killed (signal or time limit)";
+    fmt(buf, len, "exit %d", st);
+    return buf;
+}
+
 static const char *base(const char *p)
 {
     const char *s = strrchr(p, '/');
@@ -396,7 +443,7 @@ static void stage_record(demo *d)
         char *av[] = {"netpoll", "record", (char *)w->name, "--seconds", secs,
                       "--out",   trace,    "--db",          d->db,       NULL};
         char *out;
-        int st = self(d, av, d->seconds + 60, &out);
+        int st = stored(d, av, d->seconds + 60, &out);
         const char *ev = strstr(out, " events -> ");
         if (ev) { /* "...; N events -> FILE" */
             const char *p = ev;
@@ -412,7 +459,8 @@ static void stage_record(demo *d)
                  d->logs);
             fmt(d->rec_traces[d->nrec++], PATH_MAX, "%s", trace);
         } else {
-            fail(d, "record %s exited %d (see %s/record.log)", w->name, st, d->logs);
+            char b[32];
+            fail(d, "record %s: %s (see %s/record.log)", w->name, why(st, b, sizeof b), d->logs);
         }
         free(out);
         d->done++;
@@ -478,10 +526,11 @@ static void stage_replay(demo *d)
             fmt(d->what, sizeof d->what, "%s %s", cmd, base(t));
             draw(d, false);
             char *av[] = {"netpoll", (char *)cmd, (char *)t, "--db", d->db, NULL};
-            int st = self(d, av, 300, NULL);
+            int st = stored(d, av, 300, NULL);
             if (st != 0) {
+                char b[32];
                 bad++;
-                fail(d, "%s %s: exit %d%s (see %s/replay.log)", cmd, base(t), st,
+                fail(d, "%s %s: %s%s (see %s/replay.log)", cmd, base(t), why(st, b, sizeof b),
                      st == 1 ? ", DIVERGENCE from the live record" : "", d->logs);
             }
             d->done++;
@@ -494,13 +543,14 @@ static void stage_replay(demo *d)
             draw(d, false);
             char *av[] = {"netpoll",          "replay", rows[i].file, "--design",
                           (char *)designs[k], "--db",   d->db,        NULL};
-            int st = self(d, av, 60, NULL);
+            int st = stored(d, av, 60, NULL);
+            char b[32];
             d->corpus_n++;
             if (st == rows[i].want[k])
                 d->corpus_ok++;
             else
-                fail(d, "corpus verdict MISMATCH: %s under %s exited %d, traces/corpus.tsv says %d",
-                     rel, designs[k], st, rows[i].want[k]);
+                fail(d, "corpus verdict MISMATCH: %s under %s: %s, traces/corpus.tsv says exit %d",
+                     rel, designs[k], why(st, b, sizeof b), rows[i].want[k]);
             d->done++;
         }
     free(rows);
@@ -614,7 +664,7 @@ static void stage_explore(demo *d)
                     av[n++] = d->db;
                     av[n] = NULL;
                     char *out;
-                    int st = self(d, av, t + 60, &out);
+                    int st = stored(d, av, t + 60, &out);
                     if (st == 2 && strstr(out, "not available")) {
                         unavailable[s] = true;
                         note(d, "the explorer has no '%s' strategy in this build: skipped", strat);
@@ -622,9 +672,9 @@ static void stage_explore(demo *d)
                         d->explore_runs++;
                         viol[set][k] += st == 1;
                     } else {
-                        fail(d,
-                             "explore %s --design %s --strategy %s: exit %d (see %s/explore.log)",
-                             base(files[i]), designs[k], strat, st, d->logs);
+                        char b[32];
+                        fail(d, "explore %s --design %s --strategy %s: %s (see %s/explore.log)",
+                             base(files[i]), designs[k], strat, why(st, b, sizeof b), d->logs);
                     }
                     free(out);
                     d->done++;
