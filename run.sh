@@ -73,7 +73,7 @@ test)
     check build-uc
     ;;
 *)
-    echo "usage: ./run.sh demo [--quick] | ./run.sh test" >&2
+    echo "usage: ./run.sh demo [--out DIR] [--seconds S] | ./run.sh test" >&2
     exit 2
     ;;
 esac

@@ -11,7 +11,7 @@ static const struct {
     int (*fn)(int argc, char **argv);
     const char *help;
 } commands[] = {
-    {"demo", np_cli_demo, "a short live run on epoll, then the same protocol in the simulator"},
+    {"demo", np_cli_demo, "the full research run: record, replay, explore, bench, report"},
     {"record", np_cli_record, "run a live workload on epoll and record its trace"},
     {"compare", np_cli_compare, "compare a recorded live trace with the simulator"},
     {"explore", np_cli_explore, "explore the interleavings of a trace's races (dfs, pct, random)"},
