@@ -962,6 +962,33 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
             s->id, mode_str(e->mode), (long long)e->t, e->line, a->g, b->g);
         return;
     }
+    /* A woken waiter of this pollDesc and direction that has not run yet
+     * finishes its wait first: a second waiter would otherwise park in its
+     * place, and the first one, resuming, find a task in the semaphore. */
+    for (size_t i = 0; e->kind == NP_TR_WAIT && !rp->o->choose && i < rp->nwaiting; i++) {
+        actor *w = rp->waiting[i];
+        if (w != a && w->pd == s->pd && dir(w->mode) == dir(e->mode) &&
+            np_world_runnable(w->task)) {
+            np_world_run_task(w->task);
+            note_step(rp, w);
+            i = (size_t)-1; /* the list changed */
+        }
+    }
+    /* A task of another slot or incarnation may still be parked on this
+     * pollDesc (after divergences): a second waiter would make the pollDesc
+     * code abort (Go: "double wait"); the trace gets the violation instead. */
+    uintptr_t sem = e->kind == NP_TR_WAIT && s->pd
+                        ? atomic_load(dir(e->mode) ? &s->pd->wg : &s->pd->rg)
+                        : NP_PD_NIL;
+    if (sem > NP_PD_WAIT && sem != (uintptr_t)a->task) {
+        say(rp, "violation",
+            "bad-state pd=%d mode=%s at t=%lld (line %u): g=%d waits while another task is "
+            "parked on it (double wait)",
+            s->id, mode_str(e->mode), (long long)e->t, e->line, a->g);
+        return;
+    }
+    if (e->kind == NP_TR_WAIT && rp->o->choose) /* explored: concurrent waits see it at once */
+        s->waiter[dir(e->mode)] = a;
     a->op = e->kind;
     a->s = s;
     a->pd = s->pd;
@@ -1090,6 +1117,17 @@ static void apply(replay *rp, const np_tr_event *e)
             if (b && g == (uintptr_t)b->task) {
                 invalid(rp, e->line, "close pd=%d while g=%d is parked on it", e->pd, b->g);
                 return;
+            }
+        }
+        /* A waiter already woken finishes its wait before the pollDesc goes
+         * back to the cache (Go's fdMutex makes Close wait for the readers
+         * and writers inside): it must not resume on a recycled one. */
+        for (size_t i = 0; !rp->o->choose && i < rp->nwaiting; i++) {
+            actor *w = rp->waiting[i];
+            if (w->pd == s->pd && np_world_runnable(w->task)) {
+                np_world_run_task(w->task);
+                note_step(rp, w);
+                i = (size_t)-1; /* the list changed */
             }
         }
         np_poll_close(s->pd);
