@@ -1220,13 +1220,23 @@ static void check_quiescent(replay *rp)
  * concurrent tasks under the chooser. An `open` is applied first (nothing
  * can touch a slot before it exists), a `close` once the step is quiescent
  * (it needs its unblock done and nobody parked), and an actor's second
- * operation in one step after its first. */
+ * operation in one step after its first. A close that an open follows at
+ * the same time splits the step in two groups, one after the other. */
 static void explore_step(replay *rp, size_t *ip, int64_t T)
 {
     const np_trace *tr = rp->tr;
     size_t i0 = *ip, i1 = i0;
-    while (i1 < tr->n && tr->ev[i1].t == T)
-        i1++;
+    while (i1 < tr->n && tr->ev[i1].t == T) {
+        /* a close followed, at the same time, by an open (perhaps of the same
+         * descriptor) ends this group: the open comes after the close */
+        if (tr->ev[i1++].kind == NP_TR_CLOSE) {
+            bool reopen = false;
+            for (size_t k = i1; k < tr->n && tr->ev[k].t == T && !reopen; k++)
+                reopen = tr->ev[k].kind == NP_TR_OPEN;
+            if (reopen)
+                break;
+        }
+    }
     *ip = i1;
     rp->r->events += i1 - i0;
     if (rp->exact && np_world_next_timer() <= np_now() && !np_world_spawn(timer_task, NULL))
