@@ -63,6 +63,8 @@ typedef struct actor {
     bool issued_closing; /* the wait began on a closing pollDesc */
     bool reported;       /* a quiescence violation was reported for this wait */
     bool quit;
+    size_t last; /* trace index of its last wait or reset */
+    bool final;  /* the operation handed over is that one: the task ends after it */
     uint64_t parks_seen;
     /* recorded wakes, in order */
     np_tr_event **rec;
@@ -418,7 +420,22 @@ static void actor_main(void *p)
                     mode_str(a->mode), np_poll_result_name(res), np_poll_result_name(a->rec_res),
                     a->line);
         }
+        if (a->final) /* its stack goes back to the pool (a trace may have 100,000s of tasks) */
+            return;
     }
+}
+
+static void note_step(replay *rp, actor *a);
+
+/* Runs an actor's task until it parks or ends (then it has no task, until
+ * it is handed another operation). */
+static void run_actor(replay *rp, actor *a)
+{
+    if (np_world_run_task(a->task) == NP_WORLD_EXITED) {
+        a->task = NULL;
+        return;
+    }
+    note_step(rp, a);
 }
 
 /* After a task ran: a wait that committed to sleep gives a `park` line. */
@@ -440,9 +457,13 @@ static void note_step(replay *rp, actor *a)
 static void run_all(replay *rp)
 {
     np_task *t;
-    while (np_world_run_next(&t) >= 0)
-        if (t && t->user)
-            note_step(rp, t->user);
+    while (np_world_runnable_list(&t, 1) > 0) { /* the oldest first */
+        actor *a = t->user;
+        if (a)
+            run_actor(rp, a);
+        else
+            np_world_run_task(t);
+    }
 }
 
 /* ---- exploration: concurrent actors, a choice at every scheduling point ---- */
@@ -943,10 +964,10 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
     if (!a || !actor_start(rp, a))
         return;
     /* Rule 2: a woken task first finishes its wait. */
-    if (np_world_runnable(a->task) && !rp->o->choose) {
-        np_world_run_task(a->task);
-        note_step(rp, a);
-    }
+    if (np_world_runnable(a->task) && !rp->o->choose)
+        run_actor(rp, a);
+    if (!a->task && !actor_start(rp, a)) /* it ended after what it just finished */
+        return;
     if (a->in_op) {
         say(rp, "divergence",
             "g=%d is still parked in its wait on pd=%d at t=%lld, when it issues "
@@ -969,8 +990,7 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
         actor *w = rp->waiting[i];
         if (w != a && w->pd == s->pd && dir(w->mode) == dir(e->mode) &&
             np_world_runnable(w->task)) {
-            np_world_run_task(w->task);
-            note_step(rp, w);
+            run_actor(rp, w);
             i = (size_t)-1; /* the list changed */
         }
     }
@@ -999,11 +1019,11 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
     a->issued_closing = s->closing;
     if (e->kind == NP_TR_WAIT)
         emit(rp, *e);
+    a->final = !rp->o->choose && (size_t)(e - rp->tr->ev) == a->last;
     np_ready(a->task);
     if (rp->o->choose)
         return; /* explored: it runs among the step's concurrent actors */
-    np_world_run_task(a->task);
-    note_step(rp, a);
+    run_actor(rp, a);
 }
 
 /* Rule 2 for a stimulus that names its task (unblock and close may): a
@@ -1013,14 +1033,14 @@ static bool issuer_ready(replay *rp, const np_tr_event *e)
     if (e->g <= 0)
         return true;
     actor *a = find_actor(rp, e->g, true);
-    if (!a || !actor_start(rp, a))
+    if (!a)
         return false;
+    if (!a->task) /* never waited, or ended: nothing to finish */
+        return true;
     if (rp->o->choose) /* explored: the issuer is one of the concurrent actors */
         return true;
-    if (np_world_runnable(a->task)) {
-        np_world_run_task(a->task);
-        note_step(rp, a);
-    }
+    if (np_world_runnable(a->task))
+        run_actor(rp, a);
     if (a->in_op) {
         say(rp, "divergence",
             "g=%d is still parked in its wait on pd=%d at t=%lld, when it issues "
@@ -1125,8 +1145,7 @@ static void apply(replay *rp, const np_tr_event *e)
         for (size_t i = 0; !rp->o->choose && i < rp->nwaiting; i++) {
             actor *w = rp->waiting[i];
             if (w->pd == s->pd && np_world_runnable(w->task)) {
-                np_world_run_task(w->task);
-                note_step(rp, w);
+                run_actor(rp, w);
                 i = (size_t)-1; /* the list changed */
             }
         }
@@ -1499,6 +1518,12 @@ static bool collect_recorded(replay *rp)
 {
     for (size_t i = 0; i < rp->tr->n; i++) {
         np_tr_event *e = &rp->tr->ev[i];
+        if (e->kind == NP_TR_WAIT || e->kind == NP_TR_RESET) {
+            actor *a = find_actor(rp, e->g, true);
+            if (!a)
+                return false;
+            a->last = i;
+        }
         if (e->kind != NP_TR_WAKE)
             continue;
         actor *a = find_actor(rp, e->g, true);
