@@ -183,8 +183,9 @@ static bool block_commit(np_task *t, void *p)
 
 /* Go: netpollblock. Returns true if I/O readiness arrived, false if the task
  * was woken by timeout/close (or did not park because of them). Recording:
- * the wait (first attempt) with its first CAS, an "ok" wake with the step
- * that consumed the readiness. */
+ * an "ok" wake with the step that consumed the readiness, and the wait with
+ * its first CAS if the caller has not recorded it (np_poll_wait records it
+ * with its error check, where the wait takes effect). */
 static bool block(np_poll_desc *pd, int mode, bool first)
 {
     _Atomic uintptr_t *g = sema(pd, mode);
@@ -622,18 +623,32 @@ int np_poll_reset(np_poll_desc *pd, int mode)
 
 /* check_err for a wait: an error is the wait's result, recorded as its wake
  * at the load that saw it (preceded, on the first check, by the wait). */
-static int wait_err(np_poll_desc *pd, int mode, bool first)
+static int wait_err(np_poll_desc *pd, int mode, bool first, bool *recorded)
 {
-    /* No error: nothing to record, and no section needed (the wait's own
-     * record goes with its first CAS in block). An error seen here is
-     * loaded again inside a section, which records the one it returns. */
-    int err = check_err(pd, mode);
-    if (!err || !NP_RECORDING())
+    *recorded = false;
+    if (!NP_RECORDING())
+        return check_err(pd, mode);
+    if (first) {
+        /* Recording: the wait takes effect where it finds no error, so its
+         * record goes with this check - a deadline that fires after it must
+         * come after the wait in the trace (the wait then still consumes
+         * readiness, or parks and is woken by the timer, as the replay of
+         * that order does). */
+        REC_BEGIN(pd);
+        int err = check_err(pd, mode);
+        REC(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
+        if (err)
+            REC(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, err);
+        REC_END();
+        *recorded = true;
         return err;
+    }
+    /* A later check: a section only for an error (the wake it records). */
+    int err = check_err(pd, mode);
+    if (!err)
+        return 0;
     REC_BEGIN(pd);
     err = check_err(pd, mode);
-    if (err && first)
-        REC(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
     if (err)
         REC(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, err);
     REC_END();
@@ -646,13 +661,14 @@ int np_poll_wait(np_poll_desc *pd, int mode)
         return -EINVAL;
     if (!np_self())
         return -EPERM;
-    int err = wait_err(pd, mode, true);
+    bool recorded;
+    int err = wait_err(pd, mode, true, &recorded);
     if (err)
         return err;
     /* A wake-up with neither readiness nor an error (a deadline fired and was
      * moved later before this task ran) simply waits again. */
-    for (bool first = true; !block(pd, mode, first); first = false) {
-        err = wait_err(pd, mode, false);
+    for (bool first = !recorded; !block(pd, mode, first); first = false) {
+        err = wait_err(pd, mode, false, &recorded);
         if (err)
             return err;
     }
