@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "netpoll/replay.h"
+#include "mix.h"
 
 /* ---- a set of 64-bit keys, each with a byte -------------------------------- */
 
@@ -99,21 +100,6 @@ static void set_free(u64set *s)
     free(s->key);
     free(s->val);
     memset(s, 0, sizeof *s);
-}
-
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    h ^= v + UINT64_C(0x9E3779B97F4A7C15) + (h << 6) + (h >> 2);
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    return h ^ (h >> 33);
-}
-
-static uint64_t xorshift(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
 }
 
 /* ---- the chooser -------------------------------------------------------------- */
@@ -232,7 +218,7 @@ static uint64_t *pct_prio(chooser *c, int id)
         c->capprios = cap;
     }
     /* initial priorities are above every change point's (d - 1 < 16) */
-    c->prios[c->nprios] = (prio){id, 64 + (xorshift(&c->rng) >> 8)};
+    c->prios[c->nprios] = (prio){id, 64 + (np__xorshift(&c->rng) >> 8)};
     return &c->prios[c->nprios++].prio;
 }
 
@@ -279,8 +265,9 @@ static int choose(void *ctx, const np_choice *ch)
         if (c->cache && c->assigned) {
             /* bounded: the same state with the same task running and no more
              * preemptions spent has the same future */
-            uint64_t key =
-                c->o->preemptions < 0 ? ch->state : mix(ch->state, last >= 0 ? ch->ids[last] : 0);
+            uint64_t key = c->o->preemptions < 0
+                               ? ch->state
+                               : np__mix(ch->state, last >= 0 ? ch->ids[last] : 0);
             size_t at;
             if (set_find(&c->visited, key, &at)) {
                 if (c->o->preemptions < 0 || c->visited.val[at] <= before)
@@ -293,7 +280,7 @@ static int choose(void *ctx, const np_choice *ch)
             }
         }
         if (c->strategy == NP_EXPLORE_RANDOM)
-            pick = (int)(xorshift(&c->rng) % n);
+            pick = (int)(np__xorshift(&c->rng) % n);
         else if (c->strategy == NP_EXPLORE_PCT)
             pick = pct_pick(c, ch, k);
         else
@@ -333,7 +320,7 @@ static int choose(void *ctx, const np_choice *ch)
             c->assigned = true;
             uint64_t h = c->split_state;
             for (size_t i = c->in_split ? c->split_depth : k + 1; i <= k; i++)
-                h = mix(h, (uint64_t)c->d[i].choice + 1);
+                h = np__mix(h, (uint64_t)c->d[i].choice + 1);
             if ((int)((h >> 16) % (uint64_t)c->o->shards) != c->o->shard) {
                 c->foreign = true;
                 return -1;
@@ -361,16 +348,17 @@ static void on_point(void *ctx, const np_point *p)
     if (!p->addr || p->kind == 7 /* now */ || p->kind == 8 /* park */)
         return;
     bool write = p->kind != 0; /* everything but a load changes the word */
-    uint64_t loc = mix((uint64_t)(uintptr_t)p->file, (uint64_t)p->line << 4 | (uint64_t)p->kind);
+    uint64_t loc =
+        np__mix((uint64_t)(uintptr_t)p->file, (uint64_t)p->line << 4 | (uint64_t)p->kind);
     int i = 0;
     while (i < c->nacc && c->acc[i].addr != p->addr)
         i++;
     if (i < c->nacc) {
         struct access *a = &c->acc[i];
         if (a->id != p->id && (a->write || write) && a->loc != loc &&
-            set_add(&c->pairs, mix(a->loc, loc), 1)) {
+            set_add(&c->pairs, np__mix(a->loc, loc), 1)) {
             size_t at;
-            if (set_find(&c->pairs, mix(loc, a->loc), &at)) {
+            if (set_find(&c->pairs, np__mix(loc, a->loc), &at)) {
                 c->both++;
                 c->one--;
             } else {
@@ -452,7 +440,7 @@ static void add_class(chooser *c, np_explore_result *r, const np_replay_result *
 {
     uint64_t h = violation;
     for (size_t i = 0; i < rr->nwakes; i++)
-        h = mix(h, (uint64_t)(uint32_t)rr->wakes[i].g << 8 | (uint64_t)(rr->wakes[i].res + 1));
+        h = np__mix(h, (uint64_t)(uint32_t)rr->wakes[i].g << 8 | (uint64_t)(rr->wakes[i].res + 1));
     size_t at;
     if (set_find(&c->class_ids, h, &at)) {
         r->classes[c->class_ids.val[at]].count++;
@@ -535,7 +523,7 @@ static int run_once(const np_trace *tr, const np_explore_opts *o, chooser *c, FI
         c->nchange = d - 1 < 16 ? d - 1 : 15;
         size_t k = c->k_est ? c->k_est : 1;
         for (int j = 0; j < c->nchange; j++)
-            c->change[j] = (size_t)(xorshift(&c->rng) % k);
+            c->change[j] = (size_t)(np__xorshift(&c->rng) % k);
     }
     np_replay_opts ro = {.design = o->design,
                          .out = out,
@@ -939,7 +927,7 @@ int np_explore(const np_trace *tr, const np_explore_opts *o, np_explore_result *
                       the state hash: no caching under poller faults */
                    .cache = o->strategy == NP_EXPLORE_DFS && !o->no_cache && !o->schedule &&
                             !o->poller_faults,
-                   .rng = mix(o->seed, (uint64_t)o->shard) | 1};
+                   .rng = np__mix(o->seed, (uint64_t)o->shard) | 1};
     if (o->schedule) {
         if (parse_schedule(c, o->schedule) != 0) {
             snprintf(r->invalid, sizeof r->invalid, "bad schedule string '%s'", o->schedule);

@@ -25,6 +25,7 @@
 #include "fatal.h"
 #include "scheduler.h"
 #include "world.h"
+#include "mix.h"
 
 /* ---- state ---------------------------------------------------------------------- */
 
@@ -470,16 +471,23 @@ static void run_all(replay *rp)
 
 static bool exploring; /* the hooks below act only while an exploration runs */
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    h ^= v + UINT64_C(0x9E3779B97F4A7C15) + (h << 6) + (h >> 2);
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    return h ^ (h >> 33);
-}
-
 static uint64_t timer_key(const np_timer *t)
 {
-    return t->index < 0 ? 0 : mix((uint64_t)t->when, (uint64_t)t->seq);
+    return t->index < 0 ? 0 : np__mix((uint64_t)t->when, (uint64_t)t->seq);
+}
+
+/* What a pd's lock guards (and the lock-free-read words published under
+ * it): deadlines, timer generations, the info word, closing, both timers
+ * and, for equal deadlines, which goes first. */
+static uint64_t guarded_hash(const np_poll_desc *pd)
+{
+    uint64_t h = np__mix((uint64_t)atomic_load(&pd->rd), (uint64_t)atomic_load(&pd->wd));
+    h = np__mix(h, (uint64_t)pd->rseq << 32 ^ (uint64_t)pd->wseq);
+    h = np__mix(h, (uint64_t)atomic_load(&pd->info) << 3 | (uint64_t)pd->rt_on << 2 |
+                       (uint64_t)pd->wt_on << 1 | (uint64_t)atomic_load(&pd->closing));
+    h = np__mix(h, timer_key(&pd->rt));
+    h = np__mix(h, timer_key(&pd->wt));
+    return np__mix(h, pd->rt.index >= 0 && pd->wt.index >= 0 && pd->rt.order < pd->wt.order);
 }
 
 /* A value as the state hash sees it: a live task's address becomes its
@@ -567,7 +575,7 @@ static void explore_point(int kind, const volatile void *addr, const char *file,
         return;
     /* where it stands is part of its state (before the step, as the step
      * may run much later) */
-    t->sim_hist = mix(t->sim_hist, file_id(file) ^ ((uint64_t)line << 4 | (uint64_t)kind));
+    t->sim_hist = np__mix(t->sim_hist, file_id(file) ^ ((uint64_t)line << 4 | (uint64_t)kind));
     /* Before the step the chooser decides who goes next - except before a
      * clock read: the virtual clock does not move within a time step, so
      * the read commutes with every other step and switching before it is
@@ -597,7 +605,7 @@ static void explore_observe(uint64_t v)
 {
     np_task *t = np_self();
     if (exploring && t)
-        t->sim_hist = mix(t->sim_hist, norm(v));
+        t->sim_hist = np__mix(t->sim_hist, norm(v));
 }
 
 /* A pd lock taken: what the holder may now read without scheduling points
@@ -612,15 +620,10 @@ static void explore_locked(const void *lock)
         np_poll_desc *pd = rp->slots[i]->pd;
         if (!pd || (const void *)&pd->lock != lock)
             continue;
-        uint64_t h = mix((uint64_t)atomic_load(&pd->rd), (uint64_t)atomic_load(&pd->wd));
-        h = mix(h, (uint64_t)pd->rseq << 32 ^ (uint64_t)pd->wseq);
-        h = mix(h, (uint64_t)atomic_load(&pd->info) << 3 | (uint64_t)pd->rt_on << 2 |
-                       (uint64_t)pd->wt_on << 1 | (uint64_t)atomic_load(&pd->closing));
-        h = mix(h, timer_key(&pd->rt) ^ timer_key(&pd->wt) << 1);
-        t->sim_hist = mix(t->sim_hist, h);
+        t->sim_hist = np__mix(t->sim_hist, guarded_hash(pd));
         return;
     }
-    t->sim_hist = mix(t->sim_hist, ((const np__mutex *)lock)->acquired);
+    t->sim_hist = np__mix(t->sim_hist, ((const np__mutex *)lock)->acquired);
 }
 
 static void explore_lock_busy(const void *lock)
@@ -700,40 +703,33 @@ const char *np_replay_abstract_text(uint64_t abstract, char *buf, size_t len)
  * actor's state, each live task's status and history, the outcomes so far. */
 static uint64_t state_hash(replay *rp)
 {
-    uint64_t h = mix((uint64_t)rp->pos, (uint64_t)np_now());
-    h = mix(h, rp->wake_hash);
-    h = mix(h, rp->r->violations << 20 | rp->r->divergences);
+    uint64_t h = np__mix((uint64_t)rp->pos, (uint64_t)np_now());
+    h = np__mix(h, rp->wake_hash);
+    h = np__mix(h, rp->r->violations << 20 | rp->r->divergences);
     for (size_t i = 0; i < rp->nslots; i++) {
         slot *s = rp->slots[i];
-        h = mix(h, (uint64_t)s->open | (uint64_t)s->closing << 1 | (uint64_t)s->dl_past[0] << 2 |
-                       (uint64_t)s->dl_past[1] << 3 | (uint64_t)s->ready[0] << 4 |
-                       (uint64_t)s->ready[1] << 5 | (uint64_t)(uint32_t)s->ninc << 8);
-        h = mix(h, (uint64_t)s->dl[0]);
-        h = mix(h, (uint64_t)s->dl[1]);
-        h = mix(h, (uint64_t)(s->waiter[0] ? s->waiter[0]->g : 0) << 32 |
-                       (uint32_t)(s->waiter[1] ? s->waiter[1]->g : 0));
+        h = np__mix(h, (uint64_t)s->open | (uint64_t)s->closing << 1 |
+                           (uint64_t)s->dl_past[0] << 2 | (uint64_t)s->dl_past[1] << 3 |
+                           (uint64_t)s->ready[0] << 4 | (uint64_t)s->ready[1] << 5 |
+                           (uint64_t)(uint32_t)s->ninc << 8);
+        h = np__mix(h, (uint64_t)s->dl[0]);
+        h = np__mix(h, (uint64_t)s->dl[1]);
+        h = np__mix(h, (uint64_t)(s->waiter[0] ? s->waiter[0]->g : 0) << 32 |
+                           (uint32_t)(s->waiter[1] ? s->waiter[1]->g : 0));
         np_poll_desc *pd = s->open ? s->pd : NULL;
         if (!pd)
             continue;
-        h = mix(h, norm(atomic_load(&pd->rg)));
-        h = mix(h, norm(atomic_load(&pd->wg)));
-        h = mix(h, (uint64_t)atomic_load(&pd->info) << 2 | (uint64_t)pd->rt_on << 1 |
-                       (uint64_t)pd->wt_on);
-        h = mix(h, (uint64_t)atomic_load(&pd->closing) << 32 | (uint32_t)pd->lock.owner);
-        h = mix(h, (uint64_t)atomic_load(&pd->rd));
-        h = mix(h, (uint64_t)atomic_load(&pd->wd));
-        h = mix(h, (uint64_t)pd->rseq << 32 ^ (uint64_t)pd->wseq);
-        h = mix(h, timer_key(&pd->rt));
-        h = mix(h, timer_key(&pd->wt));
-        /* equal deadlines: which of the two timers goes first */
-        h = mix(h, pd->rt.index >= 0 && pd->wt.index >= 0 && pd->rt.order < pd->wt.order);
+        h = np__mix(h, norm(atomic_load(&pd->rg)));
+        h = np__mix(h, norm(atomic_load(&pd->wg)));
+        h = np__mix(h, (uint64_t)(uint32_t)pd->lock.owner);
+        h = np__mix(h, guarded_hash(pd));
     }
     for (size_t i = 0; i < rp->nactors; i++) {
         actor *a = rp->actors[i];
-        h = mix(h, (uint64_t)(uint32_t)a->g << 32 | (uint64_t)a->in_op |
-                       (uint64_t)a->reported << 1 | (uint64_t)a->issued_closing << 2 |
-                       (uint64_t)a->op << 4 | (uint64_t)a->mode << 12);
-        h = mix(h, (uint64_t)a->computed << 32 | a->next_rec);
+        h = np__mix(h, (uint64_t)(uint32_t)a->g << 32 | (uint64_t)a->in_op |
+                           (uint64_t)a->reported << 1 | (uint64_t)a->issued_closing << 2 |
+                           (uint64_t)a->op << 4 | (uint64_t)a->mode << 12);
+        h = np__mix(h, (uint64_t)a->computed << 32 | a->next_rec);
     }
     np_task *all[256];
     size_t n = np_world_tasks(all, 256);
@@ -746,10 +742,10 @@ static uint64_t state_hash(replay *rp)
                 lock = k + 1;
         if (t->sim_blocked_on && !lock)
             lock = UINT64_MAX;
-        tasks +=
-            mix(mix((uint64_t)t->sim_id, (uint64_t)atomic_load(&t->state)), mix(t->sim_hist, lock));
+        tasks += np__mix(np__mix((uint64_t)t->sim_id, (uint64_t)atomic_load(&t->state)),
+                         np__mix(t->sim_hist, lock));
     }
-    return mix(mix(h, tasks), n);
+    return np__mix(np__mix(h, tasks), n);
 }
 
 /* Rule 1c, explored: the runnable tasks run one scheduling step at a time,
@@ -982,17 +978,6 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
             "already waiting (double wait)",
             s->id, mode_str(e->mode), (long long)e->t, e->line, a->g, b->g);
         return;
-    }
-    /* A woken waiter of this pollDesc and direction that has not run yet
-     * finishes its wait first: a second waiter would otherwise park in its
-     * place, and the first one, resuming, find a task in the semaphore. */
-    for (size_t i = 0; e->kind == NP_TR_WAIT && !rp->o->choose && i < rp->nwaiting; i++) {
-        actor *w = rp->waiting[i];
-        if (w != a && w->pd == s->pd && dir(w->mode) == dir(e->mode) &&
-            np_world_runnable(w->task)) {
-            run_actor(rp, w);
-            i = (size_t)-1; /* the list changed */
-        }
     }
     /* A task of another slot or incarnation may still be parked on this
      * pollDesc (after divergences): a second waiter would make the pollDesc
@@ -1306,14 +1291,6 @@ static void explore_step(replay *rp, size_t *ip, int64_t T)
     free(later);
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
 /* ---- poller faults: readiness and timers through the simulated poller ---------------------- */
 
 /* A `ready` line under poller faults: queued in the backend, to be
@@ -1407,7 +1384,7 @@ static void poller_sleep(replay *rp)
         until = when;
         if (rp->o->late_timers) {
             if (when != pm->last_when) {
-                pm->late = (int64_t)(xorshift(&pm->late_seed) % 5000);
+                pm->late = (int64_t)(np__xorshift(&pm->late_seed) % 5000);
                 pm->last_when = when;
             }
             until += pm->late;
@@ -1612,7 +1589,7 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
                 tt = when - rp.base < 0 ? 0 : when - rp.base;
                 if (rp.o->late_timers) { /* fault: this firing comes late */
                     if (when != last_when) {
-                        late = (int64_t)(xorshift(&late_seed) % 5000);
+                        late = (int64_t)(np__xorshift(&late_seed) % 5000);
                         last_when = when;
                     }
                     tt += late;

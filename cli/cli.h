@@ -4,6 +4,7 @@
 #define NP_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 int np_cli_demo(int argc, char **argv);
 int np_cli_echo(int argc, char **argv);
@@ -20,6 +21,16 @@ int np_cli_write_trace(const struct np_trace *tr, const char *path);
 
 struct np_db;
 struct np_replay_result;
+struct np_replay_opts;
+
+/* --faults LIST (replay, explore): the class mask in *mask, 0; or one line
+ * on stderr and 2. */
+int np_cli_faults_parse(const char *cmd, const char *list, unsigned *mask);
+/* Rewrites *tr with mask's stimulus faults (seeded) and sets what the other
+ * classes and fault injection itself ask of a replay in *o (divergences
+ * ignored, late timers, poller faults). 0, or 2 after one line. */
+int np_cli_faults_apply(const char *cmd, struct np_trace *tr, unsigned mask, uint64_t seed,
+                        struct np_replay_opts *o);
 /* The command line as stored with a run ("netpoll replay ..."). */
 void np_cli_params(int argc, char **argv, char *buf, size_t len);
 /* The results store when no --db is given (issue: "--db defaults to

@@ -1,9 +1,10 @@
-/* cli/db_cmd.c - what the commands share to write the results store. */
+/* cli/db_cmd.c - what the commands share: the results store, and --faults. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "netpoll/faults.h"
 #include "netpoll/poll.h"
 #include "netpoll/replay.h"
 #include "results.h"
@@ -65,5 +66,36 @@ int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r, c
             return -1;
         p = nl ? nl + 1 : NULL;
     }
+    return 0;
+}
+
+int np_cli_faults_parse(const char *cmd, const char *list, unsigned *mask)
+{
+    const char *bad = NULL;
+    *mask = np_faults_parse(list, &bad);
+    if (*mask)
+        return 0;
+    fprintf(stderr,
+            "netpoll %s: unknown fault '%.*s' (spurious, errevent, late, dup, reuse, timers, "
+            "eintr, lostbreak, dupbreak, all)\n",
+            cmd, (int)strcspn(bad ? bad : list, ","), bad ? bad : list);
+    return 2;
+}
+
+int np_cli_faults_apply(const char *cmd, np_trace *tr, unsigned mask, uint64_t seed,
+                        np_replay_opts *o)
+{
+    np_trace faulty;
+    if (np_faults_apply(tr, mask, seed, &faulty) != 0) {
+        fprintf(stderr, "netpoll %s: out of memory\n", cmd);
+        return 2;
+    }
+    np_trace_free(tr);
+    *tr = faulty;
+    o->ignore_divergences = true; /* outcomes may now differ; the invariants must hold */
+    if (mask & NP_FAULT_TIMERS)
+        o->late_timers = seed | 1; /* nonzero: on */
+    o->poller_faults = mask & NP_FAULT_POLLER;
+    o->poller_seed = seed;
     return 0;
 }

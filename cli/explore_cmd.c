@@ -233,17 +233,8 @@ int np_cli_explore(int argc, char **argv)
         return 2;
     }
     unsigned fmask = 0;
-    if (faults) {
-        const char *bad = NULL;
-        fmask = np_faults_parse(faults, &bad);
-        if (!fmask) {
-            fprintf(stderr,
-                    "netpoll explore: unknown fault class at '%s' (see netpoll replay "
-                    "--help)\n",
-                    bad ? bad : faults);
-            return 2;
-        }
-    }
+    if (faults && np_cli_faults_parse("explore", faults, &fmask))
+        return 2;
     np_trace tr;
     char msg[512];
     if (np_trace_parse_file(file, &tr, msg, sizeof msg) != 0) {
@@ -251,18 +242,14 @@ int np_cli_explore(int argc, char **argv)
         return 2;
     }
     if (fmask) {
-        np_trace ft;
-        if (np_faults_apply(&tr, fmask, o.seed, &ft) != 0) {
-            fprintf(stderr, "netpoll explore: out of memory\n");
+        np_replay_opts ro = {0};
+        if (np_cli_faults_apply("explore", &tr, fmask, o.seed, &ro)) {
             np_trace_free(&tr);
             return 2;
         }
-        np_trace_free(&tr);
-        tr = ft;
-        if (fmask & NP_FAULT_TIMERS)
-            o.late_timers = o.seed | 1;
-        o.poller_faults = fmask & NP_FAULT_POLLER;
-        o.poller_seed = o.seed;
+        o.late_timers = ro.late_timers;
+        o.poller_faults = ro.poller_faults;
+        o.poller_seed = ro.poller_seed;
     }
     if (jitter > 0) {
         np_trace jt;

@@ -111,37 +111,17 @@ int np_cli_replay(int argc, char **argv)
     }
     const char *design = (o.design ? o.design : &np_design_go1_21)->name;
     unsigned fault_mask = 0;
-    if (faults) {
-        const char *bad = NULL;
-        fault_mask = np_faults_parse(faults, &bad);
-        if (!fault_mask) {
-            fprintf(stderr,
-                    "netpoll replay: unknown fault '%.*s' (spurious, errevent, late, dup, reuse, "
-                    "timers, eintr, lostbreak, dupbreak, all)\n",
-                    (int)strcspn(bad ? bad : "", ","), bad ? bad : "");
-            return 2;
-        }
-    }
+    if (faults && np_cli_faults_parse("replay", faults, &fault_mask))
+        return 2;
     np_trace tr;
     char msg[512];
     if (np_trace_parse_file(file, &tr, msg, sizeof msg) != 0) {
         fprintf(stderr, "%s\n", msg);
         return 2;
     }
-    if (fault_mask) { /* outcomes may now differ; the invariants must hold */
-        np_trace faulty;
-        if (np_faults_apply(&tr, fault_mask, seed, &faulty) != 0) {
-            fprintf(stderr, "netpoll replay: out of memory\n");
-            np_trace_free(&tr);
-            return 2;
-        }
+    if (fault_mask && np_cli_faults_apply("replay", &tr, fault_mask, seed, &o)) {
         np_trace_free(&tr);
-        tr = faulty;
-        o.ignore_divergences = true;
-        if (fault_mask & NP_FAULT_TIMERS)
-            o.late_timers = seed;
-        o.poller_faults = fault_mask & NP_FAULT_POLLER;
-        o.poller_seed = seed;
+        return 2;
     }
     np_db *db = NULL;
     if ((db = np_cli_db_default("replay", dbpath, nodb, &dbfail)), dbfail) {
