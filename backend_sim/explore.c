@@ -156,6 +156,7 @@ typedef struct chooser {
     /* the abstract states, in order of discovery */
     uint64_t *abs;
     size_t nabs, capabs;
+    uint64_t last_abs; /* the latest noted (when nabs > 0) */
     /* minimization: the failing run with the fewest steps */
     bool have_best;
     size_t best_steps, nbest;
@@ -177,6 +178,9 @@ typedef struct chooser {
 
 static void note_abstract(chooser *c, uint64_t a)
 {
+    if (c->nabs && a == c->last_abs) /* mostly unchanged since the last choice */
+        return;
+    c->last_abs = a;
     if (!set_add(&c->abstract, a, 1))
         return;
     if (c->nabs == c->capabs) {

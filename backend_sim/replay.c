@@ -105,6 +105,7 @@ typedef struct {
     uint64_t wake_hash;      /* the outcomes so far, folded */
     uint32_t opens;          /* pollDescs opened in this run */
     size_t choices;          /* choices made in this run */
+    struct np_task *next;    /* the task continue_here picked, to run next */
     struct stim_arg **stims; /* the stimulus tasks' arguments (freed at the end) */
     size_t nstims, capstims;
     /* Poller faults (o->poller_faults): readiness and timers through the
@@ -205,7 +206,7 @@ static void *idmap_get(struct idmap *m, int32_t key)
 static bool idmap_put(struct idmap *m, int32_t key, void *val)
 {
     if (2 * (m->n + 1) > m->cap) { /* keep it at most half full */
-        size_t cap = m->cap ? 2 * m->cap : 64;
+        size_t cap = m->cap ? 2 * m->cap : 16;
         struct idmap g = {calloc(cap, sizeof *g.key), calloc(cap, sizeof *g.val), cap, 0};
         if (!g.key || !g.val) {
             free(g.key);
@@ -568,6 +569,8 @@ static uint64_t file_id(const char *file)
     return id << 20;
 }
 
+static bool continue_here(replay *rp, np_task *t);
+
 static void explore_point(int kind, const volatile void *addr, const char *file, int line)
 {
     np_task *t = np_self();
@@ -581,10 +584,10 @@ static void explore_point(int kind, const volatile void *addr, const char *file,
      * the read commutes with every other step and switching before it is
      * the same as switching before the task's next step (a partial-order
      * reduction; it is still a step of the listing). */
-    if (kind != NP_PT_NOW)
+    replay *rp = current;
+    if (kind != NP_PT_NOW && !continue_here(rp, t))
         np_yield();
     /* chosen: the step happens now */
-    replay *rp = current;
     if (rp->o->on_point) {
         np_point pt = {t->sim_id, kind, addr, file, line, rp->r->steps};
         rp->o->on_point(rp->o->choose_ctx, &pt);
@@ -742,10 +745,81 @@ static uint64_t state_hash(replay *rp)
                 lock = k + 1;
         if (t->sim_blocked_on && !lock)
             lock = UINT64_MAX;
-        tasks += np__mix(np__mix((uint64_t)t->sim_id, (uint64_t)atomic_load(&t->state)),
-                         np__mix(t->sim_hist, lock));
+        int st = atomic_load(&t->state); /* (the running one is about to yield) */
+        if (st == NP_T_RUNNING)
+            st = NP_T_RUNNABLE;
+        tasks += np__mix(np__mix((uint64_t)t->sim_id, (uint64_t)st), np__mix(t->sim_hist, lock));
     }
     return np__mix(np__mix(h, tasks), n);
+}
+
+/* The tasks that may run next, in creation order (not those waiting for a
+ * held lock); `self`, when not NULL, is the running task, about to yield. */
+static size_t runnable_sorted(np_task *self, np_task **list, size_t max)
+{
+    size_t m = 0;
+    /* few tasks: insertion into place, each entry loaded and stored once */
+    for (np_task *p = np_world_runq_head(); p && m < max; p = p->next) {
+        const np__mutex *l = p->sim_blocked_on;
+        if (l && l->owner)
+            continue;
+        size_t j = m++;
+        for (; j > 0 && list[j - 1]->sim_id > p->sim_id; j--)
+            list[j] = list[j - 1];
+        list[j] = p;
+    }
+    if (self && m < max) {
+        size_t j = m++;
+        for (; j > 0 && list[j - 1]->sim_id > self->sim_id; j--)
+            list[j] = list[j - 1];
+        list[j] = self;
+    }
+    return m;
+}
+
+/* The chooser's pick among list[0..m) (m > 0), `last` the task that ran
+ * last if it can go on; -1 if the chooser abandons the run. */
+static int decide(replay *rp, np_task *const *list, size_t m, const np_task *last)
+{
+    if (m == 1)
+        return 0;
+    int ids[512], lastidx = -1;
+    for (size_t i = 0; i < m; i++) {
+        ids[i] = list[i]->sim_id;
+        if (list[i] == last)
+            lastidx = (int)i;
+    }
+    np_choice ch = {m, lastidx, ids, 0, 0, rp->r->steps, rp->pos};
+    if (rp->choices++ >= rp->o->state_from) {
+        ch.abstract = abstract_state(rp);
+        if (rp->o->want_state)
+            ch.state = state_hash(rp);
+    }
+    int c = rp->o->choose(rp->o->choose_ctx, &ch);
+    if (c < 0) {
+        rp->abandoned = true;
+        return -1;
+    }
+    return (size_t)c < m ? c : 0;
+}
+
+/* At a scheduling point of the running task t: the choice is made here, on
+ * t's stack, exactly as run_chosen would make it after t yielded (same
+ * list, same last, same state: a running task hashes as runnable), so that
+ * when t itself is picked - the only runnable task, or the chooser's pick -
+ * it goes on without two context switches. False if t must yield: another
+ * task was picked (rp->next) or the run was abandoned. */
+static bool continue_here(replay *rp, np_task *t)
+{
+    np_task *list[512];
+    size_t m = runnable_sorted(t, list, 512);
+    int c = decide(rp, list, m, t);
+    if (c < 0)
+        return false;
+    if (list[c] == t)
+        return true;
+    rp->next = list[c];
+    return false;
 }
 
 /* Rule 1c, explored: the runnable tasks run one scheduling step at a time,
@@ -753,46 +827,22 @@ static uint64_t state_hash(replay *rp)
 static void run_chosen(replay *rp)
 {
     np_task *list[512];
-    int ids[512];
     np_task *last = NULL;
+    rp->next = NULL;
     for (;;) {
-        size_t n = np_world_runnable_list(list, sizeof list / sizeof list[0]), m = 0;
-        for (size_t i = 0; i < n; i++) { /* not those waiting for a held lock */
-            const np__mutex *l = list[i]->sim_blocked_on;
-            if (!l || !l->owner)
-                list[m++] = list[i];
-        }
-        if (!m)
-            return;
-        for (size_t i = 1; i < m; i++) /* by creation (few tasks: insertion sort) */
-            for (size_t j = i; j > 0 && list[j - 1]->sim_id > list[j]->sim_id; j--) {
-                np_task *x = list[j];
-                list[j] = list[j - 1];
-                list[j - 1] = x;
-            }
-        int lastidx = -1;
-        for (size_t i = 0; i < m; i++) {
-            ids[i] = list[i]->sim_id;
-            if (list[i] == last)
-                lastidx = (int)i;
-        }
-        int c = 0;
-        if (m > 1) {
-            np_choice ch = {m, lastidx, ids, 0, 0, rp->r->steps, rp->pos};
-            if (rp->choices++ >= rp->o->state_from) {
-                ch.abstract = abstract_state(rp);
-                if (rp->o->want_state)
-                    ch.state = state_hash(rp);
-            }
-            c = rp->o->choose(rp->o->choose_ctx, &ch);
-            if (c < 0) {
-                rp->abandoned = true;
+        np_task *t = rp->next; /* picked by continue_here */
+        rp->next = NULL;
+        if (!t) {
+            if (rp->abandoned)
                 return;
-            }
-            if ((size_t)c >= m)
-                c = 0;
+            size_t m = runnable_sorted(NULL, list, 512);
+            if (!m)
+                return;
+            int c = decide(rp, list, m, last);
+            if (c < 0)
+                return;
+            t = list[c];
         }
-        np_task *t = list[c];
         void *user = t->user;
         if (np_world_run_task(t) == NP_WORLD_EXITED) { /* t is freed */
             last = NULL;

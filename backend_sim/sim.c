@@ -67,7 +67,7 @@ static sim_reg *reg_find(int fd)
 
 static int reg_grow(void)
 {
-    size_t n = sim.nregs ? 2 * sim.nregs : 64;
+    size_t n = sim.nregs ? 2 * sim.nregs : 16;
     sim_reg *v = malloc(n * sizeof *v);
     if (!v)
         return -ENOMEM;

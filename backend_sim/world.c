@@ -297,6 +297,11 @@ size_t np_world_runnable_list(struct np_task **out, size_t max)
     return n;
 }
 
+np_task *np_world_runq_head(void)
+{
+    return w.runq_head;
+}
+
 size_t np_world_tasks(np_task **out, size_t max)
 {
     size_t n = 0;

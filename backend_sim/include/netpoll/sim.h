@@ -128,6 +128,9 @@ int np_world_run_one(void);
 int np_world_run_next(struct np_task **ran);
 /* The runnable tasks, oldest first (at most max of them); returns how many. */
 size_t np_world_runnable_list(struct np_task **out, size_t max);
+/* The oldest runnable task, NULL if none; t->next is the one after t (the
+ * queue must not change while it is walked). */
+struct np_task *np_world_runq_head(void);
 /* Whether t is runnable (queued) now. */
 bool np_world_runnable(const struct np_task *t);
 /* Fires every timer due at the current virtual time; returns how many. */
