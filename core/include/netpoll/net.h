@@ -98,7 +98,10 @@ int np_shutdown(np_fd *f, int how);
  * Takes ownership of sysfd. */
 int np_fd_wrap(int sysfd, np_fd **out);
 
-/* The kernel descriptor (for setsockopt and the like), or an error. */
+/* The kernel descriptor (for setsockopt and the like), or an error. Once
+ * the number is out, np_read no longer skips the read that follows a short
+ * one on f (core/netfd.c): an option set through it (SO_RCVLOWAT, say) could
+ * keep queued bytes from raising an event. */
 int np_fd_sysfd(np_fd *f);
 
 /* The local / remote address as "HOST:PORT", "[V6]:PORT" or a unix path,
