@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -717,6 +718,19 @@ int np_fd_sysfd(np_fd *f)
     int s = f->sysfd;
     unref(f);
     return s;
+}
+
+int np_set_nodelay(np_fd *f, int on)
+{
+    if (!f)
+        return -EINVAL;
+    int err = ref(f);
+    if (err)
+        return err;
+    int v = on != 0;
+    err = setsockopt(f->sysfd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0 ? 0 : -errno;
+    unref(f);
+    return err;
 }
 
 int np_shutdown(np_fd *f, int how)

@@ -598,6 +598,32 @@ static void after_a_short_read_deadlines_and_close_behave_as_before(void)
     run(body_short_read_deadline_close, NULL);
 }
 
+static void body_nodelay(void *arg)
+{
+    (void)arg;
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, "tcp", "127.0.0.1:0"), 0);
+    int v = -1;
+    socklen_t len = sizeof v;
+    NP_ASSERT_EQ_INT(np_set_nodelay(k.server, 1), 0);
+    NP_ASSERT_EQ_INT(getsockopt(np_fd_sysfd(k.server), IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+    CU_ASSERT(v != 0);
+    NP_ASSERT_EQ_INT(np_set_nodelay(k.server, 0), 0);
+    NP_ASSERT_EQ_INT(getsockopt(np_fd_sysfd(k.server), IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+    NP_ASSERT_EQ_INT(v, 0);
+    NP_ASSERT_EQ_INT(np_set_nodelay(NULL, 1), -EINVAL);
+    drop_link(&k);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/np-test-nd-%d.sock", (int)getpid());
+    NP_ASSERT_EQ_INT(make_link(&k, "unix", path), 0);
+    NP_ASSERT_EQ_INT(np_set_nodelay(k.server, 1), -EOPNOTSUPP);
+    drop_link(&k);
+}
+static void nodelay_sets_the_option_on_tcp_and_fails_on_unix(void)
+{
+    run(body_nodelay, NULL);
+}
+
 typedef struct {
     np_fd *f;
     _Atomic int stop;
@@ -792,6 +818,8 @@ static const np_test_case cases[] = {
      after_a_short_read_bytes_below_rcvlowat_are_still_read},
     {"after_a_short_read_deadlines_and_close_behave_as_before",
      after_a_short_read_deadlines_and_close_behave_as_before},
+    {"nodelay_sets_the_option_on_tcp_and_fails_on_unix",
+     nodelay_sets_the_option_on_tcp_and_fails_on_unix},
     {NULL, NULL},
 };
 

@@ -93,6 +93,13 @@ int np_fd_release(np_fd *f);
 /* Shuts down reading (NP_MODE_R), writing (NP_MODE_W) or both (NP_MODE_RW). */
 int np_shutdown(np_fd *f, int how);
 
+/* Sets (on != 0) or clears TCP_NODELAY on a TCP connection: small writes go
+ * out at once instead of waiting for Nagle's algorithm (Go:
+ * TCPConn.SetNoDelay). Unlike the same setsockopt through np_fd_sysfd, it
+ * keeps the descriptor's number netpoll's own. 0 or -errno (-EOPNOTSUPP on
+ * a unix socket). */
+int np_set_nodelay(np_fd *f, int on);
+
 /* Wraps an existing descriptor (made non-blocking) so tasks can use it;
  * if the poller refuses it (a regular file), it is used blocking instead.
  * Takes ownership of sysfd. */
