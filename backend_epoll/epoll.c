@@ -76,8 +76,25 @@ static int be_open(int fd, struct np_poll_desc *pd, uint32_t tag)
     return 0;
 }
 
-static int be_close(int fd)
+static int be_close(int fd, bool fd_closing)
 {
+    /* An epoll registration is keyed on (open file description, fd) and is
+     * removed when the description's last reference goes (eventpoll_release
+     * in __fput, which runs before close(2) returns). fd_closing promises
+     * that the caller's close(2), right after this, drops the last one, so
+     * a DEL would be a system call that changes nothing the kernel does.
+     * The core's side is unchanged too: the pollDesc is recycled (new
+     * incarnation) between this call and the close(2), and an event fetched
+     * meanwhile carries the old tag and is dropped, as is one fetched before
+     * a DEL and handled after the recycle. (Under the untagged historical
+     * designs, go1.5 and go1.18, such an event reaches the pollDesc's next
+     * user - the issue 59545 window those designs exist to show - and
+     * without the DEL that window stays open a few instructions longer,
+     * until the close(2).) A fork breaks the promise: the child's reference
+     * keeps the registration alive until the child closes it, and its
+     * events are dropped as stale (tagged designs). */
+    if (fd_closing)
+        return 0;
     /* Kernels before 2.6.9 require a non-null event pointer even for DEL. */
     struct epoll_event ev = {0};
     if (epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev) != 0)

@@ -154,8 +154,9 @@ static int sim_open(int fd, struct np_poll_desc *pd, uint32_t tag)
     return 0;
 }
 
-static int sim_close(int fd)
+static int sim_close(int fd, bool fd_closing)
 {
+    (void)fd_closing; /* no kernel close(2) drops a simulated registration */
     pthread_mutex_lock(&sim.lock);
     int err = 0;
     sim_reg *r = reg_find(fd);

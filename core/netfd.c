@@ -36,6 +36,8 @@ struct np_fd {
     bool blocking;            /* the poller refused it: plain blocking I/O, no deadlines */
     bool is_socket;           /* writes use send(MSG_NOSIGNAL): no SIGPIPE */
     bool stream;              /* a zero-byte read of a non-empty buffer means EOF */
+    bool own;                 /* netpoll made this socket (np_listen, np_accept,
+                                 np_dial), not np_fd_wrap: see fd_destroy */
     bool tcp;                 /* a TCP socket netpoll made itself (np_accept on a tcp
                                  listener, np_dial "tcp*"), polled by a backend with
                                  reports_hangup: np_read may skip a read (see there) */
@@ -71,11 +73,22 @@ const char *np_strerror(int err)
 
 /* ---- lifetime ---------------------------------------------------------------- */
 
-/* Run by whoever drops the last reference after close. */
+/* Run by whoever drops the last reference after close.
+ *
+ * The poller registration goes with the close(2) below when netpoll made the
+ * socket and never gave its number out (np_fd_sysfd): no dup of it can
+ * exist, so that close(2) drops the last reference to the open file
+ * description, and with it the epoll registration; the backend may skip its
+ * EPOLL_CTL_DEL (netpoll/backend.h, backend_epoll/epoll.c). An np_fd_wrap'd
+ * descriptor, or one whose number the caller had, keeps the DEL: the caller
+ * may hold a dup, which would keep the registration (and its events) alive.
+ * A fork without exec also keeps one; its events are then dropped as stale
+ * (the pollDesc's incarnation moved on), as they would be if fetched just
+ * before a DEL. */
 static void fd_destroy(np_fd *f)
 {
     if (f->pd)
-        np_poll_close(f->pd);
+        np__poll_close(f->pd, f->own && !atomic_load_explicit(&f->exposed, memory_order_relaxed));
     f->pd = NULL;
     if (f->unlink_path)
         unlink(f->unlink_path);
@@ -109,8 +122,8 @@ static void fd_free(np_fd *f)
 
 /* Registers a non-blocking sysfd with the poller; on EPERM (a regular file)
  * falls back to blocking mode. Takes ownership of sysfd in both outcomes.
- * tcp: netpoll made sysfd, a TCP stream socket (f->tcp). */
-static int fd_init(int sysfd, bool socket_, bool tcp, np_fd **out)
+ * own: netpoll made sysfd (f->own); tcp: and it is a TCP socket (f->tcp). */
+static int fd_init(int sysfd, bool socket_, bool own, bool tcp, np_fd **out)
 {
     np_fd *f = fd_new(sysfd, socket_);
     if (!f) {
@@ -131,7 +144,8 @@ static int fd_init(int sysfd, bool socket_, bool tcp, np_fd **out)
         fd_free(f);
         return err;
     }
-    f->tcp = tcp && !f->blocking && np__backend()->reports_hangup;
+    f->own = own;
+    f->tcp = own && tcp && !f->blocking && np__backend()->reports_hangup;
     *out = f;
     return 0;
 }
@@ -583,7 +597,7 @@ int np_listen(const char *network, const char *address, int backlog, np_fd **out
         return err;
     }
     np_fd *f;
-    if ((err = fd_init(s, true, a.family != AF_UNIX, &f)) != 0) {
+    if ((err = fd_init(s, true, true, a.family != AF_UNIX, &f)) != 0) {
         if (a.family == AF_UNIX)
             unlink(((struct sockaddr_un *)&a.ss)->sun_path);
         return err;
@@ -624,7 +638,7 @@ out:
         return err;
     /* A TCP listener's connections are TCP; they inherit its options, so
      * not if its number was given out. */
-    return fd_init(s, true, may_skip(l), out);
+    return fd_init(s, true, true, may_skip(l), out);
 }
 
 /* After a non-blocking connect: wait until it is really established. A
@@ -667,7 +681,7 @@ int np_dial(const char *network, const char *address, int64_t timeout, np_fd **o
     if (s < 0)
         return s;
     np_fd *f;
-    if ((err = fd_init(s, true, a.family != AF_UNIX, &f)) != 0)
+    if ((err = fd_init(s, true, true, a.family != AF_UNIX, &f)) != 0)
         return err;
     if (timeout > 0 && !f->blocking)
         np_poll_set_deadline(f->pd, np_deadline_after(timeout), NP_MODE_W);
@@ -703,7 +717,7 @@ int np_fd_wrap(int sysfd, np_fd **out)
         return -errno;
     struct stat st;
     bool sock = fstat(sysfd, &st) == 0 && S_ISSOCK(st.st_mode);
-    return fd_init(sysfd, sock, false, out);
+    return fd_init(sysfd, sock, false, false, out);
 }
 
 int np_fd_sysfd(np_fd *f)
@@ -713,7 +727,8 @@ int np_fd_sysfd(np_fd *f)
     int err = ref(f);
     if (err)
         return err;
-    /* Before the number is out: from now on np_read never skips a read. */
+    /* Before the number is out: from now on np_read never skips a read, and
+     * fd_destroy keeps the EPOLL_CTL_DEL (the caller may make a dup). */
     atomic_store_explicit(&f->exposed, true, memory_order_relaxed);
     int s = f->sysfd;
     unref(f);

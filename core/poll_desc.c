@@ -594,6 +594,11 @@ int np_poll_open(int fd, np_poll_desc **out)
 
 int np_poll_close(np_poll_desc *pd)
 {
+    return np__poll_close(pd, false);
+}
+
+int np__poll_close(np_poll_desc *pd, bool fd_closing)
+{
     if (!pd)
         return -EINVAL;
     if (!NP_LOAD(&pd->closing))
@@ -608,7 +613,7 @@ int np_poll_close(np_poll_desc *pd)
                   (unsigned long)g);
     /* Like Go, the backend's answer is not the caller's business: the fd may
      * already be closed, and the pd is recycled either way. */
-    (void)np__backend()->close(pd->fd);
+    (void)np__backend()->close(pd->fd, fd_closing);
     /* The section is held across the recycle, so an event in flight is
      * ordered. Lock order: pd->rec_lock, then pd->lock (in cache_free), the
      * reverse of deadline_fire/set_deadline/unblock; no cycle, as those

@@ -82,6 +82,10 @@ void np__poll_event(const np_event *ev, np_task_list *out);
  * and stay READY for the next wait. */
 int np__poll_reset_read(np_poll_desc *pd, bool *idle);
 
+/* np_poll_close, passing fd_closing to the backend's close (netpoll/backend.h):
+ * the caller close(2)s pd's fd right after and holds its only reference. */
+int np__poll_close(np_poll_desc *pd, bool fd_closing);
+
 /* The incarnation (fdseq) of pd, as used for backend tags. */
 uint32_t np__pd_incarnation(const np_poll_desc *pd);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fd_mutex.h"
+#include "fixture.h"
 #include "harness.h"
 #include "netpoll/net.h"
 
@@ -624,6 +625,44 @@ static void nodelay_sets_the_option_on_tcp_and_fails_on_unix(void)
     run(body_nodelay, NULL);
 }
 
+/* ---- close and the poller registration ------------------------------------------------ */
+
+static void body_close_unregisters(void *arg)
+{
+    (void)arg;
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, "tcp", "127.0.0.1:0"), 0);
+    /* netpoll's own sockets: close(2) takes the registration with it */
+    int s_fd = np_fd_sysfd(k.client); /* only for the check: exposes the client */
+    NP_ASSERT_EQ_INT(fx_epoll_registered(s_fd), 1);
+    NP_ASSERT_EQ_INT(np_close(k.client), 0);
+    k.client = NULL;
+    NP_ASSERT_EQ_INT(fx_epoll_registered(s_fd), 0);
+    /* a number given out and duplicated: np_close still unregisters it */
+    int a_fd = np_fd_sysfd(k.server);
+    int dup1 = dup(a_fd);
+    NP_ASSERT_EQ_INT(np_close(k.server), 0);
+    k.server = NULL;
+    NP_ASSERT_EQ_INT(fx_epoll_registered(a_fd), 0);
+    close(dup1);
+    drop_link(&k);
+    /* a wrapped descriptor the caller holds a dup of: the same */
+    int sv[2];
+    NP_ASSERT_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    int dup2_ = dup(sv[0]);
+    np_fd *w;
+    NP_ASSERT_EQ_INT(np_fd_wrap(sv[0], &w), 0);
+    NP_ASSERT_EQ_INT(fx_epoll_registered(sv[0]), 1);
+    NP_ASSERT_EQ_INT(np_close(w), 0);
+    NP_ASSERT_EQ_INT(fx_epoll_registered(sv[0]), 0);
+    close(dup2_);
+    close(sv[1]);
+}
+static void close_unregisters_from_the_poller_even_when_the_caller_holds_a_dup(void)
+{
+    run(body_close_unregisters, NULL);
+}
+
 typedef struct {
     np_fd *f;
     _Atomic int stop;
@@ -820,6 +859,8 @@ static const np_test_case cases[] = {
      after_a_short_read_deadlines_and_close_behave_as_before},
     {"nodelay_sets_the_option_on_tcp_and_fails_on_unix",
      nodelay_sets_the_option_on_tcp_and_fails_on_unix},
+    {"close_unregisters_from_the_poller_even_when_the_caller_holds_a_dup",
+     close_unregisters_from_the_poller_even_when_the_caller_holds_a_dup},
     {NULL, NULL},
 };
 

@@ -57,8 +57,14 @@ typedef struct np_backend {
     /* Registers fd edge-triggered for read and write, remembering (pd, tag)
      * for its events. Returns 0 or -errno (-EPERM: fd is not pollable). */
     int (*open)(int fd, struct np_poll_desc *pd, uint32_t tag);
-    /* Unregisters fd. Returns 0 or -errno. */
-    int (*close)(int fd);
+    /* Unregisters fd. Returns 0 or -errno. fd_closing: the caller close(2)s
+     * fd right after this call, and netpoll made fd itself and never gave
+     * its number out, so no dup of it exists (short of a fork). A backend
+     * whose registrations the kernel drops with the open file description
+     * (epoll) may then leave the unregistering to that close(2). The
+     * simulator, whose registrations no kernel drops, unregisters either
+     * way. */
+    int (*close)(int fd, bool fd_closing);
     /* Waits for events: delay < 0 blocks until an event or brk(), 0 only
      * looks, > 0 waits at most delay ns. Fills at most max records and
      * returns how many (0 on timeout, on brk, or on EINTR). */

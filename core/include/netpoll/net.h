@@ -106,9 +106,11 @@ int np_set_nodelay(np_fd *f, int on);
 int np_fd_wrap(int sysfd, np_fd **out);
 
 /* The kernel descriptor (for setsockopt and the like), or an error. Once
- * the number is out, np_read no longer skips the read that follows a short
- * one on f (core/netfd.c): an option set through it (SO_RCVLOWAT, say) could
- * keep queued bytes from raising an event. */
+ * the number is out, netpoll no longer assumes that it alone controls the
+ * descriptor (core/netfd.c): np_read no longer skips the read that follows
+ * a short one (an option such as SO_RCVLOWAT could keep queued bytes from
+ * raising an event), and np_close unregisters it from the poller before
+ * close(2) (the caller may have made a dup). */
 int np_fd_sysfd(np_fd *f);
 
 /* The local / remote address as "HOST:PORT", "[V6]:PORT" or a unix path,
