@@ -1,7 +1,7 @@
 /* backend_epoll/epoll.c - the Linux backend (Go: runtime/netpoll_epoll.go).
  *
  * One epoll instance per process. Each fd is registered once, edge-triggered
- * for read and write (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET); its epoll data
+ * for read and write (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLPRI|EPOLLET); its epoll data
  * word carries the pollDesc pointer shifted left by NP_TAG_BITS with the
  * pollDesc's incarnation in the low bits, so the core can drop an event that
  * was queued for a previous user of a recycled pollDesc. A non-blocking
@@ -66,15 +66,35 @@ static void be_fini(void)
 static int be_open(int fd, struct np_poll_desc *pd, uint32_t tag)
 {
     struct epoll_event ev;
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    /* EPOLLPRI only feeds np_event.hangup (urgent data: a TCP read stops short
+     * at the urgent mark with bytes still queued); be_poll masks it out of
+     * everything else, so modes and err_only are what they were without it. */
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
     ev.data.u64 = ((uint64_t)(uintptr_t)pd << NP_TAG_BITS) | (tag & NP_TAG_MASK);
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
         return -errno;
     return 0;
 }
 
-static int be_close(int fd)
+static int be_close(int fd, bool fd_closing)
 {
+    /* An epoll registration is keyed on (open file description, fd) and is
+     * removed when the description's last reference goes (eventpoll_release
+     * in __fput, which runs before close(2) returns). fd_closing promises
+     * that the caller's close(2), right after this, drops the last one, so
+     * a DEL would be a system call that changes nothing the kernel does.
+     * The core's side is unchanged too: the pollDesc is recycled (new
+     * incarnation) between this call and the close(2), and an event fetched
+     * meanwhile carries the old tag and is dropped, as is one fetched before
+     * a DEL and handled after the recycle. (Under the untagged historical
+     * designs, go1.5 and go1.18, such an event reaches the pollDesc's next
+     * user - the issue 59545 window those designs exist to show - and
+     * without the DEL that window stays open a few instructions longer,
+     * until the close(2).) A fork breaks the promise: the child's reference
+     * keeps the registration alive until the child closes it, and its
+     * events are dropped as stale (tagged designs). */
+    if (fd_closing)
+        return 0;
     /* Kernels before 2.6.9 require a non-null event pointer even for DEL. */
     struct epoll_event ev = {0};
     if (epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev) != 0)
@@ -151,17 +171,22 @@ static int be_poll(int64_t delay, np_event *out, int max)
             }
             continue;
         }
+        bool pri = e & EPOLLPRI;
+        e &= ~(uint32_t)EPOLLPRI; /* registered only for hangup (see be_open) */
         uint8_t mode = 0;
         if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
             mode |= NP_EV_R;
         if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR))
             mode |= NP_EV_W;
         if (!mode)
-            continue;
+            continue; /* EPOLLPRI alone, say: dropped as when it was not
+                         registered (TCP reports it alone only while the urgent
+                         byte, which no read returns, is all that is unread) */
         out[k].pd = (struct np_poll_desc *)(uintptr_t)(kev[i].data.u64 >> NP_TAG_BITS);
         out[k].tag = (uint32_t)(kev[i].data.u64 & NP_TAG_MASK);
         out[k].mode = mode;
         out[k].err_only = e == EPOLLERR;
+        out[k].hangup = pri || (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
         k++;
     }
     return k;
@@ -187,6 +212,7 @@ static int64_t be_now_coarse(void)
 const np_backend np_backend_epoll = {
     .name = "epoll",
     .max_workers = 0,
+    .reports_hangup = true,
     .init = be_init,
     .fini = be_fini,
     .open = be_open,

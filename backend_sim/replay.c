@@ -924,7 +924,7 @@ static void apply_ready(replay *rp, const np_tr_event *e, slot *s)
         in = s->inc[e->tag - 1];
         stale = !s->open || e->tag != s->ninc;
     }
-    np_event ev = {in.pd, in.tag, 0, e->err != 0};
+    np_event ev = {in.pd, in.tag, 0, e->err != 0, false}; /* traces carry no hangup */
     if (e->err || e->mode != NP_MODE_W)
         ev.mode |= NP_EV_R;
     if (e->err || e->mode != NP_MODE_R)

@@ -154,8 +154,9 @@ static int sim_open(int fd, struct np_poll_desc *pd, uint32_t tag)
     return 0;
 }
 
-static int sim_close(int fd)
+static int sim_close(int fd, bool fd_closing)
 {
+    (void)fd_closing; /* no kernel close(2) drops a simulated registration */
     pthread_mutex_lock(&sim.lock);
     int err = 0;
     sim_reg *r = reg_find(fd);
@@ -348,7 +349,7 @@ static int inject_locked(int64_t at, struct np_poll_desc *pd, uint32_t tag, int 
     while (i > sim.head && sim.q[i - 1].at > at)
         i--;
     memmove(sim.q + i + 1, sim.q + i, (sim.len - i) * sizeof *sim.q);
-    sim.q[i] = (sim_ev){at, sim.order++, {pd, tag & NP_TAG_MASK, m, err_only}};
+    sim.q[i] = (sim_ev){at, sim.order++, {pd, tag & NP_TAG_MASK, m, err_only, false}};
     sim.len++;
     pthread_cond_broadcast(&sim.cond);
     return 0;
@@ -421,7 +422,8 @@ uint64_t np_sim_points(void)
 
 const np_backend np_backend_sim = {
     .name = "sim",
-    .max_workers = 1, /* deterministic only with one worker */
+    .max_workers = 1,        /* deterministic only with one worker */
+    .reports_hangup = false, /* no kernel socket behind its events: no read skipping */
     .init = sim_init,
     .fini = sim_fini,
     .open = sim_open,

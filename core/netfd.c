@@ -4,9 +4,11 @@
  * kernel descriptor is really gone. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "netpoll/net.h"
 #include "netpoll/poll.h"
 #include "netpoll/runtime.h"
+#include "poll_desc.h"
 #include "sema.h"
 
 /* The most one read or write syscall moves: Go caps at 1 GiB, since some
@@ -33,6 +36,14 @@ struct np_fd {
     bool blocking;            /* the poller refused it: plain blocking I/O, no deadlines */
     bool is_socket;           /* writes use send(MSG_NOSIGNAL): no SIGPIPE */
     bool stream;              /* a zero-byte read of a non-empty buffer means EOF */
+    bool own;                 /* netpoll made this socket (np_listen, np_accept,
+                                 np_dial), not np_fd_wrap: see fd_destroy */
+    bool tcp;                 /* a TCP socket netpoll made itself (np_accept on a tcp
+                                 listener, np_dial "tcp*"), polled by a backend with
+                                 reports_hangup: np_read may skip a read (see there) */
+    _Atomic bool exposed;     /* np_fd_sysfd gave the number out: the caller may have
+                                 set options (SO_RCVLOWAT ...) or made dups */
+    bool drained;             /* [read lock] the last read was short: see np_read */
     np_poll_desc *pd;         /* NULL when blocking */
     np__sema csema;           /* np_close waits here until the descriptor is destroyed */
     _Atomic uint32_t handles; /* owners of this struct: the creator's, plus one per
@@ -62,11 +73,22 @@ const char *np_strerror(int err)
 
 /* ---- lifetime ---------------------------------------------------------------- */
 
-/* Run by whoever drops the last reference after close. */
+/* Run by whoever drops the last reference after close.
+ *
+ * The poller registration goes with the close(2) below when netpoll made the
+ * socket and never gave its number out (np_fd_sysfd): no dup of it can
+ * exist, so that close(2) drops the last reference to the open file
+ * description, and with it the epoll registration; the backend may skip its
+ * EPOLL_CTL_DEL (netpoll/backend.h, backend_epoll/epoll.c). An np_fd_wrap'd
+ * descriptor, or one whose number the caller had, keeps the DEL: the caller
+ * may hold a dup, which would keep the registration (and its events) alive.
+ * A fork without exec also keeps one; its events are then dropped as stale
+ * (the pollDesc's incarnation moved on), as they would be if fetched just
+ * before a DEL. */
 static void fd_destroy(np_fd *f)
 {
     if (f->pd)
-        np_poll_close(f->pd);
+        np__poll_close(f->pd, f->own && !atomic_load_explicit(&f->exposed, memory_order_relaxed));
     f->pd = NULL;
     if (f->unlink_path)
         unlink(f->unlink_path);
@@ -86,6 +108,7 @@ static np_fd *fd_new(int sysfd, bool socket_)
     f->is_socket = socket_;
     f->stream = true;
     atomic_init(&f->handles, 1);
+    atomic_init(&f->exposed, false);
     return f;
 }
 
@@ -98,8 +121,9 @@ static void fd_free(np_fd *f)
 }
 
 /* Registers a non-blocking sysfd with the poller; on EPERM (a regular file)
- * falls back to blocking mode. Takes ownership of sysfd in both outcomes. */
-static int fd_init(int sysfd, bool socket_, np_fd **out)
+ * falls back to blocking mode. Takes ownership of sysfd in both outcomes.
+ * own: netpoll made sysfd (f->own); tcp: and it is a TCP socket (f->tcp). */
+static int fd_init(int sysfd, bool socket_, bool own, bool tcp, np_fd **out)
 {
     np_fd *f = fd_new(sysfd, socket_);
     if (!f) {
@@ -120,6 +144,8 @@ static int fd_init(int sysfd, bool socket_, np_fd **out)
         fd_free(f);
         return err;
     }
+    f->own = own;
+    f->tcp = own && tcp && !f->blocking && np__backend()->reports_hangup;
     *out = f;
     return 0;
 }
@@ -231,8 +257,78 @@ static int wait_io(np_fd *f, int mode)
     return poll_err(np_poll_wait(f->pd, mode));
 }
 
+/* One read(2), EINTR retried: > 0 bytes, NP_EOF (or 0 if not a stream) at
+ * end of stream, or -errno (-EAGAIN included). */
+static ssize_t sys_read(np_fd *f, void *buf, size_t n)
+{
+    for (;;) {
+        ssize_t r = read(f->sysfd, buf, n);
+        if (r > 0)
+            return r;
+        if (r == 0)
+            return f->stream ? NP_EOF : 0;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
+/* Whether np_read may skip its read after a short one (see there). */
+static bool may_skip(np_fd *f)
+{
+    return f->tcp && !atomic_load_explicit(&f->exposed, memory_order_relaxed);
+}
+
 /* ---- read / write --------------------------------------------------------------- */
 
+/* Skipping the read that would say EAGAIN. A short read on a TCP socket
+ * (fewer bytes than asked) ends because the receive queue ran dry: tcp_recvmsg
+ * stops early only there, at an urgent mark, or at a FIN it consumes (or at a
+ * buffer it cannot write: the caller's bug), and a socket error or a shutdown
+ * also make the next read return at once. So when the previous read was
+ * short (f->drained) the next one normally says EAGAIN, and np_read goes
+ * straight to the wait that EAGAIN leads to: one system call less per
+ * request of a request/response protocol. It may only do so if that wait
+ * cannot miss what the read would have returned:
+ *
+ *  - Bytes queued after the short read raise a new edge (EPOLLET: every
+ *    in-order arrival calls sk_data_ready), which the poller can only fetch
+ *    and deliver (rg READY) after the short read. The next reset must not
+ *    discard that: np__poll_reset_read says idle only if it found rg NIL,
+ *    i.e. nothing was delivered since the last wait or reset before the
+ *    short read; otherwise np_read reads first, as always. After an idle
+ *    reset, a delivery still to come leaves rg READY for the wait.
+ *  - An urgent mark, a FIN, an error or a shutdown may precede the short read
+ *    with no edge after it: a request sent with its FIN is read short, and
+ *    the next read returns EOF. Each of them woke the socket's wait queue,
+ *    and the poll that fetched that edge saw it in the socket's state
+ *    (EPOLLPRI, EPOLLRDHUP, EPOLLERR, EPOLLHUP: all kept until a read gets
+ *    past them). The poller turns that into NP_INFO_HANGUP (never cleared for
+ *    this incarnation) before it unblocks rg, so the idle reset sees the bit,
+ *    or that delivery comes after the reset and wakes the wait. With the bit
+ *    set, reads are never skipped.
+ *
+ * So only netpoll's own TCP sockets qualify (f->tcp): not unix stream sockets
+ * (a read stops after an SCM_RIGHTS message or at a change of sender
+ * credentials, with more queued), not np_fd_wrap'd descriptors (any file
+ * type, options and dups unknown), and not once np_fd_sysfd gave the number
+ * out (SO_RCVLOWAT, say, ends reads short of the data queued and silences
+ * the edges). Blocking descriptors never wait on a pollDesc at all.
+ *
+ * The outcomes are the old ones. The reset runs first, as before: an expired
+ * deadline, a close or an error event fail the read at once, without a system
+ * call. A zero-byte read returns before anything. EOF and errors still come
+ * from read(2), after the wait. If the wait fails (the deadline passes, a
+ * close, an error event), np_read does the skipped read after all and returns
+ * its bytes, EOF or error, and the wait's error only if it says EAGAIN: bytes
+ * that had arrived but not yet been reported by the poller are returned as the
+ * read-first order returned them. What remains is timing: such bytes now wait
+ * for the poller (a park and a poll instead of the saved read), and a read
+ * may then return more of them.
+ *
+ * The recorder sees the usual pollDesc steps, reset then wait, as after an
+ * EAGAIN; the skipped read(2) was never part of a trace. tests/test_net.c
+ * ("after_a_short_read_*") checks each case above against a read-first
+ * np_read's results. */
 ssize_t np_read(np_fd *f, void *buf, size_t n)
 {
     if (!f || (!buf && n))
@@ -241,33 +337,39 @@ ssize_t np_read(np_fd *f, void *buf, size_t n)
     if (err)
         return err;
     ssize_t r = 0;
-    if (n == 0) /* at once, as Go does: no syscall */
+    if (n == 0) /* at once, as Go does: no syscall; drained stays as it is */
         goto out;
-    if ((err = prepare(f, NP_MODE_R)) != 0) {
+    if (n > NP_MAX_RW)
+        n = NP_MAX_RW;
+    bool skip = false;
+    if (f->drained && may_skip(f))
+        err = poll_err(np__poll_reset_read(f->pd, &skip));
+    else
+        err = prepare(f, NP_MODE_R);
+    f->drained = false;
+    if (err) {
         r = err;
         goto out;
     }
-    if (n > NP_MAX_RW)
-        n = NP_MAX_RW;
+    if (skip && (err = wait_io(f, NP_MODE_R)) != 0) {
+        r = sys_read(f, buf, n); /* the read that was skipped (see above) */
+        if (r == -EAGAIN)
+            r = err;
+        goto done;
+    }
     for (;;) {
-        r = read(f->sysfd, buf, n);
-        if (r > 0)
+        r = sys_read(f, buf, n);
+        if (r != -EAGAIN || f->blocking)
             break;
-        if (r == 0) {
-            r = f->stream ? NP_EOF : 0;
-            break;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN && !f->blocking) {
-            if ((err = wait_io(f, NP_MODE_R)) == 0)
-                continue;
+        if ((err = wait_io(f, NP_MODE_R)) != 0) {
             r = err;
             break;
         }
-        r = -errno;
-        break;
     }
+done:
+    /* Set only by a short read; EAGAIN, EOF, an error or a full buffer
+     * leave it clear. */
+    f->drained = r > 0 && (size_t)r < n && may_skip(f);
 out:
     unlock(f, true);
     return r;
@@ -495,7 +597,7 @@ int np_listen(const char *network, const char *address, int backlog, np_fd **out
         return err;
     }
     np_fd *f;
-    if ((err = fd_init(s, true, &f)) != 0) {
+    if ((err = fd_init(s, true, true, a.family != AF_UNIX, &f)) != 0) {
         if (a.family == AF_UNIX)
             unlink(((struct sockaddr_un *)&a.ss)->sun_path);
         return err;
@@ -534,7 +636,9 @@ out:
     unlock(l, true);
     if (s < 0)
         return err;
-    return fd_init(s, true, out);
+    /* A TCP listener's connections are TCP; they inherit its options, so
+     * not if its number was given out. */
+    return fd_init(s, true, true, may_skip(l), out);
 }
 
 /* After a non-blocking connect: wait until it is really established. A
@@ -577,7 +681,7 @@ int np_dial(const char *network, const char *address, int64_t timeout, np_fd **o
     if (s < 0)
         return s;
     np_fd *f;
-    if ((err = fd_init(s, true, &f)) != 0)
+    if ((err = fd_init(s, true, true, a.family != AF_UNIX, &f)) != 0)
         return err;
     if (timeout > 0 && !f->blocking)
         np_poll_set_deadline(f->pd, np_deadline_after(timeout), NP_MODE_W);
@@ -613,7 +717,7 @@ int np_fd_wrap(int sysfd, np_fd **out)
         return -errno;
     struct stat st;
     bool sock = fstat(sysfd, &st) == 0 && S_ISSOCK(st.st_mode);
-    return fd_init(sysfd, sock, out);
+    return fd_init(sysfd, sock, false, false, out);
 }
 
 int np_fd_sysfd(np_fd *f)
@@ -623,9 +727,25 @@ int np_fd_sysfd(np_fd *f)
     int err = ref(f);
     if (err)
         return err;
+    /* Before the number is out: from now on np_read never skips a read, and
+     * fd_destroy keeps the EPOLL_CTL_DEL (the caller may make a dup). */
+    atomic_store_explicit(&f->exposed, true, memory_order_relaxed);
     int s = f->sysfd;
     unref(f);
     return s;
+}
+
+int np_set_nodelay(np_fd *f, int on)
+{
+    if (!f)
+        return -EINVAL;
+    int err = ref(f);
+    if (err)
+        return err;
+    int v = on != 0;
+    err = setsockopt(f->sysfd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0 ? 0 : -errno;
+    unref(f);
+    return err;
 }
 
 int np_shutdown(np_fd *f, int how)

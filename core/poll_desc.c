@@ -158,6 +158,20 @@ static void set_event_err(np_poll_desc *pd, bool on, uint32_t tag)
     }
 }
 
+/* Sets NP_INFO_HANGUP, unless the event was registered under an older
+ * incarnation (tag), checked in the same CAS. Whatever the design: it is
+ * only a hint that turns an optimisation off, and a stale one must not. */
+static void set_hangup(np_poll_desc *pd, uint32_t tag)
+{
+    for (;;) {
+        uint32_t x = NP_LOAD(&pd->info);
+        if ((x >> NP_INFO_SEQ_SHIFT) != (tag & NP_TAG_MASK) || (x & NP_INFO_HANGUP))
+            return;
+        if (NP_CAS(&pd->info, x, x | NP_INFO_HANGUP))
+            return;
+    }
+}
+
 /* ---- the semaphores ------------------------------------------------------ */
 
 /* Runs on the worker's stack once the waiter is off its own: publish the
@@ -280,6 +294,11 @@ static void poll_event(const np_event *ev, np_task_list *out, bool rec)
     }
     if (np__design->error_events) /* DESIGN: error-only events mark the fd */
         set_event_err(pd, ev->err_only, ev->tag);
+    /* Before the unblock below: np__poll_reset_read's reader, which exchanges
+     * rg and then loads info, either sees the bit or gets the READY. (The
+     * simulator never sets hangup: no scheduling point is added there.) */
+    if (ev->hangup)
+        set_hangup(pd, ev->tag);
     np_task *t;
     if ((ev->mode & NP_EV_R) && (t = unblock(pd, NP_MODE_R, true))) {
         NP__PT(NP_PT_READY, t);
@@ -575,6 +594,11 @@ int np_poll_open(int fd, np_poll_desc **out)
 
 int np_poll_close(np_poll_desc *pd)
 {
+    return np__poll_close(pd, false);
+}
+
+int np__poll_close(np_poll_desc *pd, bool fd_closing)
+{
     if (!pd)
         return -EINVAL;
     if (!NP_LOAD(&pd->closing))
@@ -589,7 +613,7 @@ int np_poll_close(np_poll_desc *pd)
                   (unsigned long)g);
     /* Like Go, the backend's answer is not the caller's business: the fd may
      * already be closed, and the pd is recycled either way. */
-    (void)np__backend()->close(pd->fd);
+    (void)np__backend()->close(pd->fd, fd_closing);
     /* The section is held across the recycle, so an event in flight is
      * ordered. Lock order: pd->rec_lock, then pd->lock (in cache_free), the
      * reverse of deadline_fire/set_deadline/unblock; no cycle, as those
@@ -607,18 +631,40 @@ static bool bad_mode(int mode)
     return mode != NP_MODE_R && mode != NP_MODE_W;
 }
 
-int np_poll_reset(np_poll_desc *pd, int mode)
+/* idle: NULL for np_poll_reset; else np__poll_reset_read's answer. */
+static int reset(np_poll_desc *pd, int mode, bool *idle)
 {
-    if (!pd || bad_mode(mode))
-        return -EINVAL;
     REC_BEGIN(pd);
     int err = check_err(pd, mode);
-    if (!err)
+    if (!err && !idle) {
         NP_STORE(sema(pd, mode), NP_PD_NIL);
+    } else if (!err) {
+        /* Only the lock holder of this direction resets or waits on it, so
+         * rg is NIL or READY here. The exchange, then the load, both seq_cst:
+         * a hangup event whose bit this load misses unblocks rg later than
+         * the exchange (poll_event sets the bit first), so its READY stays. */
+        uintptr_t old = NP_XCHG(sema(pd, mode), NP_PD_NIL);
+        *idle = old == NP_PD_NIL && !(NP_LOAD(&pd->info) & NP_INFO_HANGUP);
+    }
     if (rec_ && np_self()) /* no np_self() call when not recording: this runs per I/O */
         np__rec(NP_TR_RESET, pd, np_self(), mode, 0, 0, 0, err);
     REC_END();
     return err;
+}
+
+int np_poll_reset(np_poll_desc *pd, int mode)
+{
+    if (!pd || bad_mode(mode))
+        return -EINVAL;
+    return reset(pd, mode, NULL);
+}
+
+int np__poll_reset_read(np_poll_desc *pd, bool *idle)
+{
+    *idle = false;
+    if (!pd)
+        return -EINVAL;
+    return reset(pd, NP_MODE_R, idle);
 }
 
 /* check_err for a wait: an error is the wait's result, recorded as its wake

@@ -40,14 +40,18 @@
 #define NP_INFO_EVENT_ERR 0x2u /* an error-only event arrived (read side) */
 #define NP_INFO_EXPIRED_R 0x4u /* rd < 0 */
 #define NP_INFO_EXPIRED_W 0x8u /* wd < 0 */
-#define NP_INFO_SEQ_SHIFT 16   /* incarnation (fdseq) in bits 16..31 */
+/* Not part of the protocol: an event of this incarnation had np_event.hangup
+ * (CAS by the poller; cleared only by the next open), np__poll_reset_read's hint. */
+#define NP_INFO_HANGUP    0x10u
+#define NP_INFO_SEQ_SHIFT 16 /* incarnation (fdseq) in bits 16..31 */
 
 struct np_poll_desc {
     np_poll_desc *link;    /* next free pd in the pollcache (under its lock) */
     np__mutex lock;        /* guards the fields marked [L]; see the seam */
     int fd;                /* [L] the descriptor; constant while open */
     _Atomic uint32_t info; /* NP_INFO_* | incarnation << NP_INFO_SEQ_SHIFT; written
-                              under [L] except NP_INFO_EVENT_ERR (CAS by the poller) */
+                              under [L] except NP_INFO_EVENT_ERR and NP_INFO_HANGUP
+                              (CAS by the poller) */
     _Atomic uintptr_t rg;  /* read semaphore: NIL, READY, WAIT or the parked task */
     _Atomic uintptr_t wg;  /* write semaphore */
     _Atomic bool closing;  /* [L] written; read lock-free (go1.5 checks) */
@@ -67,6 +71,20 @@ struct np_poll_desc {
 /* Applies one backend record: drops it if its tag is stale (go1.21), sets or
  * clears the event-error bit, and appends the tasks it wakes to out. */
 void np__poll_event(const np_event *ev, np_task_list *out);
+
+/* np_poll_reset(pd, NP_MODE_R) for a read that may go straight to
+ * np_poll_wait instead of trying its syscall first (core/netfd.c, np_read):
+ * the same check, the same effect on rg, the same record. On NP_POLL_OK,
+ * *idle says that the reset found rg NIL - no readiness was delivered since
+ * the last wait consumed one or reset discarded one - and that no event of
+ * this incarnation had `hangup` (NP_INFO_HANGUP), both seen after the rg
+ * exchange: readiness not yet delivered then will find rg after this reset
+ * and stay READY for the next wait. */
+int np__poll_reset_read(np_poll_desc *pd, bool *idle);
+
+/* np_poll_close, passing fd_closing to the backend's close (netpoll/backend.h):
+ * the caller close(2)s pd's fd right after and holds its only reference. */
+int np__poll_close(np_poll_desc *pd, bool fd_closing);
 
 /* The incarnation (fdseq) of pd, as used for backend tags. */
 uint32_t np__pd_incarnation(const np_poll_desc *pd);

@@ -1,7 +1,10 @@
 #include "fixture.h"
 
 #include <CUnit/CUnit.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +13,39 @@
 #include "netpoll/sim.h"
 
 static int next_sim_fd = 100; /* made-up descriptors for the simulator */
+
+int fx_epoll_registered(int fd)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int found = -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[320], link[64], line[256];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n < 0)
+            continue;
+        link[n] = 0;
+        if (strcmp(link, "anon_inode:[eventpoll]") != 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/self/fdinfo/%s", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (found < 0)
+            found = 0;
+        while (fgets(line, sizeof line, f)) { /* "tfd:        7 events: ..." */
+            int tfd;
+            if (sscanf(line, "tfd: %d", &tfd) == 1 && tfd == fd)
+                found = 1;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return found;
+}
 
 bool fx_is_sim(void)
 {

@@ -27,6 +27,10 @@ void fx_fill(fx *f);
 void fx_writable(fx *f);
 /* Lets the poller run and deliver what is pending: sleeps 2 ms of runtime time. */
 void fx_settle(void);
+/* Whether an epoll instance of this process has fd number `fd` registered
+ * (the kernel's own list, /proc/self/fdinfo): 1 or 0; -1 if the process has
+ * no epoll instance. */
+int fx_epoll_registered(int fd);
 /* Runs body(arg) as the main task of a fresh runtime (test_backend, test_workers). */
 void fx_run(void (*body)(void *), void *arg);
 

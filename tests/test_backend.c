@@ -106,7 +106,7 @@ static void events_carry_the_registration_and_are_edge_triggered(void)
     CU_ASSERT_FALSE(ev[0].err_only);
     /* edge-triggered: no new event until something changes */
     NP_ASSERT_EQ_INT(test_backend->poll(0, ev, 8), 0);
-    NP_ASSERT_EQ_INT(test_backend->close(sv[0]), 0);
+    NP_ASSERT_EQ_INT(test_backend->close(sv[0], false), 0);
     if (!sim) {
         close(sv[0]);
         close(sv[1]);
@@ -139,8 +139,8 @@ static void simulator_jumps_virtual_time_to_the_next_event(void)
     NP_ASSERT_EQ_INT(np_backend_sim.poll(1000, ev, 8), 1);
     NP_ASSERT_EQ_INT(np_backend_sim.now(), t0 + 500);
     NP_ASSERT_EQ_INT(np_sim_inject(0, 8, NP_MODE_R, false), -ENOENT);
-    NP_ASSERT_EQ_INT(np_backend_sim.close(7), 0);
-    NP_ASSERT_EQ_INT(np_backend_sim.close(7), -ENOENT);
+    NP_ASSERT_EQ_INT(np_backend_sim.close(7, true), 0); /* unregisters all the same */
+    NP_ASSERT_EQ_INT(np_backend_sim.close(7, false), -ENOENT);
     np_backend_sim.fini();
 }
 
@@ -158,6 +158,26 @@ static void epoll_refuses_regular_files(void)
     test_backend->fini();
 }
 
+static void epoll_close_leaves_the_unregistering_to_close_when_asked(void)
+{
+    if (fx_is_sim())
+        return;
+    NP_ASSERT_EQ_INT(test_backend->init(), 0);
+    for (int closing = 0; closing < 2; closing++) {
+        int sv[2];
+        NP_ASSERT_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+        NP_ASSERT_EQ_INT(test_backend->open(sv[0], (struct np_poll_desc *)fake_pd, 1), 0);
+        NP_ASSERT_EQ_INT(fx_epoll_registered(sv[0]), 1);
+        NP_ASSERT_EQ_INT(test_backend->close(sv[0], closing), 0);
+        /* fd_closing: no EPOLL_CTL_DEL, the registration stays until close(2) */
+        NP_ASSERT_EQ_INT(fx_epoll_registered(sv[0]), closing);
+        close(sv[0]);
+        NP_ASSERT_EQ_INT(fx_epoll_registered(sv[0]), 0);
+        close(sv[1]);
+    }
+    test_backend->fini();
+}
+
 static const np_test_case cases[] = {
     {"break_wakes_a_blocked_poll", break_wakes_a_blocked_poll},
     {"many_breaks_cost_one_wakeup", many_breaks_cost_one_wakeup},
@@ -166,6 +186,8 @@ static const np_test_case cases[] = {
     {"simulator_jumps_virtual_time_to_the_next_event",
      simulator_jumps_virtual_time_to_the_next_event},
     {"epoll_refuses_regular_files", epoll_refuses_regular_files},
+    {"epoll_close_leaves_the_unregistering_to_close_when_asked",
+     epoll_close_leaves_the_unregistering_to_close_when_asked},
     {NULL, NULL},
 };
 

@@ -3,15 +3,19 @@
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "fd_mutex.h"
+#include "fixture.h"
 #include "harness.h"
 #include "netpoll/net.h"
 
@@ -355,6 +359,310 @@ static void close_fails_blocked_calls_with_closed_and_returns_after_the_fd_is_go
     run(body_close, NULL);
 }
 
+/* ---- reads after a short read ---------------------------------------------------------
+ *
+ * After a short read np_read may skip the read(2) that would say EAGAIN and
+ * wait first (core/netfd.c). These check that whatever a read-first np_read
+ * returns at once still comes at once: a hang shows as a late result (each
+ * read here has a 2 s guard deadline; a read after it expired still returns
+ * the bytes, so the time is what tells). */
+
+#define GUARD  (2000 * MS)
+#define PROMPT (500 * MS)
+
+/* np_read with the guard; *late set if it took longer than PROMPT. */
+static ssize_t guarded_read(np_fd *f, char *buf, size_t n, bool *late)
+{
+    NP_ASSERT_EQ_INT(np_set_read_deadline(f, np_deadline_after(GUARD)), 0);
+    int64_t t0 = np_now();
+    ssize_t r = np_read(f, buf, n);
+    *late = np_now() - t0 > PROMPT;
+    if (*late)
+        fprintf(stderr, "np_read took %lld ms (result %zd)\n", (long long)((np_now() - t0) / MS),
+                r);
+    NP_ASSERT_EQ_INT(np_set_read_deadline(f, 0), 0);
+    return r;
+}
+
+/* One byte through, read into a larger buffer: a short read. */
+static void short_read(link_ *k)
+{
+    char buf[64];
+    bool late;
+    NP_ASSERT_EQ_INT(np_write(k->client, "x", 1, NULL), 1);
+    NP_ASSERT_EQ_INT(guarded_read(k->server, buf, sizeof buf, &late), 1);
+    CU_ASSERT_FALSE(late);
+}
+
+/* What the peer does next, at once or while the server waits. */
+typedef struct {
+    link_ *k;
+    int what;
+    int64_t delay;
+    _Atomic int done;
+} peer_act;
+enum { SEND_FIN, SEND_RST, SEND_URGENT, SEND_FDS, SEND_TWO };
+
+static void peer_do(peer_act *a)
+{
+    np_fd *c = a->k->client;
+    switch (a->what) {
+    case SEND_FIN: /* a request and its FIN, as a one-shot client sends them */
+        NP_ASSERT_EQ_INT(np_write(c, "hello", 5, NULL), 5);
+        NP_ASSERT_EQ_INT(np_shutdown(c, NP_MODE_W), 0);
+        break;
+    case SEND_RST: { /* bytes, then an abortive close */
+        struct linger lg = {1, 0};
+        NP_ASSERT_EQ_INT(np_write(c, "hello", 5, NULL), 5);
+        setsockopt(np_fd_sysfd(c), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        NP_ASSERT_EQ_INT(np_close(c), 0);
+        a->k->client = NULL;
+        break;
+    }
+    case SEND_URGENT: { /* "ab", an urgent "X", "cd": a read stops at the mark */
+        int sfd = np_fd_sysfd(c), one = 1;
+        setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        NP_ASSERT_EQ_INT(np_write(c, "ab", 2, NULL), 2);
+        NP_ASSERT_EQ_INT(send(sfd, "X", 1, MSG_OOB), 1);
+        NP_ASSERT_EQ_INT(np_write(c, "cd", 2, NULL), 2);
+        break;
+    }
+    case SEND_FDS: { /* unix: "a" carrying a descriptor, then "b": a read stops between */
+        int sfd = np_fd_sysfd(c);
+        char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+        struct iovec iov = {"a", 1};
+        struct msghdr m = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &sfd, sizeof sfd);
+        NP_ASSERT_EQ_INT(sendmsg(sfd, &m, 0), 1);
+        NP_ASSERT_EQ_INT(np_write(c, "b", 1, NULL), 1);
+        break;
+    }
+    case SEND_TWO:
+        NP_ASSERT_EQ_INT(np_write(c, "hello", 5, NULL), 5);
+        break;
+    }
+}
+
+static void peer_task(void *p)
+{
+    peer_act *a = p;
+    np_sleep(a->delay);
+    peer_do(a);
+    atomic_store(&a->done, 1);
+}
+
+/* Runs the peer's act after a short read: in a task while the server reads
+ * (waiting), or at once and then pausing so the poller reports it before the
+ * server reads. Reads until `want` bytes or an end; returns the last result
+ * and the bytes in got. */
+static ssize_t after_short_read(const char *net, const char *addr, int what, bool while_waiting,
+                                char *got, size_t want)
+{
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, net, addr), 0);
+    short_read(&k);
+    peer_act a = {&k, what, 10 * MS, 0};
+    if (while_waiting) {
+        np_go(peer_task, &a);
+    } else {
+        peer_do(&a);
+        np_sleep(20 * MS); /* the poller delivers it: rg READY before the next reset */
+    }
+    size_t n = 0;
+    ssize_t r;
+    bool late = false;
+    do {
+        r = guarded_read(k.server, got + n, 64, &late);
+        CU_ASSERT_FALSE(late);
+        if (r > 0)
+            n += (size_t)r;
+    } while (r > 0 && n < want && !late);
+    got[n] = 0;
+    if (r > 0 && n == want) { /* then the end, if the peer sent one */
+        char buf[64];
+        if (what == SEND_FIN || what == SEND_RST) {
+            r = guarded_read(k.server, buf, sizeof buf, &late);
+            CU_ASSERT_FALSE(late);
+        }
+    }
+    for (int i = 0; i < 1000 && while_waiting && !atomic_load(&a.done); i++)
+        np_sleep(MS);
+    drop_link(&k);
+    return r;
+}
+
+static void body_short_read_then_end(void *arg)
+{
+    (void)arg;
+    for (int w = 0; w < 2; w++) {
+        char got[256];
+        /* the FIN that came with the bytes is read with them: EOF is next */
+        NP_ASSERT_EQ_INT(after_short_read("tcp", "127.0.0.1:0", SEND_FIN, w, got, 5), NP_EOF);
+        CU_ASSERT_STRING_EQUAL(got, "hello");
+        NP_ASSERT_EQ_INT(after_short_read("tcp", "127.0.0.1:0", SEND_RST, w, got, 5), -ECONNRESET);
+        CU_ASSERT_STRING_EQUAL(got, "hello");
+    }
+}
+static void after_a_short_read_eof_and_reset_still_come_at_once(void)
+{
+    run(body_short_read_then_end, NULL);
+}
+
+static void body_short_read_then_stops(void *arg)
+{
+    (void)arg;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/np-test-fds-%d.sock", (int)getpid());
+    for (int w = 0; w < 2; w++) {
+        char got[256];
+        /* a read ends at the urgent mark, the bytes past it queued */
+        NP_ASSERT_EQ_INT(after_short_read("tcp", "127.0.0.1:0", SEND_URGENT, w, got, 4), 2);
+        CU_ASSERT_STRING_EQUAL(got, "abcd");
+        /* a unix read ends after a message carrying descriptors */
+        NP_ASSERT_EQ_INT(after_short_read("unix", path, SEND_FDS, w, got, 2), 1);
+        CU_ASSERT_STRING_EQUAL(got, "ab");
+        /* bytes the poller reported before the read's reset */
+        NP_ASSERT_EQ_INT(after_short_read("tcp", "127.0.0.1:0", SEND_TWO, w, got, 5), 5);
+        CU_ASSERT_STRING_EQUAL(got, "hello");
+    }
+}
+static void after_a_short_read_queued_bytes_still_come_at_once(void)
+{
+    run(body_short_read_then_stops, NULL);
+}
+
+static void body_short_read_rcvlowat(void *arg)
+{
+    (void)arg;
+    /* SO_RCVLOWAT 4: fewer bytes raise no event, but a read returns them */
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, "tcp", "127.0.0.1:0"), 0);
+    int four = 4;
+    NP_ASSERT_EQ_INT(setsockopt(np_fd_sysfd(k.server), SOL_SOCKET, SO_RCVLOWAT, &four, sizeof four),
+                     0);
+    short_read(&k);
+    char buf[64];
+    bool late;
+    NP_ASSERT_EQ_INT(np_write(k.client, "ab", 2, NULL), 2);
+    np_sleep(5 * MS);
+    NP_ASSERT_EQ_INT(guarded_read(k.server, buf, sizeof buf, &late), 2);
+    CU_ASSERT_FALSE(late);
+    drop_link(&k);
+}
+static void after_a_short_read_bytes_below_rcvlowat_are_still_read(void)
+{
+    run(body_short_read_rcvlowat, NULL);
+}
+
+static void body_short_read_deadline_close(void *arg)
+{
+    (void)arg;
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, "tcp", "127.0.0.1:0"), 0);
+    char buf[64];
+    /* a deadline passes during the wait */
+    short_read(&k);
+    int64_t t0 = np_now();
+    NP_ASSERT_EQ_INT(np_set_read_deadline(k.server, np_deadline_after(30 * MS)), 0);
+    NP_ASSERT_EQ_INT(np_read(k.server, buf, sizeof buf), NP_EDEADLINE);
+    CU_ASSERT(np_now() - t0 >= 30 * MS);
+    NP_ASSERT_EQ_INT(np_set_read_deadline(k.server, 0), 0);
+    /* an expired deadline fails the read at once, bytes queued or not */
+    short_read(&k);
+    NP_ASSERT_EQ_INT(np_write(k.client, "yz", 2, NULL), 2);
+    np_sleep(5 * MS);
+    NP_ASSERT_EQ_INT(np_set_read_deadline(k.server, -1), 0);
+    NP_ASSERT_EQ_INT(np_read(k.server, buf, sizeof buf), NP_EDEADLINE);
+    NP_ASSERT_EQ_INT(np_set_read_deadline(k.server, 0), 0);
+    NP_ASSERT_EQ_INT(np_read(k.server, buf, sizeof buf), 2);
+    /* a zero-byte read returns at once */
+    NP_ASSERT_EQ_INT(np_read(k.server, buf, 0), 0);
+    /* a close wakes the waiting reader */
+    blocked b = {k.server, 0, 0};
+    np_go(blocked_reader, &b);
+    np_sleep(5 * MS);
+    CU_ASSERT_FALSE(atomic_load(&b.done));
+    NP_ASSERT_EQ_INT(np_close(k.server), 0);
+    k.server = NULL;
+    np_sleep(2 * MS);
+    CU_ASSERT_TRUE(atomic_load(&b.done));
+    NP_ASSERT_EQ_INT(b.res, NP_ECLOSED);
+    drop_link(&k);
+}
+static void after_a_short_read_deadlines_and_close_behave_as_before(void)
+{
+    run(body_short_read_deadline_close, NULL);
+}
+
+static void body_nodelay(void *arg)
+{
+    (void)arg;
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, "tcp", "127.0.0.1:0"), 0);
+    int v = -1;
+    socklen_t len = sizeof v;
+    NP_ASSERT_EQ_INT(np_set_nodelay(k.server, 1), 0);
+    NP_ASSERT_EQ_INT(getsockopt(np_fd_sysfd(k.server), IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+    CU_ASSERT(v != 0);
+    NP_ASSERT_EQ_INT(np_set_nodelay(k.server, 0), 0);
+    NP_ASSERT_EQ_INT(getsockopt(np_fd_sysfd(k.server), IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+    NP_ASSERT_EQ_INT(v, 0);
+    NP_ASSERT_EQ_INT(np_set_nodelay(NULL, 1), -EINVAL);
+    drop_link(&k);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/np-test-nd-%d.sock", (int)getpid());
+    NP_ASSERT_EQ_INT(make_link(&k, "unix", path), 0);
+    NP_ASSERT_EQ_INT(np_set_nodelay(k.server, 1), -EOPNOTSUPP);
+    drop_link(&k);
+}
+static void nodelay_sets_the_option_on_tcp_and_fails_on_unix(void)
+{
+    run(body_nodelay, NULL);
+}
+
+/* ---- close and the poller registration ------------------------------------------------ */
+
+static void body_close_unregisters(void *arg)
+{
+    (void)arg;
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, "tcp", "127.0.0.1:0"), 0);
+    /* netpoll's own sockets: close(2) takes the registration with it */
+    int s_fd = np_fd_sysfd(k.client); /* only for the check: exposes the client */
+    NP_ASSERT_EQ_INT(fx_epoll_registered(s_fd), 1);
+    NP_ASSERT_EQ_INT(np_close(k.client), 0);
+    k.client = NULL;
+    NP_ASSERT_EQ_INT(fx_epoll_registered(s_fd), 0);
+    /* a number given out and duplicated: np_close still unregisters it */
+    int a_fd = np_fd_sysfd(k.server);
+    int dup1 = dup(a_fd);
+    NP_ASSERT_EQ_INT(np_close(k.server), 0);
+    k.server = NULL;
+    NP_ASSERT_EQ_INT(fx_epoll_registered(a_fd), 0);
+    close(dup1);
+    drop_link(&k);
+    /* a wrapped descriptor the caller holds a dup of: the same */
+    int sv[2];
+    NP_ASSERT_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    int dup2_ = dup(sv[0]);
+    np_fd *w;
+    NP_ASSERT_EQ_INT(np_fd_wrap(sv[0], &w), 0);
+    NP_ASSERT_EQ_INT(fx_epoll_registered(sv[0]), 1);
+    NP_ASSERT_EQ_INT(np_close(w), 0);
+    NP_ASSERT_EQ_INT(fx_epoll_registered(sv[0]), 0);
+    close(dup2_);
+    close(sv[1]);
+}
+static void close_unregisters_from_the_poller_even_when_the_caller_holds_a_dup(void)
+{
+    run(body_close_unregisters, NULL);
+}
+
 typedef struct {
     np_fd *f;
     _Atomic int stop;
@@ -541,6 +849,18 @@ static const np_test_case cases[] = {
     {"a_regular_file_falls_back_to_blocking_io_without_deadlines",
      a_regular_file_falls_back_to_blocking_io_without_deadlines},
     {"bad_input_gets_an_error_code_never_an_abort", bad_input_gets_an_error_code_never_an_abort},
+    {"after_a_short_read_eof_and_reset_still_come_at_once",
+     after_a_short_read_eof_and_reset_still_come_at_once},
+    {"after_a_short_read_queued_bytes_still_come_at_once",
+     after_a_short_read_queued_bytes_still_come_at_once},
+    {"after_a_short_read_bytes_below_rcvlowat_are_still_read",
+     after_a_short_read_bytes_below_rcvlowat_are_still_read},
+    {"after_a_short_read_deadlines_and_close_behave_as_before",
+     after_a_short_read_deadlines_and_close_behave_as_before},
+    {"nodelay_sets_the_option_on_tcp_and_fails_on_unix",
+     nodelay_sets_the_option_on_tcp_and_fails_on_unix},
+    {"close_unregisters_from_the_poller_even_when_the_caller_holds_a_dup",
+     close_unregisters_from_the_poller_even_when_the_caller_holds_a_dup},
     {NULL, NULL},
 };
 

@@ -489,7 +489,7 @@ static void body_event_with_stale_tag_is_dropped(void *arg)
     /* an event of the old incarnation, as if still in flight: readiness and an
      * error-only event; neither may touch the new incarnation */
     np_task_list l = {0};
-    np_event ev = {f.pd, old_tag, NP_EV_R | NP_EV_W, true};
+    np_event ev = {f.pd, old_tag, NP_EV_R | NP_EV_W, true, false};
     np__poll_event(&ev, &l);
     ev.err_only = false;
     np__poll_event(&ev, &l);
@@ -519,7 +519,7 @@ static void body_error_only_event_makes_read_side_notpollable(void *arg)
     NP_ASSERT_EQ_INT(np_poll_reset(f.pd, NP_MODE_R), NP_POLL_OK);
     start_waiter(&w, f.pd, NP_MODE_R);
     np_task_list l = {0};
-    np_event ev = {f.pd, np__pd_incarnation(f.pd), NP_EV_R | NP_EV_W, true};
+    np_event ev = {f.pd, np__pd_incarnation(f.pd), NP_EV_R | NP_EV_W, true, false};
     np__poll_event(&ev, &l);
     np__ready_list(&l);
     fx_settle();
@@ -559,7 +559,7 @@ static void body_go1_5_applies_stale_events(void *arg)
     NP_ASSERT_EQ_INT(fx_open(&f), 0);
     NP_ASSERT_EQ_INT(np_poll_reset(f.pd, NP_MODE_R), NP_POLL_OK);
     np_task_list l = {0};
-    np_event ev = {f.pd, old_tag, NP_EV_R, false};
+    np_event ev = {f.pd, old_tag, NP_EV_R, false, false};
     np__poll_event(&ev, &l);
     CU_ASSERT_EQUAL(sema_state(f.pd, NP_MODE_R), NP_PD_READY);
     fx_close(&f);

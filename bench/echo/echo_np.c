@@ -11,14 +11,11 @@
  * np_read (Go: SetReadDeadline(time.Now().Add(10 * time.Second))).
  * --timeout S (default 900): the server exits by itself after S seconds.
  */
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "netpoll/net.h"
@@ -70,7 +67,6 @@ static void accept_loop(void *arg)
     }
     printf("listening %s\n", colon + 1);
     fflush(stdout);
-    int one = 1;
     for (;;) {
         np_fd *c;
         rc = np_accept(l, &c);
@@ -80,9 +76,7 @@ static void accept_loop(void *arg)
             np_sleep(1000000); /* e.g. out of descriptors: back off 1 ms */
             continue;
         }
-        int sfd = np_fd_sysfd(c);
-        if (sfd >= 0)
-            setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        np_set_nodelay(c, 1); /* as Go's net does for every TCP connection */
         if (np_go(serve, c) < 0)
             np_close(c);
     }

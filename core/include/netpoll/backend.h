@@ -26,6 +26,12 @@ typedef struct np_event {
     uint32_t tag;            /* the tag given to open() (low NP_TAG_BITS) */
     uint8_t mode;            /* NP_EV_R | NP_EV_W */
     bool err_only;           /* the kernel reported exactly an error (EPOLLERR) */
+    bool hangup;             /* (with NP_EV_R) the kernel also reported a hang-up, an
+                                error or urgent data (EPOLLRDHUP, EPOLLHUP, EPOLLERR,
+                                EPOLLPRI): a read may now return at once (EOF, the
+                                error, the bytes past an urgent mark) even if no event
+                                follows. A hint for core/netfd.c's read skipping; set
+                                only by a backend with reports_hangup. */
 } np_event;
 
 enum { NP_EV_R = 1, NP_EV_W = 2 };
@@ -36,9 +42,13 @@ enum { NP_EV_R = 1, NP_EV_W = 2 };
 #define NP_TAG_MASK ((1u << NP_TAG_BITS) - 1)
 
 typedef struct np_backend {
-    const char *name; /* "epoll", "sim" */
-    int max_workers;  /* how many workers may use it (0 = any); the simulator
-                         is deterministic only with one */
+    const char *name;    /* "epoll", "sim" */
+    int max_workers;     /* how many workers may use it (0 = any); the simulator
+                            is deterministic only with one */
+    bool reports_hangup; /* its events set `hangup` whenever the kernel reported a
+                            hang-up, error or urgent data (epoll). Without it,
+                            core/netfd.c never skips a read (the simulator: no
+                            kernel socket stands behind its events) */
 
     /* Creates the poller. Returns 0 or -errno. */
     int (*init)(void);
@@ -47,8 +57,14 @@ typedef struct np_backend {
     /* Registers fd edge-triggered for read and write, remembering (pd, tag)
      * for its events. Returns 0 or -errno (-EPERM: fd is not pollable). */
     int (*open)(int fd, struct np_poll_desc *pd, uint32_t tag);
-    /* Unregisters fd. Returns 0 or -errno. */
-    int (*close)(int fd);
+    /* Unregisters fd. Returns 0 or -errno. fd_closing: the caller close(2)s
+     * fd right after this call, and netpoll made fd itself and never gave
+     * its number out, so no dup of it exists (short of a fork). A backend
+     * whose registrations the kernel drops with the open file description
+     * (epoll) may then leave the unregistering to that close(2). The
+     * simulator, whose registrations no kernel drops, unregisters either
+     * way. */
+    int (*close)(int fd, bool fd_closing);
     /* Waits for events: delay < 0 blocks until an event or brk(), 0 only
      * looks, > 0 waits at most delay ns. Fills at most max records and
      * returns how many (0 on timeout, on brk, or on EINTR). */

@@ -93,12 +93,24 @@ int np_fd_release(np_fd *f);
 /* Shuts down reading (NP_MODE_R), writing (NP_MODE_W) or both (NP_MODE_RW). */
 int np_shutdown(np_fd *f, int how);
 
+/* Sets (on != 0) or clears TCP_NODELAY on a TCP connection: small writes go
+ * out at once instead of waiting for Nagle's algorithm (Go:
+ * TCPConn.SetNoDelay). Unlike the same setsockopt through np_fd_sysfd, it
+ * keeps the descriptor's number netpoll's own. 0 or -errno (-EOPNOTSUPP on
+ * a unix socket). */
+int np_set_nodelay(np_fd *f, int on);
+
 /* Wraps an existing descriptor (made non-blocking) so tasks can use it;
  * if the poller refuses it (a regular file), it is used blocking instead.
  * Takes ownership of sysfd. */
 int np_fd_wrap(int sysfd, np_fd **out);
 
-/* The kernel descriptor (for setsockopt and the like), or an error. */
+/* The kernel descriptor (for setsockopt and the like), or an error. Once
+ * the number is out, netpoll no longer assumes that it alone controls the
+ * descriptor (core/netfd.c): np_read no longer skips the read that follows
+ * a short one (an option such as SO_RCVLOWAT could keep queued bytes from
+ * raising an event), and np_close unregisters it from the poller before
+ * close(2) (the caller may have made a dup). */
 int np_fd_sysfd(np_fd *f);
 
 /* The local / remote address as "HOST:PORT", "[V6]:PORT" or a unix path,
