@@ -28,7 +28,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,91 +259,6 @@ static void free_chunks(chunk *c)
     }
 }
 
-/* ---- the stock ---------------------------------------------------------------
- *
- * Faulting a chunk in is most of what recording costs: 2 MiB of new memory
- * for every 65,535 records, zeroed by the kernel on first touch - on the VMs
- * measured, where the hypervisor backs each new page on that first touch,
- * about 1.4 us of a worker's time per echo round trip, in stalls of
- * milliseconds (bench/RESULTS.md). So while a recording runs, a thread of
- * the recorder's own keeps STOCK_CHUNKS chunks faulted in ahead, at
- * SCHED_IDLE priority (it runs when a CPU would otherwise idle); a thread
- * whose buffer needs its next chunk takes one from the stock, and makes it
- * itself, as before, only when the stock is empty. Chunks left in the stock
- * at stop are kept for the next recording. */
-#define STOCK_CHUNKS 4
-
-static struct {
-    pthread_mutex_t m;
-    pthread_cond_t cv;
-    chunk *head;  /* [m] linked through next */
-    unsigned n;   /* [m] */
-    bool run;     /* [m] the filler should keep the stock full */
-    bool started; /* [rec.reg] a filler thread exists (joined at stop) */
-    pthread_t th; /* [rec.reg] */
-} stock = {.m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-
-static void *stock_fill(void *arg)
-{
-    (void)arg;
-#ifdef SCHED_IDLE
-    struct sched_param sp = {0};
-    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp); /* a wish */
-#endif
-    pthread_mutex_lock(&stock.m);
-    for (;;) {
-        while (stock.run && stock.n >= STOCK_CHUNKS)
-            pthread_cond_wait(&stock.cv, &stock.m);
-        if (!stock.run)
-            break;
-        pthread_mutex_unlock(&stock.m);
-        chunk *c = chunk_new(); /* the slow part, unlocked */
-        pthread_mutex_lock(&stock.m);
-        if (!c)
-            break; /* out of memory: the threads make their own (and fail) */
-        c->next = stock.head;
-        stock.head = c;
-        stock.n++;
-    }
-    pthread_mutex_unlock(&stock.m);
-    return NULL;
-}
-
-/* A chunk from the stock, else a new one. NULL if out of memory. */
-static chunk *chunk_get(void)
-{
-    pthread_mutex_lock(&stock.m);
-    chunk *c = stock.head;
-    if (c) {
-        stock.head = c->next;
-        stock.n--;
-        pthread_cond_signal(&stock.cv);
-    }
-    pthread_mutex_unlock(&stock.m);
-    return c ? c : chunk_new();
-}
-
-/* Under rec.reg. */
-static void stock_start(void)
-{
-    pthread_mutex_lock(&stock.m);
-    stock.run = true;
-    pthread_mutex_unlock(&stock.m);
-    stock.started = pthread_create(&stock.th, NULL, stock_fill, NULL) == 0;
-}
-
-/* Under rec.reg. */
-static void stock_stop(void)
-{
-    pthread_mutex_lock(&stock.m);
-    stock.run = false;
-    pthread_cond_signal(&stock.cv);
-    pthread_mutex_unlock(&stock.m);
-    if (stock.started)
-        pthread_join(stock.th, NULL);
-    stock.started = false;
-}
-
 /* Stores a new record of the open section (buffer locked, sec.gen != 0),
  * with the section's number and clock. Returns where, or NULL. */
 static rec_ev *append(uint64_t h, uint64_t u, uint32_t slot, uint32_t g)
@@ -355,7 +269,7 @@ static rec_ev *append(uint64_t h, uint64_t u, uint32_t slot, uint32_t g)
         chunk *nc = b->spare; /* np__rec_begin makes the next one */
         b->spare = NULL;
         if (!nc)
-            nc = chunk_get();
+            nc = chunk_new();
         if (!nc) {
             b->oom = true;
             return NULL;
@@ -391,7 +305,7 @@ void np__rec_begin(np_poll_desc *pd, bool clock)
     if (!sec.buf && !(sec.buf = buf_get()))
         atomic_store(&rec.oom, true);
     if (sec.buf && !sec.buf->spare)
-        sec.buf->spare = chunk_get(); /* NULL: append tries again, then fails */
+        sec.buf->spare = chunk_new(); /* NULL: append tries again, then fails */
     pthread_once(&tsc_once, detect_tsc);
     uint64_t cal_tsc = 0;
     int64_t cal_ns = 0;
@@ -535,7 +449,6 @@ int np_record_start(void)
     pthread_once(&tsc_once, detect_tsc);
     if (use_tsc)
         cal_pair(&rec.cal_tsc0, &rec.cal_ns0);
-    stock_start();
     atomic_store(&rec.cur, rec.gen);
     atomic_store(&np__rec_on, true);
     pthread_mutex_unlock(&rec.reg);
@@ -857,7 +770,6 @@ int np_record_stop_real(np_trace *out, int64_t **real)
         b->oom = false;
         np__spin_unlock(&b->lock);
     }
-    stock_stop();
     int64_t t0 = rec.t0;
     cal_pt ends[2] = {{rec.cal_tsc0, rec.cal_ns0}, {0, 0}};
     if (use_tsc) /* (set before this recording started: tsc_once ran in start) */
