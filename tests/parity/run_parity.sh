@@ -4,8 +4,8 @@
 # Builds parity.go with Go 1.19 (into BUILD_DIR/parity_go/, offline, stdlib
 # only), runs it and the C program parity_c (PARITY_C, else
 # BUILD_DIR/tests/parity_c, else BUILD_DIR/parity_c), and compares their
-# outputs line by line. Exits 0 only if both ran cleanly and printed the same
-# non-empty output. Without a Go 1.19 toolchain it prints
+# outputs line by line (twice at most: see below). Exits 0 only if both ran
+# cleanly and printed the same non-empty output. Without a Go 1.19 toolchain it prints
 # "go_parity: skipped (no Go toolchain)" and exits 0.
 #
 # Go is looked for in $PARITY_GO, /usr/lib/go-1.19/bin/go, /usr/local/go/bin/go
@@ -71,22 +71,37 @@ bounded() {
     fi
 }
 
-bounded "$out/parity_go" >"$out/go.txt" 2>"$out/go.err"
-go_rc=$?
-bounded "$cprog" >"$out/c.txt" 2>"$out/c.err"
-c_rc=$?
+# Both programs run twice at most. The scenarios are deterministic but their
+# time buckets ("before deadline", "at deadline") are judged against the
+# clock, which a machine loaded by other tests can stretch past a bucket's
+# edge once; a real difference of semantics shows in both attempts. A first
+# attempt that differed is printed either way.
+attempt=1
+while :; do
+    bounded "$out/parity_go" >"$out/go.txt" 2>"$out/go.err"
+    go_rc=$?
+    bounded "$cprog" >"$out/c.txt" 2>"$out/c.err"
+    c_rc=$?
+
+    fail=
+    [ "$go_rc" -eq 0 ] || fail="${fail}the Go program exited with $go_rc; "
+    [ "$c_rc" -eq 0 ] || fail="${fail}the C program exited with $c_rc; "
+    [ -s "$out/go.txt" ] || fail="${fail}the Go program printed nothing; "
+    [ -s "$out/c.txt" ] || fail="${fail}the C program printed nothing; "
+    cmp -s "$out/go.txt" "$out/c.txt" || fail="${fail}the outputs differ; "
+    if [ -z "$fail" ] || [ "$attempt" -ge 2 ]; then
+        break
+    fi
+    echo "go_parity: attempt 1 failed ($fail); its differing lines (< Go, > C):"
+    diff "$out/go.txt" "$out/c.txt" 2>/dev/null
+    echo "go_parity: running both programs again"
+    attempt=2
+done
 
 show() { # title file
     echo "---- $1"
     cat "$2"
 }
-
-fail=
-[ "$go_rc" -eq 0 ] || fail="${fail}the Go program exited with $go_rc; "
-[ "$c_rc" -eq 0 ] || fail="${fail}the C program exited with $c_rc; "
-[ -s "$out/go.txt" ] || fail="${fail}the Go program printed nothing; "
-[ -s "$out/c.txt" ] || fail="${fail}the C program printed nothing; "
-cmp -s "$out/go.txt" "$out/c.txt" || fail="${fail}the outputs differ; "
 
 if [ -n "$fail" ]; then
     echo "go_parity: FAIL: $fail"
