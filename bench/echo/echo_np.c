@@ -2,7 +2,7 @@
  * connection on the descriptor API (netpoll/net.h), as Go's is one goroutine
  * per connection.
  *
- *   echo_np [--port P] [--workers N] [--deadline] [--timeout S]
+ *   echo_np [--port P] [--workers N] [--deadline] [--timeout S] [--record FILE]
  *
  * --port 0 (the default) picks a free port; prints "listening PORT". Listens
  * on 127.0.0.1. --workers sets np_config.workers (default 1). Each connection
@@ -10,7 +10,12 @@
  * --deadline: np_set_read_deadline(fd, np_deadline_after(10 s)) before every
  * np_read (Go: SetReadDeadline(time.Now().Add(10 * time.Second))).
  * --timeout S (default 900): the server exits by itself after S seconds.
+ * --record FILE: the runtime records a trace from the start (netpoll/record.h);
+ * on SIGTERM or SIGINT the server stops recording, writes the trace to FILE
+ * (through FILE.tmp and a rename) and exits 0 - the recording overhead of a
+ * server under bench/echo/loadgen (bench/trace/run_record_server.sh).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +25,7 @@
 
 #include "netpoll/net.h"
 #include "netpoll/poll.h"
+#include "netpoll/record.h"
 #include "netpoll/runtime.h"
 #include "netpoll/task.h"
 
@@ -28,6 +34,38 @@
 
 static bool g_deadline;
 static int g_port;
+static const char *g_record; /* --record FILE */
+static sigset_t g_stop_sigs; /* SIGTERM, SIGINT: blocked everywhere, taken by sigwait */
+
+/* --record: waits for SIGTERM/SIGINT, then stops the recording, writes the
+ * trace and ends the process (the runtime is left running: exit tears it
+ * down). */
+static void *record_waiter(void *arg)
+{
+    (void)arg;
+    int sig = 0;
+    sigwait(&g_stop_sigs, &sig);
+    np_trace tr;
+    int rc = np_record_stop(&tr);
+    if (rc < 0) {
+        fprintf(stderr, "echo_np: record: %s\n", np_strerror(rc));
+        _exit(1);
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", g_record);
+    FILE *f = fopen(tmp, "w");
+    int bad = !f || np_trace_emit(&tr, f) < 0;
+    if (f && fclose(f) != 0)
+        bad = 1;
+    if (bad || rename(tmp, g_record) != 0) {
+        fprintf(stderr, "echo_np: record: cannot write %s\n", g_record);
+        unlink(tmp);
+        _exit(1);
+    }
+    fprintf(stderr, "echo_np: recorded %zu events into %s\n", tr.n, g_record);
+    np_trace_free(&tr);
+    _exit(0);
+}
 
 static void serve(void *arg)
 {
@@ -95,8 +133,11 @@ int main(int argc, char **argv)
             g_deadline = true;
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
             timeout_s = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--record") && i + 1 < argc)
+            g_record = argv[++i];
         else {
-            fprintf(stderr, "usage: echo_np [--port P] [--workers N] [--deadline] [--timeout S]\n");
+            fprintf(stderr, "usage: echo_np [--port P] [--workers N] [--deadline] [--timeout S] "
+                            "[--record FILE]\n");
             return 2;
         }
     }
@@ -107,6 +148,18 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     alarm((unsigned)(timeout_s > 0 ? timeout_s : 900)); /* SIGALRM ends the process */
 
+    if (g_record) { /* before np_main: its threads inherit the blocked signals */
+        sigemptyset(&g_stop_sigs);
+        sigaddset(&g_stop_sigs, SIGTERM);
+        sigaddset(&g_stop_sigs, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &g_stop_sigs, NULL);
+        int rc = np_record_start();
+        pthread_t th;
+        if (rc < 0 || pthread_create(&th, NULL, record_waiter, NULL) != 0) {
+            fprintf(stderr, "echo_np: record: %s\n", rc < 0 ? np_strerror(rc) : "no thread");
+            return 1;
+        }
+    }
     np_config cfg = {.workers = workers};
     int status = 0;
     int rc = np_main(&cfg, accept_loop, &status);
