@@ -753,27 +753,27 @@ static uint64_t state_hash(replay *rp)
     return np__mix(np__mix(h, tasks), n);
 }
 
+/* Puts t into list[0..*m) by creation order (few tasks: insertion). */
+static void insert_by_id(np_task **list, size_t *m, np_task *t)
+{
+    size_t j = (*m)++;
+    for (; j > 0 && list[j - 1]->sim_id > t->sim_id; j--)
+        list[j] = list[j - 1];
+    list[j] = t;
+}
+
 /* The tasks that may run next, in creation order (not those waiting for a
  * held lock); `self`, when not NULL, is the running task, about to yield. */
 static size_t runnable_sorted(np_task *self, np_task **list, size_t max)
 {
     size_t m = 0;
-    /* few tasks: insertion into place, each entry loaded and stored once */
     for (np_task *p = np_world_runq_head(); p && m < max; p = p->next) {
         const np__mutex *l = p->sim_blocked_on;
-        if (l && l->owner)
-            continue;
-        size_t j = m++;
-        for (; j > 0 && list[j - 1]->sim_id > p->sim_id; j--)
-            list[j] = list[j - 1];
-        list[j] = p;
+        if (!l || !l->owner)
+            insert_by_id(list, &m, p);
     }
-    if (self && m < max) {
-        size_t j = m++;
-        for (; j > 0 && list[j - 1]->sim_id > self->sim_id; j--)
-            list[j] = list[j - 1];
-        list[j] = self;
-    }
+    if (self && m < max)
+        insert_by_id(list, &m, self);
     return m;
 }
 

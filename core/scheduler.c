@@ -1015,7 +1015,6 @@ int np_runtime_stop(void)
     rt.be = NULL;
     rt.running = false;
     pthread_mutex_unlock(&rt.tasks_lock);
-    np__task_cache_drain();
     np__stack_pool_drain();
     return 0;
 }

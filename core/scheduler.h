@@ -69,9 +69,6 @@ static inline void np__task_list_push(np_task_list *l, np_task *t)
  * entering through entry(task); NULL when out of memory (core/task.c). */
 np_task *np__task_new(void (*fn)(void *), void *arg, size_t stack_size, void (*entry)(void *));
 void np__task_free(np_task *t);
-/* Frees the tasks np__task_free kept for reuse (and gives their stacks to
- * the stack pool). */
-void np__task_cache_drain(void);
 
 /* Makes every task of l runnable: on the calling worker's local run queue
  * (waking sleeping workers to steal them), or from any other thread on the
