@@ -126,6 +126,7 @@ typedef struct chooser {
     uint64_t rng;
     bool bad;             /* the forced schedule did not fit this run */
     bool cache;           /* dfs state caching */
+    bool plain_random;    /* random, unsharded, no steps recorded: choose() in short */
     bool foreign;         /* the run belongs to another shard */
     bool assigned;        /* the run's shard is decided */
     size_t split_pos;     /* sharding: the trace index of the split step */
@@ -254,6 +255,14 @@ static int choose(void *ctx, const np_choice *ch)
     size_t n = ch->n;
     int last = ch->last;
     int pick;
+    if (c->plain_random && k >= c->nprefix) { /* the same as below, in short */
+        note_abstract(c, ch->abstract);
+        pick = (int)((np__xorshift(&c->rng) >> 32) * n >> 32);
+        int pre = (k > 0 ? c->d[k - 1].pre : 0) + (last >= 0 && pick != last);
+        if (!push_decision(c, (decision){pick, (int)n, last, pre}))
+            c->bad = true;
+        return pick;
+    }
     if (k >= c->nprefix)
         note_abstract(c, ch->abstract);
     if (k < c->nprefix) {
@@ -283,8 +292,8 @@ static int choose(void *ctx, const np_choice *ch)
                 c->visited.n++;
             }
         }
-        if (c->strategy == NP_EXPLORE_RANDOM)
-            pick = (int)(np__xorshift(&c->rng) % n);
+        if (c->strategy == NP_EXPLORE_RANDOM) /* (a multiply, not a division) */
+            pick = (int)((np__xorshift(&c->rng) >> 32) * n >> 32);
         else if (c->strategy == NP_EXPLORE_PCT)
             pick = pct_pick(c, ch, k);
         else
@@ -352,8 +361,9 @@ static void on_point(void *ctx, const np_point *p)
     if (!p->addr || p->kind == 7 /* now */ || p->kind == 8 /* park */)
         return;
     bool write = p->kind != 0; /* everything but a load changes the word */
-    uint64_t loc =
-        np__mix((uint64_t)(uintptr_t)p->file, (uint64_t)p->line << 4 | (uint64_t)p->kind);
+    /* the location, one to one: (file, line < 4096, kind < 16); within a
+     * process (file names are the compiler's strings) */
+    uint64_t loc = (uint64_t)(uintptr_t)p->file << 16 ^ (uint64_t)p->line << 4 ^ (uint64_t)p->kind;
     int i = 0;
     while (i < c->nacc && c->acc[i].addr != p->addr)
         i++;
@@ -521,6 +531,8 @@ static int run_once(const np_trace *tr, const np_explore_opts *o, chooser *c, FI
     c->assigned = o->shards <= 1;
     c->in_split = 0;
     c->nacc = 0;
+    c->plain_random =
+        c->strategy == NP_EXPLORE_RANDOM && !c->cache && !c->record_steps && o->shards <= 1;
     if (c->strategy == NP_EXPLORE_PCT && !c->nprefix) {
         c->nprios = 0;
         int d = o->depth > 0 ? o->depth : 3;
@@ -670,7 +682,8 @@ static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore
     uint64_t limit = o->runs ? o->runs : o->strategy == NP_EXPLORE_DFS ? UINT64_MAX : 1000;
     if (o->schedule)
         limit = 1;
-    double t0 = now_s(), next_progress = t0 + 0.2;
+    double t0 = now_s(), next_progress = t0 + 0.2, last_clock = t0;
+    unsigned since_clock = 0, clock_stride = 1;
     uint64_t next_sample = 1;
     for (;;) {
         np_replay_result rr;
@@ -711,14 +724,23 @@ static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore
             sample(r, c, t0);
             next_sample *= 2;
         }
-        double now = now_s();
-        if (o->progress && now >= next_progress) {
-            np_explore_sample s = {r->executions, c->abstract.n, now - t0};
-            o->progress(o->progress_ctx, &s, false);
-            next_progress = now + 0.2;
-        }
-        if (r->executions >= limit || (o->seconds > 0 && now - t0 > o->seconds))
+        if (r->executions >= limit)
             break;
+        /* the clock (progress, --seconds): after every 16th execution while
+         * 16 take under 10 ms, else after every one */
+        if (++since_clock >= clock_stride) {
+            double now = now_s();
+            clock_stride = now - last_clock < 0.01 ? 16 : 1;
+            since_clock = 0;
+            last_clock = now;
+            if (o->progress && now >= next_progress) {
+                np_explore_sample s = {r->executions, c->abstract.n, now - t0};
+                o->progress(o->progress_ctx, &s, false);
+                next_progress = now + 0.2;
+            }
+            if (o->seconds > 0 && now - t0 > o->seconds)
+                break;
+        }
         if (o->strategy != NP_EXPLORE_DFS) {
             c->nd = c->nprefix = 0;
             continue;
@@ -765,10 +787,12 @@ static int search(const np_trace *tr, const np_explore_opts *o, const char *name
     so.progress = NULL;
     so.runs = 0;
     so.seconds = deadline - now_s();
-    if (so.seconds <= 0)
-        return 0;
     *c = (chooser){.o = &so, .strategy = NP_EXPLORE_DFS, .cache = true};
     memset(r, 0, sizeof *r);
+    if (so.seconds <= 0) { /* (c and r are freed by the caller: set first) */
+        c->o = o;
+        return 0;
+    }
     /* with extra runs: stop_at_first off, but bounded by runs */
     if (extra)
         so.runs = extra;

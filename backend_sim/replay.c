@@ -182,6 +182,67 @@ static void invalid(replay *rp, uint32_t line, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ---- the replay's memory --------------------------------------------------------- */
+
+/* Everything a replay allocates for itself (slots, actors, id maps, lists)
+ * lives until the replay ends, so it comes from one arena, reset by the
+ * next replay: an exploration replays a short trace 100,000s of times, and
+ * malloc and free were a fifth of each execution's instructions. The
+ * arena's chunks are kept; a reset that finds more than one merges them
+ * into one of their total size. Allocations are zeroed and 16-aligned. */
+typedef struct ar_chunk {
+    struct ar_chunk *next;
+    size_t size, used;
+    _Alignas(16) unsigned char data[];
+} ar_chunk;
+
+static ar_chunk *ar_head; /* the chunk being filled; older ones follow */
+
+static void ar_reset(void)
+{
+    if (ar_head && ar_head->next) {
+        size_t total = 0;
+        for (ar_chunk *c = ar_head; c;) {
+            ar_chunk *next = c->next;
+            total += c->size;
+            free(c);
+            c = next;
+        }
+        ar_head = malloc(sizeof *ar_head + total);
+        if (ar_head)
+            *ar_head = (ar_chunk){NULL, total, 0};
+    } else if (ar_head) {
+        ar_head->used = 0;
+    }
+}
+
+static void *ar_alloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (!ar_head || ar_head->size - ar_head->used < n) {
+        size_t size = ar_head ? 2 * ar_head->size : 16384;
+        if (size < n)
+            size = n;
+        ar_chunk *c = malloc(sizeof *c + size);
+        if (!c)
+            return NULL;
+        *c = (ar_chunk){ar_head, size, 0};
+        ar_head = c;
+    }
+    void *p = ar_head->data + ar_head->used;
+    ar_head->used += n;
+    return memset(p, 0, n);
+}
+
+/* p (of `old` bytes, or NULL) moved to a zeroed block of `n` >= old bytes. */
+static void *ar_grow(void *p, size_t old, size_t n)
+{
+    void *q = ar_alloc(n);
+    if (q && old)
+        memcpy(q, p, old);
+    return q;
+}
+
 static void emit(replay *rp, np_tr_event ev)
 {
     if (!rp->o->emit)
@@ -207,17 +268,12 @@ static bool idmap_put(struct idmap *m, int32_t key, void *val)
 {
     if (2 * (m->n + 1) > m->cap) { /* keep it at most half full */
         size_t cap = m->cap ? 2 * m->cap : 16;
-        struct idmap g = {calloc(cap, sizeof *g.key), calloc(cap, sizeof *g.val), cap, 0};
-        if (!g.key || !g.val) {
-            free(g.key);
-            free(g.val);
+        struct idmap g = {ar_alloc(cap * sizeof *g.key), ar_alloc(cap * sizeof *g.val), cap, 0};
+        if (!g.key || !g.val)
             return false;
-        }
         for (size_t i = 0; i < m->cap; i++)
             if (m->val[i])
                 idmap_put(&g, m->key[i], m->val[i]);
-        free(m->key);
-        free(m->val);
         *m = g;
     }
     size_t i = (uint32_t)key * 2654435761u & (m->cap - 1);
@@ -229,13 +285,14 @@ static bool idmap_put(struct idmap *m, int32_t key, void *val)
     return true;
 }
 
-/* Grows *v (of *cap elements of size sz) to hold n + 1 by doubling. */
+/* Grows *v (of *cap elements of size sz, in the arena) to hold n + 1 by
+ * doubling. */
 static bool grow(void **v, size_t *cap, size_t n, size_t sz)
 {
     if (n < *cap)
         return true;
     size_t c = *cap ? 2 * *cap : 16;
-    void *p = realloc(*v, c * sz);
+    void *p = ar_grow(*v, *cap * sz, c * sz);
     if (!p)
         return false;
     *v = p;
@@ -265,9 +322,8 @@ static void *find_or_add(replay *rp, struct idmap *m, void ***list, size_t *n, s
     void *o = idmap_get(m, id);
     if (o || !create)
         return o;
-    o = calloc(1, size);
+    o = ar_alloc(size);
     if (!o || !grow((void **)list, cap, *n, sizeof **list) || !idmap_put(m, id, o)) {
-        free(o);
         rp->oom = true;
         return NULL;
     }
@@ -380,9 +436,15 @@ static void record_wake(replay *rp, actor *a, int res)
     a->computed++;
     rp->wake_hash = (rp->wake_hash ^ ((uint64_t)(uint32_t)a->g << 32 | (uint32_t)(res + 16))) *
                     UINT64_C(0x100000001b3);
-    if (!grow((void **)&rp->r->wakes, &rp->capwakes, rp->r->nwakes, sizeof *rp->r->wakes)) {
-        rp->oom = true;
-        return;
+    if (rp->r->nwakes == rp->capwakes) { /* the result outlives the replay: not the arena */
+        size_t cap = rp->capwakes ? 2 * rp->capwakes : 16;
+        np_replay_wake *v = realloc(rp->r->wakes, cap * sizeof *v);
+        if (!v) {
+            rp->oom = true;
+            return;
+        }
+        rp->r->wakes = v;
+        rp->capwakes = cap;
     }
     rp->r->wakes[rp->r->nwakes++] = wk;
 }
@@ -471,6 +533,9 @@ static void run_all(replay *rp)
 /* ---- exploration: concurrent actors, a choice at every scheduling point ---- */
 
 static bool exploring; /* the hooks below act only while an exploration runs */
+
+/* At most this many tasks are choices at one point (more are left out). */
+#define NP_EXPLORE_TASKS 512
 
 static uint64_t timer_key(const np_timer *t)
 {
@@ -573,20 +638,27 @@ static bool continue_here(replay *rp, np_task *t);
 
 static void explore_point(int kind, const volatile void *addr, const char *file, int line)
 {
-    np_task *t = np_self();
+    np_task *t = np__world_cur;
     if (!exploring || !t)
         return;
     /* where it stands is part of its state (before the step, as the step
      * may run much later) */
-    t->sim_hist = np__mix(t->sim_hist, file_id(file) ^ ((uint64_t)line << 4 | (uint64_t)kind));
+    replay *rp = current;
+    if (rp->o->want_state)
+        t->sim_hist = np__mix(t->sim_hist, file_id(file) ^ ((uint64_t)line << 4 | (uint64_t)kind));
     /* Before the step the chooser decides who goes next - except before a
      * clock read: the virtual clock does not move within a time step, so
      * the read commutes with every other step and switching before it is
      * the same as switching before the task's next step (a partial-order
      * reduction; it is still a step of the listing). */
-    replay *rp = current;
-    if (kind != NP_PT_NOW && !continue_here(rp, t))
-        np_yield();
+    if (kind != NP_PT_NOW && !continue_here(rp, t)) {
+        np_task *n = rp->next; /* straight to it: one context switch, not two */
+        rp->next = NULL;
+        if (n)
+            np_world_yield_to(n);
+        else
+            np_yield(); /* abandoned: back to run_chosen */
+    }
     /* chosen: the step happens now */
     if (rp->o->on_point) {
         np_point pt = {t->sim_id, kind, addr, file, line, rp->r->steps};
@@ -763,10 +835,27 @@ static void insert_by_id(np_task **list, size_t *m, np_task *t)
 }
 
 /* The tasks that may run next, in creation order (not those waiting for a
- * held lock); `self`, when not NULL, is the running task, about to yield. */
-static size_t runnable_sorted(np_task *self, np_task **list, size_t max)
+ * held lock), and their ids; `self`, when not NULL, is the running task,
+ * about to yield. */
+static size_t runnable_sorted(np_task *self, np_task **list, int *ids, size_t max)
 {
     size_t m = 0;
+    uint64_t mask;
+    np_task *const *byid;
+    if (np_world_runq_mask(&mask, &byid) && (!self || self->sim_id <= 64)) {
+        /* the common case: a set, in order */
+        if (self)
+            mask |= UINT64_C(1) << (self->sim_id - 1);
+        for (; mask && m < max; mask &= mask - 1) {
+            np_task *p = byid[__builtin_ctzll(mask)];
+            const np__mutex *l = p->sim_blocked_on;
+            if (p == self || !l || !l->owner) {
+                ids[m] = p->sim_id;
+                list[m++] = p;
+            }
+        }
+        return m;
+    }
     for (np_task *p = np_world_runq_head(); p && m < max; p = p->next) {
         const np__mutex *l = p->sim_blocked_on;
         if (!l || !l->owner)
@@ -774,21 +863,19 @@ static size_t runnable_sorted(np_task *self, np_task **list, size_t max)
     }
     if (self && m < max)
         insert_by_id(list, &m, self);
+    for (size_t i = 0; i < m; i++)
+        ids[i] = list[i]->sim_id;
     return m;
 }
 
-/* The chooser's pick among list[0..m) (m > 0), `last` the task that ran
- * last if it can go on; -1 if the chooser abandons the run. */
-static int decide(replay *rp, np_task *const *list, size_t m, const np_task *last)
+/* The chooser's pick among list[0..m) (m > 1; ids: their ids), `last` the
+ * task that ran last if it can go on; -1 if the chooser abandons the run. */
+static int decide(replay *rp, np_task *const *list, const int *ids, size_t m, const np_task *last)
 {
-    if (m == 1)
-        return 0;
-    int ids[512], lastidx = -1;
-    for (size_t i = 0; i < m; i++) {
-        ids[i] = list[i]->sim_id;
+    int lastidx = -1;
+    for (size_t i = 0; i < m && last; i++)
         if (list[i] == last)
             lastidx = (int)i;
-    }
     np_choice ch = {m, lastidx, ids, 0, 0, rp->r->steps, rp->pos};
     if (rp->choices++ >= rp->o->state_from) {
         ch.abstract = abstract_state(rp);
@@ -811,9 +898,12 @@ static int decide(replay *rp, np_task *const *list, size_t m, const np_task *las
  * task was picked (rp->next) or the run was abandoned. */
 static bool continue_here(replay *rp, np_task *t)
 {
-    np_task *list[512];
-    size_t m = runnable_sorted(t, list, 512);
-    int c = decide(rp, list, m, t);
+    np_task *list[NP_EXPLORE_TASKS];
+    int ids[NP_EXPLORE_TASKS];
+    size_t m = runnable_sorted(t, list, ids, NP_EXPLORE_TASKS);
+    if (m == 1) /* only t */
+        return true;
+    int c = decide(rp, list, ids, m, t);
     if (c < 0)
         return false;
     if (list[c] == t)
@@ -823,33 +913,31 @@ static bool continue_here(replay *rp, np_task *t)
 }
 
 /* Rule 1c, explored: the runnable tasks run one scheduling step at a time,
- * in the order choose() picks, until none is runnable. */
+ * in the order choose() picks, until none is runnable. A task picked at a
+ * scheduling point runs at once (np_world_yield_to); the choices made here
+ * are those after a task parked, ended or waits for a lock. */
 static void run_chosen(replay *rp)
 {
-    np_task *list[512];
+    np_task *list[NP_EXPLORE_TASKS];
     np_task *last = NULL;
     rp->next = NULL;
     for (;;) {
-        np_task *t = rp->next; /* picked by continue_here */
-        rp->next = NULL;
-        if (!t) {
-            if (rp->abandoned)
-                return;
-            size_t m = runnable_sorted(NULL, list, 512);
-            if (!m)
-                return;
-            int c = decide(rp, list, m, last);
-            if (c < 0)
-                return;
-            t = list[c];
-        }
-        void *user = t->user;
-        if (np_world_run_task(t) == NP_WORLD_EXITED) { /* t is freed */
+        if (rp->abandoned)
+            return;
+        int ids[NP_EXPLORE_TASKS];
+        size_t m = runnable_sorted(NULL, list, ids, NP_EXPLORE_TASKS);
+        if (!m)
+            return;
+        int c = m == 1 ? 0 : decide(rp, list, ids, m, last);
+        if (c < 0)
+            return;
+        if (np_world_run_task(list[c]) == NP_WORLD_EXITED) { /* it is freed */
             last = NULL;
             continue;
         }
-        if (user)
-            note_step(rp, user);
+        np_task *t = np_world_came_home();
+        if (t->user)
+            note_step(rp, t->user);
         last = np_world_runnable(t) ? t : NULL;
     }
 }
@@ -1106,7 +1194,8 @@ static void apply(replay *rp, const np_tr_event *e)
         }
         if (s->ninc == s->capinc) {
             int cap = s->capinc ? 2 * s->capinc : 4;
-            incarnation *v = realloc(s->inc, (size_t)cap * sizeof *v);
+            incarnation *v =
+                ar_grow(s->inc, (size_t)s->capinc * sizeof *v, (size_t)cap * sizeof *v);
             if (!v) {
                 rp->oom = true;
                 return;
@@ -1295,7 +1384,7 @@ static void explore_step(replay *rp, size_t *ip, int64_t T)
     rp->r->events += i1 - i0;
     if (rp->exact && np_world_next_timer() <= np_now() && !np_world_spawn(timer_task, NULL))
         rp->oom = true;
-    bool *later = calloc(i1 - i0 + 1, sizeof *later);
+    bool *later = ar_alloc(i1 - i0 + 1); /* (short traces: explorations) */
     if (!later) {
         rp->oom = true;
         return;
@@ -1315,9 +1404,8 @@ static void explore_step(replay *rp, size_t *ip, int64_t T)
         } else if (e->kind == NP_TR_FIRE && rp->exact) {
             continue;
         } else {
-            stim_arg *a = malloc(sizeof *a);
+            stim_arg *a = ar_alloc(sizeof *a);
             if (!a || !grow((void **)&rp->stims, &rp->capstims, rp->nstims, sizeof *rp->stims)) {
-                free(a);
                 rp->oom = true;
                 break;
             }
@@ -1338,7 +1426,6 @@ static void explore_step(replay *rp, size_t *ip, int64_t T)
             apply(rp, &tr->ev[i]);
             run_all(rp);
         }
-    free(later);
 }
 
 /* ---- poller faults: readiness and timers through the simulated poller ---------------------- */
@@ -1558,7 +1645,7 @@ static bool collect_recorded(replay *rp)
             return false;
         if (a->nrec == a->caprec) {
             size_t cap = a->caprec ? 2 * a->caprec : 8;
-            np_tr_event **v = realloc(a->rec, cap * sizeof *v);
+            np_tr_event **v = ar_grow(a->rec, a->caprec * sizeof *v, cap * sizeof *v);
             if (!v)
                 return false;
             a->rec = v;
@@ -1597,6 +1684,7 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
         return r->status = 2;
     }
     current = &rp;
+    ar_reset();
     rp.base = np_now();
     if (rp.o->choose) {
         /* observed values matter only to the state hash */
@@ -1691,27 +1779,8 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
         np_poll_close(sl->pd);
         sl->open = false;
     }
-    for (size_t k = 0; k < rp.nactors; k++) {
+    for (size_t k = 0; k < rp.nactors; k++)
         rp.actors[k]->quit = true;
-        free(rp.actors[k]->rec);
-        free(rp.actors[k]);
-    }
-    for (size_t k = 0; k < rp.nslots; k++) {
-        free(rp.slots[k]->inc);
-        free(rp.slots[k]);
-    }
-    free(rp.actors);
-    free(rp.slots);
-    free(rp.slot_ids.key);
-    free(rp.slot_ids.val);
-    free(rp.actor_ids.key);
-    free(rp.actor_ids.val);
-    free(rp.waiting);
-    free(rp.dirty);
-    for (size_t k = 0; k < rp.nstims; k++)
-        free(rp.stims[k]);
-    free(rp.stims);
-    free(rp.pm.q);
     if (rp.pm.on) {
         np_sim_stats st;
         np_sim_get_stats(&st);

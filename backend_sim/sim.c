@@ -103,14 +103,27 @@ static void faults_reset_locked(void)
     sim.sig_at = INT64_MAX;
 }
 
+/* Frees the registrations and the queue - except small ones, emptied and
+ * kept for the next start (an exploration starts the backend 100,000s of
+ * times with a handful of descriptors). */
+static void release_locked(void)
+{
+    if (sim.nregs > 64 || sim.cap > 64) {
+        free(sim.q);
+        free(sim.regs);
+        sim.q = NULL;
+        sim.regs = NULL;
+        sim.cap = sim.nregs = 0;
+    }
+    for (size_t i = 0; i < sim.nregs; i++)
+        sim.regs[i] = (sim_reg){-1, NULL, 0};
+    sim.head = sim.len = sim.used = 0;
+}
+
 static int sim_init(void)
 {
     pthread_mutex_lock(&sim.lock);
-    free(sim.q);
-    free(sim.regs);
-    sim.q = NULL;
-    sim.regs = NULL;
-    sim.head = sim.len = sim.cap = sim.nregs = sim.used = 0;
+    release_locked();
     sim.order = 0;
     sim.brk_pending = 0;
     memset(&sim.st, 0, sizeof sim.st);
@@ -125,11 +138,7 @@ static void sim_fini(void)
 {
     pthread_mutex_lock(&sim.lock);
     sim.up = false;
-    free(sim.q);
-    free(sim.regs);
-    sim.q = NULL;
-    sim.regs = NULL;
-    sim.head = sim.len = sim.cap = sim.nregs = sim.used = 0;
+    release_locked();
     pthread_mutex_unlock(&sim.lock);
 }
 

@@ -26,7 +26,6 @@ enum { SW_PARK, SW_YIELD, SW_EXIT };
 static struct {
     bool running;
     np_ctx home;        /* the context of the thread that turns the world */
-    np_task *cur;       /* the task running now, or NULL */
     int why;            /* SW_*: why the running task switched home */
     np_task *runq_head; /* runnable tasks, FIFO */
     np_task *runq_tail;
@@ -39,8 +38,20 @@ static struct {
     bool poller_asleep; /* a driver holds the poller in its wait (np_world_poller_block) */
     int64_t poll_end;   /* ... until then at most (INT64_MAX: no timeout) */
     int64_t poll_until; /* breaks are sent for timers earlier than this */
+    uint64_t rmask;     /* the run queue's tasks with sim_id <= 64: bit sim_id - 1 */
+    unsigned rbig;      /* and how many others it has */
+    np_task *byid[64];  /* live tasks by sim_id - 1 */
+    np_task *came;      /* the task that switched home last */
+    np_task *spare;     /* ended tasks kept with their stacks, for the next spawn */
+    unsigned nspare;
 } w;
 
+/* How many ended tasks the world keeps (an exploration spawns a handful of
+ * tasks per execution, 100,000s of times: calloc, free and the stack
+ * pool's lock were a twentieth of its cost). */
+#define NP_WORLD_SPARE 64
+
+np_task *np__world_cur; /* the task running now, or NULL (world.h) */
 const np_design *np__design = &np_design_go1_21;
 _Atomic uint64_t np__stale_events;
 
@@ -63,7 +74,7 @@ bool np__surely_future(int64_t d)
 }
 np_task *np_self(void)
 {
-    return w.cur;
+    return np__world_cur;
 }
 void np__sched_stats(np_sched_stats *out)
 {
@@ -75,8 +86,29 @@ void np__sched_stats(np_sched_stats *out)
 
 /* ---- run queue ------------------------------------------------------------- */
 
+/* A task's state word, here: one OS thread runs every task, so program
+ * order is the only order there is, and sequentially consistent stores
+ * (each a locked instruction on x86) would order nothing - relaxed. (The
+ * word is _Atomic for the live scheduler, core/scheduler.c, which keeps
+ * seq_cst.) */
+static void set_state(np_task *t, int st)
+{
+    atomic_store_explicit(&t->state, st, memory_order_relaxed);
+}
+
+static void mark(const np_task *t, bool queued)
+{
+    if (t->sim_id < 1 || t->sim_id > 64)
+        w.rbig += queued ? 1u : -1u;
+    else if (queued)
+        w.rmask |= UINT64_C(1) << (t->sim_id - 1);
+    else
+        w.rmask &= ~(UINT64_C(1) << (t->sim_id - 1));
+}
+
 static void push(np_task *t)
 {
+    mark(t, true);
     t->next = NULL;
     if (w.runq_tail)
         w.runq_tail->next = t;
@@ -90,6 +122,7 @@ static bool unlink_runnable(np_task *t)
     np_task **pp = &w.runq_head, *prev = NULL;
     for (; *pp; prev = *pp, pp = &(*pp)->next)
         if (*pp == t) {
+            mark(t, false);
             *pp = t->next;
             if (w.runq_tail == t)
                 w.runq_tail = prev;
@@ -100,10 +133,11 @@ static bool unlink_runnable(np_task *t)
 
 void np_ready(np_task *t)
 {
-    int expect = NP_T_PARKED;
-    if (!t || !atomic_compare_exchange_strong(&t->state, &expect, NP_T_RUNNABLE))
+    int st = t ? atomic_load_explicit(&t->state, memory_order_relaxed) : -1;
+    if (st != NP_T_PARKED)
         np__fatal("np_ready: task %p is not parked (state %d): a second wake-up for one park",
-                  (void *)t, t ? expect : -1);
+                  (void *)t, st);
+    set_state(t, NP_T_RUNNABLE);
     push(t);
 }
 
@@ -176,14 +210,39 @@ static void forget(np_task *t)
         w.all = t->all_next;
     if (t->all_next)
         t->all_next->all_prev = t->all_prev;
+    if (t->sim_id >= 1 && t->sim_id <= 64)
+        w.byid[t->sim_id - 1] = NULL;
+    if (w.nspare < NP_WORLD_SPARE) {
+        t->next = w.spare; /* (its context is destroyed when it is reused or freed) */
+        w.spare = t;
+        w.nspare++;
+        return;
+    }
     np__task_free(t);
+}
+
+/* A task for fn(arg): a spare one, reset, or a new one. */
+static np_task *task_new(void (*fn)(void *), void *arg)
+{
+    np_task *t;
+    while ((t = w.spare)) {
+        w.spare = t->next;
+        w.nspare--;
+        if (t->stack_size == np__stack_round(w.stack_size)) {
+            np__ctx_destroy(&t->ctx);
+            np__task_reuse(t, fn, arg, task_entry);
+            return t;
+        }
+        np__task_free(t); /* from a world with another stack size */
+    }
+    return np__task_new(fn, arg, w.stack_size, task_entry);
 }
 
 np_task *np_world_spawn(void (*fn)(void *), void *arg)
 {
     if (!fn || !w.running)
         return NULL;
-    np_task *t = np__task_new(fn, arg, w.stack_size, task_entry);
+    np_task *t = task_new(fn, arg);
     if (!t)
         return NULL;
     t->all_next = w.all;
@@ -191,6 +250,8 @@ np_task *np_world_spawn(void (*fn)(void *), void *arg)
         w.all->all_prev = t;
     w.all = t;
     t->sim_id = ++w.next_id;
+    if (t->sim_id <= 64)
+        w.byid[t->sim_id - 1] = t;
     push(t);
     return t;
 }
@@ -206,7 +267,7 @@ int np_go(void (*fn)(void *), void *arg)
 
 void np_park(np_commit_fn commit, void *arg)
 {
-    np_task *t = w.cur;
+    np_task *t = np__world_cur;
     if (!t)
         np__fatal("np_park called outside a task");
     t->commit = commit;
@@ -217,33 +278,52 @@ void np_park(np_commit_fn commit, void *arg)
 
 void np_yield(void)
 {
-    np_task *t = w.cur;
+    np_task *t = np__world_cur;
     if (!t)
         np__fatal("np_yield called outside a task");
     w.why = SW_YIELD;
     np__ctx_switch(&t->ctx, &w.home);
 }
 
-/* Runs t until it parks (after its commit), yields or ends. */
+void np_world_yield_to(np_task *n)
+{
+    np_task *t = np__world_cur;
+    if (!t)
+        np__fatal("np_world_yield_to called outside a task");
+    if (n == t)
+        return;
+    if (!n || !unlink_runnable(n))
+        np__fatal("np_world_yield_to: task %p is not runnable", (void *)n);
+    set_state(t, NP_T_RUNNABLE);
+    push(t);
+    np__world_cur = n;
+    set_state(n, NP_T_RUNNING);
+    np__ctx_switch(&t->ctx, &n->ctx);
+}
+
+/* Runs t until a task switches home: t, or one it yielded to with
+ * np_world_yield_to (w.came), when it parks (after its commit), yields or
+ * ends. */
 static int step(np_task *t)
 {
     for (;;) {
-        w.cur = t;
-        atomic_store(&t->state, NP_T_RUNNING);
+        np__world_cur = t;
+        set_state(t, NP_T_RUNNING);
         np__ctx_switch(&w.home, &t->ctx);
-        w.cur = NULL;
+        t = w.came = np__world_cur;
+        np__world_cur = NULL;
         switch (w.why) {
         case SW_YIELD:
-            atomic_store(&t->state, NP_T_RUNNABLE);
+            set_state(t, NP_T_RUNNABLE);
             push(t);
             return NP_WORLD_YIELDED;
         case SW_EXIT:
-            atomic_store(&t->state, NP_T_DONE);
+            set_state(t, NP_T_DONE);
             forget(t);
             return NP_WORLD_EXITED;
         case SW_PARK:
             t->parks++;
-            atomic_store(&t->state, NP_T_PARKED);
+            set_state(t, NP_T_PARKED);
             if (!t->commit || t->commit(t, t->commit_arg))
                 return NP_WORLD_PARKED;
             t->parks--;
@@ -256,7 +336,7 @@ static int step(np_task *t)
 
 int np_world_run_task(np_task *t)
 {
-    if (!t || w.cur || !unlink_runnable(t))
+    if (!t || np__world_cur || !unlink_runnable(t))
         return -EINVAL;
     return step(t);
 }
@@ -266,8 +346,9 @@ int np_world_run_next(struct np_task **ran)
     np_task *t = w.runq_head;
     if (ran)
         *ran = t;
-    if (!t || w.cur)
+    if (!t || np__world_cur)
         return -EAGAIN;
+    mark(t, false);
     w.runq_head = t->next;
     if (!w.runq_head)
         w.runq_tail = NULL;
@@ -297,6 +378,11 @@ size_t np_world_runnable_list(struct np_task **out, size_t max)
     return n;
 }
 
+np_task *np_world_came_home(void)
+{
+    return w.came;
+}
+
 np_task *np_world_runq_head(void)
 {
     return w.runq_head;
@@ -311,8 +397,19 @@ size_t np_world_tasks(np_task **out, size_t max)
     return n;
 }
 
+bool np_world_runq_mask(uint64_t *mask, np_task *const **byid)
+{
+    if (w.rbig)
+        return false;
+    *mask = w.rmask;
+    *byid = w.byid;
+    return true;
+}
+
 bool np_world_runnable(const np_task *t)
 {
+    if (t->sim_id >= 1 && t->sim_id <= 64 && w.byid[t->sim_id - 1] == t)
+        return w.rmask >> (t->sim_id - 1) & 1;
     for (np_task *p = w.runq_head; p; p = p->next)
         if (p == t)
             return true;
@@ -391,13 +488,15 @@ int np_runtime_start(const np_config *cfg)
     if (err)
         return err;
     np__ctx_init_thread(&w.home);
-    np__timer_heap_init(&w.timers);
+    np__timer_heap_clear(&w.timers); /* (kept from the last world, if small) */
     w.be = c.backend;
     np__design = c.design ? c.design : &np_design_go1_21;
     w.stack_size = c.stack_size;
     w.runq_head = w.runq_tail = NULL;
+    w.rmask = 0;
+    w.rbig = 0;
     w.all = NULL;
-    w.cur = NULL;
+    np__world_cur = NULL;
     w.polls = w.blocking_polls = 0;
     w.next_id = 0; /* ids repeat from run to run: explorations re-execute */
     w.poller_asleep = false;
@@ -409,12 +508,17 @@ int np_runtime_stop(void)
 {
     if (!w.running)
         return -ESRCH;
-    if (w.cur)
+    if (np__world_cur)
         np__fatal("np_runtime_stop called from a task");
     while (w.all)
         forget(w.all);
     w.runq_head = w.runq_tail = NULL;
-    np__timer_heap_free(&w.timers);
+    w.rmask = 0;
+    w.rbig = 0;
+    if (w.timers.cap > 256)
+        np__timer_heap_free(&w.timers);
+    else
+        np__timer_heap_clear(&w.timers);
     w.be->fini();
     w.be = NULL;
     np__design = &np_design_go1_21;

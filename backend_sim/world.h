@@ -7,6 +7,9 @@
 
 #include "scheduler.h"
 
+/* The task running now, or NULL: np_self(), for the replay's hot path. */
+extern np_task *np__world_cur;
+
 /* Fires timer t now if it is queued; false if it is not. */
 bool np_world_fire_timer(np_timer *t);
 

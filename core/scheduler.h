@@ -69,6 +69,9 @@ static inline void np__task_list_push(np_task_list *l, np_task *t)
  * entering through entry(task); NULL when out of memory (core/task.c). */
 np_task *np__task_new(void (*fn)(void *), void *arg, size_t stack_size, void (*entry)(void *));
 void np__task_free(np_task *t);
+/* Makes t, a task that ended (its context destroyed), a fresh task for
+ * fn(arg) on the stack it has. */
+void np__task_reuse(np_task *t, void (*fn)(void *), void *arg, void (*entry)(void *));
 
 /* Makes every task of l runnable: on the calling worker's local run queue
  * (waking sleeping workers to steal them), or from any other thread on the

@@ -50,7 +50,13 @@ void np__sim_point(enum np_point_kind kind, const volatile void *addr, const cha
 /* What the step just observed (a loaded value, a CAS result, a lock's
  * acquisition number): the explorer folds it into the running thread's
  * history, which with the shared state identifies the thread's local state. */
-uint64_t np__sim_obs(uint64_t v);
+extern void (*np__sim_observe)(uint64_t v); /* the explorer's hook, NULL if none */
+static inline uint64_t np__sim_obs(uint64_t v)
+{
+    if (np__sim_observe)
+        np__sim_observe(v);
+    return v;
+}
 #define NP__OBS(x) ((__typeof__(x))np__sim_obs((uint64_t)(x)))
 
 /* A simulated lock: one OS thread runs every simulated thread, so a held
@@ -82,6 +88,37 @@ typedef pthread_mutex_t np__mutex;
 #define NP_UNLOCK(m)         pthread_mutex_unlock(m)
 #endif
 
+#if NP_SIM
+/* In the sim build one OS thread runs every simulated thread, and the
+ * explorer's order of the scheduling points is the whole memory order: each
+ * operation, done between two points, is indivisible and seen at once by
+ * every later one, which is sequential consistency. The hardware's fences
+ * would add nothing (a seq_cst store or a read-modify-write is a locked
+ * instruction on x86, tens of cycles at every step of every execution), so
+ * the operations are relaxed, and a read-modify-write is a load and a store. */
+#define NP__MO memory_order_relaxed
+static inline bool np__cas_uptr(_Atomic uintptr_t *p, uintptr_t old, uintptr_t new_)
+{
+    if (atomic_load_explicit(p, NP__MO) != old)
+        return false;
+    atomic_store_explicit(p, new_, NP__MO);
+    return true;
+}
+static inline bool np__cas_u32(_Atomic uint32_t *p, uint32_t old, uint32_t new_)
+{
+    if (atomic_load_explicit(p, NP__MO) != old)
+        return false;
+    atomic_store_explicit(p, new_, NP__MO);
+    return true;
+}
+static inline uintptr_t np__xchg(_Atomic uintptr_t *p, uintptr_t v)
+{
+    uintptr_t old = atomic_load_explicit(p, NP__MO);
+    atomic_store_explicit(p, v, NP__MO);
+    return old;
+}
+#else
+#define NP__MO memory_order_seq_cst
 static inline bool np__cas_uptr(_Atomic uintptr_t *p, uintptr_t old, uintptr_t new_)
 {
     return atomic_compare_exchange_strong(p, &old, new_);
@@ -90,15 +127,21 @@ static inline bool np__cas_u32(_Atomic uint32_t *p, uint32_t old, uint32_t new_)
 {
     return atomic_compare_exchange_strong(p, &old, new_);
 }
+static inline uintptr_t np__xchg(_Atomic uintptr_t *p, uintptr_t v)
+{
+    return atomic_exchange(p, v);
+}
+#endif
 
-/* Atomics: all sequentially consistent (see above). */
+/* Atomics: all sequentially consistent (see above; the sim build's are
+ * sequentially consistent by construction). */
 /* A load by the lock holder of a field that only lock holders write: nobody
  * can change it meanwhile, so it needs neither ordering nor a scheduling
  * point (relaxed is enough, and keeps the explorer's state space small). */
 #define NP_OWN(p)      atomic_load_explicit((p), memory_order_relaxed)
-#define NP_LOAD(p)     (NP__PT(NP_PT_LOAD, p), NP__OBS(atomic_load(p)))
-#define NP_STORE(p, v) (NP__PT(NP_PT_STORE, p), atomic_store((p), (v)))
-#define NP_XCHG(p, v)  (NP__PT(NP_PT_XCHG, p), NP__OBS(atomic_exchange((p), (v))))
+#define NP_LOAD(p)     (NP__PT(NP_PT_LOAD, p), NP__OBS(atomic_load_explicit((p), NP__MO)))
+#define NP_STORE(p, v) (NP__PT(NP_PT_STORE, p), atomic_store_explicit((p), (v), NP__MO))
+#define NP_XCHG(p, v)  (NP__PT(NP_PT_XCHG, p), NP__OBS(np__xchg((p), (v))))
 #define NP_CAS(p, o, n)                                                                            \
     (NP__PT(NP_PT_CAS, p),                                                                         \
      NP__OBS(_Generic((p), _Atomic uintptr_t *: np__cas_uptr, _Atomic uint32_t *: np__cas_u32)(    \

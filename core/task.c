@@ -2,6 +2,7 @@
  * (core/scheduler.c, live; backend_sim/world.c, the sim build). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "netpoll/runtime.h"
 
@@ -19,12 +20,22 @@ np_task *np__task_new(void (*fn)(void *), void *arg, size_t stack_size, void (*e
         free(t);
         return NULL;
     }
+    np__task_reuse(t, fn, arg, entry);
+    return t;
+}
+
+void np__task_reuse(np_task *t, void (*fn)(void *), void *arg, void (*entry)(void *))
+{
+    void *stack = t->stack;
+    size_t size = t->stack_size;
+    memset(t, 0, sizeof *t);
+    t->stack = stack;
+    t->stack_size = size;
     t->fn = fn;
     t->arg = arg;
     t->sleep_timer = (np_timer)NP_TIMER_INIT;
     np__ctx_make(&t->ctx, t->stack, t->stack_size, entry, t);
     atomic_init(&t->state, NP_T_RUNNABLE);
-    return t;
 }
 
 void np__task_free(np_task *t)

@@ -107,6 +107,14 @@ void np__timer_heap_init(np_timer_heap *h)
     h->counter = 0;
 }
 
+void np__timer_heap_clear(np_timer_heap *h)
+{
+    for (uint32_t i = 0; i < h->len; i++)
+        h->v[i]->index = -1;
+    h->len = 0;
+    h->counter = 0;
+}
+
 void np__timer_heap_free(np_timer_heap *h)
 {
     uint32_t i;

@@ -50,6 +50,9 @@ typedef struct np_timer_heap {
 
 void np__timer_heap_init(np_timer_heap *h);
 /* Frees the array; queued timers are simply forgotten (index set to -1). */
+/* Unqueues every timer and starts the order counter again, keeping the
+ * storage (the sim world, restarted for every explored execution). */
+void np__timer_heap_clear(np_timer_heap *h);
 void np__timer_heap_free(np_timer_heap *h);
 
 /* Queues t (which must not be queued) to fire at `when`.

@@ -122,6 +122,14 @@ struct np_task *np_world_spawn(void (*fn)(void *), void *arg);
 /* Runs the given runnable task until it parks, yields or exits: NP_WORLD_*,
  * or -EINVAL if it is not runnable. */
 int np_world_run_task(struct np_task *t);
+/* From a task: lets runnable task n run in its place at once, without a
+ * switch to the driver (the caller stays runnable, and runs again when a
+ * driver or another task picks it). A driver's np_world_run_task then ends
+ * when whichever task runs last switches home. */
+void np_world_yield_to(struct np_task *n);
+/* The task that switched home at the end of the latest run (the one run,
+ * or one it yielded to); freed if that run returned NP_WORLD_EXITED. */
+struct np_task *np_world_came_home(void);
 /* Runs the oldest runnable task likewise; -EAGAIN if none is runnable. */
 int np_world_run_one(void);
 /* The same, telling which task ran (NULL if none). */
@@ -133,6 +141,10 @@ size_t np_world_runnable_list(struct np_task **out, size_t max);
 struct np_task *np_world_runq_head(void);
 /* Whether t is runnable (queued) now. */
 bool np_world_runnable(const struct np_task *t);
+/* The runnable tasks as a set: bit i of *mask for the task whose sim_id is
+ * i + 1, and (*byid)[i] that task. False, with neither set, if a runnable
+ * task's sim_id is above 64 (then walk the queue). */
+bool np_world_runq_mask(uint64_t *mask, struct np_task *const **byid);
 /* Fires every timer due at the current virtual time; returns how many. */
 int np_world_fire_timers(void);
 /* The earliest queued timer's time, or INT64_MAX. */
