@@ -151,8 +151,12 @@ typedef struct chooser {
         bool write;
     } acc[32];
     int nacc;
-    u64set pairs;     /* ordered pairs (value 1) */
-    u64set class_ids; /* outcome classes by hash (value: index, the first 255) */
+    /* lookups: acc's index by address, valid when the stamp is the run's */
+    uint8_t acc_at[64];
+    uint32_t acc_stamp[64], stamp;
+    uint64_t pair_seen[256]; /* pairs known to be in `pairs` (direct-mapped) */
+    u64set pairs;            /* ordered pairs (value 1) */
+    u64set class_ids;        /* outcome classes by hash (value: index, the first 255) */
     uint64_t both, one;
     /* the abstract states, in order of discovery */
     uint64_t *abs;
@@ -177,7 +181,7 @@ typedef struct chooser {
     size_t nat, capat;
 } chooser;
 
-static void note_abstract(chooser *c, uint64_t a)
+static inline __attribute__((always_inline)) void note_abstract(chooser *c, uint64_t a)
 {
     if (c->nabs && a == c->last_abs) /* mostly unchanged since the last choice */
         return;
@@ -364,19 +368,31 @@ static void on_point(void *ctx, const np_point *p)
     /* the location, one to one: (file, line < 4096, kind < 16); within a
      * process (file names are the compiler's strings) */
     uint64_t loc = (uint64_t)(uintptr_t)p->file << 16 ^ (uint64_t)p->line << 4 ^ (uint64_t)p->kind;
-    int i = 0;
-    while (i < c->nacc && c->acc[i].addr != p->addr)
-        i++;
+    size_t d = (size_t)((uintptr_t)p->addr >> 3) & 63;
+    int i = c->acc_at[d];
+    if (c->acc_stamp[d] != c->stamp || i >= c->nacc || c->acc[i].addr != p->addr) {
+        i = 0;
+        while (i < c->nacc && c->acc[i].addr != p->addr)
+            i++;
+    }
     if (i < c->nacc) {
         struct access *a = &c->acc[i];
-        if (a->id != p->id && (a->write || write) && a->loc != loc &&
-            set_add(&c->pairs, np__mix(a->loc, loc), 1)) {
-            size_t at;
-            if (set_find(&c->pairs, np__mix(loc, a->loc), &at)) {
-                c->both++;
-                c->one--;
-            } else {
-                c->one++;
+        if (a->id != p->id && (a->write || write) && a->loc != loc) {
+            uint64_t key = fix0(np__mix(a->loc, loc));
+            uint64_t *seen = &c->pair_seen[key >> 56];
+            if (*seen != key) {
+                size_t at;
+                if (set_add(&c->pairs, key, 1)) {
+                    if (set_find(&c->pairs, np__mix(loc, a->loc), &at)) {
+                        c->both++;
+                        c->one--;
+                    } else {
+                        c->one++;
+                    }
+                    *seen = key;
+                } else if (set_find(&c->pairs, key, &at)) { /* (else out of memory) */
+                    *seen = key;
+                }
             }
         }
     } else if (c->nacc < 32) {
@@ -385,6 +401,8 @@ static void on_point(void *ctx, const np_point *p)
         i = 31;
     }
     c->acc[i] = (struct access){p->addr, loc, p->id, write};
+    c->acc_at[d] = (uint8_t)i;
+    c->acc_stamp[d] = c->stamp;
 }
 
 static void schedule_string(const decision *d, size_t nd, char *buf, size_t len)
@@ -531,6 +549,10 @@ static int run_once(const np_trace *tr, const np_explore_opts *o, chooser *c, FI
     c->assigned = o->shards <= 1;
     c->in_split = 0;
     c->nacc = 0;
+    if (++c->stamp == 0) { /* (0 is never a run's: a new chooser's stamps are all 0) */
+        memset(c->acc_stamp, 0, sizeof c->acc_stamp);
+        c->stamp = 1;
+    }
     c->plain_random =
         c->strategy == NP_EXPLORE_RANDOM && !c->cache && !c->record_steps && o->shards <= 1;
     if (c->strategy == NP_EXPLORE_PCT && !c->nprefix) {

@@ -870,7 +870,8 @@ static size_t runnable_sorted(np_task *self, np_task **list, int *ids, size_t ma
 
 /* The chooser's pick among list[0..m) (m > 1; ids: their ids), `last` the
  * task that ran last if it can go on; -1 if the chooser abandons the run. */
-static int decide(replay *rp, np_task *const *list, const int *ids, size_t m, const np_task *last)
+static inline __attribute__((always_inline)) int
+decide(replay *rp, np_task *const *list, const int *ids, size_t m, const np_task *last)
 {
     int lastidx = -1;
     for (size_t i = 0; i < m && last; i++)
@@ -894,8 +895,9 @@ static int decide(replay *rp, np_task *const *list, const int *ids, size_t m, co
  * t's stack, exactly as run_chosen would make it after t yielded (same
  * list, same last, same state: a running task hashes as runnable), so that
  * when t itself is picked - the only runnable task, or the chooser's pick -
- * it goes on without two context switches. False if t must yield: another
- * task was picked (rp->next) or the run was abandoned. */
+ * it goes on without a context switch. False if t must yield: another task
+ * was picked (rp->next, which t then switches to directly) or the run was
+ * abandoned. */
 static bool continue_here(replay *rp, np_task *t)
 {
     np_task *list[NP_EXPLORE_TASKS];

@@ -202,6 +202,18 @@ static _Noreturn void task_entry(void *p)
     np__ctx_exit(&t->ctx, &w.home);
 }
 
+/* Frees the spare tasks. At exit: a sanitizer may count their contexts as
+ * live threads (TSan sleeps a second at exit while any is). */
+static void free_spares(void)
+{
+    while (w.spare) {
+        np_task *t = w.spare;
+        w.spare = t->next;
+        np__task_free(t);
+    }
+    w.nspare = 0;
+}
+
 static void forget(np_task *t)
 {
     if (t->all_prev)
@@ -213,6 +225,9 @@ static void forget(np_task *t)
     if (t->sim_id >= 1 && t->sim_id <= 64)
         w.byid[t->sim_id - 1] = NULL;
     if (w.nspare < NP_WORLD_SPARE) {
+        static bool registered;
+        if (!registered) /* the spares' contexts end with the process */
+            registered = atexit(free_spares) == 0;
         t->next = w.spare; /* (its context is destroyed when it is reused or freed) */
         w.spare = t;
         w.nspare++;

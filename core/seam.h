@@ -12,7 +12,8 @@
  *    np__sim_point(kind, address, file, line), where the interleaving
  *    explorer may switch to another simulated thread, then does the same
  *    operation. One OS thread runs all simulated threads, so the explorer
- *    alone decides the order. The lock becomes a simulated lock.
+ *    alone decides the order (the atomics are relaxed there: see below).
+ *    The lock becomes a simulated lock.
  *
  * No copy of the protocol exists for the simulator: this file is the only
  * difference between the two builds of poll_desc.c.
