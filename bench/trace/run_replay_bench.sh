@@ -9,9 +9,11 @@
 #    lines added) and checks that replaying that one also exits 0.
 # 2. Repeats N times (default 5), interleaved, each a fresh process pinned
 #    with `taskset -c 0` when taskset exists:
-#      scenario  `netpoll replay SCENARIO`           (no wake lines)
-#      emitted   `netpoll replay EMITTED`            (wake lines: compared)
-#      empty     `netpoll replay HEADER-ONLY`        (process start + sim start)
+#      scenario  `netpoll replay SCENARIO --no-db`   (no wake lines)
+#      emitted   `netpoll replay EMITTED --no-db`    (wake lines: compared)
+#      stored    `netpoll replay SCENARIO --db NEW`  (and the run's outcomes and
+#                timing samples stored in a new SQLite file, the default use)
+#      empty     `netpoll replay HEADER-ONLY --no-db` (process start + sim start)
 #      phases    `bench_replay SCENARIO` / `bench_replay EMITTED` (in-process:
 #                parse time and np_replay time apart)
 #    Wall time is `date +%s%N` around the process. Events = the file's lines
@@ -63,8 +65,8 @@ echo "generated in $(( (t1 - t0) / 1000000 )) ms"
 count() { awk '!/^[ \t]*(#|$)/ {n++} END {print n - 1}' "$1"; }
 
 # validity: the scenario and its emitted version must both replay with status 0
-$TO $NP replay "$SC" --emit "$EM" >"$DIR/check1.out" 2>&1 || { echo "replay $SC failed:"; tail "$DIR/check1.out"; exit 1; }
-$TO $NP replay "$EM" >"$DIR/check2.out" 2>&1 || { echo "replay $EM failed:"; tail "$DIR/check2.out"; exit 1; }
+$TO $NP replay "$SC" --no-db --emit "$EM" >"$DIR/check1.out" 2>&1 || { echo "replay $SC failed:"; tail "$DIR/check1.out"; exit 1; }
+$TO $NP replay "$EM" --no-db >"$DIR/check2.out" 2>&1 || { echo "replay $EM failed:"; tail "$DIR/check2.out"; exit 1; }
 cat "$DIR/check1.out" "$DIR/check2.out"
 NSC=$(count "$SC")
 NEM=$(count "$EM")
@@ -82,9 +84,11 @@ timed() {
 : >"$LOG"
 r=1
 while [ "$r" -le "$REPS" ]; do
-    timed scenario "$NSC" $NP replay "$SC"
-    timed emitted "$NEM" $NP replay "$EM"
-    timed empty 0 $NP replay "$HO"
+    timed scenario "$NSC" $NP replay "$SC" --no-db
+    timed emitted "$NEM" $NP replay "$EM" --no-db
+    rm -f "$DIR/stored.db" "$DIR/stored.db-wal" "$DIR/stored.db-shm"
+    timed stored "$NSC" $NP replay "$SC" --db "$DIR/stored.db"
+    timed empty 0 $NP replay "$HO" --no-db
     $TO $PIN $BR "$SC" >"$DIR/last.out" || { echo "bench_replay failed"; exit 1; }
     echo "phases_scenario $(cat "$DIR/last.out")" >>"$LOG"
     $TO $PIN $BR "$EM" >"$DIR/last.out" || { echo "bench_replay failed"; exit 1; }
@@ -103,7 +107,7 @@ for r in rows:
     if not r[0].startswith("phases"):
         wall.setdefault(r[0], []).append((int(r[1]), int(r[2])))
 print("reps=%d" % len(wall["scenario"]))
-for name in ("scenario", "emitted"):
+for name in ("scenario", "emitted", "stored"):
     ev = wall[name][0][0]
     print("%-9s events=%d  wall ms %s  events/s (whole process) %s" % (
         name, ev, stat([w / 1e6 for _, w in wall[name]]), stat([e * 1e9 / w for e, w in wall[name]])))
