@@ -117,13 +117,9 @@ void np__timer_heap_clear(np_timer_heap *h)
 
 void np__timer_heap_free(np_timer_heap *h)
 {
-    uint32_t i;
-
-    for (i = 0; i < h->len; i++)
-        h->v[i]->index = -1;
+    np__timer_heap_clear(h);
     free(h->v);
     h->v = NULL;
-    h->len = 0;
     h->cap = 0;
 }
 

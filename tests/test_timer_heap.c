@@ -288,6 +288,35 @@ static void random_operations_match_a_reference_model(void)
     np__timer_heap_free(&h);
 }
 
+/* clear unqueues every timer and keeps the storage; the heap works after */
+static void clear_unqueues_every_timer_and_keeps_the_storage(void)
+{
+    static const int64_t whens[] = {50, 10, 40, 0, 90, 20, 70, 30, 80, 60, -5, 100};
+    enum { N = sizeof(whens) / sizeof(whens[0]) };
+    np_timer t[N];
+    np_timer_heap h;
+    size_t i;
+
+    init_timers(t, N);
+    np__timer_heap_init(&h);
+    for (i = 0; i < N; i++)
+        NP_ASSERT_EQ_INT(np__timer_heap_add(&h, &t[i], whens[i]), 0);
+    np_timer **v = h.v;
+    uint32_t cap = h.cap;
+    np__timer_heap_clear(&h);
+    NP_ASSERT_EQ_INT(h.len, 0);
+    CU_ASSERT_PTR_EQUAL(h.v, v);
+    NP_ASSERT_EQ_INT(h.cap, cap);
+    for (i = 0; i < N; i++)
+        NP_ASSERT_EQ_INT(t[i].index, -1);
+    CU_ASSERT_PTR_EQUAL(np__timer_heap_top(&h), NULL);
+    NP_ASSERT_EQ_INT(np__timer_heap_add(&h, &t[3], 5), 0);
+    CU_ASSERT_PTR_EQUAL(np__timer_heap_top(&h), &t[3]);
+    NP_ASSERT_EQ_INT(np__timer_heap_check(&h), 0);
+    np__timer_heap_free(&h);
+    NP_ASSERT_EQ_INT(t[3].index, -1);
+}
+
 static void add_suites(void)
 {
     static const np_test_case cases[] = {
@@ -299,6 +328,8 @@ static void add_suites(void)
         {"delete_returns_whether_the_timer_was_queued",
          delete_returns_whether_the_timer_was_queued},
         {"random_operations_match_a_reference_model", random_operations_match_a_reference_model},
+        {"clear_unqueues_every_timer_and_keeps_the_storage",
+         clear_unqueues_every_timer_and_keeps_the_storage},
         {NULL, NULL},
     };
 
