@@ -701,7 +701,9 @@ static void sample(np_explore_result *r, const chooser *c, double t0)
 static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore_result *r,
                         chooser *c, bool quiet_samples)
 {
-    uint64_t limit = o->runs ? o->runs : o->strategy == NP_EXPLORE_DFS ? UINT64_MAX : 1000;
+    uint64_t limit = o->runs                                           ? o->runs
+                     : o->strategy == NP_EXPLORE_DFS || o->seconds > 0 ? UINT64_MAX
+                                                                       : 1000;
     if (o->schedule)
         limit = 1;
     double t0 = now_s(), next_progress = t0 + 0.2, last_clock = t0;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "netpoll/explore.h"
 #include "netpoll/trace.h"
@@ -178,10 +179,45 @@ static void shards(const char *path, int n)
     np_trace_free(&tr);
 }
 
+/* --runs and --seconds: random stops at 1,000 runs by default, at --runs,
+ * and, given --seconds alone, at that time (not at 1,000 runs). */
+static void limits(const char *path)
+{
+    np_trace tr;
+    if (load(path, &tr))
+        exit(2);
+    np_explore_opts o = {.strategy = NP_EXPLORE_RANDOM, .seed = 1};
+    np_explore_result r;
+    np_explore(&tr, &o, &r);
+    CHECK(r.executions == 1000, "%s: no limit given: %llu executions, not 1000", path,
+          (unsigned long long)r.executions);
+    np_explore_result_free(&r);
+    o.runs = 1500;
+    o.seconds = 30;
+    np_explore(&tr, &o, &r);
+    CHECK(r.executions == 1500, "%s: --runs 1500: %llu executions", path,
+          (unsigned long long)r.executions);
+    np_explore_result_free(&r);
+    o.runs = 0;
+    o.seconds = 0.3;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    np_explore(&tr, &o, &r);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double el = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    CHECK(el >= 0.3 && el < 10, /* (it had stopped at 1,000 runs, in milliseconds) */
+          "%s: --seconds 0.3 alone: %llu executions in %.2f s", path,
+          (unsigned long long)r.executions, el);
+    printf("%s: --seconds 0.3 alone: %llu executions in %.2f s\n", path,
+           (unsigned long long)r.executions, el);
+    np_explore_result_free(&r);
+    np_trace_free(&tr);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: test_explore cache|exhaust|jitter|shards TRACE... [N]\n");
+        fprintf(stderr, "usage: test_explore cache|exhaust|jitter|shards|limits TRACE... [N]\n");
         return 2;
     }
     if (!strcmp(argv[1], "cache"))
@@ -193,6 +229,8 @@ int main(int argc, char **argv)
         jitter(argv[2], atol(argv[3]));
     else if (!strcmp(argv[1], "shards") && argc == 4)
         shards(argv[2], atoi(argv[3]));
+    else if (!strcmp(argv[1], "limits"))
+        limits(argv[2]);
     else
         return 2;
     printf("%s\n", failures ? "FAILED" : "ok");

@@ -54,7 +54,7 @@ typedef struct np_explore_opts {
     int depth;               /* pct: the bug depth d (>= 1; 0: 3) */
     bool no_cache;           /* dfs: no state caching (every schedule runs in full) */
     uint64_t runs;           /* at most this many executions (0: dfs until done,
-                                pct/random 1000) */
+                                pct/random 1000, or until `seconds` if set) */
     uint64_t seed;           /* pct/random: the seed */
     double seconds;          /* stop after this long (0: no limit) */
     const char *schedule;    /* run exactly this schedule, once */
