@@ -200,9 +200,39 @@ static bool block_commit(np_task *t, void *p)
  * an "ok" wake with the step that consumed the readiness, and the wait with
  * its first CAS if the caller has not recorded it (np_poll_wait records it
  * with its error check, where the wait takes effect). */
+static bool block_park(np_poll_desc *pd, _Atomic uintptr_t *g, int mode);
+
 static bool block(np_poll_desc *pd, int mode, bool first)
 {
     _Atomic uintptr_t *g = sema(pd, mode);
+    if (!first && NP_RECORDING()) {
+        /* Recording, the wait already recorded: a section (a clock read,
+         * the pollDesc's recording lock, a number in the global order) only
+         * if a readiness is there to consume, whose wake it records. The
+         * exchange NIL -> WAIT records nothing: what it does is seen only
+         * through later recorded steps (the commit's park, an unblock's
+         * wake), each in its own section, so it needs no place in the order.
+         * (The extra load is taken only when recording, never in the
+         * simulator's build: no scheduling point is added there.) */
+        for (;;) {
+            if (atomic_load(g) == NP_PD_READY) {
+                np__rec_begin(pd, true);
+                bool got = NP_CAS(g, NP_PD_READY, NP_PD_NIL);
+                if (got)
+                    np__rec(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
+                np__rec_end(pd);
+                if (got)
+                    return true;
+            }
+            if (NP_CAS(g, NP_PD_NIL, NP_PD_WAIT))
+                break;
+            uintptr_t v = NP_LOAD(g);
+            if (v != NP_PD_READY && v != NP_PD_NIL)
+                np__fatal("pollWait: double wait on fd %d mode %s (state %#lx)", pd->fd,
+                          mode_name(mode), (unsigned long)v);
+        }
+        return block_park(pd, g, mode);
+    }
     REC_BEGIN(pd);
     if (first)
         REC(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
@@ -227,6 +257,13 @@ static bool block(np_poll_desc *pd, int mode, bool first)
                       mode_name(mode), (unsigned long)v);
     }
     REC_END();
+    return block_park(pd, g, mode);
+}
+
+/* block, after its exchange NIL -> WAIT on g: parks unless an error or a
+ * readiness came meanwhile. */
+static bool block_park(np_poll_desc *pd, _Atomic uintptr_t *g, int mode)
+{
     /* WAIT is visible now; recheck the error state, which closers and timers
      * store before they load rg/wg (the Dekker pair of DESIGN section 2). */
     commit_arg c = {pd, g, mode};

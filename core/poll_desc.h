@@ -59,13 +59,15 @@ struct np_poll_desc {
     _Atomic int64_t wd;    /* [L] write deadline */
     uintptr_t rseq;        /* [L] read timer generation: a firing with an older seq is stale */
     uintptr_t wseq;        /* [L] write timer generation */
+    /* Recording (core/record.h), beside rg/wg's line rather than alone at the
+     * end: a section's lock then costs no cache miss of its own. */
+    np__spinlock rec_lock; /* a section's lock; guards [R] */
+    uint32_t rec_gen;      /* [R] the recording that numbered this pd */
+    uint32_t rec_slot;     /* [R] its raw slot number in that recording */
     np_timer rt;           /* read deadline timer (serves both when rd == wd) */
     np_timer wt;           /* write deadline timer */
     bool rt_on;            /* [L] rt is in use (Go: rt.f != nil) */
     bool wt_on;            /* [L] wt is in use */
-    np__spinlock rec_lock; /* recording: a section's lock (core/record.h); guards [R] */
-    uint32_t rec_gen;      /* [R] the recording that numbered this pd */
-    uint32_t rec_slot;     /* [R] its raw slot number in that recording */
 } __attribute__((aligned(64)));
 
 /* Applies one backend record: drops it if its tag is stale (go1.21), sets or
