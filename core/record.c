@@ -50,33 +50,73 @@ _Atomic bool np__rec_on;
 
 /* Raw records beside the np_tr_kind ones. */
 enum {
-    REC_WOKE = 100, /* only the woke count of a section that recorded nothing else */
-    REC_RAN,        /* task g ran its wake-up step on slot (ready: found readiness) */
-    REC_CAL,        /* a clock calibration pair: real = TSC, u = np_now() (see "the clock") */
+    REC_WOKE = NP_TR_FIRE + 1, /* only the woke count of a section that recorded nothing else */
+    REC_RAN,                   /* task g ran its wake-up step on slot (ready: found readiness) */
+    REC_CAL, /* a clock calibration pair: real = TSC, u = np_now() (see "the clock") */
 };
 
-/* One raw record: 32 bytes (the memory a recording fills is much of its
- * cost: every page is new). Its first word's fields are packed by hand. */
-#define H_SEQ_MASK            ((UINT64_C(1) << 48) - 1) /* its section's place in the global order */
-#define H_KIND_SHIFT          48                  /* 7 bits: np_tr_kind, REC_WOKE or REC_RAN */
-#define H_MODE_SHIFT          55                  /* 2 bits: 0 none, 1 r, 2 w, 3 rw (enc_mode) */
+/* Raw records are stored as 64-bit words, 21 bytes a record on average
+ * where they were 32 (the memory a recording fills is much of its cost:
+ * every page is new, and on the VMs measured a new page costs ~1 ns a byte
+ * to fault in and zero; bench/RESULTS.md). A record is:
+ *
+ *   word h          W_SLOT, W_G, and the H_* fields below
+ *   [section word]  if W_START (the first record of its section): the
+ *                   section's sequence number << 24 | its clock reading's
+ *                   distance from the previous section's of this buffer
+ *   [clock]         if W_FULLCLK: that distance did not fit; the reading
+ *   [u]             open, ready, deadline, fire: see rec_ev
+ *   [tsc, ns]       REC_CAL: a calibration pair
+ *
+ * Records of one section are consecutive in one buffer (a section holds its
+ * buffer), so they share its number and clock. */
+#define W_SLOT_BITS   20 /* raw slot numbers below 2^20: pollDescs (not incarnations) seen */
+#define W_G_BITS      28 /* raw task numbers below 2^28 per recording */
+#define W_G_SHIFT     W_SLOT_BITS
+#define W_START       (UINT64_C(1) << 52)
+#define W_FULLCLK     (UINT64_C(1) << 53)
+#define SEC_SEQ_SHIFT 24 /* section word: sequence number (40 bits) << 24 | clock distance */
+#define SEC_SEQ_MAX   ((UINT64_C(1) << 40) - 1)
+#define SEC_DELTA_MAX ((UINT64_C(1) << SEC_SEQ_SHIFT) - 1)
+
+#define H_KIND_SHIFT          48 /* 4 bits: np_tr_kind, REC_WOKE, REC_RAN or REC_CAL */
+#define H_MODE_SHIFT          55 /* 2 bits: 0 none, 1 r, 2 w, 3 rw (enc_mode) */
 #define H_ERR                 (UINT64_C(1) << 57) /* ready: error-only */
 #define H_RES_SHIFT           58                  /* 3 bits: reset, wake: NP_POLL_* + 1; else 0 */
 #define H_WOKE_SHIFT          61 /* 2 bits: tasks the step handed to the scheduler after this record */
 #define H_READY               (UINT64_C(1) << 63) /* REC_RAN: the wake-up found readiness */
 #define H_GET(h, shift, bits) ((unsigned)((h) >> (shift)) & ((1u << (bits)) - 1))
+_Static_assert(REC_CAL < 16 && NP_TR_FIRE < 16, "kinds fit in 4 bits");
 
+/* Words after h and the section's words: what each kind carries. */
+static unsigned extra_words(unsigned kind)
+{
+    switch (kind) {
+    case NP_TR_OPEN:
+    case NP_TR_READY:
+    case NP_TR_DEADLINE:
+    case NP_TR_FIRE:
+        return 1;
+    case REC_CAL:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+/* One record as read back at the stop. */
 typedef struct {
-    uint64_t h;    /* H_* */
-    int64_t real;  /* np_now() at the section's start */
+    uint64_t h;    /* the stored h: H_* (and W_*) */
+    uint64_t seq;  /* its section's place in the global order */
+    int64_t real;  /* the clock at the section's start (REC_CAL: the pair's TSC) */
     uint64_t u;    /* deadline, fire: the runtime's absolute time (deadline: -1
                       expired); ready: the event's tag | the pollDesc's incarnation
-                      at the step << 32; open: the fd | the incarnation opened << 32 */
+                      at the step << 32; open: the fd | the incarnation opened << 32;
+                      REC_CAL: the pair's np_now() */
     uint32_t slot; /* the pollDesc's raw slot number (never 0 for an np_tr_kind) */
     uint32_t g;    /* raw task number: the task of wait/reset/wake/park/ran; the
                       calling task of deadline/unblock/close; 0 none */
 } rec_ev;
-_Static_assert(sizeof(rec_ev) == 32, "a raw record is 32 bytes");
 
 static unsigned enc_mode(int mode)
 {
@@ -89,17 +129,17 @@ static int dec_mode(unsigned m)
     return modes[m & 3];
 }
 
-/* Records are stored in 2 MiB chunks (a transparent huge page where the
- * system allows it), each allocated and faulted in by its thread outside any
- * lock one chunk ahead: a page fault inside a section would hold the
- * pollDesc's lock for microseconds. */
-#define CHUNK_BYTES  ((size_t)2 << 20)
-#define CHUNK_EVENTS ((CHUNK_BYTES - 2 * sizeof(void *)) / sizeof(rec_ev))
+/* Records are stored in 2 MiB chunks, each allocated and faulted in by its
+ * thread outside any lock one chunk ahead: a page fault inside a section
+ * would hold the pollDesc's lock for microseconds. */
+#define CHUNK_BYTES   ((size_t)2 << 20)
+#define CHUNK_WORDS   ((CHUNK_BYTES - 2 * sizeof(void *)) / sizeof(uint64_t))
+#define REC_MAX_WORDS 5 /* h, section word, clock, two more (REC_CAL) */
 
 typedef struct chunk {
     struct chunk *next;
-    size_t n;
-    rec_ev ev[CHUNK_EVENTS];
+    size_t n; /* words used; a record never spans two chunks */
+    uint64_t w[CHUNK_WORDS];
 } chunk;
 _Static_assert(sizeof(chunk) <= CHUNK_BYTES, "a chunk fills its allocation");
 
@@ -111,6 +151,9 @@ typedef struct rec_buf {
     chunk *spare;         /* the next chunk, ready; only its thread touches it */
     uint32_t gen;         /* [lock] the recording its chunks belong to, 0: none */
     bool oom;             /* [lock] a record could not be stored */
+    bool overflow;        /* [lock] a number outgrew its field (W_*, SEC_SEQ_MAX) */
+    bool have_clock;      /* [lock] clock holds the latest section's reading */
+    int64_t clock;        /* [lock] that reading (the next distance's origin) */
     chunk *head, *tail;   /* [lock] */
     bool owned;           /* [reg] a live thread uses it */
     struct rec_buf *next; /* [reg] every buffer made */
@@ -146,7 +189,7 @@ static _Thread_local struct {
     uint64_t seq;     /* its sequence number, 0 until its first record */
     int64_t clock;    /* the clock at its start: np_now(), or the TSC (use_tsc) */
     uint64_t cal_tsc; /* TSC of this thread's latest calibration pair */
-    rec_ev *last;     /* its latest record */
+    uint64_t *last;   /* its latest record's h */
 } sec __attribute__((tls_model("initial-exec")));
 
 /* ---- the clock -------------------------------------------------------------- */
@@ -165,13 +208,16 @@ static _Thread_local struct {
 
 static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;
 static bool use_tsc; /* written once, under tsc_once (which orders it for every reader) */
+/* Set (release) once tsc_once has run: a section then reads use_tsc after
+ * one acquire load (a plain load on x86) instead of a pthread_once call. */
+static _Atomic bool tsc_known;
 
-static void detect_tsc(void)
+static bool tsc_is_clock(void)
 {
 #if REC_HAVE_TSC
     const char *env = getenv("NETPOLL_RECORD_TSC");
     if (env && env[0] == '0')
-        return;
+        return false;
     char buf[32] = "";
     FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
     if (f) {
@@ -179,8 +225,16 @@ static void detect_tsc(void)
             buf[0] = 0;
         fclose(f);
     }
-    use_tsc = strcmp(buf, "tsc\n") == 0 || strcmp(buf, "tsc") == 0;
+    return strcmp(buf, "tsc\n") == 0 || strcmp(buf, "tsc") == 0;
+#else
+    return false;
 #endif
+}
+
+static void detect_tsc(void)
+{
+    use_tsc = tsc_is_clock();
+    atomic_store_explicit(&tsc_known, true, memory_order_release);
 }
 
 static uint64_t tsc_now(void)
@@ -239,19 +293,62 @@ static rec_buf *buf_get(void)
     return b;
 }
 
-/* A chunk, faulted in. NULL if out of memory. */
-static chunk *chunk_new(void)
+/* A new chunk, faulted in. NULL if out of memory. */
+static chunk *chunk_alloc(void)
 {
     chunk *c = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
     if (!c)
         return NULL;
-    (void)madvise(c, CHUNK_BYTES, MADV_HUGEPAGE); /* a hint: fine if refused */
+    /* Small pages, on purpose. A transparent huge page costs 0.1 ns a byte
+     * to fault in where the kernel recycles one, but 3.6 where it must find
+     * a new one (on the VMs measured the host then backs it afresh), and
+     * which one a chunk gets is luck. (A hint: ignored where THP is off.) */
+    (void)madvise(c, CHUNK_BYTES, MADV_NOHUGEPAGE);
     memset(c, 0, CHUNK_BYTES);
     return c;
 }
 
+/* The reserve (np_record_reserve): chunks allocated and faulted in ahead,
+ * kept from one recording to the next. Memory a process touches for the
+ * first time is what a recording costs most on the VMs measured - from 0.7
+ * to 4 ns a byte, as the host backs the guest's new pages or not, about 230
+ * bytes per echo round trip (bench/RESULTS.md) - so a recorder that must not
+ * slow the run it records allocates before it starts, as perf's and
+ * LTTng's buffers are. Beyond the reserve, chunks are allocated as needed. */
+static struct {
+    pthread_mutex_t lock;
+    chunk *free; /* [lock] chunks ready for use */
+    size_t n;    /* [lock] how many */
+    size_t keep; /* [lock] the reserve: chunks kept when a recording hands them back */
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* A chunk ready for records: from the reserve, else new. NULL if out of
+ * memory. Not under a section's locks (it may fault in 2 MiB). */
+static chunk *chunk_new(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    chunk *c = pool.free;
+    if (c) {
+        pool.free = c->next;
+        pool.n--;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return c ? c : chunk_alloc();
+}
+
+/* Hands a list of chunks back: to the reserve while it is short, else to
+ * the system. */
 static void free_chunks(chunk *c)
 {
+    pthread_mutex_lock(&pool.lock);
+    while (c && pool.n < pool.keep) {
+        chunk *next = c->next;
+        c->next = pool.free;
+        pool.free = c;
+        pool.n++;
+        c = next;
+    }
+    pthread_mutex_unlock(&pool.lock);
     while (c) {
         chunk *next = c->next;
         free(c);
@@ -259,13 +356,64 @@ static void free_chunks(chunk *c)
     }
 }
 
-/* Stores a new record of the open section (buffer locked, sec.gen != 0),
- * with the section's number and clock. Returns where, or NULL. */
-static rec_ev *append(uint64_t h, uint64_t u, uint32_t slot, uint32_t g)
+int np_record_reserve(size_t bytes)
+{
+    size_t want = bytes / CHUNK_BYTES + (bytes % CHUNK_BYTES != 0);
+    pthread_mutex_lock(&pool.lock);
+    pool.keep = want;
+    chunk *extra = NULL;
+    while (pool.n > want) { /* a smaller reserve: release the rest */
+        chunk *c = pool.free;
+        pool.free = c->next;
+        pool.n--;
+        c->next = extra;
+        extra = c;
+    }
+    size_t have = pool.n;
+    pthread_mutex_unlock(&pool.lock);
+    while (extra) {
+        chunk *next = extra->next;
+        free(extra);
+        extra = next;
+    }
+    /* Faulted in outside the lock (a recording may be taking chunks). */
+    int err = 0;
+    chunk *add = NULL;
+    for (; have < want; have++) {
+        chunk *c = chunk_alloc();
+        if (!c) {
+            err = -ENOMEM;
+            break;
+        }
+        c->next = add;
+        add = c;
+    }
+    pthread_mutex_lock(&pool.lock);
+    while (add) {
+        chunk *next = add->next;
+        add->next = pool.free;
+        pool.free = add;
+        pool.n++;
+        add = next;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return err;
+}
+
+/* Stores a new record of the open section (buffer locked, sec.gen != 0):
+ * h (its H_* fields), the raw slot and task numbers, and nx more words x0,
+ * x1; the first record of the section also stores the section's number and
+ * clock. Returns where its h is, or NULL. */
+static uint64_t *append(uint64_t h, uint32_t slot, uint32_t g, unsigned nx, uint64_t x0,
+                        uint64_t x1)
 {
     rec_buf *b = sec.buf;
+    if (slot >> W_SLOT_BITS || g >> W_G_BITS) {
+        b->overflow = true;
+        return NULL;
+    }
     chunk *c = b->tail;
-    if (!c || c->n == CHUNK_EVENTS) {
+    if (!c || c->n + REC_MAX_WORDS > CHUNK_WORDS) {
         chunk *nc = b->spare; /* np__rec_begin makes the next one */
         b->spare = NULL;
         if (!nc)
@@ -282,20 +430,37 @@ static rec_ev *append(uint64_t h, uint64_t u, uint32_t slot, uint32_t g)
             b->head = nc;
         b->tail = c = nc;
     }
-    if (!sec.seq) /* the section's place in the global order (see the top) */
+    uint64_t *w = &c->w[c->n];
+    size_t k = 1;
+    h |= slot | (uint64_t)g << W_G_SHIFT;
+    if (!sec.seq) { /* the section's place in the global order (see the top) */
         sec.seq = atomic_fetch_add(&rec.seq, 1) + 1;
-    rec_ev *e = &c->ev[c->n++];
+        if (sec.seq > SEC_SEQ_MAX)
+            b->overflow = true; /* (2^40 sections: days of recording) */
+        h |= W_START;
+        uint64_t d = (uint64_t)sec.clock - (uint64_t)b->clock;
+        if (b->have_clock && d <= SEC_DELTA_MAX) {
+            w[k++] = sec.seq << SEC_SEQ_SHIFT | d;
+        } else {
+            h |= W_FULLCLK;
+            w[k++] = sec.seq << SEC_SEQ_SHIFT;
+            w[k++] = (uint64_t)sec.clock;
+        }
+        b->clock = sec.clock;
+        b->have_clock = true;
+    }
+    if (nx > 0)
+        w[k++] = x0;
+    if (nx > 1)
+        w[k++] = x1;
+    w[0] = h;
+    c->n += k;
     /* The chunk's lines left the cache since it was faulted in: ask for the
      * next ones now, so that later records are not stores that miss. */
-    if (c->n + 4 <= CHUNK_EVENTS)
-        __builtin_prefetch(e + 4, 1);
-    e->h = h | (sec.seq & H_SEQ_MASK); /* field by field: nothing is read back */
-    e->real = sec.clock;
-    e->u = u;
-    e->slot = slot;
-    e->g = g;
-    sec.last = e;
-    return e;
+    if (c->n + 16 <= CHUNK_WORDS)
+        __builtin_prefetch(w + 16, 1);
+    sec.last = w;
+    return w;
 }
 
 /* ---- recording -------------------------------------------------------------- */
@@ -306,7 +471,8 @@ void np__rec_begin(np_poll_desc *pd, bool clock)
         atomic_store(&rec.oom, true);
     if (sec.buf && !sec.buf->spare)
         sec.buf->spare = chunk_new(); /* NULL: append tries again, then fails */
-    pthread_once(&tsc_once, detect_tsc);
+    if (!atomic_load_explicit(&tsc_known, memory_order_acquire))
+        pthread_once(&tsc_once, detect_tsc);
     uint64_t cal_tsc = 0;
     int64_t cal_ns = 0;
     if (clock && !use_tsc) {
@@ -333,15 +499,12 @@ void np__rec_begin(np_poll_desc *pd, bool clock)
         if (g && b->gen != g) { /* first section of this recording on this thread */
             free_chunks(b->head);
             b->head = b->tail = NULL;
-            b->oom = false;
+            b->oom = b->overflow = b->have_clock = false;
             b->gen = g;
         }
         sec.gen = g;
-        if (g && cal_ns) {
-            rec_ev *e = append((uint64_t)REC_CAL << H_KIND_SHIFT, (uint64_t)cal_ns, 0, 0);
-            if (e)
-                e->real = (int64_t)cal_tsc;
-        }
+        if (g && cal_ns)
+            (void)append((uint64_t)REC_CAL << H_KIND_SHIFT, 0, 0, 2, cal_tsc, (uint64_t)cal_ns);
     }
 }
 
@@ -400,7 +563,7 @@ void np__rec(np_tr_kind kind, np_poll_desc *pd, np_task *g, int mode, int64_t at
     default:
         break;
     }
-    (void)append(h, u, pd->rec_slot, task_id(g, gen));
+    (void)append(h, pd->rec_slot, task_id(g, gen), extra_words(kind), u, 0);
 }
 
 void np__rec_woke(np_task *t)
@@ -410,11 +573,11 @@ void np__rec_woke(np_task *t)
     /* t is parked (its step just took it off the pollDesc): nobody else
      * touches rec_woken until the scheduler hands it over. */
     t->rec_woken = sec.gen;
-    rec_ev *e = sec.last;
-    if (!e || H_GET(e->h, H_WOKE_SHIFT, 2) == 3) /* (a step wakes at most 2) */
-        e = append((uint64_t)REC_WOKE << H_KIND_SHIFT, 0, 0, 0);
-    if (e)
-        e->h += UINT64_C(1) << H_WOKE_SHIFT;
+    uint64_t *h = sec.last;
+    if (!h || H_GET(*h, H_WOKE_SHIFT, 2) == 3) /* (a step wakes at most 2) */
+        h = append((uint64_t)REC_WOKE << H_KIND_SHIFT, 0, 0, 0, 0, 0);
+    if (h)
+        *h += UINT64_C(1) << H_WOKE_SHIFT;
 }
 
 void np__rec_ran(np_task *t, np_poll_desc *pd, bool ready)
@@ -422,8 +585,8 @@ void np__rec_ran(np_task *t, np_poll_desc *pd, bool ready)
     if (!t || !sec.gen || t->rec_woken != sec.gen)
         return;
     t->rec_woken = 0;
-    (void)append((uint64_t)REC_RAN << H_KIND_SHIFT | (ready ? H_READY : 0), 0,
-                 pd->rec_gen == sec.gen ? pd->rec_slot : 0, task_id(t, sec.gen));
+    (void)append((uint64_t)REC_RAN << H_KIND_SHIFT | (ready ? H_READY : 0),
+                 pd->rec_gen == sec.gen ? pd->rec_slot : 0, task_id(t, sec.gen), 0, 0, 0);
 }
 
 /* ---- start, stop ---------------------------------------------------------------- */
@@ -483,7 +646,7 @@ typedef struct {
  * 0 or -ENOMEM. */
 static int post_rec(post *P, const rec_ev *e, int64_t real)
 {
-    np_tr_kind kind = (np_tr_kind)H_GET(e->h, H_KIND_SHIFT, 7);
+    np_tr_kind kind = (np_tr_kind)H_GET(e->h, H_KIND_SHIFT, 4);
     post_slot *S = &P->slot[e->slot];
     np_tr_event ev = {.kind = kind,
                       .mode = dec_mode(H_GET(e->h, H_MODE_SHIFT, 2)),
@@ -587,7 +750,7 @@ static int post_rec(post *P, const rec_ev *e, int64_t real)
 static int post_event(post *P, const rec_ev *e, int64_t real)
 {
     int err = 0;
-    unsigned kind = H_GET(e->h, H_KIND_SHIFT, 7);
+    unsigned kind = H_GET(e->h, H_KIND_SHIFT, 4);
     if (kind == REC_RAN) {
         /* A wake-up decided without readiness depends on the deadline (a
          * readiness wake returns ok whatever the deadline does). */
@@ -603,10 +766,52 @@ static int post_event(post *P, const rec_ev *e, int64_t real)
     return err;
 }
 
+/* Reads one buffer's records in order. */
 typedef struct {
-    const chunk *c;
-    size_t i;
+    const chunk *c; /* NULL: no more */
+    size_t i;       /* the next record's first word in c */
+    uint64_t seq;   /* the section being read */
+    int64_t clock;  /* its clock reading */
+    rec_ev e;       /* the record read last */
 } cursor;
+
+/* Reads the next record into q->e. false at the end. */
+static bool cur_next(cursor *q)
+{
+    while (q->c && q->i >= q->c->n) {
+        q->c = q->c->next;
+        q->i = 0;
+    }
+    if (!q->c)
+        return false;
+    const uint64_t *w = &q->c->w[q->i];
+    uint64_t h = w[0];
+    size_t k = 1;
+    if (h & W_START) {
+        q->seq = w[k] >> SEC_SEQ_SHIFT;
+        if (h & W_FULLCLK) {
+            q->clock = (int64_t)w[k + 1];
+            k += 2;
+        } else {
+            q->clock = (int64_t)((uint64_t)q->clock + (w[k] & SEC_DELTA_MAX));
+            k++;
+        }
+    }
+    unsigned kind = H_GET(h, H_KIND_SHIFT, 4);
+    q->e = (rec_ev){.h = h,
+                    .seq = q->seq,
+                    .real = q->clock,
+                    .slot = (uint32_t)(h & ((UINT64_C(1) << W_SLOT_BITS) - 1)),
+                    .g = (uint32_t)(h >> W_G_SHIFT) & ((UINT32_C(1) << W_G_BITS) - 1)};
+    if (kind == REC_CAL) {
+        q->e.real = (int64_t)w[k];
+        q->e.u = w[k + 1];
+    } else if (extra_words(kind)) {
+        q->e.u = w[k];
+    }
+    q->i += k + extra_words(kind);
+    return true;
+}
 
 /* The TSC-to-np_now() map (use_tsc): calibration pairs by TSC, np_now()
  * non-decreasing. */
@@ -664,15 +869,14 @@ static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_tr
     size_t n = 0, ncal = 0;
     uint32_t max_slot = 0, max_g = 0;
     for (size_t k = 0; k < nl; k++)
-        for (const chunk *c = lists[k]; c; c = c->next)
-            for (size_t i = 0; i < c->n; i++) {
-                n++;
-                if (c->ev[i].slot > max_slot)
-                    max_slot = c->ev[i].slot;
-                if (c->ev[i].g > max_g)
-                    max_g = c->ev[i].g;
-                ncal += H_GET(c->ev[i].h, H_KIND_SHIFT, 7) == REC_CAL;
-            }
+        for (cursor q = {.c = lists[k]}; cur_next(&q);) {
+            n++;
+            if (q.e.slot > max_slot)
+                max_slot = q.e.slot;
+            if (q.e.g > max_g)
+                max_g = q.e.g;
+            ncal += H_GET(q.e.h, H_KIND_SHIFT, 4) == REC_CAL;
+        }
     cal_pt *cal = NULL;
     if (ends) {
         if (!(cal = malloc((ncal + 2) * sizeof *cal)))
@@ -681,10 +885,9 @@ static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_tr
         cal[ncal++] = ends[0];
         cal[ncal++] = ends[1];
         for (size_t k = 0; k < nl; k++)
-            for (const chunk *c = lists[k]; c; c = c->next)
-                for (size_t i = 0; i < c->n; i++)
-                    if (H_GET(c->ev[i].h, H_KIND_SHIFT, 7) == REC_CAL)
-                        cal[ncal++] = (cal_pt){(uint64_t)c->ev[i].real, (int64_t)c->ev[i].u};
+            for (cursor q = {.c = lists[k]}; cur_next(&q);)
+                if (H_GET(q.e.h, H_KIND_SHIFT, 4) == REC_CAL)
+                    cal[ncal++] = (cal_pt){(uint64_t)q.e.real, (int64_t)q.e.u};
         ncal = cal_make(cal, ncal);
         if (ncal < 2) { /* (a stop in the same TSC tick as its start) */
             cal[1] = (cal_pt){cal[0].tsc + 1, cal[0].ns};
@@ -700,27 +903,25 @@ static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_tr
     P.tr.cap = n ? n : 1;
     int err = cur && P.slot && P.task && P.real && P.tr.ev ? 0 : -ENOMEM;
     for (size_t k = 0; k < nl; k++)
-        if (cur)
-            cur[k] = (cursor){lists[k], 0};
+        if (cur) {
+            cur[k] = (cursor){.c = lists[k]};
+            if (!cur_next(&cur[k]))
+                cur[k].c = NULL;
+        }
     while (!err) {
         /* The smallest head; K is the number of recording threads (a few).
          * Equal numbers come from one section, hence one buffer, in order. */
         size_t best = nl;
         for (size_t k = 0; k < nl; k++)
-            if (cur[k].c && (best == nl || (cur[k].c->ev[cur[k].i].h & H_SEQ_MASK) <
-                                               (cur[best].c->ev[cur[best].i].h & H_SEQ_MASK)))
+            if (cur[k].c && (best == nl || cur[k].e.seq < cur[best].e.seq))
                 best = k;
         if (best == nl)
             break;
         cursor *q = &cur[best];
-        const rec_ev *e = &q->c->ev[q->i];
+        const rec_ev *e = &q->e;
         err = post_event(&P, e, cal ? cal_conv(cal, ncal, (uint64_t)e->real) : e->real);
-        if (++q->i == q->c->n) {
-            q->c = q->c->next;
-            q->i = 0;
-            while (q->c && q->c->n == 0)
-                q->c = q->c->next;
-        }
+        if (!cur_next(q))
+            q->c = NULL;
     }
     free(cur);
     free(cal);
@@ -754,11 +955,13 @@ int np_record_stop_real(np_trace *out, int64_t **real)
         nb++;
     chunk **lists = calloc(nb ? nb : 1, sizeof *lists);
     bool oom = !lists || atomic_load(&rec.oom);
+    bool overflow = false;
     size_t nl = 0;
     for (rec_buf *b = rec.bufs; b; b = b->next) {
         np__spin_lock(&b->lock);
         if (b->gen == gen) {
             oom |= b->oom;
+            overflow |= b->overflow;
             if (lists && b->head) {
                 lists[nl++] = b->head;
             } else {
@@ -767,7 +970,7 @@ int np_record_stop_real(np_trace *out, int64_t **real)
         }
         b->head = b->tail = NULL;
         b->gen = 0;
-        b->oom = false;
+        b->oom = b->overflow = false;
         np__spin_unlock(&b->lock);
     }
     int64_t t0 = rec.t0;
@@ -775,7 +978,7 @@ int np_record_stop_real(np_trace *out, int64_t **real)
     if (use_tsc) /* (set before this recording started: tsc_once ran in start) */
         cal_pair(&ends[1].tsc, &ends[1].ns);
     pthread_mutex_unlock(&rec.reg);
-    int err = oom ? -ENOMEM : 0;
+    int err = oom ? -ENOMEM : overflow ? -EOVERFLOW : 0;
     if (!err) {
         if (real)
             *real = NULL;

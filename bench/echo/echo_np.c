@@ -2,7 +2,7 @@
  * connection on the descriptor API (netpoll/net.h), as Go's is one goroutine
  * per connection.
  *
- *   echo_np [--port P] [--workers N] [--deadline] [--timeout S] [--record FILE]
+ *   echo_np [--port P] [--workers N] [--deadline] [--timeout S] [--record FILE [--reserve MIB]]
  *
  * --port 0 (the default) picks a free port; prints "listening PORT". Listens
  * on 127.0.0.1. --workers sets np_config.workers (default 1). Each connection
@@ -14,6 +14,8 @@
  * on SIGTERM or SIGINT the server stops recording, writes the trace to FILE
  * (through FILE.tmp and a rename) and exits 0 - the recording overhead of a
  * server under bench/echo/loadgen (bench/trace/run_record_server.sh).
+ * Before it starts, the records' memory is reserved as `netpoll record`
+ * does (np_record_reserve): --reserve MIB, default 64 (0: none).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -124,6 +126,7 @@ static void accept_loop(void *arg)
 int main(int argc, char **argv)
 {
     int workers = 1, timeout_s = 900;
+    double reserve_mib = 64;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
             g_port = atoi(argv[++i]);
@@ -135,9 +138,11 @@ int main(int argc, char **argv)
             timeout_s = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--record") && i + 1 < argc)
             g_record = argv[++i];
+        else if (!strcmp(argv[i], "--reserve") && i + 1 < argc)
+            reserve_mib = atof(argv[++i]);
         else {
             fprintf(stderr, "usage: echo_np [--port P] [--workers N] [--deadline] [--timeout S] "
-                            "[--record FILE]\n");
+                            "[--record FILE [--reserve MIB]]\n");
             return 2;
         }
     }
@@ -153,6 +158,8 @@ int main(int argc, char **argv)
         sigaddset(&g_stop_sigs, SIGTERM);
         sigaddset(&g_stop_sigs, SIGINT);
         pthread_sigmask(SIG_BLOCK, &g_stop_sigs, NULL);
+        if (reserve_mib > 0 && np_record_reserve((size_t)(reserve_mib * 1048576)) != 0)
+            fprintf(stderr, "echo_np: record: could not reserve %.0f MiB\n", reserve_mib);
         int rc = np_record_start();
         pthread_t th;
         if (rc < 0 || pthread_create(&th, NULL, record_waiter, NULL) != 0) {

@@ -1,6 +1,6 @@
 /* bench/trace/bench_record.c - recording overhead on the echo workload.
  *
- *   bench_record [--record] [--seconds S] [--workers N]
+ *   bench_record [--record [--reserve MIB]] [--seconds S] [--workers N]
  *   bench_record --micro [--iters N]
  *
  * Runs the workload of `netpoll record echo` (cli/workloads.c run_echo: an
@@ -10,7 +10,10 @@
  * with 2 workers by default as `netpoll record` uses. With --record the
  * recorder is on for the whole run (np_record_start before the server
  * starts, np_record_stop after it stopped, as record_cmd.c does); the trace
- * is then freed unwritten. Both contenders are this one binary.
+ * is then freed unwritten. Both contenders are this one binary. Before the
+ * run, --record reserves the records' memory as `netpoll record` does by
+ * default (np_record_reserve: 32 MiB per second of the run; --reserve MIB
+ * another amount, 0 none).
  *
  * Prints one line:
  *   record=0|1 ops=N elapsed_ns=E rtps=R cpu_ns_per_op=C events=K errors=X
@@ -161,11 +164,18 @@ int main(int argc, char **argv)
     run_arg r = {.seconds = 2};
     int workers = 2;
     bool do_micro = false;
+    double reserve_mib = -1;
     long iters = 100000000;
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
         if (!strcmp(argv[i], "--record")) {
             r.record = true;
+        } else if (!strcmp(argv[i], "--reserve") && i + 1 < argc) {
+            reserve_mib = strtod(argv[++i], &end);
+            if (*end || !(reserve_mib >= 0 && reserve_mib <= 4096)) {
+                fprintf(stderr, "bench_record: --reserve wants MiB in [0, 4096]\n");
+                return 2;
+            }
         } else if (!strcmp(argv[i], "--micro")) {
             do_micro = true;
         } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
@@ -187,13 +197,19 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else {
-            fprintf(stderr, "usage: bench_record [--record] [--seconds S] [--workers N]\n"
+            fprintf(stderr, "usage: bench_record [--record [--reserve MIB]] [--seconds S] "
+                            "[--workers N]\n"
                             "       bench_record --micro [--iters N]\n");
             return 2;
         }
     }
     if (do_micro)
         return micro(iters);
+    if (r.record && np_record_reserve((size_t)((reserve_mib < 0 ? 32 * r.seconds : reserve_mib) *
+                                               1048576)) != 0) {
+        fprintf(stderr, "bench_record: cannot reserve the records' memory\n");
+        return 1;
+    }
     np_config cfg = {.workers = workers, .backend = &np_backend_epoll};
     int err = np_main(&cfg, bench_main, &r);
     if (err || r.err) {

@@ -28,11 +28,20 @@
 extern "C" {
 #endif
 
+/* Keeps `bytes` of record storage allocated and faulted in, from now on
+ * and across recordings (0: none kept), so that a recording does not fault
+ * in new memory while it runs - that is most of what it would cost on the
+ * machines measured (core/record.c). A recording uses about 16 bytes per
+ * event; beyond the reserve it allocates as it goes. 0, or -ENOMEM (what
+ * could be allocated is kept). */
+int np_record_reserve(size_t bytes);
 /* Starts recording into a fresh in-memory trace. 0, or -EBUSY. */
 int np_record_start(void);
 /* Stops and hands the trace over (free it with np_trace_free). 0, or
- * -ESRCH if not recording, or -ENOMEM if memory ran out while recording
- * (the trace is then incomplete and not returned). */
+ * -ESRCH if not recording, -ENOMEM if memory ran out while recording, or
+ * -EOVERFLOW if the recording outgrew its numbering (more than 2^20
+ * pollDescs, 2^28 tasks or 2^40 recorded steps; core/record.c) - the trace
+ * is then incomplete and not returned. */
 int np_record_stop(np_trace *out);
 /* The same, also handing over (if real is not NULL) an array with each
  * event's real clock time since the start, ns: the trace's own times stand
