@@ -155,6 +155,9 @@ typedef struct rec_buf {
     bool have_clock;      /* [lock] clock holds the latest section's reading */
     int64_t clock;        /* [lock] that reading (the next distance's origin) */
     chunk *head, *tail;   /* [lock] */
+    uint64_t *wp, *wend;  /* [lock] the tail's next free word and its end (the
+                             tail's n is brought up to date when it is left:
+                             no store to its header line per record) */
     bool owned;           /* [reg] a live thread uses it */
     struct rec_buf *next; /* [reg] every buffer made */
 } __attribute__((aligned(64))) rec_buf;
@@ -412,8 +415,8 @@ static uint64_t *append(uint64_t h, uint32_t slot, uint32_t g, unsigned nx, uint
         b->overflow = true;
         return NULL;
     }
-    chunk *c = b->tail;
-    if (!c || c->n + REC_MAX_WORDS > CHUNK_WORDS) {
+    uint64_t *w = b->wp;
+    if (!w || b->wend - w < REC_MAX_WORDS) {
         chunk *nc = b->spare; /* np__rec_begin makes the next one */
         b->spare = NULL;
         if (!nc)
@@ -424,13 +427,17 @@ static uint64_t *append(uint64_t h, uint32_t slot, uint32_t g, unsigned nx, uint
         }
         nc->next = NULL;
         nc->n = 0;
-        if (c)
+        chunk *c = b->tail;
+        if (c) {
+            c->n = (size_t)(w - c->w);
             c->next = nc;
-        else
+        } else {
             b->head = nc;
-        b->tail = c = nc;
+        }
+        b->tail = nc;
+        w = nc->w;
+        b->wend = nc->w + CHUNK_WORDS;
     }
-    uint64_t *w = &c->w[c->n];
     size_t k = 1;
     h |= slot | (uint64_t)g << W_G_SHIFT;
     if (!sec.seq) { /* the section's place in the global order (see the top) */
@@ -454,11 +461,11 @@ static uint64_t *append(uint64_t h, uint32_t slot, uint32_t g, unsigned nx, uint
     if (nx > 1)
         w[k++] = x1;
     w[0] = h;
-    c->n += k;
+    b->wp = w + k;
     /* The chunk's lines left the cache since it was faulted in: ask for the
      * next ones now, so that later records are not stores that miss. */
-    if (c->n + 16 <= CHUNK_WORDS)
-        __builtin_prefetch(w + 16, 1);
+    if (b->wend - b->wp > 16)
+        __builtin_prefetch(b->wp + 16, 1);
     sec.last = w;
     return w;
 }
@@ -499,6 +506,7 @@ void np__rec_begin(np_poll_desc *pd, bool clock)
         if (g && b->gen != g) { /* first section of this recording on this thread */
             free_chunks(b->head);
             b->head = b->tail = NULL;
+            b->wp = b->wend = NULL;
             b->oom = b->overflow = b->have_clock = false;
             b->gen = g;
         }
@@ -962,6 +970,8 @@ int np_record_stop_real(np_trace *out, int64_t **real)
         if (b->gen == gen) {
             oom |= b->oom;
             overflow |= b->overflow;
+            if (b->tail)
+                b->tail->n = (size_t)(b->wp - b->tail->w);
             if (lists && b->head) {
                 lists[nl++] = b->head;
             } else {
@@ -969,6 +979,7 @@ int np_record_stop_real(np_trace *out, int64_t **real)
             }
         }
         b->head = b->tail = NULL;
+        b->wp = b->wend = NULL;
         b->gen = 0;
         b->oom = b->overflow = false;
         np__spin_unlock(&b->lock);

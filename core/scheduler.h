@@ -32,20 +32,20 @@ struct np_task {
     void *commit_arg;             /* and its argument */
     uint64_t parks;               /* committed parks; written only by the worker
                                      that runs the task's scheduler step */
-    np_timer sleep_timer;         /* np_sleep's timer */
-    uint32_t rec_gen, rec_id;     /* recording number, and the task's g in it
-                                     (under the recording lock) */
-    uint32_t rec_woken;           /* recording in which it was woken and has
-                                     not run its wake-up step yet */
-    int64_t rec_ran_t;            /* trace time at which it ran that step */
-    const void *rec_ran_pd;       /* and the pollDesc it had waited on */
-    int sim_id;                   /* sim build: a nonzero id for simulated locks */
-    const void *sim_blocked_on;   /* sim build: the simulated lock it waits for */
-    uint64_t sim_hist;            /* sim build: hash of what it observed (explorer) */
-    uint64_t sim_steps;           /* sim build: explored steps it took */
-    void *user;                   /* free for whoever drives the runtime (the
-                                     sim build's replay ties its actor here) */
-    int64_t sleep_until;          /* np_sleep's wake-up time */
+    /* Recording (core/record.c), beside the fields every switch touches: a
+     * task's records then find its line in the cache of the worker running
+     * it. Written only by the thread running the task (or parking it). */
+    uint32_t rec_gen, rec_id;   /* recording number, and the task's g in it */
+    uint32_t rec_woken;         /* recording in which it was woken and has
+                                   not run its wake-up step yet */
+    np_timer sleep_timer;       /* np_sleep's timer */
+    int sim_id;                 /* sim build: a nonzero id for simulated locks */
+    const void *sim_blocked_on; /* sim build: the simulated lock it waits for */
+    uint64_t sim_hist;          /* sim build: hash of what it observed (explorer) */
+    uint64_t sim_steps;         /* sim build: explored steps it took */
+    void *user;                 /* free for whoever drives the runtime (the
+                                   sim build's replay ties its actor here) */
+    int64_t sleep_until;        /* np_sleep's wake-up time */
 };
 
 /* A list of tasks being made runnable together (netpoll results). */
