@@ -180,11 +180,23 @@ typedef struct {
     np_poll_desc *pd;
     _Atomic uintptr_t *gpp;
     int mode;
+    bool in_sec; /* recording: the wait's section is still open (wait_recorded) */
 } commit_arg;
 
 static bool block_commit(np_task *t, void *p)
 {
     commit_arg *c = p;
+    if (c->in_sec) {
+        /* The park goes in the wait's own section, which ends here, on this
+         * same thread (the scheduler runs the commit right after the switch
+         * from the task, nothing in between). A waker of t takes the
+         * pollDesc's recording lock first, so t stays untouched until then. */
+        bool parked = NP_CAS(c->gpp, NP_PD_WAIT, (uintptr_t)t);
+        if (parked)
+            np__rec(NP_TR_PARK, c->pd, t, c->mode, 0, 0, 0, -1);
+        np__rec_end(c->pd);
+        return parked;
+    }
     /* Only the park, informational, is recorded here, right after the wait's
      * section on this same thread: no clock read of its own. */
     REC_BEGIN_CLOCK(c->pd, false);
@@ -200,7 +212,7 @@ static bool block_commit(np_task *t, void *p)
  * an "ok" wake with the step that consumed the readiness, and the wait with
  * its first CAS if the caller has not recorded it (np_poll_wait records it
  * with its error check, where the wait takes effect). */
-static bool block_park(np_poll_desc *pd, _Atomic uintptr_t *g, int mode);
+static bool block_park(np_poll_desc *pd, _Atomic uintptr_t *g, int mode, bool in_sec);
 
 static bool block(np_poll_desc *pd, int mode, bool first)
 {
@@ -231,7 +243,7 @@ static bool block(np_poll_desc *pd, int mode, bool first)
                 np__fatal("pollWait: double wait on fd %d mode %s (state %#lx)", pd->fd,
                           mode_name(mode), (unsigned long)v);
         }
-        return block_park(pd, g, mode);
+        return block_park(pd, g, mode, false);
     }
     REC_BEGIN(pd);
     if (first)
@@ -257,21 +269,24 @@ static bool block(np_poll_desc *pd, int mode, bool first)
                       mode_name(mode), (unsigned long)v);
     }
     REC_END();
-    return block_park(pd, g, mode);
+    return block_park(pd, g, mode, false);
 }
 
 /* block, after its exchange NIL -> WAIT on g: parks unless an error or a
- * readiness came meanwhile. */
-static bool block_park(np_poll_desc *pd, _Atomic uintptr_t *g, int mode)
+ * readiness came meanwhile. in_sec: recording, with the wait's section still
+ * open - the commit closes it, or this does if it does not park. */
+static bool block_park(np_poll_desc *pd, _Atomic uintptr_t *g, int mode, bool in_sec)
 {
     /* WAIT is visible now; recheck the error state, which closers and timers
      * store before they load rg/wg (the Dekker pair of DESIGN section 2). */
-    commit_arg c = {pd, g, mode};
+    commit_arg c = {pd, g, mode, in_sec};
 #if NP_MUTATION_NO_RECHECK
     NP_PARK(block_commit, &c);
 #else
     if (check_err(pd, mode) == NP_POLL_OK)
         NP_PARK(block_commit, &c);
+    else if (in_sec)
+        np__rec_end(pd);
 #endif
     bool rec2 = NP_RECORDING();
     if (rec2)
@@ -738,13 +753,60 @@ static int wait_err(np_poll_desc *pd, int mode, bool first, bool *recorded)
     return err;
 }
 
+/* np_poll_wait's first pass while recording: one section from the wait's
+ * error check, which is where it takes effect, through its exchange of
+ * NIL -> WAIT and the recheck to the park's commit - a section where there
+ * were three (a clock read, the pollDesc's recording lock and a number in
+ * the global order each). The wait is all the more atomic for the steps of
+ * other threads, so its trace is one the sections allowed before. Returns
+ * the wait's result; *again: woken with neither readiness nor an error. */
+static int wait_recorded(np_poll_desc *pd, int mode, bool *again)
+{
+    _Atomic uintptr_t *g = sema(pd, mode);
+    *again = false;
+    np__rec_begin(pd, true);
+    int err = check_err(pd, mode);
+    np__rec(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
+    if (err) {
+        np__rec(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, err);
+        np__rec_end(pd);
+        return err;
+    }
+    for (;;) {
+        if (NP_CAS(g, NP_PD_READY, NP_PD_NIL)) { /* consume a pending notification */
+            np__rec(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
+            np__rec_end(pd);
+            return NP_POLL_OK;
+        }
+        if (NP_CAS(g, NP_PD_NIL, NP_PD_WAIT))
+            break;
+        uintptr_t v = NP_LOAD(g);
+        if (v != NP_PD_READY && v != NP_PD_NIL)
+            np__fatal("pollWait: double wait on fd %d mode %s (state %#lx)", pd->fd,
+                      mode_name(mode), (unsigned long)v);
+    }
+    *again = !block_park(pd, g, mode, true);
+    return NP_POLL_OK;
+}
+
 int np_poll_wait(np_poll_desc *pd, int mode)
 {
     if (!pd || bad_mode(mode))
         return -EINVAL;
     if (!np_self())
         return -EPERM;
-    bool recorded;
+    bool recorded, again;
+    if (NP_RECORDING()) {
+        int err = wait_recorded(pd, mode, &again);
+        if (err || !again)
+            return err;
+        for (;;) { /* as below, after a wake-up with neither readiness nor an error */
+            if ((err = wait_err(pd, mode, false, &recorded)) != 0)
+                return err;
+            if (block(pd, mode, false))
+                return NP_POLL_OK;
+        }
+    }
     int err = wait_err(pd, mode, true, &recorded);
     if (err)
         return err;
