@@ -34,7 +34,10 @@ extern _Atomic bool np__rec_on;
  * then the section is stamped with the thread's previous section's clock
  * reading - for a park's commit, which follows its wait's section on the
  * same thread at once and records only the informational park), then takes
- * pd->rec_lock and the thread's buffer. No nesting; no parking inside. */
+ * pd->rec_lock and the thread's buffer. No nesting; no parking inside - with
+ * one exception: a recorded wait's section (core/poll_desc.c,
+ * wait_recorded) spans the switch to the scheduler and ends in the park's
+ * commit, which the scheduler runs on the same thread before anything else. */
 void np__rec_begin(struct np_poll_desc *pd, bool clock);
 void np__rec_end(struct np_poll_desc *pd);
 
