@@ -1,6 +1,9 @@
 /* backend_sim/trace.c - the trace-file (.npt, version 1) reader and writer.
  *
- * The reader works line by line on an in-memory buffer. Besides the syntax it
+ * The reader works line by line on an in-memory buffer (a regular file is
+ * handed to it in pieces of whole lines as they are read). Most lines take a
+ * fast path that reads the writer's own layout in one pass; every other line,
+ * and every error, goes through the general code. Besides the syntax it
  * keeps, per pollDesc slot, the incarnation count and whether the current
  * incarnation is open, unblocked or closed, which is all the static rules of
  * the contract need. The readings of the contract where it is silent are
@@ -11,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "netpoll/trace.h"
 
@@ -134,6 +138,8 @@ typedef struct {
     slot *slots;      /* open-addressing table keyed by pd */
     size_t nslots;    /* its size (a power of 2, or 0) */
     size_t used;      /* entries in use */
+    bool header;      /* the header line has been read */
+    int64_t prev_t;   /* the previous event's time (0 before the first) */
 } parser;
 
 #if defined(__GNUC__)
@@ -501,75 +507,393 @@ static int check_header(parser *p, const char *pos, const char *end)
     return fail(p, "header must be exactly '" TR_HEADER "' (one space, no leading blanks)");
 }
 
-int np_trace_parse_buf(const char *name, const char *buf, size_t len, np_trace *out, char *msg,
-                       size_t msglen)
-{
-    parser p = {.name = name ? name : "-", .msg = msg, .msglen = msglen};
-    const char *end = buf + len, *ls = buf;
-    bool header = false;
-    int64_t prev_t = 0;
+/* ---- the fast path ----
+ *
+ * Nearly every line of a large trace is one the writer emitted: the time, one
+ * space, the event, then ` key=value` per key, nothing else. fast_event reads
+ * such a line in one pass over its bytes (the search for its '\n' included),
+ * with each kind, key or result name found by its length and then compared at
+ * a fixed length, instead of strlen and memcmp against each name in turn. It
+ * accepts a line only when every byte is part of a token it understood (so a
+ * control character, '\r', '#', a tab, a second blank, a sign or an odd name
+ * are all "not this path"), and only when the slow path would have accepted
+ * the same syntax with the same values. Anything else it declines without
+ * touching the parser state, and the caller hands the line to the slow path
+ * (parse_event and the checks before it), which then says exactly what it
+ * always said. The slot rules are the slow path's own check_slot, called
+ * after a successful fast parse with the same event it would have built. */
 
+/* Digits at [*pos, end): at least one, at most `max` (few enough that the
+ * value cannot overflow, so there is no check per digit). false otherwise
+ * (the slow path then does the range checks and says what is wrong). */
+static inline bool fast_digits(const char **pos, const char *end, int max, uint64_t *out)
+{
+    const char *s = *pos;
+    uint64_t v = 0;
+
+    while (s < end && (unsigned)(*s - '0') < 10) {
+        if (s - *pos == max)
+            return false;
+        v = v * 10 + (unsigned)(*s++ - '0');
+    }
+    if (s == *pos)
+        return false;
+    *pos = s;
+    *out = v;
+    return true;
+}
+
+/* 18 digits are below INT64_MAX (~9.2e18); 10 hold any int32 value. */
+#define FAST_I64_DIGITS 18
+#define FAST_I32_DIGITS 10
+
+/* s starts with the literal `lit`, whose length the caller has matched: a
+ * memcmp of constant length, which compilers turn into a load and a compare
+ * or two instead of a call. */
+#define SAME(s, lit) (memcmp((s), (lit), sizeof(lit) - 1) == 0)
+
+/* The kind spelled by [s, s + n), -1 if none. */
+static int fast_kind(const char *s, size_t n)
+{
+    switch (n) {
+    case 4:
+        return SAME(s, "wait")   ? NP_TR_WAIT
+               : SAME(s, "wake") ? NP_TR_WAKE
+               : SAME(s, "open") ? NP_TR_OPEN
+               : SAME(s, "park") ? NP_TR_PARK
+               : SAME(s, "fire") ? NP_TR_FIRE
+                                 : -1;
+    case 5:
+        return SAME(s, "ready")   ? NP_TR_READY
+               : SAME(s, "reset") ? NP_TR_RESET
+               : SAME(s, "close") ? NP_TR_CLOSE
+                                  : -1;
+    case 7:
+        return SAME(s, "unblock") ? NP_TR_UNBLOCK : -1;
+    case 8:
+        return SAME(s, "deadline") ? NP_TR_DEADLINE : -1;
+    default:
+        return -1;
+    }
+}
+
+/* The key spelled by [s, s + n), -1 if none. */
+static int fast_key(const char *s, size_t n)
+{
+    switch (n) {
+    case 1:
+        return s[0] == 'g' ? K_G : -1;
+    case 2:
+        return SAME(s, "pd") ? K_PD : SAME(s, "fd") ? K_FD : SAME(s, "at") ? K_AT : -1;
+    case 3:
+        return SAME(s, "res") ? K_RES : SAME(s, "tag") ? K_TAG : SAME(s, "err") ? K_ERR : -1;
+    case 4:
+        return SAME(s, "mode") ? K_MODE : -1;
+    default:
+        return -1;
+    }
+}
+
+/* The result spelled by [s, s + n) (an index of res_names), -1 if none. */
+static int fast_res(const char *s, size_t n)
+{
+    switch (n) {
+    case 2:
+        return SAME(s, "ok") ? NP_POLL_OK : -1;
+    case 7:
+        return SAME(s, "closing") ? NP_POLL_CLOSING : SAME(s, "timeout") ? NP_POLL_TIMEOUT : -1;
+    case 11:
+        return SAME(s, "notpollable") ? NP_POLL_NOTPOLLABLE : -1;
+    default:
+        return -1;
+    }
+}
+
+/* The line ends at '\n' or at the end of the buffer. */
+#define AT_EOL(s, end) ((s) == (end) || *(s) == '\n')
+
+/* Reads a well-formed event line starting at s into *ev (which it zeroes
+ * first) and returns where the line ends (its '\n', or `end` for a last line
+ * without one): looking for the '\n' is part of the same pass. NULL if the
+ * line is anything else, for the slow path to read. */
+static const char *fast_event(const parser *p, const char *s, const char *end, int64_t prev_t,
+                              np_tr_event *ev)
+{
+    const struct kind_info *ki;
+    const char *w;
+    unsigned seen = 0;
+    uint64_t v;
+    int kind;
+
+    memset(ev, 0, sizeof *ev);
+    ev->line = p->line;
+    ev->tag = -1;
+    ev->res = -1;
+
+    if (!fast_digits(&s, end, FAST_I64_DIGITS, &v) || s == end || *s != ' ')
+        return NULL;
+    if ((int64_t)v < prev_t)
+        return NULL; /* the slow path's message */
+    ev->t = (int64_t)v;
+    for (w = ++s; s < end && *s >= 'a' && *s <= 'z'; s++)
+        ;
+    if ((kind = fast_kind(w, (size_t)(s - w))) < 0)
+        return NULL;
+    ev->kind = (np_tr_kind)kind;
+    ki = &kinds[kind];
+
+    while (!AT_EOL(s, end)) {
+        int k;
+
+        if (*s != ' ')
+            return NULL;
+        for (w = ++s; s < end && *s >= 'a' && *s <= 'z'; s++)
+            ;
+        if (s == end || *s != '=' || (k = fast_key(w, (size_t)(s - w))) < 0 ||
+            !((ki->req | ki->opt) & B(k)) || (seen & B(k)))
+            return NULL;
+        seen |= B(k);
+        s++;
+        switch (k) {
+        case K_PD:
+        case K_G:
+            if (!fast_digits(&s, end, FAST_I32_DIGITS, &v) || v < 1 || v > INT32_MAX)
+                return NULL;
+            if (k == K_PD)
+                ev->pd = (int32_t)v;
+            else
+                ev->g = (int32_t)v;
+            break;
+        case K_FD:
+            if (!fast_digits(&s, end, FAST_I32_DIGITS, &v) || v > INT32_MAX)
+                return NULL;
+            ev->fd = (int32_t)v;
+            break;
+        case K_AT:
+        case K_TAG:
+            if (!fast_digits(&s, end, FAST_I64_DIGITS, &v))
+                return NULL;
+            if (k == K_AT)
+                ev->at = (int64_t)v;
+            else
+                ev->tag = (int64_t)v;
+            break;
+        case K_ERR:
+            if (s == end || (*s != '0' && *s != '1'))
+                return NULL;
+            ev->err = *s++ == '1';
+            break;
+        case K_MODE:
+            if (s < end && *s == 'r') {
+                s++;
+                ev->mode = NP_MODE_R;
+                if (s < end && *s == 'w') {
+                    s++;
+                    ev->mode = NP_MODE_RW;
+                }
+            } else if (s < end && *s == 'w') {
+                s++;
+                ev->mode = NP_MODE_W;
+            } else {
+                return NULL;
+            }
+            break;
+        default: /* K_RES */
+            for (w = s; s < end && *s >= 'a' && *s <= 'z'; s++)
+                ;
+            if ((ev->res = fast_res(w, (size_t)(s - w))) < 0)
+                return NULL;
+            break;
+        }
+        /* The value must end the token: "pd=1x" or "mode=rr" are the slow
+         * path's errors. */
+        if (!AT_EOL(s, end) && *s != ' ')
+            return NULL;
+    }
+    if ((seen & ki->req) != ki->req)
+        return NULL;
+    if (ki->single_dir && ev->mode == NP_MODE_RW)
+        return NULL;
+    return s;
+}
+
+/* The reader in three steps, so that a file can be read piece by piece:
+ * parse_begin, parse_lines on each run of whole lines (the last run may end
+ * without a '\n'), parse_end. Each returns -1 with the message written when
+ * the input is invalid; parse_abort then frees what was built. */
+static int parse_begin(parser *p, const char *name, np_trace *out, char *msg, size_t msglen)
+{
+    *p = (parser){.name = name ? name : "-", .msg = msg, .msglen = msglen};
     memset(out, 0, sizeof *out);
     if (msg && msglen)
         msg[0] = '\0';
-    if (!(out->name = strdup(p.name))) {
-        fail(&p, "out of memory");
-        goto bad;
-    }
-    if (len == 0)
-        p.line = 1;
-    while (ls < end) {
-        const char *nl = memchr(ls, '\n', (size_t)(end - ls));
-        size_t n = (size_t)((nl ? nl : end) - ls);
-        const char *le, *hash;
-        np_tr_event ev;
+    if (!(out->name = strdup(p->name)))
+        return fail(p, "out of memory");
+    return 0;
+}
 
-        if (p.line == UINT32_MAX) {
-            fail(&p, "too many lines");
-            goto bad;
+static int parse_lines(parser *p, np_trace *out, const char *buf, const char *end)
+{
+    const char *ls = buf;
+
+    while (ls < end) {
+        const char *nl, *le, *hash;
+        np_tr_event ev;
+        size_t n;
+
+        if (p->line == UINT32_MAX)
+            return fail(p, "too many lines");
+        p->line++;
+        if (p->header && (le = fast_event(p, ls, end, p->prev_t, &ev))) {
+            if (check_slot(p, &ev))
+                return -1;
+            p->prev_t = ev.t;
+            if (np_trace_append(out, &ev))
+                return fail(p, "out of memory");
+            ls = le == end ? end : le + 1;
+            continue;
         }
-        p.line++;
+        nl = memchr(ls, '\n', (size_t)(end - ls));
+        n = (size_t)((nl ? nl : end) - ls);
         if (n && ls[n - 1] == '\r')
             n--;
         if ((hash = memchr(ls, '#', n)))
             n = (size_t)(hash - ls);
         le = ls + n;
         for (const char *c = ls; c < le; c++)
-            if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f) {
-                fail(&p, "invalid control character 0x%02x", (unsigned char)*c);
-                goto bad;
-            }
+            if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+                return fail(p, "invalid control character 0x%02x", (unsigned char)*c);
         while (le > ls && is_blank(le[-1]))
             le--;
         if (le > ls) {
-            if (!header) {
-                if (check_header(&p, ls, le))
-                    goto bad;
-                header = true;
-            } else if (parse_event(&p, ls, le, &prev_t, &ev)) {
-                goto bad;
+            if (!p->header) {
+                if (check_header(p, ls, le))
+                    return -1;
+                p->header = true;
+            } else if (parse_event(p, ls, le, &p->prev_t, &ev)) {
+                return -1;
             } else if (np_trace_append(out, &ev)) {
-                fail(&p, "out of memory");
-                goto bad;
+                return fail(p, "out of memory");
             }
         }
         ls = nl ? nl + 1 : end;
     }
-    if (!header) {
-        fail(&p, "missing header '" TR_HEADER "' (the file has no content line)");
-        goto bad;
-    }
-    free(p.slots);
     return 0;
-bad:
-    free(p.slots);
+}
+
+/* `len`: the input's total length. */
+static int parse_end(parser *p, size_t len)
+{
+    if (len == 0)
+        p->line = 1;
+    if (!p->header)
+        return fail(p, "missing header '" TR_HEADER "' (the file has no content line)");
+    free(p->slots);
+    return 0;
+}
+
+static void parse_abort(parser *p, np_trace *out)
+{
+    free(p->slots);
     np_trace_free(out);
-    return -1;
+}
+
+int np_trace_parse_buf(const char *name, const char *buf, size_t len, np_trace *out, char *msg,
+                       size_t msglen)
+{
+    parser p;
+
+    if (parse_begin(&p, name, out, msg, msglen) || parse_lines(&p, out, buf, buf + len) ||
+        parse_end(&p, len)) {
+        parse_abort(&p, out);
+        return -1;
+    }
+    return 0;
+}
+
+/* A regular file is read in pieces of this size and each run of whole lines
+ * parsed as it arrives: reading a large trace into one buffer first costs
+ * more than parsing it (a fresh page to fault in and a copy per 4 KiB, ~35 ms
+ * per 1,000,000 lines), and a piece this size stays in the cache between the
+ * read and the parse. */
+#ifndef STREAM_PIECE /* (a test can make it tiny to cut lines everywhere) */
+#define STREAM_PIECE (256 * 1024)
+#endif
+
+/* np_trace_parse_file on a regular file: the same result as reading it whole
+ * and calling np_trace_parse_buf. In particular a read error wins over an
+ * invalid line before it (the whole read came first): after a parse error the
+ * rest of the file is still read, only to see whether it can be. Unlike a
+ * pipe or a device, a regular file has an end, so this ends. */
+static int parse_stream(const char *path, FILE *f, np_trace *out, char *msg, size_t msglen)
+{
+    parser p;
+    char *buf = malloc(STREAM_PIECE);
+    size_t len = 0, cap = STREAM_PIECE, total = 0;
+    bool bad;
+    int err = 0;
+
+    bad = parse_begin(&p, path, out, msg, msglen) != 0;
+    if (!buf)
+        err = ENOMEM;
+    while (!err) {
+        const char *nl;
+        size_t got, n;
+
+        if (len == cap) { /* a line longer than the buffer */
+            char *nb;
+
+            if (cap > SIZE_MAX / 2 || !(nb = realloc(buf, cap * 2))) {
+                err = ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        got = fread(buf + len, 1, cap - len, f);
+        if (got == 0) {
+            if (ferror(f))
+                err = errno ? errno : EIO;
+            break;
+        }
+        total += got;
+        if (bad)
+            continue; /* only reading on, len stays 0 */
+        nl = memrchr(buf + len, '\n', got);
+        len += got;
+        if (!nl)
+            continue;
+        /* Parse up to the last '\n'; the unfinished line after it moves to
+         * the front and waits for the rest. */
+        n = (size_t)(nl + 1 - buf);
+        if (parse_lines(&p, out, buf, buf + n)) {
+            bad = true;
+            len = 0;
+            continue;
+        }
+        memmove(buf, buf + n, len - n);
+        len -= n;
+    }
+    if (!err && !bad)
+        bad = parse_lines(&p, out, buf, buf + len) || parse_end(&p, total);
+    free(buf);
+    if (err) {
+        parse_abort(&p, out);
+        if (msg && msglen)
+            snprintf(msg, msglen, "%s: %s", path, strerror(err));
+        return -1;
+    }
+    if (bad) {
+        parse_abort(&p, out);
+        return -1;
+    }
+    return 0;
 }
 
 int np_trace_parse_file(const char *path, np_trace *out, char *msg, size_t msglen)
 {
     FILE *f;
+    struct stat st;
     char *buf = NULL;
     size_t len = 0, cap = 0;
     int err = 0, r;
@@ -579,6 +903,12 @@ int np_trace_parse_file(const char *path, np_trace *out, char *msg, size_t msgle
         err = errno;
         goto fail;
     }
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+        r = parse_stream(path, f, out, msg, msglen);
+        fclose(f);
+        return r;
+    }
+    /* Anything else (a pipe, /dev/stdin, a directory) is read whole first. */
     for (;;) {
         size_t got;
 

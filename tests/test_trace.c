@@ -314,6 +314,95 @@ static void parse_file_reads_a_file(void)
     unlink(path);
 }
 
+/* Writes len bytes of text to a new temporary file; its path into path. */
+static void write_temp(char *path, const char *text, size_t len)
+{
+    int fd = mkstemp(path);
+    FILE *f;
+
+    CU_ASSERT_FATAL(fd >= 0);
+    f = fdopen(fd, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_FATAL(fwrite(text, 1, len, f) == len);
+    fclose(f);
+}
+
+/* A file gives what its bytes give as a buffer. np_trace_parse_file reads a
+ * regular file in pieces of 256 KiB, so this one is larger than a few pieces,
+ * has lines of every form (fast path and slow path) cut at piece borders, one
+ * line longer than a piece, no final newline; and then an invalid line that
+ * starts just before a border, which must be reported at its line. */
+static void parse_file_in_pieces_matches_parse_buf(void)
+{
+    static const char *const lines[] = {
+        "%d open pd=%d fd=%d\n",
+        "%d deadline pd=%d mode=r at=%d\n",
+        "%d wait g=1 pd=%d mode=r # waits %d\n",
+        "%d\tready  pd=%d mode=rw\r\n",
+        "  %d ready mode=w pd=%d tag=%d\n",
+        "%d wake g=1 pd=%d mode=r res=timeout\n",
+    };
+    enum { PIECE = 256 * 1024, MAXLEN = 1 << 21 };
+    char *text = malloc(MAXLEN), path[] = "/tmp/test_trace_XXXXXX", msg[MSGLEN], want[MSGLEN];
+    size_t len = 0;
+    int nlines = 1, r;
+    np_trace tf, tb;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    len += (size_t)sprintf(text, H);
+    for (int i = 0; len < 3 * PIECE; i++) {
+        int pd = 1 + i % 50;
+
+        if (i < 50)
+            len += (size_t)sprintf(text + len, lines[0], i, pd, i);
+        else
+            len += (size_t)sprintf(text + len, lines[1 + i % 5], i, pd, 1);
+        nlines++;
+        if (i == 5000) { /* a comment line longer than a piece */
+            text[len++] = '#';
+            memset(text + len, 'x', PIECE + 100);
+            len += PIECE + 100;
+            text[len++] = '\n';
+            nlines++;
+        }
+    }
+    len += (size_t)sprintf(text + len, "999999 ready pd=1 mode=r");
+    nlines++;
+    write_temp(path, text, len);
+    NP_ASSERT_EQ_INT(np_trace_parse_buf(path, text, len, &tb, want, sizeof want), 0);
+    NP_ASSERT_EQ_INT(np_trace_parse_file(path, &tf, msg, sizeof msg), 0);
+    CU_ASSERT(tf.n == (size_t)nlines - 2 && tf.has_wake && !tf.has_fire);
+    CU_ASSERT(tf.n == tb.n && memcmp(tf.ev, tb.ev, tf.n * sizeof *tf.ev) == 0);
+    np_trace_free(&tf);
+    np_trace_free(&tb);
+    unlink(path);
+
+    /* The same text up to the line before the third border, a comment to 10
+     * bytes before the border, and an invalid line across it. */
+    len = 3 * PIECE - 200;
+    while (text[len - 1] != '\n')
+        len--;
+    text[len++] = '#';
+    while (len < 3 * PIECE - 11)
+        text[len++] = 'y';
+    text[len++] = '\n';
+    nlines = 1;
+    for (size_t i = 0; i < len; i++)
+        nlines += text[i] == '\n';
+    len += (size_t)sprintf(text + len, "1000000 wait g=1 pd=1 mode=rw\n1000001 open pd=1 fd=1\n");
+    strcpy(path, "/tmp/test_trace_XXXXXX");
+    write_temp(path, text, len);
+    r = np_trace_parse_buf(path, text, len, &tb, want, sizeof want);
+    NP_ASSERT_EQ_INT(r, -1);
+    snprintf(msg, sizeof msg, "%s:%d: wait: mode rw is not allowed", path, nlines);
+    CU_ASSERT(strncmp(want, msg, strlen(msg)) == 0);
+    NP_ASSERT_EQ_INT(np_trace_parse_file(path, &tf, msg, sizeof msg), -1);
+    CU_ASSERT_STRING_EQUAL(msg, want);
+    CU_ASSERT(tf.n == 0 && tf.ev == NULL && tf.name == NULL);
+    unlink(path);
+    free(text);
+}
+
 static void missing_file_reports_strerror(void)
 {
     np_trace tr;
@@ -614,6 +703,7 @@ static void add_suites(void)
         {"accepts_stale_tagged_ready_and_wake_after_close",
          accepts_stale_tagged_ready_and_wake_after_close},
         {"parse_file_reads_a_file", parse_file_reads_a_file},
+        {"parse_file_in_pieces_matches_parse_buf", parse_file_in_pieces_matches_parse_buf},
         {"missing_file_reports_strerror", missing_file_reports_strerror},
         {"kind_names", kind_names},
         {NULL, NULL},
