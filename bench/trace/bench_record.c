@@ -1,6 +1,7 @@
 /* bench/trace/bench_record.c - recording overhead on the echo workload.
  *
  *   bench_record [--record [--reserve MIB]] [--seconds S] [--workers N]
+ *   bench_record --slices MS [--seconds S] [--workers N]
  *   bench_record --micro [--iters N]
  *
  * Runs the workload of `netpoll record echo` (cli/workloads.c run_echo: an
@@ -23,6 +24,15 @@
  * over that same span divided by ops - less sensitive than rtps to time
  * stolen by other loads on a shared machine, blind to time spent blocked -
  * events = trace events recorded (0 when off).
+ *
+ * --slices MS: one process, one recording, the recorder switched on and off
+ * every MS ms (np__rec_on, as np_record_start and stop set it; sections
+ * check it first), the round trips counted per slice. On and off then share
+ * the machine's moment: on a shared VM whose time is stolen in bursts this
+ * is the sharper comparison (runs seconds apart differ by +-30 %). Prints
+ * one line per slice pair and then
+ *   slices=N on_rtps=R off_rtps=R ratio_median=X ratio_min=X ratio_max=X
+ * where ratio is on/off per adjacent pair (which one comes first alternates).
  *
  * --micro: the cost of the recorder's off-path check (NP_RECORDING() in
  * core/record.h: a relaxed load of np__rec_on and a branch), as a loop of
@@ -53,6 +63,7 @@ typedef struct {
 typedef struct {
     double seconds;
     bool record;
+    int slice_ms; /* --slices, 0: off */
     long ops, errors;
     int64_t elapsed;
     long long cpu;
@@ -73,6 +84,64 @@ static void client_task(void *p)
     if (np_echo_client_run(&a->c) != 0)
         atomic_fetch_add(a->errors, 1);
     atomic_fetch_sub(a->running, 1);
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* --slices: switches the recorder off and on every r->slice_ms until
+ * `until`, counting the clients' round trips per slice. */
+static void slices(run_arg *r, client_arg *a, int n, int64_t until)
+{
+    enum { MAX = 4096 };
+    static double rate[MAX], cpu[MAX];
+    static bool on[MAX];
+    int k = 0;
+    long last = 0;
+    int64_t t = np_now();
+    long long c0 = cpu_ns();
+    while (k < MAX && np_now() + (int64_t)r->slice_ms * MS <= until) {
+        on[k] = (k / 2 + k) % 2 == 0; /* on off, off on, on off, ... per pair */
+        atomic_store(&np__rec_on, on[k]);
+        np_sleep((int64_t)r->slice_ms * MS);
+        long done = 0;
+        for (int i = 0; i < n; i++)
+            done += __atomic_load_n(&a[i].c.done, __ATOMIC_RELAXED); /* a count, read racily */
+        int64_t now = np_now();
+        long long c1 = cpu_ns();
+        cpu[k] = done > last ? (double)(c1 - c0) / (double)(done - last) : 0;
+        c0 = c1;
+        rate[k++] = (double)(done - last) * 1e9 / (double)(now - t);
+        last = done;
+        t = now;
+    }
+    atomic_store(&np__rec_on, true); /* the recording ends as it began: on */
+    double ratio[MAX / 2], cratio[MAX / 2], son = 0, soff = 0;
+    int np = 0;
+    for (int i = 0; i + 1 < k; i += 2) {
+        double ron = on[i] ? rate[i] : rate[i + 1], roff = on[i] ? rate[i + 1] : rate[i];
+        printf("pair %d on %.0f off %.0f ratio %.3f\n", i / 2, ron, roff,
+               roff > 0 ? ron / roff : 0);
+        double con = on[i] ? cpu[i] : cpu[i + 1], coff = on[i] ? cpu[i + 1] : cpu[i];
+        if (roff > 0 && coff > 0) {
+            cratio[np] = con / coff;
+            ratio[np++] = ron / roff;
+        }
+        son += ron;
+        soff += roff;
+    }
+    if (np == 0)
+        return;
+    qsort(ratio, (size_t)np, sizeof *ratio, cmp_double);
+    qsort(cratio, (size_t)np, sizeof *cratio, cmp_double);
+    printf("slices=%d on_rtps=%.0f off_rtps=%.0f ratio_median=%.4f ratio_min=%.3f ratio_max=%.3f "
+           "cpu_per_rt_ratio_median=%.4f\n",
+           2 * np, son / np, soff / np,
+           np % 2 ? ratio[np / 2] : (ratio[np / 2 - 1] + ratio[np / 2]) / 2, ratio[0],
+           ratio[np - 1], np % 2 ? cratio[np / 2] : (cratio[np / 2 - 1] + cratio[np / 2]) / 2);
 }
 
 static void bench_main(void *p)
@@ -105,6 +174,8 @@ static void bench_main(void *p)
             atomic_fetch_add(&errors, 1);
         }
     }
+    if (r->slice_ms)
+        slices(r, a, N, until);
     /* bounded: the clients stop starting round trips at `until` */
     int64_t limit = until + 5000 * MS;
     while (atomic_load(&running) > 0 && np_now() < limit)
@@ -176,6 +247,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_record: --reserve wants MiB in [0, 4096]\n");
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--slices") && i + 1 < argc) {
+            r.slice_ms = (int)strtol(argv[++i], &end, 10);
+            r.record = true;
+            if (*end || r.slice_ms < 10 || r.slice_ms > 10000) {
+                fprintf(stderr, "bench_record: --slices wants 10..10000 ms\n");
+                return 2;
+            }
         } else if (!strcmp(argv[i], "--micro")) {
             do_micro = true;
         } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
@@ -199,6 +277,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: bench_record [--record [--reserve MIB]] [--seconds S] "
                             "[--workers N]\n"
+                            "       bench_record --slices MS [--seconds S] [--workers N]\n"
                             "       bench_record --micro [--iters N]\n");
             return 2;
         }
