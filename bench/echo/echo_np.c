@@ -2,7 +2,8 @@
  * connection on the descriptor API (netpoll/net.h), as Go's is one goroutine
  * per connection.
  *
- *   echo_np [--port P] [--workers N] [--deadline] [--timeout S] [--record FILE [--reserve MIB]]
+ *   echo_np [--port P] [--workers N] [--deadline] [--timeout S]
+ *           [--record FILE [--reserve MIB] [--slices MS]]
  *
  * --port 0 (the default) picks a free port; prints "listening PORT". Listens
  * on 127.0.0.1. --workers sets np_config.workers (default 1). Each connection
@@ -16,13 +17,23 @@
  * server under bench/echo/loadgen (bench/trace/run_record_server.sh).
  * Before it starts, the records' memory is reserved as `netpoll record`
  * does (np_record_reserve): --reserve MIB, default 64 (0: none).
- */
+ * --slices MS: the recorder is switched off and on every MS ms (np__rec_on,
+ * as np_record_start and stop set it) and the requests served are counted
+ * per slice; at SIGTERM, before the trace is written, stderr gets
+ *   slices=N on_rps=R off_rps=R ratio_median=X ratio_min=X ratio_max=X
+ *   cpu_per_req_ratio_median=X
+ * (on/off per adjacent pair; which comes first alternates): on a VM whose
+ * time is stolen in bursts, slices side by side are the sharper comparison.
+ * The trace then has gaps; it is written all the same. */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "netpoll/net.h"
@@ -34,10 +45,111 @@
 #define BUF         4096
 #define DEADLINE_NS (10 * 1000000000LL)
 
-static bool g_deadline;
+    static bool g_deadline;
 static int g_port;
 static const char *g_record; /* --record FILE */
 static sigset_t g_stop_sigs; /* SIGTERM, SIGINT: blocked everywhere, taken by sigwait */
+static int g_slice_ms;       /* --slices */
+
+/* Private to the core (core/record.h), exported by libnetpoll. */
+extern _Atomic bool np__rec_on;
+
+/* Requests served, per thread (a line each: no shared counter to contend
+ * for); --slices sums them. */
+enum { NCOUNT = 64 };
+static struct {
+    _Alignas(64) _Atomic long n;
+} g_served[NCOUNT];
+static _Atomic int g_nthreads;
+static _Thread_local int t_slot = -1;
+
+static void served(void)
+{
+    if (t_slot < 0)
+        t_slot = atomic_fetch_add(&g_nthreads, 1) % NCOUNT;
+    atomic_fetch_add_explicit(&g_served[t_slot].n, 1, memory_order_relaxed);
+}
+
+static long served_total(void)
+{
+    long n = 0;
+    for (int i = 0; i < NCOUNT; i++)
+        n += atomic_load_explicit(&g_served[i].n, memory_order_relaxed);
+    return n;
+}
+
+static long long now_ns(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* --slices: switches the recorder, counts, until SIGTERM (g_slices_stop). */
+enum { MAXS = 20000 };
+static double s_rate[MAXS], s_cpu[MAXS];
+static bool s_on[MAXS];
+static _Atomic int s_n;
+static _Atomic bool g_slices_stop;
+
+static void *slicer(void *arg)
+{
+    (void)arg;
+    long last = served_total();
+    long long t = now_ns(CLOCK_MONOTONIC), c = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+    int k = 0;
+    while (k < MAXS && !atomic_load(&g_slices_stop)) {
+        bool on = (k / 2 + k) % 2 == 0; /* on off, off on, ... per pair */
+        atomic_store(&np__rec_on, on);
+        struct timespec d = {g_slice_ms / 1000, (long)(g_slice_ms % 1000) * 1000000L};
+        nanosleep(&d, NULL);
+        long n = served_total();
+        long long t1 = now_ns(CLOCK_MONOTONIC), c1 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+        s_on[k] = on;
+        s_rate[k] = (double)(n - last) * 1e9 / (double)(t1 - t);
+        s_cpu[k] = n > last ? (double)(c1 - c) / (double)(n - last) : 0;
+        atomic_store(&s_n, ++k);
+        last = n;
+        t = t1;
+        c = c1;
+    }
+    atomic_store(&np__rec_on, true);
+    return NULL;
+}
+
+static void slices_report(void)
+{
+    int k = atomic_load(&s_n), np = 0;
+    static double ratio[MAXS / 2], cratio[MAXS / 2];
+    double son = 0, soff = 0;
+    for (int i = 0; i + 1 < k; i += 2) {
+        int a = s_on[i] ? i : i + 1, b = s_on[i] ? i + 1 : i;
+        if (s_rate[b] <= 0 || s_cpu[b] <= 0 || s_rate[a] <= 0)
+            continue; /* no load (before the load generator, after it) */
+        ratio[np] = s_rate[a] / s_rate[b];
+        cratio[np++] = s_cpu[a] / s_cpu[b];
+        son += s_rate[a];
+        soff += s_rate[b];
+    }
+    if (np == 0) {
+        fprintf(stderr, "echo_np: slices=0\n");
+        return;
+    }
+    qsort(ratio, (size_t)np, sizeof *ratio, cmp_double);
+    qsort(cratio, (size_t)np, sizeof *cratio, cmp_double);
+    fprintf(stderr,
+            "echo_np: slices=%d on_rps=%.0f off_rps=%.0f ratio_median=%.4f ratio_min=%.3f "
+            "ratio_max=%.3f cpu_per_req_ratio_median=%.4f\n",
+            2 * np, son / np, soff / np,
+            np % 2 ? ratio[np / 2] : (ratio[np / 2 - 1] + ratio[np / 2]) / 2, ratio[0],
+            ratio[np - 1], np % 2 ? cratio[np / 2] : (cratio[np / 2 - 1] + cratio[np / 2]) / 2);
+}
 
 /* --record: waits for SIGTERM/SIGINT, then stops the recording, writes the
  * trace and ends the process (the runtime is left running: exit tears it
@@ -47,6 +159,12 @@ static void *record_waiter(void *arg)
     (void)arg;
     int sig = 0;
     sigwait(&g_stop_sigs, &sig);
+    if (g_slice_ms) {
+        atomic_store(&g_slices_stop, true); /* the slicer leaves the recorder on */
+        while (!atomic_load(&np__rec_on))
+            sched_yield();
+        slices_report();
+    }
     np_trace tr;
     int rc = np_record_stop(&tr);
     if (rc < 0) {
@@ -81,6 +199,8 @@ static void serve(void *arg)
             break;
         if (np_write(c, buf, (size_t)n, NULL) < 0)
             break;
+        if (g_slice_ms)
+            served();
     }
     np_close(c);
 }
@@ -140,11 +260,17 @@ int main(int argc, char **argv)
             g_record = argv[++i];
         else if (!strcmp(argv[i], "--reserve") && i + 1 < argc)
             reserve_mib = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--slices") && i + 1 < argc)
+            g_slice_ms = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: echo_np [--port P] [--workers N] [--deadline] [--timeout S] "
-                            "[--record FILE [--reserve MIB]]\n");
+                            "[--record FILE [--reserve MIB] [--slices MS]]\n");
             return 2;
         }
+    }
+    if (g_slice_ms && (!g_record || g_slice_ms < 10 || g_slice_ms > 10000)) {
+        fprintf(stderr, "echo_np: --slices wants 10..10000 ms, with --record\n");
+        return 2;
     }
     if (workers < 1) {
         fprintf(stderr, "echo_np: --workers must be >= 1\n");
@@ -164,6 +290,10 @@ int main(int argc, char **argv)
         pthread_t th;
         if (rc < 0 || pthread_create(&th, NULL, record_waiter, NULL) != 0) {
             fprintf(stderr, "echo_np: record: %s\n", rc < 0 ? np_strerror(rc) : "no thread");
+            return 1;
+        }
+        if (g_slice_ms && pthread_create(&th, NULL, slicer, NULL) != 0) {
+            fprintf(stderr, "echo_np: --slices: no thread\n");
             return 1;
         }
     }
