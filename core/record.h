@@ -23,6 +23,10 @@
 struct np_poll_desc;
 struct np_task;
 
+/* Internal to libnetpoll: called directly, not through the PLT (the pollDesc
+ * code calls them several times per operation while recording). */
+#define NP__REC_HIDDEN __attribute__((visibility("hidden")))
+
 /* Recording on? Relaxed: turning recording on or off is not synchronised
  * with operations in flight; an operation that straddles the switch is
  * recorded or not (np__rec_begin reads the recording's number, seq_cst, and
@@ -38,17 +42,17 @@ extern _Atomic bool np__rec_on;
  * one exception: a recorded wait's section (core/poll_desc.c,
  * wait_recorded) spans the switch to the scheduler and ends in the park's
  * commit, which the scheduler runs on the same thread before anything else. */
-void np__rec_begin(struct np_poll_desc *pd, bool clock);
-void np__rec_end(struct np_poll_desc *pd);
+NP__REC_HIDDEN void np__rec_begin(struct np_poll_desc *pd, bool clock);
+NP__REC_HIDDEN void np__rec_end(struct np_poll_desc *pd);
 
 /* Records one event of the open section (pd: the section's pollDesc).
  * ev_tag: for ready, the pollDesc incarnation the event carries. */
-void np__rec(np_tr_kind kind, struct np_poll_desc *pd, struct np_task *g, int mode, int64_t at,
-             uint32_t ev_tag, int err, int res);
+NP__REC_HIDDEN void np__rec(np_tr_kind kind, struct np_poll_desc *pd, struct np_task *g, int mode,
+                            int64_t at, uint32_t ev_tag, int err, int res);
 
 /* In an open section: this step handed task t to the scheduler / task t,
  * woken so, has now run its wake-up step (on pd; ready: it found readiness). */
-void np__rec_woke(struct np_task *t);
-void np__rec_ran(struct np_task *t, struct np_poll_desc *pd, bool ready);
+NP__REC_HIDDEN void np__rec_woke(struct np_task *t);
+NP__REC_HIDDEN void np__rec_ran(struct np_task *t, struct np_poll_desc *pd, bool ready);
 
 #endif
