@@ -45,7 +45,7 @@
 #define BUF         4096
 #define DEADLINE_NS (10 * 1000000000LL)
 
-    static bool g_deadline;
+static bool g_deadline;
 static int g_port;
 static const char *g_record; /* --record FILE */
 static sigset_t g_stop_sigs; /* SIGTERM, SIGINT: blocked everywhere, taken by sigwait */
