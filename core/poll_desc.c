@@ -214,6 +214,16 @@ static bool block_commit(np_task *t, void *p)
  * with its error check, where the wait takes effect). */
 static bool block_park(np_poll_desc *pd, _Atomic uintptr_t *g, int mode, bool in_sec);
 
+/* After a failed NIL -> WAIT exchange on g: g must be READY or NIL again (a
+ * readiness came or went); anything else is a second waiter. */
+static void no_double_wait(np_poll_desc *pd, _Atomic uintptr_t *g, int mode)
+{
+    uintptr_t v = NP_LOAD(g);
+    if (v != NP_PD_READY && v != NP_PD_NIL)
+        np__fatal("pollWait: double wait on fd %d mode %s (state %#lx)", pd->fd, mode_name(mode),
+                  (unsigned long)v);
+}
+
 static bool block(np_poll_desc *pd, int mode, bool first)
 {
     _Atomic uintptr_t *g = sema(pd, mode);
@@ -238,10 +248,7 @@ static bool block(np_poll_desc *pd, int mode, bool first)
             }
             if (NP_CAS(g, NP_PD_NIL, NP_PD_WAIT))
                 break;
-            uintptr_t v = NP_LOAD(g);
-            if (v != NP_PD_READY && v != NP_PD_NIL)
-                np__fatal("pollWait: double wait on fd %d mode %s (state %#lx)", pd->fd,
-                          mode_name(mode), (unsigned long)v);
+            no_double_wait(pd, g, mode);
         }
         return block_park(pd, g, mode, false);
     }
@@ -263,10 +270,7 @@ static bool block(np_poll_desc *pd, int mode, bool first)
         if (NP_CAS(g, NP_PD_NIL, NP_PD_WAIT))
             break;
 #endif
-        uintptr_t v = NP_LOAD(g);
-        if (v != NP_PD_READY && v != NP_PD_NIL)
-            np__fatal("pollWait: double wait on fd %d mode %s (state %#lx)", pd->fd,
-                      mode_name(mode), (unsigned long)v);
+        no_double_wait(pd, g, mode);
     }
     REC_END();
     return block_park(pd, g, mode, false);
@@ -780,10 +784,7 @@ static int wait_recorded(np_poll_desc *pd, int mode, bool *again)
         }
         if (NP_CAS(g, NP_PD_NIL, NP_PD_WAIT))
             break;
-        uintptr_t v = NP_LOAD(g);
-        if (v != NP_PD_READY && v != NP_PD_NIL)
-            np__fatal("pollWait: double wait on fd %d mode %s (state %#lx)", pd->fd,
-                      mode_name(mode), (unsigned long)v);
+        no_double_wait(pd, g, mode);
     }
     *again = !block_park(pd, g, mode, true);
     return NP_POLL_OK;

@@ -341,16 +341,24 @@ static chunk *chunk_new(void)
 
 /* Hands a list of chunks back: to the reserve while it is short, else to
  * the system. */
-static void free_chunks(chunk *c)
+/* Puts list c's first n chunks (all if n is SIZE_MAX) into the reserve;
+ * pool.lock held. Returns the rest. */
+static chunk *pool_put(chunk *c, size_t n)
 {
-    pthread_mutex_lock(&pool.lock);
-    while (c && pool.n < pool.keep) {
+    for (; c && n; n--) {
         chunk *next = c->next;
         c->next = pool.free;
         pool.free = c;
         pool.n++;
         c = next;
     }
+    return c;
+}
+
+static void free_chunks(chunk *c)
+{
+    pthread_mutex_lock(&pool.lock);
+    c = pool_put(c, pool.n < pool.keep ? pool.keep - pool.n : 0);
     pthread_mutex_unlock(&pool.lock);
     while (c) {
         chunk *next = c->next;
@@ -392,13 +400,7 @@ int np_record_reserve(size_t bytes)
         add = c;
     }
     pthread_mutex_lock(&pool.lock);
-    while (add) {
-        chunk *next = add->next;
-        add->next = pool.free;
-        pool.free = add;
-        pool.n++;
-        add = next;
-    }
+    (void)pool_put(add, SIZE_MAX);
     pthread_mutex_unlock(&pool.lock);
     return err;
 }
