@@ -186,32 +186,24 @@ typedef struct {
 static bool block_commit(np_task *t, void *p)
 {
     commit_arg *c = p;
-    if (c->in_sec) {
-        /* The park goes in the wait's own section, which ends here, on this
-         * same thread (the scheduler runs the commit right after the switch
-         * from the task, nothing in between). A waker of t takes the
-         * pollDesc's recording lock first, so t stays untouched until then. */
-        bool parked = NP_CAS(c->gpp, NP_PD_WAIT, (uintptr_t)t);
+    /* Recording, the park goes in the wait's own section when it is still
+     * open (in_sec), which ends here, on this same thread: the scheduler runs
+     * the commit right after the switch from the task, nothing in between,
+     * and a waker of t takes the pollDesc's recording lock first, so t stays
+     * untouched until then. Otherwise in a section of its own, right after
+     * the wait's on this same thread: no clock read of its own. */
+    bool rec = c->in_sec || NP_RECORDING();
+    if (rec && !c->in_sec)
+        np__rec_begin(c->pd, false);
+    bool parked = NP_CAS(c->gpp, NP_PD_WAIT, (uintptr_t)t);
+    if (rec) {
         if (parked)
             np__rec(NP_TR_PARK, c->pd, t, c->mode, 0, 0, 0, -1);
         np__rec_end(c->pd);
-        return parked;
     }
-    /* Only the park, informational, is recorded here, right after the wait's
-     * section on this same thread: no clock read of its own. */
-    REC_BEGIN_CLOCK(c->pd, false);
-    bool parked = NP_CAS(c->gpp, NP_PD_WAIT, (uintptr_t)t);
-    if (parked)
-        REC(NP_TR_PARK, c->pd, t, c->mode, 0, 0, 0, -1);
-    REC_END();
     return parked;
 }
 
-/* Go: netpollblock. Returns true if I/O readiness arrived, false if the task
- * was woken by timeout/close (or did not park because of them). Recording:
- * an "ok" wake with the step that consumed the readiness, and the wait with
- * its first CAS if the caller has not recorded it (np_poll_wait records it
- * with its error check, where the wait takes effect). */
 static bool block_park(np_poll_desc *pd, _Atomic uintptr_t *g, int mode, bool in_sec);
 
 /* After a failed NIL -> WAIT exchange on g: g must be READY or NIL again (a
@@ -224,34 +216,15 @@ static void no_double_wait(np_poll_desc *pd, _Atomic uintptr_t *g, int mode)
                   (unsigned long)v);
 }
 
+/* Go: netpollblock. Returns true if I/O readiness arrived, false if the task
+ * was woken by timeout/close (or did not park because of them). Recording:
+ * an "ok" wake with the step that consumed the readiness, and the wait with
+ * its first CAS if the caller has not recorded it (np_poll_wait records it
+ * with its error check, where the wait takes effect: wait_recorded, or
+ * wait_err if recording began just then). */
 static bool block(np_poll_desc *pd, int mode, bool first)
 {
     _Atomic uintptr_t *g = sema(pd, mode);
-    if (!first && NP_RECORDING()) {
-        /* Recording, the wait already recorded: a section (a clock read,
-         * the pollDesc's recording lock, a number in the global order) only
-         * if a readiness is there to consume, whose wake it records. The
-         * exchange NIL -> WAIT records nothing: what it does is seen only
-         * through later recorded steps (the commit's park, an unblock's
-         * wake), each in its own section, so it needs no place in the order.
-         * (The extra load is taken only when recording, never in the
-         * simulator's build: no scheduling point is added there.) */
-        for (;;) {
-            if (atomic_load(g) == NP_PD_READY) {
-                np__rec_begin(pd, true);
-                bool got = NP_CAS(g, NP_PD_READY, NP_PD_NIL);
-                if (got)
-                    np__rec(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
-                np__rec_end(pd);
-                if (got)
-                    return true;
-            }
-            if (NP_CAS(g, NP_PD_NIL, NP_PD_WAIT))
-                break;
-            no_double_wait(pd, g, mode);
-        }
-        return block_park(pd, g, mode, false);
-    }
     REC_BEGIN(pd);
     if (first)
         REC(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
@@ -796,29 +769,26 @@ int np_poll_wait(np_poll_desc *pd, int mode)
         return -EINVAL;
     if (!np_self())
         return -EPERM;
-    bool recorded, again;
+    bool recorded;
+    int err;
     if (NP_RECORDING()) {
-        int err = wait_recorded(pd, mode, &again);
-        if (err || !again)
+        bool again;
+        if ((err = wait_recorded(pd, mode, &again)) != 0 || !again)
             return err;
-        for (;;) { /* as below, after a wake-up with neither readiness nor an error */
-            if ((err = wait_err(pd, mode, false, &recorded)) != 0)
-                return err;
-            if (block(pd, mode, false))
-                return NP_POLL_OK;
-        }
+    } else {
+        if ((err = wait_err(pd, mode, true, &recorded)) != 0)
+            return err;
+        if (block(pd, mode, !recorded))
+            return NP_POLL_OK;
     }
-    int err = wait_err(pd, mode, true, &recorded);
-    if (err)
-        return err;
     /* A wake-up with neither readiness nor an error (a deadline fired and was
      * moved later before this task ran) simply waits again. */
-    for (bool first = !recorded; !block(pd, mode, first); first = false) {
-        err = wait_err(pd, mode, false, &recorded);
-        if (err)
+    for (;;) {
+        if ((err = wait_err(pd, mode, false, &recorded)) != 0)
             return err;
+        if (block(pd, mode, false))
+            return NP_POLL_OK;
     }
-    return NP_POLL_OK;
 }
 
 int np_poll_unblock(np_poll_desc *pd)

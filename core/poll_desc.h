@@ -59,8 +59,9 @@ struct np_poll_desc {
     _Atomic int64_t wd;    /* [L] write deadline */
     uintptr_t rseq;        /* [L] read timer generation: a firing with an older seq is stale */
     uintptr_t wseq;        /* [L] write timer generation */
-    /* Recording (core/record.h), beside rg/wg's line rather than alone at the
-     * end: a section's lock then costs no cache miss of its own. */
+    /* Recording (core/record.h), on the line of wg and the deadlines, which
+     * the steps it brackets touch anyway (measured no different, within the
+     * noise, from a line of its own: bench/RESULTS.md). */
     np__spinlock rec_lock; /* a section's lock; guards [R] */
     uint32_t rec_gen;      /* [R] the recording that numbered this pd */
     uint32_t rec_slot;     /* [R] its raw slot number in that recording */

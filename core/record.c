@@ -55,8 +55,9 @@ enum {
     REC_CAL, /* a clock calibration pair: real = TSC, u = np_now() (see "the clock") */
 };
 
-/* Raw records are stored as 64-bit words, 21 bytes a record on average
- * where they were 32 (the memory a recording fills is much of its cost:
+/* Raw records are stored as 64-bit words: 16 bytes a record on average
+ * where they were 32, 18 to 19 bytes per trace event of the live workloads
+ * (the memory a recording fills is much of its cost:
  * every page is new, and on the VMs measured a new page costs ~1 ns a byte
  * to fault in and zero; bench/RESULTS.md). A record is:
  *
@@ -339,8 +340,6 @@ static chunk *chunk_new(void)
     return c ? c : chunk_alloc();
 }
 
-/* Hands a list of chunks back: to the reserve while it is short, else to
- * the system. */
 /* Puts list c's first n chunks (all if n is SIZE_MAX) into the reserve;
  * pool.lock held. Returns the rest. */
 static chunk *pool_put(chunk *c, size_t n)
@@ -355,16 +354,24 @@ static chunk *pool_put(chunk *c, size_t n)
     return c;
 }
 
-static void free_chunks(chunk *c)
+/* Frees a list of chunks. */
+static void free_list(chunk *c)
 {
-    pthread_mutex_lock(&pool.lock);
-    c = pool_put(c, pool.n < pool.keep ? pool.keep - pool.n : 0);
-    pthread_mutex_unlock(&pool.lock);
     while (c) {
         chunk *next = c->next;
         free(c);
         c = next;
     }
+}
+
+/* Hands a list of chunks back: to the reserve while it is short, else to
+ * the system. */
+static void free_chunks(chunk *c)
+{
+    pthread_mutex_lock(&pool.lock);
+    c = pool_put(c, pool.n < pool.keep ? pool.keep - pool.n : 0);
+    pthread_mutex_unlock(&pool.lock);
+    free_list(c);
 }
 
 int np_record_reserve(size_t bytes)
@@ -382,11 +389,7 @@ int np_record_reserve(size_t bytes)
     }
     size_t have = pool.n;
     pthread_mutex_unlock(&pool.lock);
-    while (extra) {
-        chunk *next = extra->next;
-        free(extra);
-        extra = next;
-    }
+    free_list(extra);
     /* Faulted in outside the lock (a recording may be taking chunks). */
     int err = 0;
     chunk *add = NULL;
@@ -472,6 +475,16 @@ static uint64_t *append(uint64_t h, uint32_t slot, uint32_t g, unsigned nx, uint
     return w;
 }
 
+/* Empties b (its chunks freed or handed on by the caller) for recording gen
+ * (0: none). b->lock held. */
+static void buf_reset(rec_buf *b, uint32_t gen)
+{
+    b->head = b->tail = NULL;
+    b->wp = b->wend = NULL;
+    b->oom = b->overflow = b->have_clock = false;
+    b->gen = gen;
+}
+
 /* ---- recording -------------------------------------------------------------- */
 
 void np__rec_begin(np_poll_desc *pd, bool clock)
@@ -507,10 +520,7 @@ void np__rec_begin(np_poll_desc *pd, bool clock)
         uint32_t g = atomic_load(&rec.cur);
         if (g && b->gen != g) { /* first section of this recording on this thread */
             free_chunks(b->head);
-            b->head = b->tail = NULL;
-            b->wp = b->wend = NULL;
-            b->oom = b->overflow = b->have_clock = false;
-            b->gen = g;
+            buf_reset(b, g);
         }
         sec.gen = g;
         if (g && cal_ns)
@@ -785,7 +795,7 @@ typedef struct {
     rec_ev e;       /* the record read last */
 } cursor;
 
-/* Reads the next record into q->e. false at the end. */
+/* Reads the next record into q->e. false at the end (q->c is then NULL). */
 static bool cur_next(cursor *q)
 {
     while (q->c && q->i >= q->c->n) {
@@ -915,8 +925,7 @@ static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_tr
     for (size_t k = 0; k < nl; k++)
         if (cur) {
             cur[k] = (cursor){.c = lists[k]};
-            if (!cur_next(&cur[k]))
-                cur[k].c = NULL;
+            (void)cur_next(&cur[k]);
         }
     while (!err) {
         /* The smallest head; K is the number of recording threads (a few).
@@ -930,8 +939,7 @@ static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_tr
         cursor *q = &cur[best];
         const rec_ev *e = &q->e;
         err = post_event(&P, e, cal ? cal_conv(cal, ncal, (uint64_t)e->real) : e->real);
-        if (!cur_next(q))
-            q->c = NULL;
+        (void)cur_next(q);
     }
     free(cur);
     free(cal);
@@ -980,10 +988,7 @@ int np_record_stop_real(np_trace *out, int64_t **real)
                 free_chunks(b->head);
             }
         }
-        b->head = b->tail = NULL;
-        b->wp = b->wend = NULL;
-        b->gen = 0;
-        b->oom = b->overflow = false;
+        buf_reset(b, 0);
         np__spin_unlock(&b->lock);
     }
     int64_t t0 = rec.t0;

@@ -32,9 +32,10 @@ struct np_task {
     void *commit_arg;             /* and its argument */
     uint64_t parks;               /* committed parks; written only by the worker
                                      that runs the task's scheduler step */
-    /* Recording (core/record.c), beside the fields every switch touches: a
-     * task's records then find its line in the cache of the worker running
-     * it. Written only by the thread running the task (or parking it). */
+    /* Recording (core/record.c), beside the fields every switch touches, so
+     * that a task's records look for no line the switch did not bring in.
+     * rec_gen, rec_id: written only by the thread running the task (or
+     * parking it); rec_woken: also by its waker, while it is parked. */
     uint32_t rec_gen, rec_id;   /* recording number, and the task's g in it */
     uint32_t rec_woken;         /* recording in which it was woken and has
                                    not run its wake-up step yet */

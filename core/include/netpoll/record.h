@@ -31,7 +31,7 @@ extern "C" {
 /* Keeps `bytes` of record storage allocated and faulted in, from now on
  * and across recordings (0: none kept), so that a recording does not fault
  * in new memory while it runs - that is most of what it would cost on the
- * machines measured (core/record.c). A recording uses about 16 bytes per
+ * machines measured (core/record.c). A recording uses about 18 bytes per
  * event; beyond the reserve it allocates as it goes. 0, or -ENOMEM (what
  * could be allocated is kept). */
 int np_record_reserve(size_t bytes);
