@@ -2,7 +2,7 @@
 # bench/trace/run_record_slices.sh - recording overhead, on and off side by side.
 #
 #   bench/trace/run_record_slices.sh [--runs N] [--seconds S] [--slice MS] [--build DIR]
-#                                    [--base DIR]
+#                                    [--base DIR] [--cells "inproc-w2 inproc-w1 server-w2 server-w1"]
 #
 # On a shared VM whose time is stolen in bursts, runs a few seconds apart
 # differ by +-30 % (run_record_bench.sh's per-round ratios); here the
@@ -20,7 +20,8 @@
 # --base DIR adds DIR's bench_record (another build with --slices) as
 # "base w2", interleaved with "inproc w2". Prints each run's line (median
 # on/off ratio of the pairs, CPU per round trip or request on/off) and the
-# median over the runs. Needs python3.
+# median over the runs. --cells runs only the contenders named (default: all
+# four, and base-w2 with --base). Needs python3.
 set -eu
 
 RUNS=3
@@ -29,6 +30,7 @@ SLICE=100
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$ROOT/build-bench
 BASE=
+CELLS=
 while [ $# -gt 0 ]; do
     case $1 in
     --runs) RUNS=$2; shift 2 ;;
@@ -36,7 +38,8 @@ while [ $# -gt 0 ]; do
     --slice) SLICE=$2; shift 2 ;;
     --build) BUILD=$2; shift 2 ;;
     --base) BASE=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--seconds S] [--slice MS] [--build DIR] [--base DIR]" >&2; exit 2 ;;
+    --cells) CELLS=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--seconds S] [--slice MS] [--build DIR] [--base DIR] [--cells LIST]" >&2; exit 2 ;;
     esac
 done
 case $RUNS in '' | *[!0-9]*) echo "--runs wants 1..20" >&2; exit 2 ;; esac
@@ -86,6 +89,15 @@ one() {
 }
 
 CONTENDERS="inproc-w2 ${BASE:+base-w2 }inproc-w1 server-w2 server-w1"
+if [ -n "$CELLS" ]; then
+    for c in $CELLS; do
+        case " $CONTENDERS " in
+        *" $c "*) ;;
+        *) echo "--cells: no contender '$c' (have: $CONTENDERS)" >&2; exit 2 ;;
+        esac
+    done
+    CONTENDERS=$CELLS
+fi
 r=1
 while [ "$r" -le "$RUNS" ]; do
     for c in $CONTENDERS; do
