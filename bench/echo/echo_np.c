@@ -42,6 +42,8 @@
 #include "netpoll/runtime.h"
 #include "netpoll/task.h"
 
+#include "../slices.h"
+
 #define BUF         4096
 #define DEADLINE_NS (10 * 1000000000LL)
 
@@ -85,12 +87,6 @@ static long long now_ns(clockid_t c)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return a < b ? -1 : a > b;
-}
-
 /* --slices: switches the recorder, counts, until SIGTERM (g_slices_stop). */
 enum { MAXS = 20000 };
 static double s_rate[MAXS], s_cpu[MAXS];
@@ -105,7 +101,7 @@ static void *slicer(void *arg)
     long long t = now_ns(CLOCK_MONOTONIC), c = now_ns(CLOCK_PROCESS_CPUTIME_ID);
     int k = 0;
     while (k < MAXS && !atomic_load(&g_slices_stop)) {
-        bool on = (k / 2 + k) % 2 == 0; /* on off, off on, ... per pair */
+        bool on = slice_on(k);
         atomic_store(&np__rec_on, on);
         struct timespec d = {g_slice_ms / 1000, (long)(g_slice_ms % 1000) * 1000000L};
         nanosleep(&d, NULL);
@@ -125,30 +121,16 @@ static void *slicer(void *arg)
 
 static void slices_report(void)
 {
-    int k = atomic_load(&s_n), np = 0;
-    static double ratio[MAXS / 2], cratio[MAXS / 2];
-    double son = 0, soff = 0;
-    for (int i = 0; i + 1 < k; i += 2) {
-        int a = s_on[i] ? i : i + 1, b = s_on[i] ? i + 1 : i;
-        if (s_rate[b] <= 0 || s_cpu[b] <= 0 || s_rate[a] <= 0)
-            continue; /* no load (before the load generator, after it) */
-        ratio[np] = s_rate[a] / s_rate[b];
-        cratio[np++] = s_cpu[a] / s_cpu[b];
-        son += s_rate[a];
-        soff += s_rate[b];
-    }
-    if (np == 0) {
+    static double scratch[MAXS];
+    slice_summary S;
+    if (slice_summarise(s_rate, s_cpu, s_on, atomic_load(&s_n), scratch, &S) == 0) {
         fprintf(stderr, "echo_np: slices=0\n");
         return;
     }
-    qsort(ratio, (size_t)np, sizeof *ratio, cmp_double);
-    qsort(cratio, (size_t)np, sizeof *cratio, cmp_double);
     fprintf(stderr,
             "echo_np: slices=%d on_rps=%.0f off_rps=%.0f ratio_median=%.4f ratio_min=%.3f "
             "ratio_max=%.3f cpu_per_req_ratio_median=%.4f\n",
-            2 * np, son / np, soff / np,
-            np % 2 ? ratio[np / 2] : (ratio[np / 2 - 1] + ratio[np / 2]) / 2, ratio[0],
-            ratio[np - 1], np % 2 ? cratio[np / 2] : (cratio[np / 2 - 1] + cratio[np / 2]) / 2);
+            2 * S.pairs, S.on, S.off, S.ratio_median, S.ratio_min, S.ratio_max, S.cpu_ratio_median);
 }
 
 /* --record: waits for SIGTERM/SIGINT, then stops the recording, writes the

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../slices.h"
 #include "echo.h"
 #include "netpoll/netpoll.h"
 #include "netpoll/record.h"
@@ -86,12 +87,6 @@ static void client_task(void *p)
     atomic_fetch_sub(a->running, 1);
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return a < b ? -1 : a > b;
-}
-
 /* --slices: switches the recorder off and on every r->slice_ms until
  * `until`, counting the clients' round trips per slice. */
 static void slices(run_arg *r, client_arg *a, int n, int64_t until)
@@ -104,7 +99,7 @@ static void slices(run_arg *r, client_arg *a, int n, int64_t until)
     int64_t t = np_now();
     long long c0 = cpu_ns();
     while (k < MAX && np_now() + (int64_t)r->slice_ms * MS <= until) {
-        on[k] = (k / 2 + k) % 2 == 0; /* on off, off on, on off, ... per pair */
+        on[k] = slice_on(k);
         atomic_store(&np__rec_on, on[k]);
         np_sleep((int64_t)r->slice_ms * MS);
         long done = 0;
@@ -119,29 +114,18 @@ static void slices(run_arg *r, client_arg *a, int n, int64_t until)
         t = now;
     }
     atomic_store(&np__rec_on, true); /* the recording ends as it began: on */
-    double ratio[MAX / 2], cratio[MAX / 2], son = 0, soff = 0;
-    int np = 0;
     for (int i = 0; i + 1 < k; i += 2) {
         double ron = on[i] ? rate[i] : rate[i + 1], roff = on[i] ? rate[i + 1] : rate[i];
         printf("pair %d on %.0f off %.0f ratio %.3f\n", i / 2, ron, roff,
                roff > 0 ? ron / roff : 0);
-        double con = on[i] ? cpu[i] : cpu[i + 1], coff = on[i] ? cpu[i + 1] : cpu[i];
-        if (roff > 0 && coff > 0) {
-            cratio[np] = con / coff;
-            ratio[np++] = ron / roff;
-        }
-        son += ron;
-        soff += roff;
     }
-    if (np == 0)
+    static double scratch[MAX];
+    slice_summary S;
+    if (slice_summarise(rate, cpu, on, k, scratch, &S) == 0)
         return;
-    qsort(ratio, (size_t)np, sizeof *ratio, cmp_double);
-    qsort(cratio, (size_t)np, sizeof *cratio, cmp_double);
     printf("slices=%d on_rtps=%.0f off_rtps=%.0f ratio_median=%.4f ratio_min=%.3f ratio_max=%.3f "
            "cpu_per_rt_ratio_median=%.4f\n",
-           2 * np, son / np, soff / np,
-           np % 2 ? ratio[np / 2] : (ratio[np / 2 - 1] + ratio[np / 2]) / 2, ratio[0],
-           ratio[np - 1], np % 2 ? cratio[np / 2] : (cratio[np / 2 - 1] + cratio[np / 2]) / 2);
+           2 * S.pairs, S.on, S.off, S.ratio_median, S.ratio_min, S.ratio_max, S.cpu_ratio_median);
 }
 
 static void bench_main(void *p)
