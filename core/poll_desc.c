@@ -216,6 +216,26 @@ static void no_double_wait(np_poll_desc *pd, _Atomic uintptr_t *g, int mode)
                   (unsigned long)v);
 }
 
+/* Go: netpollblock's first half, on g: consumes a pending notification
+ * (READY -> NIL: true) or announces the waiter (NIL -> WAIT: false). */
+static bool take_ready_or_wait(np_poll_desc *pd, _Atomic uintptr_t *g, int mode)
+{
+    for (;;) {
+        if (NP_CAS(g, NP_PD_READY, NP_PD_NIL))
+            return true;
+#if NP_MUTATION_PLAIN_STORE
+        if (NP_LOAD(g) == NP_PD_NIL) {
+            NP_STORE(g, NP_PD_WAIT);
+            return false;
+        }
+#else
+        if (NP_CAS(g, NP_PD_NIL, NP_PD_WAIT))
+            return false;
+#endif
+        no_double_wait(pd, g, mode);
+    }
+}
+
 /* Go: netpollblock. Returns true if I/O readiness arrived, false if the task
  * was woken by timeout/close (or did not park because of them). Recording:
  * an "ok" wake with the step that consumed the readiness, and the wait with
@@ -228,22 +248,10 @@ static bool block(np_poll_desc *pd, int mode, bool first)
     REC_BEGIN(pd);
     if (first)
         REC(NP_TR_WAIT, pd, np_self(), mode, 0, 0, 0, -1);
-    for (;;) {
-        if (NP_CAS(g, NP_PD_READY, NP_PD_NIL)) { /* consume a pending notification */
-            REC(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
-            REC_END();
-            return true;
-        }
-#if NP_MUTATION_PLAIN_STORE
-        if (NP_LOAD(g) == NP_PD_NIL) {
-            NP_STORE(g, NP_PD_WAIT);
-            break;
-        }
-#else
-        if (NP_CAS(g, NP_PD_NIL, NP_PD_WAIT))
-            break;
-#endif
-        no_double_wait(pd, g, mode);
+    if (take_ready_or_wait(pd, g, mode)) {
+        REC(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
+        REC_END();
+        return true;
     }
     REC_END();
     return block_park(pd, g, mode, false);
@@ -749,15 +757,10 @@ static int wait_recorded(np_poll_desc *pd, int mode, bool *again)
         np__rec_end(pd);
         return err;
     }
-    for (;;) {
-        if (NP_CAS(g, NP_PD_READY, NP_PD_NIL)) { /* consume a pending notification */
-            np__rec(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
-            np__rec_end(pd);
-            return NP_POLL_OK;
-        }
-        if (NP_CAS(g, NP_PD_NIL, NP_PD_WAIT))
-            break;
-        no_double_wait(pd, g, mode);
+    if (take_ready_or_wait(pd, g, mode)) {
+        np__rec(NP_TR_WAKE, pd, np_self(), mode, 0, 0, 0, NP_POLL_OK);
+        np__rec_end(pd);
+        return NP_POLL_OK;
     }
     *again = !block_park(pd, g, mode, true);
     return NP_POLL_OK;
