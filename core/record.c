@@ -326,16 +326,26 @@ static struct {
     size_t keep; /* [lock] the reserve: chunks kept when a recording hands them back */
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* Takes up to n chunks out of the reserve, as a list; pool.lock held. */
+static chunk *pool_take(size_t n)
+{
+    chunk *out = NULL;
+    for (; pool.free && n; n--) {
+        chunk *c = pool.free;
+        pool.free = c->next;
+        pool.n--;
+        c->next = out;
+        out = c;
+    }
+    return out;
+}
+
 /* A chunk ready for records: from the reserve, else new. NULL if out of
  * memory. Not under a section's locks (it may fault in 2 MiB). */
 static chunk *chunk_new(void)
 {
     pthread_mutex_lock(&pool.lock);
-    chunk *c = pool.free;
-    if (c) {
-        pool.free = c->next;
-        pool.n--;
-    }
+    chunk *c = pool_take(1);
     pthread_mutex_unlock(&pool.lock);
     return c ? c : chunk_alloc();
 }
@@ -379,14 +389,7 @@ int np_record_reserve(size_t bytes)
     size_t want = bytes / CHUNK_BYTES + (bytes % CHUNK_BYTES != 0);
     pthread_mutex_lock(&pool.lock);
     pool.keep = want;
-    chunk *extra = NULL;
-    while (pool.n > want) { /* a smaller reserve: release the rest */
-        chunk *c = pool.free;
-        pool.free = c->next;
-        pool.n--;
-        c->next = extra;
-        extra = c;
-    }
+    chunk *extra = pool_take(pool.n > want ? pool.n - want : 0); /* a smaller reserve */
     size_t have = pool.n;
     pthread_mutex_unlock(&pool.lock);
     free_list(extra);
