@@ -22,6 +22,7 @@ SECS=2
 WORKERS="1 2"
 MODE=persistent
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/bench/trace/common.sh"
 BUILD=$ROOT/build-bench
 while [ $# -gt 0 ]; do
     case $1 in
@@ -55,13 +56,7 @@ one() {
     # shellcheck disable=SC2086
     "$SRV" --workers "$1" --timeout 60 $rec >"$DIR/srv.out" 2>"$DIR/srv.err" &
     pid=$!
-    port=
-    for _ in $(seq 1 100); do
-        port=$(awk '/^listening / { print $2; exit }' "$DIR/srv.out")
-        [ -n "$port" ] && break
-        sleep 0.02
-    done
-    [ -n "$port" ] || { echo "echo_np did not start" >&2; kill "$pid" 2>/dev/null; exit 1; }
+    port=$(listen_port "$DIR/srv.out" "$pid") || exit 1
     line=$(timeout 60 "$LG" --addr "127.0.0.1:$port" --mode "$MODE" --conns $((2 * $1)) \
         --seconds "$SECS" --warmup-ms 200)
     kill -TERM "$pid"

@@ -28,6 +28,7 @@ RUNS=3
 SECS=12
 SLICE=100
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/bench/trace/common.sh"
 BUILD=$ROOT/build-bench
 BASE=
 CELLS=
@@ -62,13 +63,7 @@ server() {
     $TO "$SRV" --workers "$1" --timeout 200 --record "$DIR/t.npt" --slices "$SLICE" \
         >"$DIR/srv.out" 2>"$DIR/srv.err" &
     pid=$!
-    port=
-    for _ in $(seq 1 100); do
-        port=$(awk '/^listening / { print $2; exit }' "$DIR/srv.out")
-        [ -n "$port" ] && break
-        sleep 0.02
-    done
-    [ -n "$port" ] || { echo "echo_np did not start" >&2; kill "$pid" 2>/dev/null; exit 1; }
+    port=$(listen_port "$DIR/srv.out" "$pid") || exit 1
     $TO "$LG" --addr "127.0.0.1:$port" --mode persistent --conns $((2 * $1)) --seconds "$SECS" \
         --warmup-ms 200 >/dev/null
     kill -TERM "$pid"
