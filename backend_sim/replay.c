@@ -13,6 +13,7 @@
  * protocol.
  */
 #include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,13 @@ typedef struct {
     size_t capwakes;
     bool exact; /* timers fire at their deadlines (no fire lines, or --exact-timers) */
     bool oom;
+    /* A crash (np__fatal in the simulated code) or a world rule broken
+     * (np_sim_hooks.fail): reported as a violation; the run ends there,
+     * through jmp from the driver's stack. */
+    bool crashed;
+    bool cleaning; /* closing the slots after the run: a crash there (in a state
+                      an abandoned or crashed run left) is not the trace's */
+    jmp_buf jmp;
     /* explore mode */
     bool abandoned;          /* choose() abandoned the run */
     size_t pos;              /* trace index of the current time step */
@@ -342,6 +350,15 @@ static slot *find_slot(replay *rp, int32_t id, bool create)
 
 static void actor_main(void *p);
 
+/* Runs runnable task t (np_world_run_task); a crash in it ends the run. */
+static int run_task(replay *rp, np_task *t)
+{
+    int st = np_world_run_task(t);
+    if (rp->crashed)
+        longjmp(rp->jmp, 1);
+    return st;
+}
+
 static actor *find_actor(replay *rp, int32_t g, bool create)
 {
     actor *a = find_or_add(rp, &rp->actor_ids, (void ***)&rp->actors, &rp->nactors, &rp->capactors,
@@ -385,7 +402,7 @@ static bool actor_start(replay *rp, actor *a)
         return false;
     }
     a->task->user = a;
-    np_world_run_task(a->task);
+    run_task(rp, a->task);
     return true;
 }
 
@@ -495,7 +512,7 @@ static void note_step(replay *rp, actor *a);
  * it is handed another operation). */
 static void run_actor(replay *rp, actor *a)
 {
-    if (np_world_run_task(a->task) == NP_WORLD_EXITED) {
+    if (run_task(rp, a->task) == NP_WORLD_EXITED) {
         a->task = NULL;
         return;
     }
@@ -526,7 +543,7 @@ static void run_all(replay *rp)
         if (a)
             run_actor(rp, a);
         else
-            np_world_run_task(t);
+            run_task(rp, t);
     }
 }
 
@@ -933,7 +950,7 @@ static void run_chosen(replay *rp)
         int c = m == 1 ? 0 : decide(rp, list, ids, m, last);
         if (c < 0)
             return;
-        if (np_world_run_task(list[c]) == NP_WORLD_EXITED) { /* it is freed */
+        if (run_task(rp, list[c]) == NP_WORLD_EXITED) { /* it is freed */
             last = NULL;
             continue;
         }
@@ -1672,6 +1689,94 @@ static void finish(replay *rp)
     }
 }
 
+/* np_sim_hooks.fail: a crash or a broken world rule is a violation, and
+ * ends the run - from a task by leaving it for good, then (run_task) or
+ * from the driver's own stack by a jump to the end of np_replay. */
+static void replay_fail(const char *name, const char *msg)
+{
+    replay *rp = current;
+    if (!rp)
+        return; /* not replaying: abort as ever */
+    if (!rp->crashed && !rp->cleaning)
+        say(rp, "violation", "%s: %s (at t=%lld)", name, msg, (long long)now_t(rp));
+    rp->crashed = true;
+    if (np__world_cur)
+        np_world_abandon_task();
+    longjmp(rp->jmp, 1);
+}
+
+/* The replay's loop: rule 1, one time step after another. */
+static void drive(replay *rp)
+{
+    const np_trace *tr = rp->tr;
+    np_replay_result *r = rp->r;
+    size_t i = 0;
+    uint64_t late_seed = rp->o->late_timers | 1;
+    int64_t late = 0, last_when = -1;
+    while (!rp->oom && r->status != 2 && !rp->abandoned) {
+        if (rp->pm.on) {
+            if (!poller_step(rp, &i))
+                break;
+            if (!rp->abandoned)
+                check_quiescent(rp);
+            continue;
+        }
+        /* Rule 1: the next time is the next stimulus or (exact timers) timer. */
+        int64_t ts = i < tr->n ? tr->ev[i].t : INT64_MAX;
+        int64_t tt = INT64_MAX;
+        if (rp->exact) {
+            int64_t when = np_world_next_timer();
+            if (when != INT64_MAX && when < INT64_MAX - rp->base) {
+                tt = when - rp->base < 0 ? 0 : when - rp->base;
+                if (rp->o->late_timers) { /* fault: this firing comes late */
+                    if (when != last_when) {
+                        late = (int64_t)(np__xorshift(&late_seed) % 5000);
+                        last_when = when;
+                    }
+                    tt += late;
+                }
+            }
+        }
+        int64_t T = ts < tt ? ts : tt;
+        if (T == INT64_MAX || (T == tt && tt >= INT64_MAX - rp->base))
+            break; /* no stimulus left, and no timer that can ever fire */
+        if (rp->base + T > np_now())
+            np_sim_set_now(rp->base + T);
+        if (rp->o->choose) {
+            explore_step(rp, &i, T);
+        } else {
+            if (rp->exact)
+                np_world_fire_timers();                                    /* (a) */
+            for (; i < tr->n && tr->ev[i].t == T && r->status != 2; i++) { /* (b) */
+                apply(rp, &tr->ev[i]);
+                r->events++;
+            }
+            run_all(rp); /* (c) */
+        }
+        if (!rp->abandoned)
+            check_quiescent(rp);
+    }
+}
+
+/* After the run: pollDescs still open go back to the cache. They are never
+ * freed, so an exploration, which replays thousands of times, would lose
+ * them all. Their waiters' tasks are freed with the world. */
+static void close_slots(replay *rp)
+{
+    for (size_t k = 0; k < rp->nslots; k++) {
+        slot *sl = rp->slots[k];
+        if (!sl->open)
+            continue;
+        sl->open = false;       /* first: a crash below leaves this one out */
+        sl->pd->lock.owner = 0; /* an abandoned run may stop inside a critical section */
+        atomic_store(&sl->pd->rg, NP_PD_NIL);
+        atomic_store(&sl->pd->wg, NP_PD_NIL);
+        if (!atomic_load(&sl->pd->closing)) /* (an abandoned run may be inside an unblock) */
+            np_poll_unblock(sl->pd);
+        np_poll_close(sl->pd);
+    }
+}
+
 int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
 {
     static const np_replay_opts none;
@@ -1688,13 +1793,17 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     current = &rp;
     ar_reset();
     rp.base = np_now();
+    np_sim_hooks h = {.fail = replay_fail};
     if (rp.o->choose) {
         /* observed values matter only to the state hash */
-        np_sim_hooks h = {explore_point, explore_lock_busy, explore_tid,
-                          rp.o->want_state ? explore_observe : NULL,
-                          rp.o->want_state ? explore_locked : NULL};
-        np_sim_set_hooks(&h);
+        h = (np_sim_hooks){explore_point,
+                           explore_lock_busy,
+                           explore_tid,
+                           rp.o->want_state ? explore_observe : NULL,
+                           rp.o->want_state ? explore_locked : NULL,
+                           replay_fail};
     }
+    np_sim_set_hooks(&h);
     if (!collect_recorded(&rp))
         rp.oom = true;
     if (rp.o->poller_faults) {
@@ -1709,55 +1818,13 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
                                      .last_when = -1};
         poller_sleep(&rp);
     }
-    size_t i = 0;
-    uint64_t late_seed = rp.o->late_timers | 1;
-    int64_t late = 0, last_when = -1;
-    while (!rp.oom && r->status != 2 && !rp.abandoned) {
-        if (rp.pm.on) {
-            if (!poller_step(&rp, &i))
-                break;
-            if (!rp.abandoned)
-                check_quiescent(&rp);
-            continue;
-        }
-        /* Rule 1: the next time is the next stimulus or (exact timers) timer. */
-        int64_t ts = i < tr->n ? tr->ev[i].t : INT64_MAX;
-        int64_t tt = INT64_MAX;
-        if (rp.exact) {
-            int64_t when = np_world_next_timer();
-            if (when != INT64_MAX && when < INT64_MAX - rp.base) {
-                tt = when - rp.base < 0 ? 0 : when - rp.base;
-                if (rp.o->late_timers) { /* fault: this firing comes late */
-                    if (when != last_when) {
-                        late = (int64_t)(np__xorshift(&late_seed) % 5000);
-                        last_when = when;
-                    }
-                    tt += late;
-                }
-            }
-        }
-        int64_t T = ts < tt ? ts : tt;
-        if (T == INT64_MAX || (T == tt && tt >= INT64_MAX - rp.base))
-            break; /* no stimulus left, and no timer that can ever fire */
-        if (rp.base + T > np_now())
-            np_sim_set_now(rp.base + T);
-        if (rp.o->choose) {
-            explore_step(&rp, &i, T);
-        } else {
-            if (rp.exact)
-                np_world_fire_timers();                                    /* (a) */
-            for (; i < tr->n && tr->ev[i].t == T && r->status != 2; i++) { /* (b) */
-                apply(&rp, &tr->ev[i]);
-                r->events++;
-            }
-            run_all(&rp); /* (c) */
-        }
-        if (!rp.abandoned)
-            check_quiescent(&rp);
-    }
+    if (!setjmp(rp.jmp))
+        drive(&rp);
+    exploring = false; /* (a crash may leave an explored step) */
     r->abandoned = rp.abandoned;
     if (r->status != 2 && !rp.abandoned) {
-        finish(&rp);
+        if (!rp.crashed)
+            finish(&rp);
         if (rp.oom) {
             snprintf(r->invalid, sizeof r->invalid, "%s: out of memory",
                      tr->name ? tr->name : "trace");
@@ -1766,21 +1833,11 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
             r->status = 1;
         }
     }
-    /* pollDescs still open go back to the cache: they are never freed, so an
-     * exploration, which replays thousands of times, would lose them all.
-     * Their waiters' tasks are about to be freed with the world. */
-    for (size_t k = 0; k < rp.nslots; k++) {
-        slot *sl = rp.slots[k];
-        if (!sl->open)
-            continue;
-        sl->pd->lock.owner = 0; /* an abandoned run may stop inside a critical section */
-        atomic_store(&sl->pd->rg, NP_PD_NIL);
-        atomic_store(&sl->pd->wg, NP_PD_NIL);
-        if (!atomic_load(&sl->pd->closing)) /* (an abandoned run may be inside an unblock) */
-            np_poll_unblock(sl->pd);
-        np_poll_close(sl->pd);
-        sl->open = false;
-    }
+    /* A crash while the slots are closed (the state a crash left behind) ends
+     * the clean-up: the pollDescs left are not reused. */
+    rp.cleaning = true;
+    if (!setjmp(rp.jmp))
+        close_slots(&rp);
     for (size_t k = 0; k < rp.nactors; k++)
         rp.actors[k]->quit = true;
     if (rp.pm.on) {
@@ -1793,8 +1850,7 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     np_runtime_stop(); /* frees the actors' tasks, parked or not */
     if (rp.pm.on)
         np_sim_set_faults(NULL);
-    if (rp.o->choose)
-        np_sim_set_hooks(NULL);
+    np_sim_set_hooks(NULL);
     current = NULL;
     return r->status;
 }

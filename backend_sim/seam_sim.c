@@ -32,6 +32,14 @@ void np__sim_point(enum np_point_kind kind, const volatile void *addr, const cha
         hooks.point((int)kind, addr, file, line);
 }
 
+/* Called by np__fatal (core/fatal.c) and the world's own checks before they
+ * abort: with a fail hook, the run ends as a finding instead. */
+void np__sim_fail(const char *name, const char *msg)
+{
+    if (hooks.fail)
+        hooks.fail(name, msg);
+}
+
 void (*np__sim_observe)(uint64_t v); /* hooks.observe, read inline by the seam */
 
 void np__sim_lock(np__mutex *m, const char *file, int line)

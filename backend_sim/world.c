@@ -9,6 +9,7 @@
  * code and the tests run unchanged on it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@
 
 #define NP_WORLD_STACK (256 * 1024) /* as the live default: tasks cannot grow stacks */
 
-enum { SW_PARK, SW_YIELD, SW_EXIT };
+enum { SW_PARK, SW_YIELD, SW_EXIT, SW_ABANDON };
 
 static struct {
     bool running;
@@ -134,6 +135,13 @@ static bool unlink_runnable(np_task *t)
 void np_ready(np_task *t)
 {
     int st = t ? atomic_load_explicit(&t->state, memory_order_relaxed) : -1;
+    if (st != NP_T_PARKED) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "np_ready: task %p is not parked (state %d): a second wake-up for one park",
+                 (void *)t, st);
+        np__sim_fail("double-wakeup", msg);
+    }
     if (st != NP_T_PARKED)
         np__fatal("np_ready: task %p is not parked (state %d): a second wake-up for one park",
                   (void *)t, st);
@@ -300,6 +308,16 @@ void np_yield(void)
     np__ctx_switch(&t->ctx, &w.home);
 }
 
+void np_world_abandon_task(void)
+{
+    np_task *t = np__world_cur;
+    if (!t)
+        np__fatal("np_world_abandon_task called outside a task");
+    w.why = SW_ABANDON;
+    np__ctx_switch(&t->ctx, &w.home);
+    np__fatal("world: an abandoned task was resumed");
+}
+
 void np_world_yield_to(np_task *n)
 {
     np_task *t = np__world_cur;
@@ -336,6 +354,10 @@ static int step(np_task *t)
             set_state(t, NP_T_DONE);
             forget(t);
             return NP_WORLD_EXITED;
+        case SW_ABANDON: /* never runs again; freed with the world */
+            set_state(t, NP_T_PARKED);
+            t->commit = NULL;
+            return NP_WORLD_ABANDONED;
         case SW_PARK:
             t->parks++;
             set_state(t, NP_T_PARKED);

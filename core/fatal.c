@@ -11,6 +11,9 @@ void np__fatal(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+#if NP_SIM
+    np__sim_fail("crash", buf);
+#endif
     /* One write, so concurrent fatals from two workers do not interleave. */
     fprintf(stderr, "netpoll: fatal: %s\n", buf);
     abort();

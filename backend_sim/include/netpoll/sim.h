@@ -102,6 +102,12 @@ typedef struct np_sim_hooks {
     /* after a simulated lock is taken: the explorer observes what it guards
      * (optional; without it the lock's acquisition number is observed) */
     void (*locked)(const void *lock);
+    /* a fatal error in the simulated code (np__fatal: name "crash") or a
+     * broken runtime rule the world checks (a second wake-up for one park:
+     * "double-wakeup"): the replay reports it as a violation and ends the
+     * run, so the hook does not return (optional: without it the process
+     * aborts with the message) */
+    void (*fail)(const char *name, const char *msg);
 } np_sim_hooks;
 void np_sim_set_hooks(const np_sim_hooks *hooks);
 /* Scheduling points passed so far (sim build; 0 in the live build). */
@@ -115,7 +121,7 @@ uint64_t np_sim_points(void);
  */
 struct np_task;
 
-enum { NP_WORLD_PARKED = 0, NP_WORLD_YIELDED = 1, NP_WORLD_EXITED = 2 };
+enum { NP_WORLD_PARKED = 0, NP_WORLD_YIELDED = 1, NP_WORLD_EXITED = 2, NP_WORLD_ABANDONED = 3 };
 
 /* Creates a runnable task; NULL if out of memory or no world runs. */
 struct np_task *np_world_spawn(void (*fn)(void *), void *arg);
