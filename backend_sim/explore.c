@@ -569,6 +569,7 @@ static int run_once(const np_trace *tr, const np_explore_opts *o, chooser *c, FI
                          .late_timers = o->late_timers,
                          .poller_faults = o->poller_faults,
                          .poller_seed = o->poller_seed,
+                         .judge = o->judge,
                          .choose = choose,
                          .choose_ctx = c,
                          .want_state = c->cache,
@@ -739,7 +740,7 @@ static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore
             schedule_string(c->d, c->nd, r->schedule, sizeof r->schedule);
             r->preemptions = c->nd ? c->d[c->nd - 1].pre : 0;
             failure_text(tr, o, c->d, c->nd, r->detail, sizeof r->detail, NULL, NULL, 0);
-            sscanf(r->detail, "violation: %63s", r->name);
+            sscanf(r->detail, "violation: %63[^: ]", r->name);
             r->status = 1;
             if (o->stop_at_first)
                 break;

@@ -27,6 +27,7 @@
 #include "scheduler.h"
 #include "world.h"
 #include "mix.h"
+#include "check/spec.h"
 
 /* ---- state ---------------------------------------------------------------------- */
 
@@ -47,6 +48,14 @@ typedef struct slot {
     bool ready[2];           /* readiness arrived that no wait or reset has consumed */
     struct actor *waiter[2]; /* the actor inside a wait on each direction, or NULL */
     bool dirty;              /* touched in the current time step */
+    /* Explored, the stimuli of a step run in any order, and a deadline takes
+     * effect where the code publishes it, before its stimulus ends: */
+    bool dl_seen_expired[2]; /* some deadline of this step's (the one it began
+                                with, or one set in it) has expired by now */
+    bool unblock_in_step;    /* an unblock began in this step */
+    bool dl_ambiguous[2];    /* a deadline set beside an unblock: whether the
+                                code took it is not known (it ignores one on a
+                                closing pollDesc); timeouts are not judged */
 } slot;
 
 typedef struct actor {
@@ -103,6 +112,18 @@ typedef struct {
     /* A crash (np__fatal in the simulated code) or a world rule broken
      * (np_sim_hooks.fail): reported as a violation; the run ends there,
      * through jmp from the driver's stack. */
+    /* The specification oracle (explored, where it can judge the trace):
+     * the possible specification states so far, and what the current group
+     * of a time step showed. */
+    np_oracle *oracle;
+    np_oracle_cursor ocur;
+    np_oracle_done odone[16];
+    size_t nodone;
+    uint64_t odone_hash; /* (for the state hash) */
+    size_t grp_i0, grp_i1;
+    int64_t last_T;  /* the latest time step */
+    bool model;      /* the model's timing invariants judge */
+    bool struct_inv; /* bad-state and stale-event judge */
     bool crashed;
     bool cleaning; /* closing the slots after the run: a crash there (in a state
                       an abandoned or crashed run left) is not the trace's */
@@ -410,6 +431,19 @@ static bool actor_start(replay *rp, actor *a)
 
 static replay *current; /* the replay in progress (the world is single-threaded) */
 
+/* A wait or reset completed: part of what its group shows the oracle. */
+static void oracle_done(replay *rp, actor *a, bool wait, int res)
+{
+    if (!rp->oracle || !rp->ocur)
+        return;
+    if (rp->nodone == sizeof rp->odone / sizeof rp->odone[0]) {
+        rp->ocur = 0; /* more than the oracle judges in one group */
+        return;
+    }
+    rp->odone[rp->nodone++] = (np_oracle_done){a->g, wait, (int8_t)res, a->s->id, a->mode};
+    rp->odone_hash += np__mix((uint64_t)(uint32_t)a->g << 8 | (uint64_t)wait << 4, (uint64_t)res);
+}
+
 static void record_wake(replay *rp, actor *a, int res)
 {
     slot *s = a->s;
@@ -423,11 +457,15 @@ static void record_wake(replay *rp, actor *a, int res)
                            .tag = -1,
                            .res = res});
     np_replay_wake wk = {a->g, s->id, a->mode, res, -1, t, -1, a->issued, s->dl[d]};
+    oracle_done(rp, a, true, res);
     /* invariants on the result itself */
-    if (res == NP_POLL_TIMEOUT && (s->dl[d] == 0 || np_now() < s->dl[d]))
+    if (!rp->model)
+        ;
+    else if (res == NP_POLL_TIMEOUT && !s->dl_seen_expired[d] && !s->dl_ambiguous[d] &&
+             (s->dl[d] == 0 || np_now() < s->dl[d]))
         say(rp, "violation", "early-timeout g=%d pd=%d mode=%s at t=%lld: the deadline is %s", a->g,
             s->id, mode_str(a->mode), (long long)t, s->dl[d] == 0 ? "cleared" : "still ahead");
-    if (a->issued_closing && res != NP_POLL_CLOSING)
+    if (rp->model && a->issued_closing && res != NP_POLL_CLOSING)
         say(rp, "violation", "wait-after-close g=%d pd=%d mode=%s at t=%lld: returned %s", a->g,
             s->id, mode_str(a->mode), (long long)t, np_poll_result_name(res));
     if (res == NP_POLL_OK)
@@ -495,6 +533,7 @@ static void actor_main(void *p)
                                    .res = res});
             if (res == NP_POLL_OK)
                 a->s->ready[dir(a->mode)] = false; /* reset discards readiness */
+            oracle_done(rp, a, false, res);
             if (a->rec_res >= 0 && a->rec_res != res)
                 say(rp, "divergence",
                     "g=%d pd=%d mode=%s: reset returned %s, recorded %s (line %u)", a->g, a->s->id,
@@ -797,13 +836,18 @@ static uint64_t state_hash(replay *rp)
 {
     uint64_t h = np__mix((uint64_t)rp->pos, (uint64_t)np_now());
     h = np__mix(h, rp->wake_hash);
+    if (rp->oracle)
+        h = np__mix(h, np_oracle_cursor_hash(rp->oracle, rp->ocur) ^ rp->odone_hash);
     h = np__mix(h, rp->r->violations << 20 | rp->r->divergences);
     for (size_t i = 0; i < rp->nslots; i++) {
         slot *s = rp->slots[i];
         h = np__mix(h, (uint64_t)s->open | (uint64_t)s->closing << 1 |
                            (uint64_t)s->dl_past[0] << 2 | (uint64_t)s->dl_past[1] << 3 |
                            (uint64_t)s->ready[0] << 4 | (uint64_t)s->ready[1] << 5 |
-                           (uint64_t)(uint32_t)s->ninc << 8);
+                           (uint64_t)s->dl_seen_expired[0] << 6 |
+                           (uint64_t)s->dl_seen_expired[1] << 7 |
+                           (uint64_t)s->unblock_in_step << 40 | (uint64_t)s->dl_ambiguous[0] << 41 |
+                           (uint64_t)s->dl_ambiguous[1] << 42 | (uint64_t)(uint32_t)s->ninc << 8);
         h = np__mix(h, (uint64_t)s->dl[0]);
         h = np__mix(h, (uint64_t)s->dl[1]);
         h = np__mix(h, (uint64_t)(s->waiter[0] ? s->waiter[0]->g : 0) << 32 |
@@ -1072,7 +1116,7 @@ static void deliver_ready(replay *rp, const np_tr_event *e, slot *s, const np_ev
     unsigned woken = l.n;
     np__ready_list(&l);
     bool alone = !me || rp->r->steps - all0 == me->sim_steps - mine0;
-    if (owner) {
+    if (owner && rp->struct_inv) {
         uint32_t info1 = snapshot(ev->pd, &rg1, &wg1);
         if (woken || (alone && (rg1 != rg0 || wg1 != wg0 || info1 != info0)))
             say(rp, "violation",
@@ -1237,12 +1281,17 @@ static void apply(replay *rp, const np_tr_event *e)
         s->closing = false;
         memset(s->dl, 0, sizeof s->dl);
         memset(s->dl_past, 0, sizeof s->dl_past);
+        memset(s->dl_ambiguous, 0, sizeof s->dl_ambiguous);
         memset(s->ready, 0, sizeof s->ready);
         emit(rp, *e);
         return;
     }
     case NP_TR_DEADLINE: {
         int64_t at = e->at == 0 ? 0 : abs_time(rp, e->at);
+        for (int d = 0; d < 2; d++) /* the old value, and the new one from now on */
+            if (e->mode == NP_MODE_RW || dir(e->mode) == d)
+                s->dl_seen_expired[d] = s->dl_seen_expired[d] || (at != 0 && at <= now) ||
+                                        (s->dl[d] != 0 && s->dl[d] <= now);
         if (rp->pm.on)
             poller_deadline(rp, s, at, e->mode);
         else
@@ -1250,6 +1299,8 @@ static void apply(replay *rp, const np_tr_event *e)
         if (!s->closing)
             for (int d = 0; d < 2; d++)
                 if (e->mode == NP_MODE_RW || dir(e->mode) == d) {
+                    if (s->unblock_in_step)
+                        s->dl_ambiguous[d] = true;
                     s->dl[d] = at;
                     s->dl_past[d] = at != 0 && at <= now;
                 }
@@ -1263,6 +1314,7 @@ static void apply(replay *rp, const np_tr_event *e)
     case NP_TR_UNBLOCK:
         if (!issuer_ready(rp, e))
             return;
+        s->unblock_in_step = rp->o->choose != NULL;
         np_poll_unblock(s->pd);
         s->closing = true;
         emit(rp, *e);
@@ -1316,7 +1368,7 @@ static void apply(replay *rp, const np_tr_event *e)
 /* Quiescence checks for one waiting actor. */
 static void check_waiter(replay *rp, actor *a, int64_t now)
 {
-    if (!a->in_op || a->reported || np_world_runnable(a->task))
+    if (!rp->model || !a->in_op || a->reported || np_world_runnable(a->task))
         return;
     slot *s = a->s;
     int d = dir(a->mode);
@@ -1358,6 +1410,7 @@ static void check_quiescent(replay *rp)
     for (size_t i = 0; i < rp->ndirty; i++) {
         slot *s = rp->dirty[i];
         s->dirty = false;
+        s->dl_seen_expired[0] = s->dl_seen_expired[1] = s->unblock_in_step = false;
         for (int d = 0; d < 2; d++) {
             actor *w = s->waiter[d];
             if (w) {
@@ -1370,7 +1423,8 @@ static void check_quiescent(replay *rp)
                 continue;
             /* bad-state: a semaphore holds NIL, READY, or the task waiting on it */
             uintptr_t v = atomic_load(d ? &s->pd->wg : &s->pd->rg);
-            if (v != NP_PD_NIL && v != NP_PD_READY && !(w && v == (uintptr_t)w->task))
+            if (rp->struct_inv && v != NP_PD_NIL && v != NP_PD_READY &&
+                !(w && v == (uintptr_t)w->task))
                 say(rp, "violation", "bad-state pd=%d mode=%s at t=%lld: semaphore holds %#lx",
                     s->id, d ? "w" : "r", (long long)now_t(rp), (unsigned long)v);
         }
@@ -1400,6 +1454,8 @@ static void explore_step(replay *rp, size_t *ip, int64_t T)
         }
     }
     *ip = i1;
+    rp->grp_i0 = i0;
+    rp->grp_i1 = i1;
     rp->r->events += i1 - i0;
     if (rp->exact && np_world_next_timer() <= np_now() && !np_world_spawn(timer_task, NULL))
         rp->oom = true;
@@ -1705,6 +1761,27 @@ static void replay_fail(const char *name, const char *msg)
     longjmp(rp->jmp, 1);
 }
 
+/* The end of an explored group: what it showed, judged by the oracle. */
+static void oracle_group(replay *rp, int64_t T)
+{
+    np_oracle_done blocked[16];
+    size_t nb = 0;
+    for (size_t i = 0; rp->ocur && i < rp->nwaiting; i++) {
+        const actor *a = rp->waiting[i];
+        if (nb == sizeof blocked / sizeof blocked[0])
+            rp->ocur = 0; /* more than the oracle judges */
+        else
+            blocked[nb++] = (np_oracle_done){a->g, 1, 0, a->s->id, a->mode};
+    }
+    char name[64], text[768];
+    np_oracle_obs obs = {rp->odone, rp->nodone, blocked, nb};
+    if (rp->ocur && !np_oracle_step(rp->oracle, &rp->ocur, rp->grp_i0, rp->grp_i1, T, &obs, name,
+                                    sizeof name, text, sizeof text))
+        say(rp, "violation", "%s %s", name, text);
+    rp->nodone = 0;
+    rp->odone_hash = 0;
+}
+
 /* The replay's loop: rule 1, one time step after another. */
 static void drive(replay *rp)
 {
@@ -1753,9 +1830,17 @@ static void drive(replay *rp)
             }
             run_all(rp); /* (c) */
         }
-        if (!rp->abandoned)
+        rp->last_T = T;
+        if (!rp->abandoned) {
             check_quiescent(rp);
+            if (rp->oracle)
+                oracle_group(rp, T);
+        }
     }
+    char name[64], text[512];
+    if (rp->oracle && rp->ocur && !rp->abandoned && r->status != 2 &&
+        !np_oracle_end(rp->oracle, rp->ocur, rp->last_T, name, sizeof name, text, sizeof text))
+        say(rp, "violation", "%s %s", name, text);
 }
 
 /* After the run: pollDescs still open go back to the cache. They are never
@@ -1794,6 +1879,17 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     ar_reset();
     rp.base = np_now();
     np_sim_hooks h = {.fail = replay_fail};
+    rp.model = !rp.o->choose || rp.o->judge != NP_JUDGE_ORACLE;
+    rp.struct_inv = !rp.o->choose || rp.o->judge != NP_JUDGE_ORACLE;
+    if (rp.o->choose && rp.o->judge != NP_JUDGE_MODEL && !rp.o->poller_faults &&
+        !rp.o->late_timers) {
+        char why[160];
+        rp.oracle = np_oracle_get(tr, rp.o->design, rp.exact, why, sizeof why);
+        if (rp.oracle) {
+            rp.ocur = np_oracle_start(rp.oracle);
+            rp.model = false;
+        }
+    }
     if (rp.o->choose) {
         /* observed values matter only to the state hash */
         h = (np_sim_hooks){explore_point,

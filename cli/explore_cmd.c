@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "netpoll/explore.h"
 #include "netpoll/faults.h"
+#include "netpoll/replay.h"
 #include "netpoll/netpoll.h"
 #include "netpoll/replay.h"
 #include "netpoll/trace.h"
@@ -44,6 +45,10 @@ static void usage(FILE *f)
                "  --keep-going       do not stop at the first violation\n"
                "  --no-minimize      do not minimize the first failure\n"
                "  --no-cache         dfs without state caching (every schedule in full)\n"
+               "  --judge J          who judges results: default (the specification oracle where\n"
+               "                     it can judge the trace, plus bad-state, stale-event and\n"
+               "                     crashes), model (the older model invariants alone), or\n"
+               "                     oracle (the oracle alone)\n"
                "  --quiet            no progress line\n"
                "exit status: 0 no violation, 1 a violation (with its schedule), 2 invalid\n");
 }
@@ -150,6 +155,18 @@ int np_cli_explore(int argc, char **argv)
             if (!(o.design = np_design_find(v))) {
                 fprintf(stderr, "netpoll explore: unknown design '%s' (go1.5, go1.18, go1.21)\n",
                         v);
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--judge") && v) {
+            if (!strcmp(v, "default"))
+                o.judge = NP_JUDGE_DEFAULT;
+            else if (!strcmp(v, "model"))
+                o.judge = NP_JUDGE_MODEL;
+            else if (!strcmp(v, "oracle"))
+                o.judge = NP_JUDGE_ORACLE;
+            else {
+                fprintf(stderr, "netpoll explore: --judge wants default, model or oracle\n");
                 return 2;
             }
             i++;

@@ -60,7 +60,19 @@ typedef struct np_replay_opts {
      * in the step. */
     unsigned poller_faults;
     uint64_t poller_seed;
+    /* Explored (choose set): who judges the outcomes of waits and resets.
+     * NP_JUDGE_DEFAULT: the specification oracle (backend_sim/check/spec.h:
+     * one order of each group's operations must explain them, and the waits
+     * left parked), where it can judge the trace - else the model's
+     * invariants (early-timeout, wait-after-close, lost-wakeup,
+     * missed-timeout) - with bad-state, stale-event, double-wakeup and
+     * crashes always; NP_JUDGE_MODEL: the model's invariants alone, as
+     * before the oracle; NP_JUDGE_ORACLE: the oracle alone (crashes still end
+     * a run, as a violation). Plain replay always judges by the model. */
+    int judge;
 } np_replay_opts;
+
+enum { NP_JUDGE_DEFAULT, NP_JUDGE_MODEL, NP_JUDGE_ORACLE };
 
 /* A choice between runnable tasks (explore mode). */
 typedef struct np_choice {
