@@ -1495,6 +1495,16 @@ static void explore_step(replay *rp, size_t *ip, int64_t T)
     rp->pos = i0;
     exploring = true;
     run_chosen(rp);
+    /* A timer the step's stimuli armed at a time already due (a deadline
+     * pair split while its shared timer was due) fires in this step too
+     * (rule 1a): quiescence is judged once every due timer has run. */
+    while (rp->exact && !rp->abandoned && np_world_next_timer() <= np_now()) {
+        if (!np_world_spawn(timer_task, NULL)) {
+            rp->oom = true;
+            break;
+        }
+        run_chosen(rp);
+    }
     exploring = false;
     for (size_t i = i0; i < i1 && rp->r->status != 2 && !rp->abandoned; i++)
         if (later[i - i0]) {

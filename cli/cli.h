@@ -14,6 +14,12 @@ int np_cli_compare(int argc, char **argv);
 int np_cli_explore(int argc, char **argv);
 int np_cli_merge(int argc, char **argv);
 int np_cli_report(int argc, char **argv);
+int np_cli_check(int argc, char **argv);
+
+/* The .npt files of dir, sorted, as malloc'd paths (NULL, *n = 0 if none);
+ * np_cli_free_list frees them. */
+char **np_cli_list_npt(const char *dir, int *n);
+void np_cli_free_list(char **v, int n);
 
 struct np_trace;
 /* Writes a trace to path atomically (temporary file, then rename). */

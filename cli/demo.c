@@ -566,7 +566,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The .npt files of a folder, sorted (full paths). */
-static char **list_npt(const char *dir, int *n)
+char **np_cli_list_npt(const char *dir, int *n)
 {
     *n = 0;
     char **v = NULL;
@@ -595,7 +595,7 @@ static char **list_npt(const char *dir, int *n)
     return v;
 }
 
-static void free_list(char **v, int n)
+void np_cli_free_list(char **v, int n)
 {
     for (int i = 0; i < n; i++)
         free(v[i]);
@@ -609,9 +609,9 @@ static void stage_explore(demo *d)
     int nscen = 0, nbugs = 0;
     char dir[PATH_MAX + 16];
     fmt(dir, sizeof dir, "%s/scenarios", d->traces);
-    char **scen = d->traces[0] ? list_npt(dir, &nscen) : NULL;
+    char **scen = d->traces[0] ? np_cli_list_npt(dir, &nscen) : NULL;
     fmt(dir, sizeof dir, "%s/bugs", d->traces);
-    char **bugs = d->traces[0] ? list_npt(dir, &nbugs) : NULL;
+    char **bugs = d->traces[0] ? np_cli_list_npt(dir, &nbugs) : NULL;
     stage_begin(d, 3, "explore", 2 * (nscen * NSTRAT + nbugs));
     if (!nscen)
         note(d, "no scenarios found under %s: scenario exploration skipped",
@@ -680,8 +680,8 @@ static void stage_explore(demo *d)
                     d->done++;
                 }
     }
-    free_list(scen, nscen);
-    free_list(bugs, nbugs);
+    np_cli_free_list(scen, nscen);
+    np_cli_free_list(bugs, nbugs);
     stage_end(d,
               "%d runs; runs with a violation: scenarios go1.18 %d, go1.21 %d; corpus go1.18 %d, "
               "go1.21 %d",

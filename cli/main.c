@@ -14,6 +14,7 @@ static const struct {
     {"demo", np_cli_demo, "the full research run: record, replay, explore, bench, report"},
     {"record", np_cli_record, "run a live workload on epoll and record its trace"},
     {"compare", np_cli_compare, "compare a recorded live trace with the simulator"},
+    {"check", np_cli_check, "the whole checking suite: scenarios, corpus, enumeration, designs"},
     {"explore", np_cli_explore, "explore the interleavings of a trace's races (dfs, pct, random)"},
     {"merge", np_cli_merge, "merge results databases (and the shards of explorations)"},
     {"replay", np_cli_replay, "replay a trace through the real pollDesc code in virtual time"},
