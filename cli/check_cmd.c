@@ -37,28 +37,33 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: netpoll check [--design NAME|all] [--k K] [--k2 K] [--seconds S]\n"
-               "                     [--shard I/N] [--traces DIR] [--keep-going] [--no-reduce]\n"
-               "                     [--judge J] [--list] [--quiet] [--db FILE|--no-db]\n\n"
-               "The whole checking suite, under every design by default: the shipped\n"
-               "scenarios explored (dfs, state caching), the corpus replayed against\n"
-               "traces/corpus.tsv, and every enumerated scenario explored: up to K stimuli\n"
-               "on one pollDesc slot (with reopens), and up to K2 on two slots.\n"
-               "  --design NAME     go1.5, go1.18, go1.21 or all (default all)\n"
-               "  --k K             stimuli per one-slot scenario, 0 to 6 (default 3)\n"
-               "  --k2 K            stimuli per two-slot scenario, 0 to 6 (default 3)\n"
-               "  --seconds S       stop after S seconds (exit 3: a check cut short is not clean)\n"
-               "  --shard I/N       only the I-th of N parts of the enumerated scenarios\n"
-               "  --traces DIR      the scenarios and corpus (default: the source tree's traces/)\n"
-               "  --keep-going      go on after an unexpected violation (default: stop)\n"
-               "  --no-reduce       enumerate without the reductions (to check they are sound)\n"
-               "  --judge J         default, model or oracle (see netpoll explore --help)\n"
-               "  --list            print the enumerated scenarios (one per block), run nothing\n"
-               "  --quiet           no progress line on a terminal\n"
-               "  --db FILE         store the run in FILE (default results.db); --no-db: none\n"
-               "Expected findings per design: traces/expected_findings.tsv.\n"
-               "Exit: 0 as expected, 1 a finding not expected (or an expected one missing),\n"
-               "2 bad input, 3 cut short.\n");
+    fprintf(f,
+            "usage: netpoll check [--design NAME|all] [--k K] [--k2 K] [--seconds S]\n"
+            "                     [--shard I/N] [--traces DIR] [--keep-going] [--no-reduce]\n"
+            "                     [--enumerated-only] [--judge J] [--list] [--verdicts FILE]\n"
+            "                     [--quiet] [--db FILE|--no-db]\n\n"
+            "The whole checking suite, under every design by default: the shipped\n"
+            "scenarios explored (dfs, state caching), the corpus replayed against\n"
+            "traces/corpus.tsv, and every enumerated scenario explored: up to K stimuli\n"
+            "on one pollDesc slot (with reopens), and up to K2 on two slots.\n"
+            "  --design NAME     go1.5, go1.18, go1.21 or all (default all)\n"
+            "  --k K             stimuli per one-slot scenario, 0 to 6 (default 3)\n"
+            "  --k2 K            stimuli per two-slot scenario, 0 to 6 (default 3)\n"
+            "  --seconds S       stop after S seconds (exit 3: a check cut short is not clean)\n"
+            "  --shard I/N       only the I-th of N parts of the enumerated scenarios\n"
+            "  --traces DIR      the scenarios and corpus (default: the source tree's traces/)\n"
+            "  --keep-going      go on after an unexpected violation (default: stop)\n"
+            "  --no-reduce       enumerate without the reductions (to check they are sound)\n"
+            "  --judge J         default, model or oracle (see netpoll explore --help)\n"
+            "  --enumerated-only the enumerated scenarios alone (not the files, nor the corpus)\n"
+            "  --list            print the enumerated scenarios (one per block), run nothing\n"
+            "  --verdicts FILE   write each enumerated scenario's verdict and outcome classes\n"
+            "                    (by the hash of its canonical text) to FILE\n"
+            "  --quiet           no progress line on a terminal\n"
+            "  --db FILE         store the run in FILE (default results.db); --no-db: none\n"
+            "Expected findings per design: traces/expected_findings.tsv.\n"
+            "Exit: 0 as expected, 1 a finding not expected (or an expected one missing),\n"
+            "2 bad input, 3 cut short.\n");
 }
 
 typedef struct {
@@ -71,13 +76,15 @@ typedef struct {
 typedef struct {
     const char *traces;
     int judge;
-    bool keep_going, quiet, tty, reduce, list;
+    bool keep_going, quiet, tty, reduce, list, enum_only;
     double seconds, t0;
     int shard, shards;
     int k, k2;
     expect ex[3];
     int nex;
     np_db *db;
+    FILE *verdicts; /* --verdicts: one line per enumerated scenario */
+    uint64_t canon; /* the scenario being explored (its canonical hash) */
     /* totals */
     uint64_t scenarios, enumerated, executions, expected, unexpected, mismatches, printed;
     bool cut, stop;
@@ -168,6 +175,27 @@ static bool expected(check *c, const char *name)
     return false;
 }
 
+static int cmp_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* --verdicts: canonical hash, design, status, the outcome classes (sorted). */
+static void write_verdict(check *c, int st, const np_explore_result *r)
+{
+    fprintf(c->verdicts, "%016llx\t%s\t%d\t", (unsigned long long)c->canon, c->cur->design->name,
+            st);
+    char **v = malloc((r->nclasses + 1) * sizeof *v);
+    for (size_t i = 0; v && i < r->nclasses; i++)
+        v[i] = r->classes[i].text;
+    if (v)
+        qsort(v, r->nclasses, sizeof *v, cmp_text);
+    for (size_t i = 0; v && i < r->nclasses; i++)
+        fprintf(c->verdicts, "%s%s", i ? " ; " : "", v[i]);
+    fputc('\n', c->verdicts);
+    free(v);
+}
+
 static void indent(const char *text)
 {
     for (const char *p = text; p && *p;) {
@@ -191,6 +219,8 @@ static void explore_one(check *c, const char *name, const np_trace *tr, const ch
     int st = np_explore(tr, &o, &r);
     c->scenarios++;
     c->executions += r.executions;
+    if (c->verdicts && text)
+        write_verdict(c, st, &r);
     if (st == 2) {
         clear_progress(c);
         printf("check: %s under %s: invalid: %s\n", name, c->cur->design->name, r.invalid);
@@ -244,6 +274,7 @@ static void explore_one(check *c, const char *name, const np_trace *tr, const ch
 static int on_scenario(void *ctx, uint64_t hash, const char *text)
 {
     check *c = ctx;
+    c->canon = hash;
     if (c->slots == 2 && !strstr(text, "pd=2")) /* the one-slot pass had it */
         return 0;
     uint64_t i = c->index++;
@@ -363,14 +394,14 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 int np_cli_check(int argc, char **argv)
 {
     check c = {.judge = NP_JUDGE_DEFAULT, .reduce = true, .k = 3, .k2 = 3};
-    const char *design = "all", *dbpath = NULL, *traces = NULL;
+    const char *design = "all", *dbpath = NULL, *traces = NULL, *verdicts = NULL;
     bool nodb = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool needs = !strcmp(a, "--design") || !strcmp(a, "--k") || !strcmp(a, "--k2") ||
                      !strcmp(a, "--seconds") || !strcmp(a, "--shard") || !strcmp(a, "--traces") ||
-                     !strcmp(a, "--judge") || !strcmp(a, "--db");
+                     !strcmp(a, "--judge") || !strcmp(a, "--db") || !strcmp(a, "--verdicts");
         if (needs && (!v || !strncmp(v, "--", 2))) {
             fprintf(stderr, "netpoll check: %s needs a value\n", a);
             return 2;
@@ -413,6 +444,8 @@ int np_cli_check(int argc, char **argv)
             }
         } else if (!strcmp(a, "--db")) {
             dbpath = v;
+        } else if (!strcmp(a, "--verdicts")) {
+            verdicts = v;
         } else if (!strcmp(a, "--no-db")) {
             nodb = true;
             continue;
@@ -421,6 +454,9 @@ int np_cli_check(int argc, char **argv)
             continue;
         } else if (!strcmp(a, "--no-reduce")) {
             c.reduce = false;
+            continue;
+        } else if (!strcmp(a, "--enumerated-only")) {
+            c.enum_only = true;
             continue;
         } else if (!strcmp(a, "--list")) {
             c.list = true;
@@ -472,6 +508,10 @@ int np_cli_check(int argc, char **argv)
         fprintf(stderr, "check: %llu scenarios\n", (unsigned long long)c.enumerated);
         return 0;
     }
+    if (verdicts && !(c.verdicts = fopen(verdicts, "w"))) {
+        fprintf(stderr, "netpoll check: %s: %s\n", verdicts, strerror(errno));
+        return 2;
+    }
     bool failed = false;
     c.db = np_cli_db_default("check", dbpath, nodb, &failed);
     if (failed)
@@ -491,8 +531,9 @@ int np_cli_check(int argc, char **argv)
         c.cur = &c.ex[di];
         double td = now_s();
         uint64_t s0 = c.scenarios, x0 = c.executions, f0 = c.expected + c.unexpected;
-        run_files(&c, "scenarios");
-        if (!c.stop && !c.cut && run_corpus(&c)) {
+        if (!c.enum_only)
+            run_files(&c, "scenarios");
+        if (!c.enum_only && !c.stop && !c.cut && run_corpus(&c)) {
             np_db_close(c.db);
             return 2;
         }
@@ -543,6 +584,10 @@ int np_cli_check(int argc, char **argv)
            c.shards > 1 ? ", one shard" : "", (unsigned long long)c.executions,
            (unsigned long long)c.unexpected, (unsigned long long)c.mismatches,
            (unsigned long long)c.expected, now_s() - c.t0);
+    if (c.verdicts && fclose(c.verdicts) != 0) {
+        fprintf(stderr, "netpoll check: %s: %s\n", verdicts, strerror(errno));
+        status = 2;
+    }
     if (c.db) {
         if (np_db_explore_stats(c.db, "check", (int64_t)c.executions, (int64_t)c.scenarios, 0,
                                 (int64_t)((now_s() - c.t0) * 1e9)) != 0 ||

@@ -139,14 +139,15 @@ static void rename_times(ev *e, int ne)
         if (!m || v[m - 1] != v[i])
             v[m++] = v[i];
     for (int i = 0; i < ne; i++) {
+        int64_t t = e[i].t, at = e[i].at;
         for (int k = 0; k < m; k++) {
             if (e[i].t == v[k])
-                e[i].t = 100 * (int64_t)(k + 1);
+                t = 100 * (int64_t)(k + 1);
             if (e[i].kind == L_DEADLINE && e[i].at == v[k] && e[i].at > 0)
-                e[i].at = -100 * (int64_t)(k + 1); /* (marked: renamed) */
+                at = 100 * (int64_t)(k + 1);
         }
-        if (e[i].at < 0)
-            e[i].at = -e[i].at;
+        e[i].t = t;
+        e[i].at = at;
     }
 }
 
@@ -235,23 +236,29 @@ static bool seen_add(gen *g, uint64_t h)
     }
 }
 
-static void emit(gen *g)
+static uint64_t text_hash(const char *text, size_t len)
 {
-    ev e[MAXLEN + 1];
-    int ne = build(g, e);
-    if (!g->o->raw) {
-        rename_times(e, ne);
-        qsort(e + 1, (size_t)ne - 1, sizeof *e, cmp_ev);
-    }
-    char text[4096];
-    size_t len = print(e, ne, text, sizeof text);
     uint64_t h = UINT64_C(14695981039346656037);
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)text[i]) * UINT64_C(1099511628211);
-    if (!g->o->raw && !seen_add(g, h))
+    return h;
+}
+
+static void emit(gen *g)
+{
+    ev e[MAXLEN + 1], c[MAXLEN + 1];
+    int ne = build(g, e);
+    memcpy(c, e, (size_t)ne * sizeof *e);
+    rename_times(c, ne);
+    qsort(c + 1, (size_t)ne - 1, sizeof *c, cmp_ev);
+    char text[4096];
+    uint64_t canon = text_hash(text, print(c, ne, text, sizeof text));
+    if (g->o->raw)
+        print(e, ne, text, sizeof text);
+    else if (!seen_add(g, canon))
         return;
     g->count++;
-    if (g->fn(g->ctx, h, text))
+    if (g->fn(g->ctx, canon, text))
         g->stop = true;
 }
 

@@ -54,9 +54,10 @@ typedef struct np_enum_opts {
     bool raw;    /* no reduction of times and slots (every generated text) */
 } np_enum_opts;
 
-/* Called for each scenario: its canonical text, and a hash of it (the
- * scenario's identity). Return nonzero to stop. */
-typedef int (*np_enum_fn)(void *ctx, uint64_t hash, const char *text);
+/* Called for each scenario: its text, and the hash of its canonical text
+ * (the scenario's identity; with `raw`, the text is the generated one and
+ * canon still names its canonical form). Return nonzero to stop. */
+typedef int (*np_enum_fn)(void *ctx, uint64_t canon, const char *text);
 
 /* Enumerates the scenarios of o in a fixed order. Returns how many were
  * passed to fn, or -1 if out of memory. */

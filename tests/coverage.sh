@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# tests/coverage.sh - line and branch coverage of core/poll_desc.c reached by
+# `netpoll check` in the sim build (gcovr, Debian package gcovr).
+#   usage: tests/coverage.sh [--build DIR] [--k K] [--k2 K] [--html FILE]
+# Builds the netpoll program with --coverage in DIR (default build-cov),
+# runs `netpoll check --k K --k2 K --no-db --quiet` under every design, and
+# prints gcovr's summary and the lines and branches not reached.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=$repo/build-cov
+k=3
+k2=3
+html=
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --build) build=$2; shift 2 ;;
+    --k) k=$2; shift 2 ;;
+    --k2) k2=$2; shift 2 ;;
+    --html) html=$2; shift 2 ;;
+    *) echo "usage: tests/coverage.sh [--build DIR] [--k K] [--k2 K] [--html FILE]" >&2; exit 2 ;;
+    esac
+done
+command -v gcovr >/dev/null || { echo "coverage.sh: gcovr is not installed (apt-get install gcovr)" >&2; exit 2; }
+cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DNETPOLL_TESTS=OFF \
+    -DCMAKE_C_FLAGS="--coverage -O0" -DCMAKE_EXE_LINKER_FLAGS=--coverage \
+    -DCMAKE_SHARED_LINKER_FLAGS=--coverage >/dev/null
+cmake --build "$build" -j "$(nproc)" --target netpoll_cli >/dev/null
+find "$build" -name '*.gcda' -delete
+"$build/cli/netpoll" check --k "$k" --k2 "$k2" --no-db --quiet --traces "$repo/traces" >/dev/null
+# Only the sim build's object counts: it is what the checker runs.
+objdir=$(dirname "$(find "$build" -path '*netpoll_sim_hidden.dir*' -name 'poll_desc.c.gcda' | head -1)")
+[ -n "$objdir" ] || { echo "coverage.sh: no coverage data from the sim build" >&2; exit 1; }
+args=(--root "$repo" --filter "$repo/core/poll_desc.c" --exclude-unreachable-branches
+    --exclude-throw-branches --object-directory "$objdir" "$objdir")
+echo "== core/poll_desc.c, reached by netpoll check --k $k --k2 $k2 (all designs), sim build"
+gcovr "${args[@]}" --txt-metric branch --print-summary -s | tail -3
+gcovr "${args[@]}" --txt --print-summary | sed -n '1,/^---/p' >/dev/null
+echo "== lines not reached"
+gcovr "${args[@]}" --json - | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+src = open(sys.argv[1]).read().split("\n")
+for f in d["files"]:
+    for l in f["lines"]:
+        if l.get("gcovr/noncode"):
+            continue
+        if l["count"] == 0:
+            print("  %5d  %s" % (l["line_number"], src[l["line_number"] - 1].strip()))
+print("== branches not taken (line: branch numbers)")
+for f in d["files"]:
+    for l in f["lines"]:
+        miss = [str(i) for i, b in enumerate(l.get("branches", [])) if b["count"] == 0]
+        if miss and l["count"] > 0:
+            print("  %5d  [%s]  %s" % (l["line_number"], ",".join(miss), src[l["line_number"] - 1].strip()))
+' "$repo/core/poll_desc.c"
+if [ -n "$html" ]; then
+    gcovr "${args[@]}" --html-details "$html"
+    echo "coverage.sh: $html"
+fi
