@@ -3,7 +3,7 @@
 
 usage: report.py --db FILE --out DIR
 
-Reads only the SQLite results store (cli/schema.sql, version 2) and writes
+Reads only the SQLite results store (cli/schema.sql, version 3) and writes
 OUT/*.png and OUT/report.html (every PNG embedded as a data URI, inline CSS,
 no external links). A plot whose data is absent is left out, and the page
 says so in its place (<p class="nodata" data-plot="NAME">).
@@ -28,7 +28,7 @@ import tempfile
 import time
 import urllib.parse
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TABLES = ("runs", "outcomes", "violations", "timing", "explore_stats",
           "explore_progress", "outcome_classes", "bench")
 # The figures, in page order: (file stem, section title).
@@ -53,7 +53,7 @@ def die(msg):
 # --------------------------------------------------------------- the database
 
 def open_db(path):
-    """The database, read-only, checked to be netpoll's results at version 2."""
+    """The database, read-only, checked to be netpoll's results at version 3."""
     if not os.path.exists(path):
         raise BadInput("%s: no such file" % path)
     if not os.path.isfile(path):

@@ -735,12 +735,15 @@ static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore
             if (c->nd)
                 memcpy(c->best, c->d, c->nd * sizeof *c->d);
         }
+        if (st == 1 && r->failing == 0 && rr.nviol) {
+            r->first = rr.viol[0];
+            snprintf(r->name, sizeof r->name, "%s", np_inv_name(rr.viol[0].kind));
+        }
         np_replay_result_free(&rr);
         if (st == 1 && r->failing++ == 0) {
             schedule_string(c->d, c->nd, r->schedule, sizeof r->schedule);
             r->preemptions = c->nd ? c->d[c->nd - 1].pre : 0;
             failure_text(tr, o, c->d, c->nd, r->detail, sizeof r->detail, NULL, NULL, 0);
-            sscanf(r->detail, "violation: %63[^: ]", r->name);
             r->status = 1;
             if (o->stop_at_first)
                 break;

@@ -28,6 +28,7 @@
 #include "world.h"
 #include "mix.h"
 #include "check/spec.h"
+#include "check/invariants.h"
 
 /* ---- state ---------------------------------------------------------------------- */
 
@@ -174,25 +175,44 @@ static const char *mode_str(int mode)
     return mode == NP_MODE_R ? "r" : mode == NP_MODE_W ? "w" : "rw";
 }
 
-static void say(replay *rp, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(replay *rp, const char *kind, const char *fmt, ...)
+/* A finding: counted, kept in the result (the first NP_REPLAY_VIOLATIONS),
+ * and its line printed. */
+static void report(replay *rp, const np_violation *v)
 {
-    if (!strcmp(kind, "divergence")) {
+    if (v->kind == NP_INV_DIVERGENCE) {
         if (rp->o->ignore_divergences)
             return;
         rp->r->divergences++;
     } else {
         rp->r->violations++;
     }
+    np_replay_result *r = rp->r;
+    if (r->nviol < NP_REPLAY_VIOLATIONS) {
+        if (!r->viol && !(r->viol = malloc(NP_REPLAY_VIOLATIONS * sizeof *r->viol)))
+            rp->oom = true;
+        else
+            r->viol[r->nviol++] = *v;
+    }
     if (!rp->o->out)
         return;
+    char line[600];
+    np_violation_line(v, line, sizeof line);
+    fprintf(rp->o->out, "%s\n", line);
+}
+
+static void diverge(replay *rp, int32_t g, int32_t pd, int mode, int64_t t, uint32_t line,
+                    const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static void diverge(replay *rp, int32_t g, int32_t pd, int mode, int64_t t, uint32_t line,
+                    const char *fmt, ...)
+{
+    if (rp->o->ignore_divergences)
+        return;
+    np_violation v = {NP_INV_DIVERGENCE, pd, g, mode, t, line, ""};
     va_list ap;
     va_start(ap, fmt);
-    fprintf(rp->o->out, "%s: ", kind);
-    vfprintf(rp->o->out, fmt, ap);
-    fputc('\n', rp->o->out);
+    vsnprintf(v.detail, sizeof v.detail, fmt, ap);
     va_end(ap);
+    report(rp, &v);
 }
 
 static void invalid(replay *rp, uint32_t line, const char *fmt, ...)
@@ -459,15 +479,23 @@ static void record_wake(replay *rp, actor *a, int res)
     np_replay_wake wk = {a->g, s->id, a->mode, res, -1, t, -1, a->issued, s->dl[d]};
     oracle_done(rp, a, true, res);
     /* invariants on the result itself */
-    if (!rp->model)
-        ;
-    else if (res == NP_POLL_TIMEOUT && !s->dl_seen_expired[d] && !s->dl_ambiguous[d] &&
-             (s->dl[d] == 0 || np_now() < s->dl[d]))
-        say(rp, "violation", "early-timeout g=%d pd=%d mode=%s at t=%lld: the deadline is %s", a->g,
-            s->id, mode_str(a->mode), (long long)t, s->dl[d] == 0 ? "cleared" : "still ahead");
-    if (rp->model && a->issued_closing && res != NP_POLL_CLOSING)
-        say(rp, "violation", "wait-after-close g=%d pd=%d mode=%s at t=%lld: returned %s", a->g,
-            s->id, mode_str(a->mode), (long long)t, np_poll_result_name(res));
+    if (rp->model) {
+        np_inv_wake w = {a->g,
+                         s->id,
+                         a->mode,
+                         res,
+                         t,
+                         np_now(),
+                         s->dl[d],
+                         s->dl_seen_expired[d],
+                         s->dl_ambiguous[d],
+                         a->issued_closing};
+        np_violation v;
+        if (np_inv_early_timeout(&w, &v))
+            report(rp, &v);
+        if (np_inv_wait_after_close(&w, &v))
+            report(rp, &v);
+    }
     if (res == NP_POLL_OK)
         s->ready[d] = false;
     /* match the recorded wake */
@@ -477,15 +505,16 @@ static void record_wake(replay *rp, actor *a, int res)
             wk.rec_res = rec->res;
             wk.rec_t = rec->t;
             if (rec->res != res)
-                say(rp, "divergence",
+                diverge(
+                    rp, a->g, s->id, a->mode, t, rec->line,
                     "g=%d pd=%d mode=%s: wake #%zu returned %s at t=%lld, recorded %s at t=%lld "
                     "(line %u)",
                     a->g, s->id, mode_str(a->mode), a->next_rec, np_poll_result_name(res),
                     (long long)t, np_poll_result_name(rec->res), (long long)rec->t, rec->line);
         } else {
-            say(rp, "divergence", "g=%d pd=%d mode=%s: wake #%zu (%s at t=%lld) was not recorded",
-                a->g, s->id, mode_str(a->mode), a->computed + 1, np_poll_result_name(res),
-                (long long)t);
+            diverge(rp, a->g, s->id, a->mode, t, 0,
+                    "g=%d pd=%d mode=%s: wake #%zu (%s at t=%lld) was not recorded", a->g, s->id,
+                    mode_str(a->mode), a->computed + 1, np_poll_result_name(res), (long long)t);
         }
     }
     a->computed++;
@@ -535,10 +564,10 @@ static void actor_main(void *p)
                 a->s->ready[dir(a->mode)] = false; /* reset discards readiness */
             oracle_done(rp, a, false, res);
             if (a->rec_res >= 0 && a->rec_res != res)
-                say(rp, "divergence",
-                    "g=%d pd=%d mode=%s: reset returned %s, recorded %s (line %u)", a->g, a->s->id,
-                    mode_str(a->mode), np_poll_result_name(res), np_poll_result_name(a->rec_res),
-                    a->line);
+                diverge(rp, a->g, a->s->id, a->mode, now_t(rp), a->line,
+                        "g=%d pd=%d mode=%s: reset returned %s, recorded %s (line %u)", a->g,
+                        a->s->id, mode_str(a->mode), np_poll_result_name(res),
+                        np_poll_result_name(a->rec_res), a->line);
         }
         if (a->final) /* its stack goes back to the pool (a trace may have 100,000s of tasks) */
             return;
@@ -1118,11 +1147,11 @@ static void deliver_ready(replay *rp, const np_tr_event *e, slot *s, const np_ev
     bool alone = !me || rp->r->steps - all0 == me->sim_steps - mine0;
     if (owner && rp->struct_inv) {
         uint32_t info1 = snapshot(ev->pd, &rg1, &wg1);
-        if (woken || (alone && (rg1 != rg0 || wg1 != wg0 || info1 != info0)))
-            say(rp, "violation",
-                "stale-event pd=%d tag=%lld at t=%lld (line %u): it %s pd=%d's incarnation %d",
-                e->pd, (long long)e->tag, (long long)e->t, e->line,
-                woken ? "woke a task of" : "changed the state of", owner->id, owner->ninc);
+        np_violation v;
+        if (np_inv_stale_event(e->pd, e->tag, e->t, e->line, woken,
+                               alone && (rg1 != rg0 || wg1 != wg0 || info1 != info0), owner->id,
+                               owner->ninc, &v))
+            report(rp, &v);
     }
 }
 
@@ -1145,10 +1174,10 @@ static void apply_fire(replay *rp, const np_tr_event *e, slot *s)
             fired = np_world_fire_timer(&pd->rt) || np_world_fire_timer(&pd->wt);
     }
     if (!fired) {
-        say(rp, "divergence",
-            "fire pd=%d mode=%s at t=%lld (line %u): no deadline of that "
-            "direction is due then",
-            e->pd, mode_str(e->mode), (long long)e->t, e->line);
+        diverge(rp, 0, e->pd, e->mode, e->t, e->line,
+                "fire pd=%d mode=%s at t=%lld (line %u): no deadline of that "
+                "direction is due then",
+                e->pd, mode_str(e->mode), (long long)e->t, e->line);
         return;
     }
     rp->r->fires++;
@@ -1166,18 +1195,17 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
     if (!a->task && !actor_start(rp, a)) /* it ended after what it just finished */
         return;
     if (a->in_op) {
-        say(rp, "divergence",
-            "g=%d is still parked in its wait on pd=%d at t=%lld, when it issues "
-            "line %u",
-            a->g, a->s->id, (long long)e->t, e->line);
+        diverge(rp, a->g, a->s->id, a->mode, e->t, e->line,
+                "g=%d is still parked in its wait on pd=%d at t=%lld, when it issues "
+                "line %u",
+                a->g, a->s->id, (long long)e->t, e->line);
         return;
     }
     actor *b = e->kind == NP_TR_WAIT ? s->waiter[dir(e->mode)] : NULL;
+    np_violation v;
     if (b && b != a) {
-        say(rp, "violation",
-            "bad-state pd=%d mode=%s at t=%lld (line %u): g=%d waits while g=%d is "
-            "already waiting (double wait)",
-            s->id, mode_str(e->mode), (long long)e->t, e->line, a->g, b->g);
+        np_inv_double_wait(s->id, e->mode, e->t, e->line, a->g, b->g, &v);
+        report(rp, &v);
         return;
     }
     /* A task of another slot or incarnation may still be parked on this
@@ -1187,10 +1215,8 @@ static void apply_task_op(replay *rp, const np_tr_event *e, slot *s)
                         ? atomic_load(dir(e->mode) ? &s->pd->wg : &s->pd->rg)
                         : NP_PD_NIL;
     if (sem > NP_PD_WAIT && sem != (uintptr_t)a->task) {
-        say(rp, "violation",
-            "bad-state pd=%d mode=%s at t=%lld (line %u): g=%d waits while another task is "
-            "parked on it (double wait)",
-            s->id, mode_str(e->mode), (long long)e->t, e->line, a->g);
+        np_inv_double_wait(s->id, e->mode, e->t, e->line, a->g, 0, &v);
+        report(rp, &v);
         return;
     }
     if (e->kind == NP_TR_WAIT && rp->o->choose) /* explored: concurrent waits see it at once */
@@ -1228,10 +1254,10 @@ static bool issuer_ready(replay *rp, const np_tr_event *e)
     if (np_world_runnable(a->task))
         run_actor(rp, a);
     if (a->in_op) {
-        say(rp, "divergence",
-            "g=%d is still parked in its wait on pd=%d at t=%lld, when it issues "
-            "line %u",
-            a->g, a->s->id, (long long)e->t, e->line);
+        diverge(rp, a->g, a->s->id, a->mode, e->t, e->line,
+                "g=%d is still parked in its wait on pd=%d at t=%lld, when it issues "
+                "line %u",
+                a->g, a->s->id, (long long)e->t, e->line);
         /* Under fault injection the record's causality no longer holds: apply
          * the unblock or close anyway (the unblock is what wakes the task). */
         return rp->o->ignore_divergences;
@@ -1372,22 +1398,13 @@ static void check_waiter(replay *rp, actor *a, int64_t now)
         return;
     slot *s = a->s;
     int d = dir(a->mode);
-    const char *why = NULL, *name = "lost-wakeup";
-    if (s->closing)
-        why = "its pollDesc is closing";
-    else if (s->ready[d])
-        why = "readiness is pending";
-    else if (s->dl[d] > 0 && s->dl[d] <= now && s->dl_past[d])
-        why = "its deadline had expired";
-    else if (s->dl[d] > 0 && s->dl[d] <= (rp->pm.on ? rp->pm.woke : now) && rp->exact &&
-             !rp->o->late_timers) {
-        why = rp->pm.on ? "its deadline passed before the poller's last wake-up"
-                        : "its deadline has passed";
-        name = "missed-timeout";
-    }
-    if (why) {
-        say(rp, "violation", "%s g=%d pd=%d mode=%s at t=%lld: parked although %s", name, a->g,
-            s->id, mode_str(a->mode), (long long)now_t(rp), why);
+    np_inv_parked p = {
+        a->g,       s->id,       a->mode,  now_t(rp),     now,
+        s->closing, s->ready[d], s->dl[d], s->dl_past[d], rp->exact && !rp->o->late_timers,
+        rp->pm.on,  rp->pm.woke};
+    np_violation v;
+    if (np_inv_parked_wait(&p, &v)) {
+        report(rp, &v);
         a->reported = true;
     }
 }
@@ -1423,10 +1440,10 @@ static void check_quiescent(replay *rp)
                 continue;
             /* bad-state: a semaphore holds NIL, READY, or the task waiting on it */
             uintptr_t v = atomic_load(d ? &s->pd->wg : &s->pd->rg);
-            if (rp->struct_inv && v != NP_PD_NIL && v != NP_PD_READY &&
-                !(w && v == (uintptr_t)w->task))
-                say(rp, "violation", "bad-state pd=%d mode=%s at t=%lld: semaphore holds %#lx",
-                    s->id, d ? "w" : "r", (long long)now_t(rp), (unsigned long)v);
+            np_violation bad;
+            if (rp->struct_inv && np_inv_bad_sema(s->id, d ? NP_MODE_W : NP_MODE_R, now_t(rp), v,
+                                                  w ? (uintptr_t)w->task : 0, &bad))
+                report(rp, &bad);
         }
     }
     rp->ndirty = 0;
@@ -1747,11 +1764,11 @@ static void finish(replay *rp)
         actor *a = rp->actors[i];
         if (rp->tr->has_wake)
             for (size_t k = a->next_rec; k < a->nrec; k++)
-                say(rp, "divergence",
-                    "g=%d: recorded wake #%zu (%s at t=%lld, line %u) did not "
-                    "happen%s",
-                    a->g, k + 1, np_poll_result_name(a->rec[k]->res), (long long)a->rec[k]->t,
-                    a->rec[k]->line, a->in_op ? ": the task is still parked" : "");
+                diverge(rp, a->g, a->rec[k]->pd, a->rec[k]->mode, a->rec[k]->t, a->rec[k]->line,
+                        "g=%d: recorded wake #%zu (%s at t=%lld, line %u) did not "
+                        "happen%s",
+                        a->g, k + 1, np_poll_result_name(a->rec[k]->res), (long long)a->rec[k]->t,
+                        a->rec[k]->line, a->in_op ? ": the task is still parked" : "");
     }
 }
 
@@ -1763,8 +1780,12 @@ static void replay_fail(const char *name, const char *msg)
     replay *rp = current;
     if (!rp)
         return; /* not replaying: abort as ever */
-    if (!rp->crashed && !rp->cleaning)
-        say(rp, "violation", "%s: %s (at t=%lld)", name, msg, (long long)now_t(rp));
+    if (!rp->crashed && !rp->cleaning) {
+        np_violation v;
+        np_inv_fail(np_inv_find(name) >= 0 ? (np_inv)np_inv_find(name) : NP_INV_CRASH, msg,
+                    now_t(rp), &v);
+        report(rp, &v);
+    }
     rp->crashed = true;
     if (np__world_cur)
         np_world_abandon_task();
@@ -1783,11 +1804,10 @@ static void oracle_group(replay *rp, int64_t T)
         else
             blocked[nb++] = (np_oracle_done){a->g, 1, 0, a->s->id, a->mode};
     }
-    char name[64], text[768];
     np_oracle_obs obs = {rp->odone, rp->nodone, blocked, nb};
-    if (rp->ocur && !np_oracle_step(rp->oracle, &rp->ocur, rp->grp_i0, rp->grp_i1, T, &obs, name,
-                                    sizeof name, text, sizeof text))
-        say(rp, "violation", "%s %s", name, text);
+    np_violation v;
+    if (rp->ocur && !np_oracle_step(rp->oracle, &rp->ocur, rp->grp_i0, rp->grp_i1, T, &obs, &v))
+        report(rp, &v);
     rp->nodone = 0;
     rp->odone_hash = 0;
 }
@@ -1847,10 +1867,10 @@ static void drive(replay *rp)
                 oracle_group(rp, T);
         }
     }
-    char name[64], text[512];
+    np_violation v;
     if (rp->oracle && rp->ocur && !rp->abandoned && r->status != 2 &&
-        !np_oracle_end(rp->oracle, rp->ocur, rp->last_T, name, sizeof name, text, sizeof text))
-        say(rp, "violation", "%s %s", name, text);
+        !np_oracle_end(rp->oracle, rp->ocur, rp->last_T, &v))
+        report(rp, &v);
 }
 
 /* After the run: pollDescs still open go back to the cache. They are never
@@ -1963,6 +1983,9 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
 
 void np_replay_result_free(np_replay_result *r)
 {
+    free(r->viol);
+    r->viol = NULL;
+    r->nviol = 0;
     free(r->wakes);
     r->wakes = NULL;
     r->nwakes = 0;

@@ -260,10 +260,9 @@ static void explore_one(check *c, const char *name, const np_trace *tr, const ch
                 c->printed++;
             }
             if (c->db)
-                np_db_violation_ex(c->db, p->name[0] ? p->name : "violation", p->detail,
-                                   p->minimized ? p->min_schedule : p->schedule,
-                                   p->minimized ? p->min_trace : name, p->listing,
-                                   p->minimized ? p->min_preemptions : p->preemptions);
+                np_db_violation_rec(c->db, &p->first, p->minimized ? p->min_schedule : p->schedule,
+                                    p->minimized ? p->min_trace : text, p->listing,
+                                    p->minimized ? p->min_preemptions : p->preemptions);
             if (again)
                 np_explore_result_free(&m);
         }

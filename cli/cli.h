@@ -47,8 +47,8 @@ void np_cli_params(int argc, char **argv, char *buf, size_t len);
  * none with --no-db (off), else the default, which only warns if it cannot
  * be opened. */
 struct np_db *np_cli_db_default(const char *cmd, const char *path, _Bool off, _Bool *failed);
-/* Stores a replay's outcomes and its printed divergence/violation lines
- * (text, one per line) in the open run. 0 or -1. */
-int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r, const char *lines);
+/* Stores a replay's outcomes and its findings (r->viol: records, not
+ * printed text) in the open run. 0 or -1. */
+int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r);
 
 #endif

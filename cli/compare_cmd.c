@@ -306,7 +306,7 @@ int np_cli_compare(int argc, char **argv)
                 wl[n - 4] = 0;
         }
         np_db_run run = {"compare", "sim", "go1.21", wl, file, params, -1};
-        int bad = np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r1, lines) != 0;
+        int bad = np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r1) != 0;
         for (size_t i = 0; !bad && i < nlat; i++)
             bad = np_db_timing(db, "wake_latency", 0, 0, lat[i]) != 0;
         for (size_t i = 0; !bad && i < nlate; i++)

@@ -42,7 +42,7 @@ static const char *res_name(int res)
     return res < 0 ? NULL : np_poll_result_name(res);
 }
 
-int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r, const char *lines)
+int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r)
 {
     for (size_t i = 0; i < r->nwakes; i++) {
         const np_replay_wake *w = &r->wakes[i];
@@ -53,19 +53,10 @@ int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r, c
         if (w->rec_t >= 0 && np_db_timing(db, "sim_wake_delay", w->g, w->pd, w->rec_t - w->t) != 0)
             return -1;
     }
-    /* "divergence: ..." or "violation: NAME ..." lines */
-    for (const char *p = lines; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char line[1024], name[64] = "divergence";
-        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
-        if (!strncmp(line, "violation: ", 11))
-            sscanf(line + 11, "%63s", name);
-        if ((!strncmp(line, "violation: ", 11) || !strncmp(line, "divergence: ", 12)) &&
-            np_db_violation(db, name, line, NULL, NULL) != 0)
+    /* the findings, as records (the first NP_REPLAY_VIOLATIONS) */
+    for (size_t i = 0; i < r->nviol; i++)
+        if (np_db_violation_rec(db, &r->viol[i], NULL, NULL, NULL, -1) != 0)
             return -1;
-        p = nl ? nl + 1 : NULL;
-    }
     return 0;
 }
 

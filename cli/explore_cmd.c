@@ -101,9 +101,9 @@ static int store(np_db *db, int argc, char **argv, const char *file, const char 
     if (np_db_begin_run(db, &run) < 0)
         return -1;
     if (status == 1 &&
-        np_db_violation_ex(db, r->name[0] ? r->name : "violation", r->detail,
-                           r->minimized ? r->min_schedule : r->schedule, r->min_trace, r->listing,
-                           r->minimized ? r->min_preemptions : r->preemptions) != 0)
+        np_db_violation_rec(db, &r->first, r->minimized ? r->min_schedule : r->schedule,
+                            r->min_trace, r->listing,
+                            r->minimized ? r->min_preemptions : r->preemptions) != 0)
         return -1;
     if (np_db_explore_stats(db, names[o->strategy], (int64_t)r->executions, (int64_t)r->nabstract,
                             (int64_t)r->race_pairs, (int64_t)(secs * 1e9)) != 0)

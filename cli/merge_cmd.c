@@ -57,20 +57,22 @@ static int copy_file(const char *from, const char *to)
     return err;
 }
 
-/* Column lists per table, beyond run_id (version 2; version 1 lacks some). */
+/* Column lists per table, beyond run_id (version 3; versions 1 and 2 lack
+ * some: NULL there means the same list, "" a table they do not have). */
 static const struct {
-    const char *table, *cols, *cols_v1;
+    const char *table, *cols, *cols_v1, *cols_v2;
 } tables[] = {
     {"outcomes", "seq, g, pd, mode, result, recorded, virtual_ns, wall_ns, wait_ns, deadline_ns",
-     NULL},
-    {"violations", "name, detail, schedule, trace, listing, preemptions",
-     "name, detail, schedule, trace, NULL, NULL"},
-    {"timing", "kind, g, pd, value_ns", NULL},
-    {"explore_stats", "strategy, executions, distinct_states, race_pairs, elapsed_ns", NULL},
-    {"explore_progress", "executions, states, elapsed_ns", ""},
-    {"explore_states", "state, text", ""},
-    {"outcome_classes", "class, count", NULL},
-    {"bench", "name, contender, metric, value, rep", NULL},
+     NULL, NULL},
+    {"violations", "name, detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line",
+     "name, detail, schedule, trace, NULL, NULL, NULL, NULL, NULL, NULL, NULL",
+     "name, detail, schedule, trace, listing, preemptions, NULL, NULL, NULL, NULL, NULL"},
+    {"timing", "kind, g, pd, value_ns", NULL, NULL},
+    {"explore_stats", "strategy, executions, distinct_states, race_pairs, elapsed_ns", NULL, NULL},
+    {"explore_progress", "executions, states, elapsed_ns", "", NULL},
+    {"explore_states", "state, text", "", NULL},
+    {"outcome_classes", "class, count", NULL, NULL},
+    {"bench", "name, contender, metric, value, rep", NULL, NULL},
 };
 
 #define RUN_COLS                                                                                   \
@@ -125,14 +127,16 @@ static int copy_input(sqlite3 *db, const char *path)
     err = err || exec(db, "INSERT INTO main.runs (id, " RUN_COLS ") SELECT m.new, " RUN_COLS
                           " FROM src.runs r JOIN idmap m ON r.id = m.old");
     for (size_t i = 0; !err && i < sizeof tables / sizeof tables[0]; i++) {
-        const char *cols = version == 1 && tables[i].cols_v1 ? tables[i].cols_v1 : tables[i].cols;
+        const char *cols = version == 1 && tables[i].cols_v1   ? tables[i].cols_v1
+                           : version == 2 && tables[i].cols_v2 ? tables[i].cols_v2
+                                                               : tables[i].cols;
         if (!*cols)
             continue; /* the table came with version 2 */
         char sql[1024], *p = sql;
         p += snprintf(sql, sizeof sql, "INSERT INTO main.%s (run_id, %s) SELECT m.new",
                       tables[i].table, tables[i].cols);
         /* the source columns, each qualified */
-        char list[256];
+        char list[512];
         snprintf(list, sizeof list, "%s", cols);
         for (char *tok = strtok(list, ", "); tok; tok = strtok(NULL, ", "))
             p += snprintf(p, sizeof sql - (size_t)(p - sql),
@@ -260,8 +264,9 @@ static int combine_shards(sqlite3 *db, const char *out)
                 "runs), class, sum(count) FROM outcome_classes WHERE run_id IN (%s) GROUP BY "
                 "class;"
                 "INSERT INTO violations (run_id, name, detail, schedule, trace, listing, "
-                "preemptions) SELECT (SELECT max(id) FROM runs), name, detail, schedule, trace, "
-                "listing, preemptions FROM violations WHERE run_id IN (%s);",
+                "preemptions, pd, g, mode, t_ns, line) SELECT (SELECT max(id) FROM runs), name, "
+                "detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line FROM "
+                "violations WHERE run_id IN (%s);",
                 params, list, list, list, list, list);
             err = !sql || exec(db, sql);
             sqlite3_free(sql);

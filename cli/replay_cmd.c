@@ -177,7 +177,7 @@ int np_cli_replay(int argc, char **argv)
         char params[512];
         np_cli_params(argc, argv, params, sizeof params);
         np_db_run run = {"replay", "sim", design, NULL, file, params, -1};
-        if (np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r, lines) != 0 ||
+        if (np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r) != 0 ||
             np_db_end_run(db, status, (int64_t)r.events, (int64_t)r.divergences,
                           (int64_t)r.violations) != 0) {
             fprintf(stderr, "netpoll replay: %s\n", np_db_error(db));

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netpoll/invariants.h"
+#include "netpoll/poll.h"
 #include "schema_sql.h" /* np_schema_sql: cli/schema.sql, embedded at build time */
 
 #ifndef NP_GIT_REV
@@ -89,16 +91,32 @@ int np_db_open(const char *path, np_db **out, char *msg, size_t len)
                  path);
         goto bad;
     }
-    if (v == 1) { /* version 1: add what version 2 added, in one transaction */
+    if (v == 1 || v == 2) { /* an older version: what the later ones added, in one transaction */
         char set[64];
         snprintf(set, sizeof set, "PRAGMA user_version = %d", NP_DB_SCHEMA_VERSION);
+        /* version 3: the runs table again, for its CHECK on kind (SQLite alters
+         * no constraint): renamed without rewriting the other tables'
+         * references (legacy_alter_table), created anew by the schema, filled,
+         * dropped */
         if (exec(db, "BEGIN IMMEDIATE", "cannot write") ||
-            exec(db, "ALTER TABLE violations ADD COLUMN listing TEXT", "cannot upgrade it") ||
-            exec(db, "ALTER TABLE violations ADD COLUMN preemptions INTEGER",
-                 "cannot upgrade it") ||
-            exec(db, np_schema_sql, "cannot upgrade it") || exec(db, set, "cannot upgrade it") ||
-            exec(db, "COMMIT", "cannot write")) {
+            (v == 1 &&
+             (exec(db, "ALTER TABLE violations ADD COLUMN listing TEXT", "cannot upgrade it") ||
+              exec(db, "ALTER TABLE violations ADD COLUMN preemptions INTEGER",
+                   "cannot upgrade it"))) ||
+            exec(db, "ALTER TABLE violations ADD COLUMN pd INTEGER", "cannot upgrade it") ||
+            exec(db, "ALTER TABLE violations ADD COLUMN g INTEGER", "cannot upgrade it") ||
+            exec(db, "ALTER TABLE violations ADD COLUMN mode TEXT", "cannot upgrade it") ||
+            exec(db, "ALTER TABLE violations ADD COLUMN t_ns INTEGER", "cannot upgrade it") ||
+            exec(db, "ALTER TABLE violations ADD COLUMN line INTEGER", "cannot upgrade it") ||
+            exec(db, "PRAGMA legacy_alter_table = ON", "cannot upgrade it") ||
+            exec(db, "ALTER TABLE runs RENAME TO runs_v2", "cannot upgrade it") ||
+            exec(db, np_schema_sql, "cannot upgrade it") ||
+            exec(db, "INSERT INTO runs SELECT * FROM runs_v2", "cannot upgrade it") ||
+            exec(db, "DROP TABLE runs_v2", "cannot upgrade it") ||
+            exec(db, "PRAGMA legacy_alter_table = OFF", "cannot upgrade it") ||
+            exec(db, set, "cannot upgrade it") || exec(db, "COMMIT", "cannot write")) {
             sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+            sqlite3_exec(db->h, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
             goto bad;
         }
     }
@@ -189,7 +207,8 @@ int64_t np_db_begin_run(np_db *db, const np_db_run *r)
             -1, &db->outcome, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db->h,
                            "INSERT INTO violations (run_id, name, detail, schedule, trace, "
-                           "listing, preemptions) VALUES (?,?,?,?,?,?,?)",
+                           "listing, preemptions, pd, g, mode, t_ns, line) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &db->violation, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db->h,
                            "INSERT INTO timing (run_id, kind, g, pd, value_ns) VALUES (?,?,?,?,?)",
@@ -261,6 +280,45 @@ int np_db_violation_ex(np_db *db, const char *name, const char *detail, const ch
         sqlite3_bind_int(st, 7, preemptions);
     else
         sqlite3_bind_null(st, 7);
+    for (int i = 8; i <= 12; i++)
+        sqlite3_bind_null(st, i);
+    return step(db, st, "cannot store a violation");
+}
+
+int np_db_violation_rec(np_db *db, const np_violation *v, const char *schedule, const char *trace,
+                        const char *listing, int preemptions)
+{
+    char line[600];
+    np_violation_line(v, line, sizeof line);
+    sqlite3_stmt *st = db->violation;
+    sqlite3_bind_int64(st, 1, db->run);
+    bind_text(st, 2, np_inv_name(v->kind));
+    bind_text(st, 3, line);
+    bind_text(st, 4, schedule);
+    bind_text(st, 5, trace);
+    bind_text(st, 6, listing);
+    if (preemptions >= 0)
+        sqlite3_bind_int(st, 7, preemptions);
+    else
+        sqlite3_bind_null(st, 7);
+    if (v->pd > 0)
+        sqlite3_bind_int(st, 8, v->pd);
+    else
+        sqlite3_bind_null(st, 8);
+    if (v->g > 0)
+        sqlite3_bind_int(st, 9, v->g);
+    else
+        sqlite3_bind_null(st, 9);
+    bind_text(st, 10,
+              v->mode == NP_MODE_R    ? "r"
+              : v->mode == NP_MODE_W  ? "w"
+              : v->mode == NP_MODE_RW ? "rw"
+                                      : NULL);
+    sqlite3_bind_int64(st, 11, v->t);
+    if (v->line)
+        sqlite3_bind_int64(st, 12, v->line);
+    else
+        sqlite3_bind_null(st, 12);
     return step(db, st, "cannot store a violation");
 }
 

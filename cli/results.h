@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NP_DB_SCHEMA_VERSION 2
+#define NP_DB_SCHEMA_VERSION 3
 
 typedef struct np_db np_db;
 
@@ -34,6 +34,12 @@ int np_db_bench(np_db *db, const char *name, const char *contender, const char *
 /* explore: the first failure, with its listing and preemptions (-1: none) */
 int np_db_violation_ex(np_db *db, const char *name, const char *detail, const char *schedule,
                        const char *trace, const char *listing, int preemptions);
+/* A structured finding (netpoll/invariants.h): its name, its printed line
+ * as the detail, its fields as columns; the explorer's schedule, trace,
+ * listing and preemptions (NULL / -1: none). */
+struct np_violation;
+int np_db_violation_rec(np_db *db, const struct np_violation *v, const char *schedule,
+                        const char *trace, const char *listing, int preemptions);
 int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int64_t states,
                         int64_t race_pairs, int64_t elapsed_ns);
 /* one point of the coverage curve: distinct states after so many executions */

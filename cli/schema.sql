@@ -1,13 +1,16 @@
--- netpoll results store, schema version 2 (PRAGMA user_version).
+-- netpoll results store, schema version 3 (PRAGMA user_version).
 -- Version 2 added violations.listing and violations.preemptions, and the
--- explore_progress and explore_states tables; a version 1 file is upgraded in place when opened.
+-- explore_progress and explore_states tables; version 3 the run kind
+-- 'check' and the structured columns of violations (pd, g, mode, t_ns,
+-- line). A version 1 or 2 file is upgraded in place when opened.
 -- One SQLite file; every run is one transaction. Plots and reports read
 -- only this database (analysis/).
 --
--- runs: one row per command run; kind live | replay | compare | explore | bench.
+-- runs: one row per command run; kind live | replay | compare | explore | bench | check.
 CREATE TABLE IF NOT EXISTS runs (
     id           INTEGER PRIMARY KEY,
-    kind         TEXT NOT NULL CHECK (kind IN ('live', 'replay', 'compare', 'explore', 'bench')),
+    kind         TEXT NOT NULL CHECK (kind IN ('live', 'replay', 'compare', 'explore', 'bench',
+                                               'check')),
     backend      TEXT,               -- epoll | sim
     design       TEXT,               -- go1.5 | go1.18 | go1.21
     workload     TEXT,               -- live and compare runs: the workload; else NULL
@@ -41,15 +44,21 @@ CREATE TABLE IF NOT EXISTS outcomes (
 );
 
 -- violations and divergences, one row each (explore adds the schedule and a
--- minimized trace).
+-- minimized trace). The names are netpoll/invariants.h's; the record's
+-- fields are stored as such, never parsed back from the printed line.
 CREATE TABLE IF NOT EXISTS violations (
     run_id       INTEGER NOT NULL REFERENCES runs (id),
-    name         TEXT NOT NULL,      -- lost-wakeup, ..., or 'divergence'
+    name         TEXT NOT NULL,      -- lost-wakeup, ..., linearizability, crash, or 'divergence'
     detail       TEXT NOT NULL,      -- the line netpoll printed
     schedule     TEXT,               -- explore: the schedule string
     trace        TEXT,               -- explore: the minimized trace
     listing      TEXT,               -- explore: step-by-step listing (actor, C line)
-    preemptions  INTEGER             -- explore: preemptions in the (minimized) schedule
+    preemptions  INTEGER,            -- explore: preemptions in the (minimized) schedule
+    pd           INTEGER,            -- the pollDesc slot it concerns (NULL: none)
+    g            INTEGER,            -- the task (NULL: none)
+    mode         TEXT,               -- r | w | rw (NULL: none)
+    t_ns         INTEGER,            -- trace time
+    line         INTEGER             -- the trace line (NULL: none)
 );
 
 -- timing samples: live wake latency, deadline lateness, replay time deltas.

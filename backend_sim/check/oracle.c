@@ -23,6 +23,7 @@
 
 #include "../mix.h"
 #include "netpoll/poll.h"
+#include "netpoll/invariants.h"
 #include "spec.h"
 
 #define BIT(r)     (1u << (r))
@@ -606,9 +607,12 @@ static const char *mode_name(int m)
 
 /* Why the observation fits no order: the first part of it that fits none
  * on its own, named as the contract's invariants name it. */
-static void diagnose(search *s, uint32_t set, size_t i0, size_t i1, char *name, size_t nlen,
-                     char *text, size_t tlen)
+static void diagnose(search *s, uint32_t set, size_t i0, size_t i1, np_violation *v)
 {
+    char *text = v->detail;
+    size_t tlen = sizeof v->detail;
+    v->t = s->T;
+    v->line = 0;
     np_oracle *o = s->o;
     long long T = (long long)s->T;
     for (size_t k = 0; k < s->ndone + s->nblocked; k++) {
@@ -618,14 +622,17 @@ static void diagnose(search *s, uint32_t set, size_t i0, size_t i1, char *name, 
         if (k < s->ndone) {
             const np_oracle_done *c = &s->done[k];
             const char *what = c->wait ? "wait" : "reset";
+            v->pd = c->pd;
+            v->g = c->g;
+            v->mode = c->mode;
             if (c->res == NP_POLL_TIMEOUT) {
-                snprintf(name, nlen, "early-timeout");
+                v->kind = NP_INV_EARLY_TIMEOUT;
                 snprintf(text, tlen,
                          "g=%d pd=%d mode=%s at t=%lld: its %s returned timeout, and no order of "
                          "the step's operations has its deadline expired then",
                          c->g, c->pd, mode_name(c->mode), T, what);
             } else {
-                snprintf(name, nlen, "linearizability");
+                v->kind = NP_INV_LINEARIZABILITY;
                 snprintf(text, tlen,
                          "g=%d pd=%d mode=%s at t=%lld: its %s returned %s, which no order of the "
                          "step's operations gives under the specification%s",
@@ -656,14 +663,19 @@ static void diagnose(search *s, uint32_t set, size_t i0, size_t i1, char *name, 
                         st0->s[sl].dl[dir] > 0 && st0->s[sl].dl[dir] <= s->T;
             }
         }
-        snprintf(name, nlen, "%s", timer ? "missed-timeout" : "lost-wakeup");
+        v->kind = timer ? NP_INV_MISSED_TIMEOUT : NP_INV_LOST_WAKEUP;
+        v->pd = b->pd;
+        v->g = b->g;
+        v->mode = b->mode;
         snprintf(text, tlen,
                  "g=%d pd=%d mode=%s at t=%lld: parked although %s (in every order of the step's "
                  "operations)",
                  b->g, b->pd, mode_name(b->mode), T, why);
         return;
     }
-    snprintf(name, nlen, "linearizability");
+    v->kind = NP_INV_LINEARIZABILITY;
+    v->pd = v->g = 0;
+    v->mode = 0;
     size_t used = (size_t)snprintf(text, tlen,
                                    "at t=%lld: no single order of the step's operations explains "
                                    "its outcomes together:",
@@ -682,7 +694,7 @@ static search *the_search(void)
 }
 
 bool np_oracle_step(np_oracle *o, np_oracle_cursor *c, size_t i0, size_t i1, int64_t T,
-                    const np_oracle_obs *obs, char *name, size_t nlen, char *text, size_t tlen)
+                    const np_oracle_obs *obs, np_violation *v)
 {
     search *s = the_search();
     if (obs->ndone > MAX_GROUP || obs->nblocked > MAX_GROUP || !*c)
@@ -722,13 +734,12 @@ bool np_oracle_step(np_oracle *o, np_oracle_cursor *c, size_t i0, size_t i1, int
         *c = next;
         return true;
     }
-    diagnose(s, *c, i0, i1, name, nlen, text, tlen);
+    diagnose(s, *c, i0, i1, v);
     *c = 0; /* judged: nothing more to say about this execution */
     return false;
 }
 
-bool np_oracle_end(np_oracle *o, np_oracle_cursor c, int64_t T, char *name, size_t nlen, char *text,
-                   size_t tlen)
+bool np_oracle_end(np_oracle *o, np_oracle_cursor c, int64_t T, np_violation *v)
 {
     if (!c || !o->exact)
         return true;
@@ -753,8 +764,8 @@ bool np_oracle_end(np_oracle *o, np_oracle_cursor c, int64_t T, char *name, size
         if (!owed)
             return true; /* an order that leaves no timer owed */
     }
-    snprintf(name, nlen, "missed-timeout");
-    snprintf(text, tlen,
+    *v = (np_violation){NP_INV_MISSED_TIMEOUT, pd, g, mode, T, 0, ""};
+    snprintf(v->detail, sizeof v->detail,
              "g=%d pd=%d mode=%s: parked at the end (t=%lld) although its deadline at t=%lld "
              "has no timer left to fire",
              g, pd, mode_name(mode), (long long)T, due);

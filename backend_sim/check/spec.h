@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "netpoll/design.h"
+#include "netpoll/invariants.h"
 #include "netpoll/trace.h"
 
 #define NP_SPEC_SLOTS 4 /* slots a judged trace may have */
@@ -108,13 +109,13 @@ uint64_t np_oracle_cursor_hash(const np_oracle *o, np_oracle_cursor c);
 /* The group of trace events [i0, i1) at time T (with the due deadline
  * timers), observed as obs: is there one order of its operations, and of
  * the returns of blocked waits, under which the specification gives exactly
- * obs? Advances *c and returns true; else false with the violation's name
- * and text. */
+ * obs? Advances *c and returns true; else false with the violation in *v
+ * (named for the part of obs no order explains: early-timeout,
+ * lost-wakeup, missed-timeout, or linearizability). */
 bool np_oracle_step(np_oracle *o, np_oracle_cursor *c, size_t i0, size_t i1, int64_t T,
-                    const np_oracle_obs *obs, char *name, size_t nlen, char *text, size_t tlen);
+                    const np_oracle_obs *obs, np_violation *v);
 /* The trace has ended: a wait blocked with a deadline still ahead would be
  * woken by its timer (exact timers): false with the violation if so. */
-bool np_oracle_end(np_oracle *o, np_oracle_cursor c, int64_t T, char *name, size_t nlen, char *text,
-                   size_t tlen);
+bool np_oracle_end(np_oracle *o, np_oracle_cursor c, int64_t T, np_violation *v);
 
 #endif

@@ -32,6 +32,7 @@
 #include <stdio.h>
 
 #include "netpoll/design.h"
+#include "netpoll/invariants.h"
 #include "netpoll/trace.h"
 
 #ifndef NP_SIM_API
@@ -97,8 +98,9 @@ typedef struct np_explore_result {
     size_t nsamples;
     /* the first failure */
     char schedule[4096];
-    char detail[1024]; /* its first violation line */
-    char name[64];     /* the violation's name (lost-wakeup, ...) */
+    char detail[1024];  /* its first violation line */
+    char name[64];      /* the violation's name (lost-wakeup, ...) */
+    np_violation first; /* the same, as a record (kind, pd, g, mode, time, line) */
     int preemptions;
     /* its minimization (minimize): the minimized trace (text), and on it the
      * schedule with the fewest preemptions, then steps, found; its step

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "netpoll/design.h"
+#include "netpoll/invariants.h"
 #include "netpoll/trace.h"
 
 #ifdef __cplusplus
@@ -135,7 +136,13 @@ typedef struct np_replay_result {
     uint64_t eintrs;      /* polls cut short with nothing */
     uint64_t lost_breaks; /* breaks dropped */
     uint64_t dup_breaks;  /* breaks delivered twice */
+    /* the findings, in order: the first NP_REPLAY_VIOLATIONS of them (the
+     * counters above count all) */
+    np_violation *viol;
+    size_t nviol;
 } np_replay_result;
+
+#define NP_REPLAY_VIOLATIONS 64
 
 /* Replays tr. Returns r->status. Free r with np_replay_result_free. */
 NP_SIM_API int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r);
