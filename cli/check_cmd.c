@@ -529,7 +529,8 @@ int np_cli_check(int argc, char **argv)
     for (int di = 0; di < c.nex && !c.stop && !c.cut; di++) {
         c.cur = &c.ex[di];
         double td = now_s();
-        uint64_t s0 = c.scenarios, x0 = c.executions, f0 = c.expected + c.unexpected;
+        uint64_t s0 = c.scenarios, x0 = c.executions, f0 = c.expected + c.unexpected,
+                 e0 = c.expected, u0 = c.unexpected + c.mismatches;
         if (!c.enum_only)
             run_files(&c, "scenarios");
         if (!c.enum_only && !c.stop && !c.cut && run_corpus(&c)) {
@@ -550,6 +551,15 @@ int np_cli_check(int argc, char **argv)
             }
         }
         enum_total = c.enumerated;
+        uint64_t unexp = c.unexpected + c.mismatches - u0;
+        if (c.db && np_db_check_design(c.db, c.cur->design->name, (int64_t)(c.scenarios - s0),
+                                       (int64_t)c.enumerated, (int64_t)(c.executions - x0),
+                                       (int64_t)(c.expected - e0), (int64_t)unexp,
+                                       (int64_t)((now_s() - td) * 1e9)) != 0) {
+            fprintf(stderr, "netpoll check: %s\n", np_db_error(c.db));
+            np_db_close(c.db);
+            return 2;
+        }
         clear_progress(&c);
         printf("check: %-6s %llu enumerated scenarios, %llu in all, %llu executions, %llu "
                "findings (%llu expected) in %.1f s\n",

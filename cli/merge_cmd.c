@@ -73,6 +73,9 @@ static const struct {
     {"explore_states", "state, text", "", NULL},
     {"outcome_classes", "class, count", NULL, NULL},
     {"bench", "name, contender, metric, value, rep", NULL, NULL},
+    {"check_designs", "design, scenarios, enumerated, executions, expected, unexpected, elapsed_ns",
+     "", ""},
+    {"mutants", "mutant, operator, set_name, verdict, seconds", "", ""},
 };
 
 #define RUN_COLS                                                                                   \

@@ -322,6 +322,28 @@ int np_db_violation_rec(np_db *db, const np_violation *v, const char *schedule, 
     return step(db, st, "cannot store a violation");
 }
 
+int np_db_check_design(np_db *db, const char *design, int64_t scenarios, int64_t enumerated,
+                       int64_t executions, int64_t expected, int64_t unexpected, int64_t elapsed_ns)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h,
+                           "INSERT INTO check_designs (run_id, design, scenarios, enumerated, "
+                           "executions, expected, unexpected, elapsed_ns) VALUES (?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(db, "cannot store a check");
+    sqlite3_bind_int64(st, 1, db->run);
+    bind_text(st, 2, design);
+    sqlite3_bind_int64(st, 3, scenarios);
+    sqlite3_bind_int64(st, 4, enumerated);
+    sqlite3_bind_int64(st, 5, executions);
+    sqlite3_bind_int64(st, 6, expected);
+    sqlite3_bind_int64(st, 7, unexpected);
+    sqlite3_bind_int64(st, 8, elapsed_ns);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(db, "cannot store a check");
+}
+
 int np_db_timing(np_db *db, const char *kind, int g, int pd, int64_t value_ns)
 {
     sqlite3_stmt *st = db->timing;

@@ -40,6 +40,10 @@ int np_db_violation_ex(np_db *db, const char *name, const char *detail, const ch
 struct np_violation;
 int np_db_violation_rec(np_db *db, const struct np_violation *v, const char *schedule,
                         const char *trace, const char *listing, int preemptions);
+/* netpoll check: one design's totals */
+int np_db_check_design(np_db *db, const char *design, int64_t scenarios, int64_t enumerated,
+                       int64_t executions, int64_t expected, int64_t unexpected,
+                       int64_t elapsed_ns);
 int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int64_t states,
                         int64_t race_pairs, int64_t elapsed_ns);
 /* one point of the coverage curve: distinct states after so many executions */

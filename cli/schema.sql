@@ -1,16 +1,18 @@
 -- netpoll results store, schema version 3 (PRAGMA user_version).
 -- Version 2 added violations.listing and violations.preemptions, and the
--- explore_progress and explore_states tables; version 3 the run kind
--- 'check' and the structured columns of violations (pd, g, mode, t_ns,
--- line). A version 1 or 2 file is upgraded in place when opened.
+-- explore_progress and explore_states tables; version 3 the run kinds
+-- 'check' and 'mutation', the structured columns of violations (pd, g,
+-- mode, t_ns, line), and the check_designs and mutants tables. A version 1
+-- or 2 file is upgraded in place when opened.
 -- One SQLite file; every run is one transaction. Plots and reports read
 -- only this database (analysis/).
 --
--- runs: one row per command run; kind live | replay | compare | explore | bench | check.
+-- runs: one row per command run; kind live | replay | compare | explore | bench | check |
+-- mutation (tests/mutation.sh).
 CREATE TABLE IF NOT EXISTS runs (
     id           INTEGER PRIMARY KEY,
     kind         TEXT NOT NULL CHECK (kind IN ('live', 'replay', 'compare', 'explore', 'bench',
-                                               'check')),
+                                               'check', 'mutation')),
     backend      TEXT,               -- epoll | sim
     design       TEXT,               -- go1.5 | go1.18 | go1.21
     workload     TEXT,               -- live and compare runs: the workload; else NULL
@@ -120,6 +122,28 @@ CREATE TABLE IF NOT EXISTS outcome_classes (
     run_id       INTEGER NOT NULL REFERENCES runs (id),
     class        TEXT NOT NULL,      -- e.g. "g1: ok | g2: closing"
     count        INTEGER NOT NULL
+);
+
+-- netpoll check: one row per design checked.
+CREATE TABLE IF NOT EXISTS check_designs (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    design       TEXT NOT NULL,
+    scenarios    INTEGER NOT NULL,   -- explored and replayed, in all
+    enumerated   INTEGER NOT NULL,   -- of which enumerated
+    executions   INTEGER NOT NULL,
+    expected     INTEGER NOT NULL,   -- findings traces/expected_findings.tsv expects
+    unexpected   INTEGER NOT NULL,   -- findings it does not (and corpus mismatches)
+    elapsed_ns   INTEGER NOT NULL
+);
+
+-- tests/mutation.sh: one row per mutant of core/poll_desc.c.
+CREATE TABLE IF NOT EXISTS mutants (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    mutant       TEXT NOT NULL,      -- pd_NNN_... (tests/mutants/)
+    operator     TEXT,               -- constant | condition | ... (tests/mutants/README.md)
+    set_name     TEXT,               -- tuning | heldout
+    verdict      TEXT NOT NULL,      -- caught | survived | equivalent | stillborn | timeout | error
+    seconds      REAL
 );
 
 -- benchmarks: one row per measured figure and repetition.
