@@ -15,6 +15,11 @@ expect2() { # expect2 WHAT CMD... : exit 2 and exactly one line on stderr
     [ "$(wc -l <"$dir/err")" -eq 1 ] || { cat "$dir/err"; fail "$what: want one line on stderr"; }
     echo "ok: $what: $(cat "$dir/err")"
 }
+expect2msg() { # expect2msg WHAT TEXT CMD... : expect2, and TEXT in the message
+    what=$1 text=$2; shift 2
+    expect2 "$what" "$@"
+    grep -qF -- "$text" "$dir/err" || fail "$what: the message does not say '$text'"
+}
 cd "$dir"
 
 for cmd in replay compare; do
@@ -61,4 +66,27 @@ cp "$dir/r.db" "$dir/r.orig"
 expect2 "replay --db on a full disk" sh -c "ulimit -f 8; exec '$np' replay '$traces/workloads/echo.npt' --db '$dir/r.db'"
 n=$(/usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from runs').fetchone()[0])" "$dir/r.db")
 [ "$n" = 1 ] || fail "the database gained or lost runs on a full disk ($n)"
+
+# Input that is not a trace is refused at its first line, at once, in bounded
+# memory (a stream is not read whole first); and there is a size limit.
+# ASan reserves terabytes of address space: no ulimit -v there.
+vlimit="ulimit -v 400000;"
+sh -c "$vlimit exec '$np' --version" >/dev/null 2>&1 || vlimit=""
+for cmd in replay explore compare; do
+    expect2msg "$cmd: /dev/zero" "/dev/zero:1: " sh -c "$vlimit exec timeout 20 '$np' $cmd --no-db /dev/zero"
+done
+expect2msg "replay: an endless stream of blanks" "/dev/stdin:1: " sh -c \
+    "tr '\\000' ' ' </dev/zero | { $vlimit exec timeout 20 '$np' replay --no-db /dev/stdin; }"
+head -c 3000000 /dev/zero | tr '\000' 'a' >"$dir/aaa.npt"
+expect2msg "replay: no header, no newline" "aaa.npt:1: missing header" "$np" replay --no-db "$dir/aaa.npt"
+{ echo "netpoll-trace 1"; head -c 2000000 /dev/zero | tr '\000' '#'; echo; } >"$dir/longline.npt"
+expect2msg "replay: a line over 1 MiB" "longline.npt:2: line longer than 1 MiB" "$np" replay --no-db "$dir/longline.npt"
+{ echo "netpoll-trace 1"; i=0; while [ $i -lt 25000 ]; do
+    echo "# a comment line of about a hundred bytes, to make the file larger than one MiB ......"
+    i=$((i + 1)); done; echo "0 open pd=1 fd=3"; } >"$dir/big.npt"
+"$np" replay --no-db "$dir/big.npt" >/dev/null || fail "a 2 MiB trace under the default limit"
+expect2msg "replay: over NETPOLL_TRACE_MAX_MIB" "larger than the 1 MiB limit" env NETPOLL_TRACE_MAX_MIB=1 "$np" replay --no-db "$dir/big.npt"
+expect2msg "replay: a stream over NETPOLL_TRACE_MAX_MIB" "/dev/stdin: larger than the 1 MiB limit" sh -c \
+    "yes '#' | NETPOLL_TRACE_MAX_MIB=1 timeout 20 '$np' replay --no-db /dev/stdin"
+
 echo "cli_bad_input: ok"
