@@ -89,4 +89,12 @@ expect2msg "replay: over NETPOLL_TRACE_MAX_MIB" "larger than the 1 MiB limit" en
 expect2msg "replay: a stream over NETPOLL_TRACE_MAX_MIB" "/dev/stdin: larger than the 1 MiB limit" sh -c \
     "yes '#' | NETPOLL_TRACE_MAX_MIB=1 timeout 20 '$np' replay --no-db /dev/stdin"
 
+# explore --schedule: every choice must be one the run had, none left over
+expect2msg "explore: choices out of range" "choice 1 is 9, but the run had 2 options" "$np" explore --no-db "$sc" --schedule 9.9.9.9.9
+expect2msg "explore: choices after the run ended" "but the run ended after" "$np" explore --no-db "$sc" --schedule 0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0
+bug=$traces/bugs/go59545_stale_error_event.npt
+expect2msg "explore: choices after a failing schedule" "but the run ended after" "$np" explore --no-db "$bug" --design go1.18 --schedule 1.0.1
+"$np" explore --no-db "$bug" --design go1.18 --schedule '' >/dev/null
+[ $? -eq 1 ] || fail "explore: the failing schedule itself must still fail (exit 1)"
+
 echo "cli_bad_input: ok"
