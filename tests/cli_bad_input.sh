@@ -20,6 +20,7 @@ expect2msg() { # expect2msg WHAT TEXT CMD... : expect2, and TEXT in the message
     expect2 "$what" "$@"
     grep -qF -- "$text" "$dir/err" || fail "$what: the message does not say '$text'"
 }
+runs() { /usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from runs').fetchone()[0])" "$1"; }
 cd "$dir"
 
 for cmd in replay compare; do
@@ -88,6 +89,21 @@ expect2msg "replay: a line over 1 MiB" "longline.npt:2: line longer than 1 MiB" 
 expect2msg "replay: over NETPOLL_TRACE_MAX_MIB" "larger than the 1 MiB limit" env NETPOLL_TRACE_MAX_MIB=1 "$np" replay --no-db "$dir/big.npt"
 expect2msg "replay: a stream over NETPOLL_TRACE_MAX_MIB" "/dev/stdin: larger than the 1 MiB limit" sh -c \
     "yes '#' | NETPOLL_TRACE_MAX_MIB=1 timeout 20 '$np' replay --no-db /dev/stdin"
+
+# merge: the same file twice, or OUT among the inputs, is refused with every
+# database as it was (files compared, not names)
+"$np" replay "$traces/example.npt" --db "$dir/g.db" >/dev/null || fail "replay --db g.db"
+"$np" replay "$traces/example.npt" --db "$dir/g.db" >/dev/null || fail "replay --db g.db"
+cp "$dir/g.db" "$dir/m.db"
+ln "$dir/g.db" "$dir/g_link.db"
+expect2msg "merge: into its own input" "is the --into file" "$np" merge "$dir/g.db" --into "$dir/g.db"
+expect2msg "merge: into an input by another name" "is the --into file" "$np" merge "$dir/m.db" "$dir/./g.db" --into "$dir/g_link.db"
+expect2msg "merge: one input twice" "the same file" "$np" merge "$dir/g.db" "$dir/g.db" --into "$dir/new.db"
+expect2msg "merge: one input twice, as a link" "the same file" "$np" merge "$dir/g.db" "$dir/g_link.db" --into "$dir/new.db"
+[ "$(runs "$dir/g.db")" = 2 ] && [ "$(runs "$dir/m.db")" = 2 ] || fail "merge changed a database"
+[ -e "$dir/new.db" ] && fail "merge wrote its output after refusing"
+"$np" merge "$dir/g.db" --into "$dir/m.db" >/dev/null && [ "$(runs "$dir/m.db")" = 4 ] ||
+    fail "merge of another file"
 
 # explore --schedule: every choice must be one the run had, none left over
 expect2msg "explore: choices out of range" "choice 1 is 9, but the run had 2 options" "$np" explore --no-db "$sc" --schedule 9.9.9.9.9
