@@ -1170,27 +1170,39 @@ static void usage(FILE *f)
                "  --seconds S    seconds each workload is recorded, 0.1 to 30 (default 2); the\n"
                "                 exploration and benchmark budgets scale with it\n"
                "  --quick        the same as --seconds 0.5\n"
-               "  --traces DIR   the corpus and scenarios (default: the source tree's traces/)\n"
+               "  --traces DIR   the corpus and scenarios (default: the source tree's traces/;\n"
+               "                 a DIR without corpus.tsv, scenarios/ or bugs/: exit 2)\n"
                "exit status: 0 all as expected, 1 a failure or an unexpected verdict (listed),\n"
                "2 bad usage or DIR not writable\n");
 }
 
-/* The traces folder: --traces, else the source tree's, else ./traces. */
-static void find_traces(demo *d, const char *opt)
+/* The traces folder: --traces, else the source tree's, else ./traces (none
+ * found: the corpus and scenarios are skipped with a note). An explicit
+ * --traces that is not a folder holding corpus.tsv, scenarios/ or bugs/ is
+ * a usage error: -1 after one line on stderr. */
+static int find_traces(demo *d, const char *opt)
 {
     const char *cands[] = {opt, NP_SOURCE_DIR "/traces", "traces"};
     d->traces[0] = 0;
     for (size_t i = opt ? 0 : 1; i < sizeof cands / sizeof cands[0]; i++) {
-        char probe[PATH_MAX + 32];
+        char probe[PATH_MAX + 32], sc[PATH_MAX + 32], bugs[PATH_MAX + 32];
         fmt(probe, sizeof probe, "%s/corpus.tsv", cands[i]);
-        if (is_file(probe) || (opt && i == 0 && is_dir(cands[i]))) {
+        fmt(sc, sizeof sc, "%s/scenarios", cands[i]);
+        fmt(bugs, sizeof bugs, "%s/bugs", cands[i]);
+        if (is_file(probe) || (opt && (is_dir(sc) || is_dir(bugs)))) {
             if (!realpath(cands[i], d->traces))
                 fmt(d->traces, sizeof d->traces, "%s", cands[i]);
-            return;
+            return 0;
         }
-        if (opt)
-            break;
+        if (opt) {
+            fprintf(stderr, "netpoll demo: --traces %s: %s\n", opt,
+                    !is_dir(opt) ? "no such folder"
+                                 : "no corpus.tsv, scenarios/ or bugs/ in it (the source tree's "
+                                   "traces/ folder is one)");
+            return -1;
+        }
     }
+    return 0;
 }
 
 int np_cli_demo(int argc, char **argv)
@@ -1235,6 +1247,8 @@ int np_cli_demo(int argc, char **argv)
         goto done;
     }
     d->exe[n] = 0;
+    if (find_traces(d, traces) != 0) /* before anything is written */
+        goto done;
     fmt(d->out, sizeof d->out, "%s", out);
     fmt(d->logs, sizeof d->logs, "%s/logs", out);
     char tdir[PATH_MAX + 16];
@@ -1262,7 +1276,6 @@ int np_cli_demo(int argc, char **argv)
             d->first_run = 0;
     }
     sqlite3_close(h);
-    find_traces(d, traces);
     d->tty = isatty(1);
     const char *lang = getenv("LC_ALL");
     if (!lang || !*lang)
@@ -1274,9 +1287,7 @@ int np_cli_demo(int argc, char **argv)
     d->t0 = wall();
     printf("netpoll %s demo: %g s per workload, into %s%s\n", NETPOLL_VERSION, d->seconds, out,
            d->first_run ? " (appending to its results.db)" : "");
-    if (!d->traces[0] && traces)
-        note(d, "--traces %s: no such folder: the corpus and scenarios are skipped", traces);
-    else if (!d->traces[0])
+    if (!d->traces[0])
         note(d, "no traces folder found (use --traces DIR): the corpus and scenarios are skipped");
     stage_record(d);
     stage_replay(d);

@@ -105,6 +105,11 @@ expect2msg "merge: one input twice, as a link" "the same file" "$np" merge "$dir
 "$np" merge "$dir/g.db" --into "$dir/m.db" >/dev/null && [ "$(runs "$dir/m.db")" = 4 ] ||
     fail "merge of another file"
 
+# demo: a --traces folder that is not there fails before any work
+expect2msg "demo: --traces missing" "--traces /nonexistent: no such folder" timeout 30 "$np" demo --traces /nonexistent --out "$dir/demo"
+expect2msg "demo: --traces not a traces folder" "no corpus.tsv" timeout 30 "$np" demo --traces "$dir" --out "$dir/demo"
+[ -e "$dir/demo" ] && fail "demo wrote to --out after a bad --traces"
+
 # explore --schedule: every choice must be one the run had, none left over
 expect2msg "explore: choices out of range" "choice 1 is 9, but the run had 2 options" "$np" explore --no-db "$sc" --schedule 9.9.9.9.9
 expect2msg "explore: choices after the run ended" "but the run ended after" "$np" explore --no-db "$sc" --schedule 0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0
