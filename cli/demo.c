@@ -1214,27 +1214,28 @@ int np_cli_demo(int argc, char **argv)
     d->seconds = 2;
     int status = 2;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end;
+        const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             free(d);
             return 0;
         } else if (!strcmp(a, "--quick")) {
             d->seconds = 0.5;
-        } else if (!strcmp(a, "--out") && v && *v) {
-            out = v;
-            i++;
-        } else if (!strcmp(a, "--traces") && v && *v) {
-            traces = v;
-            i++;
-        } else if (!strcmp(a, "--seconds") && v) {
-            d->seconds = strtod(v, &end);
-            if (*end || !*v || !(d->seconds >= 0.1 && d->seconds <= 30)) {
-                fprintf(stderr, "netpoll demo: --seconds wants a number from 0.1 to 30\n");
+        } else if (!strcmp(a, "--out") || !strcmp(a, "--traces")) {
+            const char *v = np_cli_value("demo", argc, argv, &i);
+            if (!v)
+                goto done;
+            if (!*v) {
+                fprintf(stderr, "netpoll demo: %s needs a folder, not ''\n", a);
                 goto done;
             }
-            i++;
+            if (!strcmp(a, "--out"))
+                out = v;
+            else
+                traces = v;
+        } else if (!strcmp(a, "--seconds")) {
+            if (np_cli_real_arg("demo", argc, argv, &i, 0.1, 30, &d->seconds))
+                goto done;
         } else {
             fprintf(stderr, "netpoll demo: unexpected argument '%s' (see netpoll demo --help)\n",
                     a);

@@ -290,8 +290,11 @@ int np_cli_merge(int argc, char **argv)
             usage(stdout);
             free(in);
             return 0;
-        } else if (!strcmp(argv[i], "--into") && i + 1 < argc) {
-            out = argv[++i];
+        } else if (!strcmp(argv[i], "--into")) {
+            if (!(out = np_cli_value("merge", argc, argv, &i))) {
+                free(in);
+                return 2;
+            }
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "netpoll merge: unexpected argument '%s' (see netpoll merge --help)\n",
                     argv[i]);

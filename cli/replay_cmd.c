@@ -69,40 +69,40 @@ int np_cli_replay(int argc, char **argv)
     bool nodb = false, dbfail;
     np_replay_opts o = {.out = stdout};
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(argv[i], "--exact-timers")) {
+        } else if (!strcmp(a, "--exact-timers")) {
             o.exact_timers = true;
-        } else if (!strcmp(argv[i], "--design") && i + 1 < argc) {
-            o.design = np_design_find(argv[++i]);
-            if (!o.design) {
-                fprintf(stderr, "netpoll replay: unknown design '%s' (go1.5, go1.18, go1.21)\n",
-                        argv[i]);
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--emit") && i + 1 < argc) {
-            emit = argv[++i];
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            dbpath = argv[++i];
-        } else if (!strcmp(argv[i], "--faults") && i + 1 < argc) {
-            faults = argv[++i];
-        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-            char *end;
-            seed = strtoull(argv[++i], &end, 10);
-            if (*end || !*argv[i]) {
-                fprintf(stderr, "netpoll replay: --seed wants a number\n");
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--no-db")) {
+        } else if (!strcmp(a, "--no-db")) {
             nodb = true;
-        } else if (argv[i][0] == '-' || file) {
+        } else if (!strcmp(a, "--design")) {
+            const char *v = np_cli_value("replay", argc, argv, &i);
+            if (!v)
+                return 2;
+            if (!(o.design = np_design_find(v))) {
+                fprintf(stderr, "netpoll replay: unknown design '%s' (go1.5, go1.18, go1.21)\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--emit")) {
+            if (!(emit = np_cli_value("replay", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(a, "--db")) {
+            if (!(dbpath = np_cli_value("replay", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(a, "--faults")) {
+            if (!(faults = np_cli_value("replay", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(a, "--seed")) {
+            if (np_cli_u64_arg("replay", argc, argv, &i, &seed))
+                return 2;
+        } else if (a[0] == '-' || file) {
             fprintf(stderr,
-                    "netpoll replay: unexpected argument '%s' (see netpoll replay --help)\n",
-                    argv[i]);
+                    "netpoll replay: unexpected argument '%s' (see netpoll replay --help)\n", a);
             return 2;
         } else {
-            file = argv[i];
+            file = a;
         }
     }
     if (!file) {

@@ -118,4 +118,33 @@ expect2msg "explore: choices after a failing schedule" "but the run ended after"
 "$np" explore --no-db "$bug" --design go1.18 --schedule '' >/dev/null
 [ $? -eq 1 ] || fail "explore: the failing schedule itself must still fail (exit 1)"
 
+# numbers: the whole argument, in range, every command alike
+for a in "--preemptions -1" "--preemptions 201" "--runs 0" "--runs 99999999999999999999" \
+    "--runs 10x" "--runs ' 5'" "--runs +5" "--depth 99999999999999999999" "--seed -1" \
+    "--seed 18446744073709551616" "--seconds 0" "--seconds nan" "--seconds inf" "--jitter 1e3"; do
+    eval "expect2msg \"explore: \$a\" wants \"\$np\" explore --no-db \"\$sc\" $a"
+done
+expect2msg "replay: --seed too large" wants "$np" replay --no-db "$traces/example.npt" --seed 99999999999999999999
+expect2msg "record: --workers 0" wants "$np" record echo --no-db --workers 0
+expect2msg "record: --reserve -1" wants "$np" record echo --no-db --reserve -1
+expect2msg "record: --seconds 1e999" wants "$np" record echo --no-db --seconds 1e999
+expect2msg "demo: --seconds 0" wants "$np" demo --seconds 0 --out "$dir/demo"
+expect2msg "echo: --conns 0" wants "$np" echo client --addr 127.0.0.1:1 --conns 0
+expect2msg "echo: --rounds 99999999999999999999" wants "$np" echo client --addr 127.0.0.1:1 --rounds 99999999999999999999
+
+# a missing option value is named, also when the next argument is an option
+expect2msg "compare: --workload without a value" "--workload needs a value" "$np" compare "$traces/example.npt" --workload --db "$dir/g.db"
+expect2msg "report: --db at the end" "--db needs a value" "$np" report --db
+expect2msg "report: --out at the end" "--out needs a value" "$np" report --db "$dir/g.db" --out
+for c in "--db replay $traces/example.npt --db" "--emit replay $traces/example.npt --emit" \
+    "--design replay $traces/example.npt --design" "--seed replay $traces/example.npt --seed --no-db" \
+    "--strategy explore $sc --strategy" "--runs explore $sc --runs --no-db" "--out record echo --out" \
+    "--seconds record echo --seconds --no-db" "--into merge $dir/g.db --into" "--out demo --out" \
+    "--traces demo --traces --out x" "--addr echo client --addr" "--db compare $traces/example.npt --db"; do
+    set -- $c
+    opt=$1
+    shift
+    expect2msg "$*" "$opt needs a value" "$np" "$@"
+done
+
 echo "cli_bad_input: ok"
