@@ -36,7 +36,13 @@ int np_cli_real_arg(const char *cmd, int argc, char **argv, int *i, double lo, d
                     double *out);
 
 struct np_trace;
-/* Writes a trace to path atomically (temporary file, then rename). */
+/* Where a trace will be written: fails (-errno) now, before the work that
+ * makes the trace, if a file cannot be created beside path (a probe file,
+ * removed at once) or path is a folder. */
+int np_cli_trace_writable(const char *path);
+/* Writes a trace to path atomically: a temporary file in the same folder,
+ * flushed to disk, then renamed over path; on failure path is as it was and
+ * the temporary file is gone. 0 or -errno. */
 int np_cli_write_trace(const struct np_trace *tr, const char *path);
 
 struct np_db;

@@ -96,12 +96,9 @@ int np_cli_record(int argc, char **argv)
         }
     }
     /* Fail before the run, not after it, if the trace cannot be written. */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", out);
-    char *slash = strrchr(dir, '/');
-    const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
-    if (access(d, W_OK) != 0) {
-        fprintf(stderr, "netpoll record: cannot write %s: %s\n", out, strerror(errno));
+    int werr = np_cli_trace_writable(out);
+    if (werr) {
+        fprintf(stderr, "netpoll record: cannot write %s: %s\n", out, strerror(-werr));
         return 2;
     }
     np_db *db = NULL;

@@ -147,4 +147,27 @@ for c in "--db replay $traces/example.npt --db" "--emit replay $traces/example.n
     expect2msg "$*" "$opt needs a value" "$np" "$@"
 done
 
+# replay --emit to a folder that is not there: the error before the replay
+"$np" replay --no-db "$traces/example.npt" --emit "$dir/no/such/o.npt" >"$dir/out" 2>"$dir/err"
+[ $? -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && [ ! -s "$dir/out" ] ||
+    { cat "$dir/out" "$dir/err"; fail "replay --emit to no folder: want exit 2, one line, no result"; }
+grep -q "cannot write" "$dir/err" || fail "replay --emit to no folder: the message"
+echo "ok: replay --emit to no folder: $(cat "$dir/err")"
+"$np" replay --no-db "$traces/example.npt" --emit "$dir/emitted.npt" >/dev/null || fail "replay --emit"
+"$np" replay --no-db "$dir/emitted.npt" >/dev/null || fail "the emitted trace does not replay"
+ls "$dir"/emitted.npt.tmp* >/dev/null 2>&1 && fail "--emit left a temporary file"
+# record killed (SIGKILL) at moments spread over its run and its write: the
+# --out file is the one that was there, or a whole trace, never a part
+echo keep >"$dir/rec.npt"
+for ms in 100 300 350 400 430 460 500 550 650 800; do
+    "$np" record echo --seconds 0.3 --no-db --out "$dir/rec.npt" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$(awk "BEGIN { print $ms / 1000 }")"
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    [ "$(cat "$dir/rec.npt")" = keep ] && continue
+    "$np" replay --no-db "$dir/rec.npt" >/dev/null 2>&1
+    [ $? -ne 2 ] || fail "record killed after $ms ms left a trace that does not parse"
+    echo keep >"$dir/rec.npt"
+done
 echo "cli_bad_input: ok"
