@@ -1,7 +1,8 @@
 /* backend_sim/trace.c - the trace-file (.npt, version 1) reader and writer.
  *
- * The reader works line by line on an in-memory buffer (a regular file is
- * handed to it in pieces of whole lines as they are read). Most lines take a
+ * The reader works line by line on an in-memory buffer (a file, pipe or
+ * device is handed to it in pieces of whole lines as they are read, up to a
+ * size limit). Most lines take a
  * fast path that reads the writer's own layout in one pass; every other line,
  * and every error, goes through the general code. Besides the syntax it
  * keeps, per pollDesc slot, the incarnation count and whether the current
@@ -852,6 +853,8 @@ static int check_unfinished(parser *p, np_trace *out, const char *buf, size_t le
 {
     parser save = *p;
 
+    if (len < strlen(TR_HEADER) && !memcmp(buf, TR_HEADER, len))
+        return 0; /* the header, cut by a piece's end */
     if (parse_lines(p, out, buf, buf + len))
         return -1;
     *p = save;
