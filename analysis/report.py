@@ -60,12 +60,8 @@ def open_db(path):
         raise BadInput("%s: not a file" % path)
     if os.path.getsize(path) == 0:
         raise BadInput("%s: an empty file, not netpoll's results" % path)
-    uri = "file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(path))
     try:
-        db = sqlite3.connect(uri, uri=True)
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        names = {r[0] for r in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        db, version, names = connect_ro(path)
     except sqlite3.DatabaseError as e:
         if "not a database" in str(e) or "malformed" in str(e):
             raise BadInput("%s: not an SQLite database" % path)
@@ -81,6 +77,48 @@ def open_db(path):
     if missing:
         raise BadInput("%s: not netpoll's results: no table %s" % (path, missing[0]))
     return db
+
+
+def connect_ro(path):
+    """A read-only connection, its user_version and its table names.
+
+    A database in WAL mode (the store's) needs its -shm file even to be read.
+    Where it cannot be created (a folder the reader cannot write), the file
+    is opened as immutable instead, which is exact when no -wal file holds
+    commits not yet copied into it (a writer that closed cleanly removes it);
+    when one does, the database and its -wal are read from a private copy."""
+    def attempt(path, query):
+        uri = "file:%s?%s" % (urllib.parse.quote(os.path.abspath(path)), query)
+        db = sqlite3.connect(uri, uri=True)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            names = {r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except BaseException:
+            db.close()
+            raise
+        return db, version, names
+
+    try:
+        return attempt(path, "mode=ro")
+    except sqlite3.OperationalError as e:
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.access(folder, os.W_OK) or not os.access(path, os.R_OK):
+            raise
+        first = e
+    wal = path + "-wal"
+    if not os.path.exists(wal) or os.path.getsize(wal) == 0:
+        return attempt(path, "immutable=1")
+    tmp = tempfile.mkdtemp(prefix="netpoll-report-")
+    try:
+        copy = os.path.join(tmp, "results.db")
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, copy + "-wal")
+        return attempt(copy, "mode=ro")
+    except (OSError, sqlite3.Error):
+        raise first
+    finally:  # (the open connection keeps the data: the files may go)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def stem(path):
@@ -632,10 +670,13 @@ def main(argv):
             % sys.executable)
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100})
 
-    tmp = tempfile.mkdtemp(prefix=".report-", dir=os.path.dirname(os.path.abspath(out)))
+    try:
+        tmp = tempfile.mkdtemp(prefix=".report-", dir=os.path.dirname(os.path.abspath(out)))
+    except OSError as e:
+        die("%s: cannot create files in %s: %s"
+            % (out, os.path.dirname(os.path.abspath(out)), e.strerror or e))
     mask = os.umask(0)
     os.umask(mask)
-    os.chmod(tmp, 0o777 & ~mask)  # the folder itself, if it becomes OUT
     try:
         figures = {}
         makers = {"wake_latency": plot_wake, "deadline_lateness": plot_lateness,
@@ -648,7 +689,11 @@ def main(argv):
                     figures[name] = f.read()
         with open(os.path.join(tmp, "report.html"), "w", encoding="utf-8") as f:
             f.write(page(a.db, d, figures))
+        os.chmod(tmp, 0o777 & ~mask)  # the folder itself, if it becomes OUT
         write_out(tmp, out)
+    except OSError as e:  # a full disk, a folder that refuses files: one line
+        shutil.rmtree(tmp, ignore_errors=True)
+        die("%s: cannot write: %s" % (e.filename or out, e.strerror or e))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -937,6 +937,28 @@ static void minimize(const np_trace *tr, const np_explore_opts *o, np_explore_re
 
 /* ---- entry points ------------------------------------------------------------------------ */
 
+/* After the run of a --schedule: a choice beyond the options the run had at
+ * that point, or choices left when the run ended, make the schedule invalid
+ * (status 2), not a run that happened (it did not, as given). */
+static void check_schedule(const chooser *c, const char *s, np_explore_result *r)
+{
+    for (size_t k = 0; k < c->nprefix && k < c->depth; k++)
+        if (c->d[k].choice >= c->d[k].n) {
+            snprintf(r->invalid, sizeof r->invalid,
+                     "schedule '%.200s': choice %zu is %d, but the run had %d option%s there "
+                     "(0 to %d)",
+                     s, k + 1, c->d[k].choice, c->d[k].n, c->d[k].n == 1 ? "" : "s", c->d[k].n - 1);
+            r->status = 2;
+            return;
+        }
+    if (c->depth < c->nprefix) {
+        snprintf(r->invalid, sizeof r->invalid,
+                 "schedule '%.200s': %zu choices, but the run ended after %zu", s, c->nprefix,
+                 c->depth);
+        r->status = 2;
+    }
+}
+
 /* Where shards split: a probe run of the default schedule; the time step
  * with the most choices, at a quarter of them. */
 static int probe_choose(void *ctx, const np_choice *ch)
@@ -1003,6 +1025,8 @@ int np_explore(const np_trace *tr, const np_explore_opts *o, np_explore_result *
     if (o->strategy == NP_EXPLORE_DFS && o->shards > 1 && !o->schedule)
         find_split(tr, o, c);
     explore_loop(tr, &lo, r, c, false);
+    if (o->schedule && r->status != 2) /* every choice must be one the run had */
+        check_schedule(c, o->schedule, r);
     r->states = c->visited.n;
     r->race_pairs = c->both;
     r->race_pairs_one_order = c->one;

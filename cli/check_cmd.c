@@ -376,61 +376,40 @@ static int run_corpus(check *c)
     return 0;
 }
 
-static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || end == v || *end || x < lo || x > hi) {
-        fprintf(stderr, "netpoll check: %s wants a whole number from %d to %d, not '%s'\n", opt, lo,
-                hi, v);
-        return 2;
-    }
-    *out = (int)x;
-    return 0;
-}
-
 int np_cli_check(int argc, char **argv)
 {
     check c = {.judge = NP_JUDGE_DEFAULT, .reduce = true, .k = 3, .k2 = 3};
     const char *design = "all", *dbpath = NULL, *traces = NULL, *verdicts = NULL;
     bool nodb = false;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool needs = !strcmp(a, "--design") || !strcmp(a, "--k") || !strcmp(a, "--k2") ||
-                     !strcmp(a, "--seconds") || !strcmp(a, "--shard") || !strcmp(a, "--traces") ||
-                     !strcmp(a, "--judge") || !strcmp(a, "--db") || !strcmp(a, "--verdicts");
-        if (needs && (!v || !strncmp(v, "--", 2))) {
-            fprintf(stderr, "netpoll check: %s needs a value\n", a);
-            return 2;
-        }
+        const char *a = argv[i], *v;
+        int64_t n;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--design")) {
-            design = v;
-        } else if (!strcmp(a, "--k")) {
-            if (parse_int(a, v, 0, 6, &c.k))
+            if (!(design = np_cli_value("check", argc, argv, &i)))
                 return 2;
-        } else if (!strcmp(a, "--k2")) {
-            if (parse_int(a, v, 0, 6, &c.k2))
+        } else if (!strcmp(a, "--k") || !strcmp(a, "--k2")) {
+            if (np_cli_int_arg("check", argc, argv, &i, 0, 6, &n))
                 return 2;
+            *(!strcmp(a, "--k") ? &c.k : &c.k2) = (int)n;
         } else if (!strcmp(a, "--seconds")) {
-            char *end;
-            c.seconds = strtod(v, &end);
-            if (end == v || *end || !(c.seconds > 0) || c.seconds > 1e7) {
-                fprintf(stderr, "netpoll check: --seconds wants a positive number, not '%s'\n", v);
+            if (np_cli_real_arg("check", argc, argv, &i, 0.001, 1e7, &c.seconds))
                 return 2;
-            }
         } else if (!strcmp(a, "--shard")) {
+            if (!(v = np_cli_value("check", argc, argv, &i)))
+                return 2;
             if (np_explore_parse_shard(v, &c.shard, &c.shards) != 0) {
                 fprintf(stderr, "netpoll check: --shard wants I/N with 1 <= I <= N, not '%s'\n", v);
                 return 2;
             }
         } else if (!strcmp(a, "--traces")) {
-            traces = v;
+            if (!(traces = np_cli_value("check", argc, argv, &i)))
+                return 2;
         } else if (!strcmp(a, "--judge")) {
+            if (!(v = np_cli_value("check", argc, argv, &i)))
+                return 2;
             if (!strcmp(v, "default"))
                 c.judge = NP_JUDGE_DEFAULT;
             else if (!strcmp(v, "model"))
@@ -442,33 +421,28 @@ int np_cli_check(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(a, "--db")) {
-            dbpath = v;
+            if (!(dbpath = np_cli_value("check", argc, argv, &i)))
+                return 2;
         } else if (!strcmp(a, "--verdicts")) {
-            verdicts = v;
+            if (!(verdicts = np_cli_value("check", argc, argv, &i)))
+                return 2;
         } else if (!strcmp(a, "--no-db")) {
             nodb = true;
-            continue;
         } else if (!strcmp(a, "--keep-going")) {
             c.keep_going = true;
-            continue;
         } else if (!strcmp(a, "--no-reduce")) {
             c.reduce = false;
-            continue;
         } else if (!strcmp(a, "--enumerated-only")) {
             c.enum_only = true;
-            continue;
         } else if (!strcmp(a, "--list")) {
             c.list = true;
-            continue;
         } else if (!strcmp(a, "--quiet")) {
             c.quiet = true;
-            continue;
         } else {
             fprintf(stderr, "netpoll check: unexpected argument '%s' (see netpoll check --help)\n",
                     a);
             return 2;
         }
-        i++;
     }
     if (strcmp(design, "all") != 0) {
         const np_design *d = np_design_find(design);

@@ -21,8 +21,34 @@ int np_cli_check(int argc, char **argv);
 char **np_cli_list_npt(const char *dir, int *n);
 void np_cli_free_list(char **v, int n);
 
+/* Options, read alike by every command (cli/args.c). Each prints one line on
+ * stderr and returns NULL or 2 when the value is missing or bad. */
+
+/* The value of the option argv[*i] (advancing *i onto it): "OPT needs a
+ * value" when there is no next argument or it starts with "--". */
+const char *np_cli_value(const char *cmd, int argc, char **argv, int *i);
+/* Strict numbers: all of v, decimal (strtoll/strtoull/strtod, nothing left
+ * over, no overflow), within [lo, hi]; 0, or 2 after "OPT wants a ... from
+ * LO to HI, not 'V'". np_cli_u64 takes 0 to UINT64_MAX (seeds). */
+int np_cli_int(const char *cmd, const char *opt, const char *v, int64_t lo, int64_t hi,
+               int64_t *out);
+int np_cli_u64(const char *cmd, const char *opt, const char *v, uint64_t *out);
+int np_cli_real(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out);
+/* np_cli_value, then the number: the usual form of a numeric option. */
+int np_cli_int_arg(const char *cmd, int argc, char **argv, int *i, int64_t lo, int64_t hi,
+                   int64_t *out);
+int np_cli_u64_arg(const char *cmd, int argc, char **argv, int *i, uint64_t *out);
+int np_cli_real_arg(const char *cmd, int argc, char **argv, int *i, double lo, double hi,
+                    double *out);
+
 struct np_trace;
-/* Writes a trace to path atomically (temporary file, then rename). */
+/* Where a trace will be written: fails (-errno) now, before the work that
+ * makes the trace, if a file cannot be created beside path (a probe file,
+ * removed at once) or path is a folder. */
+int np_cli_trace_writable(const char *path);
+/* Writes a trace to path atomically: a temporary file in the same folder,
+ * flushed to disk, then renamed over path; on failure path is as it was and
+ * the temporary file is gone. 0 or -errno. */
 int np_cli_write_trace(const struct np_trace *tr, const char *path);
 
 struct np_db;

@@ -123,10 +123,12 @@ int np_cli_compare(int argc, char **argv)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            dbpath = argv[++i];
-        } else if (!strcmp(argv[i], "--workload") && i + 1 < argc) {
-            workload = argv[++i];
+        } else if (!strcmp(argv[i], "--db")) {
+            if (!(dbpath = np_cli_value("compare", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(argv[i], "--workload")) {
+            if (!(workload = np_cli_value("compare", argc, argv, &i)))
+                return 2;
         } else if (!strcmp(argv[i], "--no-db")) {
             nodb = true;
         } else if (argv[i][0] == '-' || file) {

@@ -1170,27 +1170,39 @@ static void usage(FILE *f)
                "  --seconds S    seconds each workload is recorded, 0.1 to 30 (default 2); the\n"
                "                 exploration and benchmark budgets scale with it\n"
                "  --quick        the same as --seconds 0.5\n"
-               "  --traces DIR   the corpus and scenarios (default: the source tree's traces/)\n"
+               "  --traces DIR   the corpus and scenarios (default: the source tree's traces/;\n"
+               "                 a DIR without corpus.tsv, scenarios/ or bugs/: exit 2)\n"
                "exit status: 0 all as expected, 1 a failure or an unexpected verdict (listed),\n"
                "2 bad usage or DIR not writable\n");
 }
 
-/* The traces folder: --traces, else the source tree's, else ./traces. */
-static void find_traces(demo *d, const char *opt)
+/* The traces folder: --traces, else the source tree's, else ./traces (none
+ * found: the corpus and scenarios are skipped with a note). An explicit
+ * --traces that is not a folder holding corpus.tsv, scenarios/ or bugs/ is
+ * a usage error: -1 after one line on stderr. */
+static int find_traces(demo *d, const char *opt)
 {
     const char *cands[] = {opt, NP_SOURCE_DIR "/traces", "traces"};
     d->traces[0] = 0;
     for (size_t i = opt ? 0 : 1; i < sizeof cands / sizeof cands[0]; i++) {
-        char probe[PATH_MAX + 32];
+        char probe[PATH_MAX + 32], sc[PATH_MAX + 32], bugs[PATH_MAX + 32];
         fmt(probe, sizeof probe, "%s/corpus.tsv", cands[i]);
-        if (is_file(probe) || (opt && i == 0 && is_dir(cands[i]))) {
+        fmt(sc, sizeof sc, "%s/scenarios", cands[i]);
+        fmt(bugs, sizeof bugs, "%s/bugs", cands[i]);
+        if (is_file(probe) || (opt && (is_dir(sc) || is_dir(bugs)))) {
             if (!realpath(cands[i], d->traces))
                 fmt(d->traces, sizeof d->traces, "%s", cands[i]);
-            return;
+            return 0;
         }
-        if (opt)
-            break;
+        if (opt) {
+            fprintf(stderr, "netpoll demo: --traces %s: %s\n", opt,
+                    !is_dir(opt) ? "no such folder"
+                                 : "no corpus.tsv, scenarios/ or bugs/ in it (the source tree's "
+                                   "traces/ folder is one)");
+            return -1;
+        }
     }
+    return 0;
 }
 
 int np_cli_demo(int argc, char **argv)
@@ -1202,27 +1214,28 @@ int np_cli_demo(int argc, char **argv)
     d->seconds = 2;
     int status = 2;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end;
+        const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             free(d);
             return 0;
         } else if (!strcmp(a, "--quick")) {
             d->seconds = 0.5;
-        } else if (!strcmp(a, "--out") && v && *v) {
-            out = v;
-            i++;
-        } else if (!strcmp(a, "--traces") && v && *v) {
-            traces = v;
-            i++;
-        } else if (!strcmp(a, "--seconds") && v) {
-            d->seconds = strtod(v, &end);
-            if (*end || !*v || !(d->seconds >= 0.1 && d->seconds <= 30)) {
-                fprintf(stderr, "netpoll demo: --seconds wants a number from 0.1 to 30\n");
+        } else if (!strcmp(a, "--out") || !strcmp(a, "--traces")) {
+            const char *v = np_cli_value("demo", argc, argv, &i);
+            if (!v)
+                goto done;
+            if (!*v) {
+                fprintf(stderr, "netpoll demo: %s needs a folder, not ''\n", a);
                 goto done;
             }
-            i++;
+            if (!strcmp(a, "--out"))
+                out = v;
+            else
+                traces = v;
+        } else if (!strcmp(a, "--seconds")) {
+            if (np_cli_real_arg("demo", argc, argv, &i, 0.1, 30, &d->seconds))
+                goto done;
         } else {
             fprintf(stderr, "netpoll demo: unexpected argument '%s' (see netpoll demo --help)\n",
                     a);
@@ -1235,6 +1248,8 @@ int np_cli_demo(int argc, char **argv)
         goto done;
     }
     d->exe[n] = 0;
+    if (find_traces(d, traces) != 0) /* before anything is written */
+        goto done;
     fmt(d->out, sizeof d->out, "%s", out);
     fmt(d->logs, sizeof d->logs, "%s/logs", out);
     char tdir[PATH_MAX + 16];
@@ -1262,7 +1277,6 @@ int np_cli_demo(int argc, char **argv)
             d->first_run = 0;
     }
     sqlite3_close(h);
-    find_traces(d, traces);
     d->tty = isatty(1);
     const char *lang = getenv("LC_ALL");
     if (!lang || !*lang)
@@ -1274,9 +1288,7 @@ int np_cli_demo(int argc, char **argv)
     d->t0 = wall();
     printf("netpoll %s demo: %g s per workload, into %s%s\n", NETPOLL_VERSION, d->seconds, out,
            d->first_run ? " (appending to its results.db)" : "");
-    if (!d->traces[0] && traces)
-        note(d, "--traces %s: no such folder: the corpus and scenarios are skipped", traces);
-    else if (!d->traces[0])
+    if (!d->traces[0])
         note(d, "no traces folder found (use --traces DIR): the corpus and scenarios are skipped");
     stage_record(d);
     stage_replay(d);

@@ -99,17 +99,6 @@ static void client_main(void *p)
     free(a);
 }
 
-static int num(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int np_cli_echo(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -123,37 +112,40 @@ int np_cli_echo(int argc, char **argv)
     }
     opts o = {"tcp", serve ? "127.0.0.1:0" : NULL, 0, 4, 1000, 512, 10, 0, 0};
     for (int i = 2; i < argc; i++) {
-        long v;
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i];
+        int64_t v = 0;
+        int bad = 0;
         if (!strcmp(a, "--help")) {
             usage(stdout);
             return 0;
-        }
-        if (!val) {
-            fprintf(stderr, "netpoll echo: %s needs a value\n", a);
-            return 2;
-        }
-        i++;
-        if (!strcmp(a, "--net"))
-            o.network = val;
-        else if (!strcmp(a, "--addr"))
-            o.addr = val;
-        else if (!strcmp(a, "--workers") && !num(val, 0, 256, &v))
+        } else if (!strcmp(a, "--net")) {
+            bad = !(o.network = np_cli_value("echo", argc, argv, &i));
+        } else if (!strcmp(a, "--addr")) {
+            bad = !(o.addr = np_cli_value("echo", argc, argv, &i));
+        } else if (!strcmp(a, "--workers")) {
+            bad = np_cli_int_arg("echo", argc, argv, &i, 0, 256, &v);
             o.workers = (int)v;
-        else if (!strcmp(a, "--conns") && !num(val, 1, 100000, &v))
+        } else if (!strcmp(a, "--conns")) {
+            bad = np_cli_int_arg("echo", argc, argv, &i, 1, 100000, &v);
             o.conns = (int)v;
-        else if (!strcmp(a, "--rounds") && !num(val, 0, 1000000000, &v))
+        } else if (!strcmp(a, "--rounds")) {
+            bad = np_cli_int_arg("echo", argc, argv, &i, 0, 1000000000, &v);
             o.rounds = (int)v;
-        else if (!strcmp(a, "--size") && !num(val, 1, 65536, &v))
+        } else if (!strcmp(a, "--size")) {
+            bad = np_cli_int_arg("echo", argc, argv, &i, 1, 65536, &v);
             o.size = (size_t)v;
-        else if (!strcmp(a, "--seconds") && !num(val, 0, 86400, &v))
-            o.seconds = (double)v;
-        else if (!strcmp(a, "--timeout-ms") && !num(val, 0, 86400000, &v))
+        } else if (!strcmp(a, "--seconds")) {
+            bad = np_cli_real_arg("echo", argc, argv, &i, 0, 86400, &o.seconds);
+        } else if (!strcmp(a, "--timeout-ms")) {
+            bad = np_cli_int_arg("echo", argc, argv, &i, 0, 86400000, &v);
             o.timeout = v * MS;
-        else {
-            fprintf(stderr, "netpoll echo: bad option or value: %s %s\n", a, val);
+        } else {
+            fprintf(stderr, "netpoll echo: unexpected argument '%s' (see netpoll echo --help)\n",
+                    a);
             return 2;
         }
+        if (bad)
+            return 2;
     }
     if (!o.addr) {
         fprintf(stderr, "netpoll echo client: --addr is required\n");

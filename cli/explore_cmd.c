@@ -34,14 +34,15 @@ static void usage(FILE *f)
                "  --runs N           at most N executions\n"
                "  --seconds S        stop after S seconds (pct and random without --runs\n"
                "                     then run until that time)\n"
-               "  --preemptions K    dfs: at most K preemptions (default: no bound)\n"
+               "  --preemptions K    dfs: at most K preemptions, 0 to 200 (default: no bound)\n"
                "  --jitter NS        stimuli less than NS apart become concurrent too\n"
                "  --faults LIST      inject faults (netpoll replay --help: in the stimuli, and\n"
                "                     eintr, lostbreak, dupbreak at the poller), seeded by --seed\n"
                "  --shard I/N        explore only part I of N (1 <= I <= N); merge the results\n"
                "                     with netpoll merge\n"
                "  --schedule STRING  run exactly this schedule (as printed for a failure),\n"
-               "                     with its step listing\n"
+               "                     with its step listing; a choice out of range, or more\n"
+               "                     choices than the run makes, is invalid (exit 2)\n"
                "  --keep-going       do not stop at the first violation\n"
                "  --no-minimize      do not minimize the first failure\n"
                "  --no-cache         dfs without state caching (every schedule in full)\n"
@@ -136,8 +137,8 @@ int np_cli_explore(int argc, char **argv)
                          .stop_at_first = true,
                          .minimize = true};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
+        const char *a = argv[i], *v;
+        int64_t n;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
@@ -151,14 +152,17 @@ int np_cli_explore(int argc, char **argv)
             o.minimize = false;
         } else if (!strcmp(a, "--no-cache")) {
             o.no_cache = true;
-        } else if (!strcmp(a, "--design") && v) {
+        } else if (!strcmp(a, "--design")) {
+            if (!(v = np_cli_value("explore", argc, argv, &i)))
+                return 2;
             if (!(o.design = np_design_find(v))) {
                 fprintf(stderr, "netpoll explore: unknown design '%s' (go1.5, go1.18, go1.21)\n",
                         v);
                 return 2;
             }
-            i++;
-        } else if (!strcmp(a, "--judge") && v) {
+        } else if (!strcmp(a, "--judge")) {
+            if (!(v = np_cli_value("explore", argc, argv, &i)))
+                return 2;
             if (!strcmp(v, "default"))
                 o.judge = NP_JUDGE_DEFAULT;
             else if (!strcmp(v, "model"))
@@ -169,8 +173,9 @@ int np_cli_explore(int argc, char **argv)
                 fprintf(stderr, "netpoll explore: --judge wants default, model or oracle\n");
                 return 2;
             }
-            i++;
-        } else if (!strcmp(a, "--strategy") && v) {
+        } else if (!strcmp(a, "--strategy")) {
+            if (!(v = np_cli_value("explore", argc, argv, &i)))
+                return 2;
             if (!strcmp(v, "dfs"))
                 o.strategy = NP_EXPLORE_DFS;
             else if (!strcmp(v, "random"))
@@ -182,64 +187,46 @@ int np_cli_explore(int argc, char **argv)
                         "netpoll explore: strategy '%s' is not available (dfs, pct, random)\n", v);
                 return 2;
             }
-            i++;
-        } else if (!strcmp(a, "--preemptions") && v) {
-            o.preemptions = (int)strtol(v, &end, 10);
-            if (*end || !*v || o.preemptions < -1 || o.preemptions > 200) {
-                fprintf(stderr, "netpoll explore: --preemptions wants -1 (no bound) to 200\n");
+        } else if (!strcmp(a, "--preemptions")) {
+            /* (no option: no bound) */
+            if (np_cli_int_arg("explore", argc, argv, &i, 0, 200, &n))
                 return 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--depth") && v) {
-            o.depth = (int)strtol(v, &end, 10);
-            if (*end || !*v || o.depth < 1 || o.depth > 16) {
-                fprintf(stderr, "netpoll explore: --depth wants 1 to 16\n");
+            o.preemptions = (int)n;
+        } else if (!strcmp(a, "--depth")) {
+            if (np_cli_int_arg("explore", argc, argv, &i, 1, 16, &n))
                 return 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--runs") && v) {
-            o.runs = strtoull(v, &end, 10);
-            if (*end || !*v || *v == '-') {
-                fprintf(stderr, "netpoll explore: --runs wants a number\n");
+            o.depth = (int)n;
+        } else if (!strcmp(a, "--runs")) {
+            /* (10^12: weeks at the explorer's fastest) */
+            if (np_cli_int_arg("explore", argc, argv, &i, 1, INT64_C(1000000000000), &n))
                 return 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--seed") && v) {
-            o.seed = strtoull(v, &end, 10);
-            if (*end || !*v || *v == '-') {
-                fprintf(stderr, "netpoll explore: --seed wants a number\n");
+            o.runs = (uint64_t)n;
+        } else if (!strcmp(a, "--seed")) {
+            if (np_cli_u64_arg("explore", argc, argv, &i, &o.seed))
                 return 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--seconds") && v) {
-            o.seconds = strtod(v, &end);
-            if (*end || !*v || o.seconds < 0) {
-                fprintf(stderr, "netpoll explore: --seconds wants a number\n");
+        } else if (!strcmp(a, "--seconds")) {
+            if (np_cli_real_arg("explore", argc, argv, &i, 0.001, 1e7, &o.seconds))
                 return 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--jitter") && v) {
-            jitter = strtoll(v, &end, 10);
-            if (*end || !*v || jitter < 0) {
-                fprintf(stderr, "netpoll explore: --jitter wants nanoseconds (>= 0)\n");
+        } else if (!strcmp(a, "--jitter")) {
+            /* nanoseconds, up to 1000 s */
+            if (np_cli_int_arg("explore", argc, argv, &i, 0, INT64_C(1000000000000), &jitter))
                 return 2;
-            }
-            i++;
-        } else if (!strcmp(a, "--faults") && v) {
-            faults = v;
-            i++;
-        } else if (!strcmp(a, "--shard") && v) {
+        } else if (!strcmp(a, "--faults")) {
+            if (!(faults = np_cli_value("explore", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(a, "--shard")) {
+            if (!(v = np_cli_value("explore", argc, argv, &i)))
+                return 2;
             if (np_explore_parse_shard(v, &o.shard, &o.shards) != 0) {
                 fprintf(stderr, "netpoll explore: --shard wants I/N with 1 <= I <= N\n");
                 return 2;
             }
-            i++;
-        } else if (!strcmp(a, "--schedule") && v) {
-            o.schedule = v;
-            i++;
-        } else if (!strcmp(a, "--db") && v) {
-            dbpath = v;
-            i++;
+        } else if (!strcmp(a, "--schedule")) {
+            if (!(o.schedule = np_cli_value("explore", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(a, "--db")) {
+            if (!(dbpath = np_cli_value("explore", argc, argv, &i)))
+                return 2;
         } else if (a[0] == '-' || file) {
             fprintf(stderr,
                     "netpoll explore: unexpected argument '%s' (see netpoll explore --help)\n", a);

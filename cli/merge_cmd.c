@@ -298,8 +298,11 @@ int np_cli_merge(int argc, char **argv)
             usage(stdout);
             free(in);
             return 0;
-        } else if (!strcmp(argv[i], "--into") && i + 1 < argc) {
-            out = argv[++i];
+        } else if (!strcmp(argv[i], "--into")) {
+            if (!(out = np_cli_value("merge", argc, argv, &i))) {
+                free(in);
+                return 2;
+            }
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "netpoll merge: unexpected argument '%s' (see netpoll merge --help)\n",
                     argv[i]);
@@ -314,14 +317,42 @@ int np_cli_merge(int argc, char **argv)
         free(in);
         return 2;
     }
-    struct stat sb;
+    struct stat sb, *ids = calloc((size_t)nin, sizeof *ids);
+    if (!ids) {
+        free(in);
+        return 2;
+    }
     for (int i = 0; i < nin; i++)
-        if (stat(in[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (stat(in[i], &ids[i]) != 0 || !S_ISREG(ids[i].st_mode)) {
             fprintf(stderr, "netpoll merge: %s: %s\n", in[i],
                     stat(in[i], &sb) != 0 ? strerror(errno) : "not a file");
+            free(ids);
             free(in);
             return 2;
         }
+    /* The same file twice would copy its runs twice, and OUT among the
+     * inputs would add OUT's runs to itself: both refused. Files, not
+     * names, are compared (device and inode: links, ./a.db and a.db). */
+    bool out_exists = stat(out, &sb) == 0;
+    for (int i = 0; i < nin; i++) {
+        for (int j = 0; j < i; j++)
+            if (ids[i].st_dev == ids[j].st_dev && ids[i].st_ino == ids[j].st_ino) {
+                fprintf(stderr,
+                        "netpoll merge: %s and %s are the same file: give each input once\n", in[j],
+                        in[i]);
+                free(ids);
+                free(in);
+                return 2;
+            }
+        if (out_exists && ids[i].st_dev == sb.st_dev && ids[i].st_ino == sb.st_ino) {
+            fprintf(stderr, "netpoll merge: %s is the --into file %s: merge into another file\n",
+                    in[i], out);
+            free(ids);
+            free(in);
+            return 2;
+        }
+    }
+    free(ids);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.merge-%ld.tmp", out, (long)getpid());
     bool existed = stat(out, &sb) == 0;

@@ -69,45 +69,36 @@ int np_cli_record(int argc, char **argv)
     int workers = 2;
     double reserve_mib = -1; /* -1: from --seconds */
     for (int i = 2; i < argc; i++) {
-        char *end = NULL;
-        if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-            a.seconds = strtod(argv[++i], &end);
-            if (*end || !(a.seconds > 0 && a.seconds <= 600)) {
-                fprintf(stderr, "netpoll record: --seconds wants a number in (0, 600]\n");
+        const char *opt = argv[i];
+        int64_t v;
+        if (!strcmp(opt, "--seconds")) {
+            if (np_cli_real_arg("record", argc, argv, &i, 0.001, 600, &a.seconds))
                 return 2;
-            }
-        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-            out = argv[++i];
-        } else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
-            workers = (int)strtol(argv[++i], &end, 10);
-            if (*end || workers < 1 || workers > 64) {
-                fprintf(stderr, "netpoll record: --workers wants 1..64\n");
+        } else if (!strcmp(opt, "--out")) {
+            if (!(out = np_cli_value("record", argc, argv, &i)))
                 return 2;
-            }
-        } else if (!strcmp(argv[i], "--reserve") && i + 1 < argc) {
-            reserve_mib = strtod(argv[++i], &end);
-            if (*end || !(reserve_mib >= 0 && reserve_mib <= 65536)) {
-                fprintf(stderr, "netpoll record: --reserve wants MiB in [0, 65536]\n");
+        } else if (!strcmp(opt, "--workers")) {
+            if (np_cli_int_arg("record", argc, argv, &i, 1, 64, &v))
                 return 2;
-            }
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            dbpath = argv[++i];
-        } else if (!strcmp(argv[i], "--no-db")) {
+            workers = (int)v;
+        } else if (!strcmp(opt, "--reserve")) {
+            if (np_cli_real_arg("record", argc, argv, &i, 0, 65536, &reserve_mib))
+                return 2;
+        } else if (!strcmp(opt, "--db")) {
+            if (!(dbpath = np_cli_value("record", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(opt, "--no-db")) {
             nodb = true;
         } else {
             fprintf(stderr,
-                    "netpoll record: unexpected argument '%s' (see netpoll record --help)\n",
-                    argv[i]);
+                    "netpoll record: unexpected argument '%s' (see netpoll record --help)\n", opt);
             return 2;
         }
     }
     /* Fail before the run, not after it, if the trace cannot be written. */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", out);
-    char *slash = strrchr(dir, '/');
-    const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
-    if (access(d, W_OK) != 0) {
-        fprintf(stderr, "netpoll record: cannot write %s: %s\n", out, strerror(errno));
+    int werr = np_cli_trace_writable(out);
+    if (werr) {
+        fprintf(stderr, "netpoll record: cannot write %s: %s\n", out, strerror(-werr));
         return 2;
     }
     np_db *db = NULL;

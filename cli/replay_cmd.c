@@ -1,10 +1,12 @@
 /* cli/replay_cmd.c - `netpoll replay FILE [--design NAME] [--exact-timers]
  * [--emit OUT.npt] [--db RESULTS.db]` (TRACE_FORMAT.md, command contract). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -39,25 +41,74 @@ static void usage(FILE *f)
                "exit status: 0 consistent, 1 divergence or violation, 2 invalid file or usage\n");
 }
 
-/* Writes tr to path through a temporary file, so that a failure leaves any
- * existing file as it was. */
-int np_cli_write_trace(const np_trace *tr, const char *path)
+/* PATH.tmpXXXXXX beside path, created (mode 0666 less the umask, as fopen
+ * would make path itself): its descriptor, or -errno. */
+static int temp_beside(const char *path, char **tmp)
 {
     size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp)
+    if (!(*tmp = malloc(n)))
         return -ENOMEM;
-    snprintf(tmp, n, "%s.tmp%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
+    snprintf(*tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(*tmp);
+    if (fd < 0) {
+        int err = -errno;
+        free(*tmp);
+        *tmp = NULL;
+        return err;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    return fd;
+}
+
+int np_cli_trace_writable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return -EISDIR;
+    char *tmp;
+    int fd = temp_beside(path, &tmp);
+    if (fd < 0)
+        return fd;
+    close(fd);
+    unlink(tmp);
+    free(tmp);
+    return 0;
+}
+
+int np_cli_write_trace(const np_trace *tr, const char *path)
+{
+    char *tmp;
+    int fd = temp_beside(path, &tmp);
+    if (fd < 0)
+        return fd;
+    FILE *f = fdopen(fd, "w");
     int err = f ? 0 : -errno;
+    if (!f)
+        close(fd);
     if (!err)
         err = np_trace_emit(tr, f);
+    if (!err && (fflush(f) != 0 || fsync(fileno(f)) != 0)) /* on disk before the rename */
+        err = -errno;
     if (f && fclose(f) != 0 && !err)
         err = -errno;
     if (!err && rename(tmp, path) != 0)
         err = -errno;
-    if (err)
+    if (err) {
         unlink(tmp);
+    } else { /* the rename itself on disk: the folder's entry (best effort) */
+        char *slash = strrchr(tmp, '/');
+        if (slash == tmp)
+            tmp[1] = 0; /* "/" */
+        else if (slash)
+            *slash = 0;
+        int dfd = open(slash ? tmp : ".", O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
     free(tmp);
     return err;
 }
@@ -69,40 +120,40 @@ int np_cli_replay(int argc, char **argv)
     bool nodb = false, dbfail;
     np_replay_opts o = {.out = stdout};
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(argv[i], "--exact-timers")) {
+        } else if (!strcmp(a, "--exact-timers")) {
             o.exact_timers = true;
-        } else if (!strcmp(argv[i], "--design") && i + 1 < argc) {
-            o.design = np_design_find(argv[++i]);
-            if (!o.design) {
-                fprintf(stderr, "netpoll replay: unknown design '%s' (go1.5, go1.18, go1.21)\n",
-                        argv[i]);
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--emit") && i + 1 < argc) {
-            emit = argv[++i];
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            dbpath = argv[++i];
-        } else if (!strcmp(argv[i], "--faults") && i + 1 < argc) {
-            faults = argv[++i];
-        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-            char *end;
-            seed = strtoull(argv[++i], &end, 10);
-            if (*end || !*argv[i]) {
-                fprintf(stderr, "netpoll replay: --seed wants a number\n");
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--no-db")) {
+        } else if (!strcmp(a, "--no-db")) {
             nodb = true;
-        } else if (argv[i][0] == '-' || file) {
+        } else if (!strcmp(a, "--design")) {
+            const char *v = np_cli_value("replay", argc, argv, &i);
+            if (!v)
+                return 2;
+            if (!(o.design = np_design_find(v))) {
+                fprintf(stderr, "netpoll replay: unknown design '%s' (go1.5, go1.18, go1.21)\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--emit")) {
+            if (!(emit = np_cli_value("replay", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(a, "--db")) {
+            if (!(dbpath = np_cli_value("replay", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(a, "--faults")) {
+            if (!(faults = np_cli_value("replay", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(a, "--seed")) {
+            if (np_cli_u64_arg("replay", argc, argv, &i, &seed))
+                return 2;
+        } else if (a[0] == '-' || file) {
             fprintf(stderr,
-                    "netpoll replay: unexpected argument '%s' (see netpoll replay --help)\n",
-                    argv[i]);
+                    "netpoll replay: unexpected argument '%s' (see netpoll replay --help)\n", a);
             return 2;
         } else {
-            file = argv[i];
+            file = a;
         }
     }
     if (!file) {
@@ -113,6 +164,12 @@ int np_cli_replay(int argc, char **argv)
     unsigned fault_mask = 0;
     if (faults && np_cli_faults_parse("replay", faults, &fault_mask))
         return 2;
+    /* An --emit that cannot be written fails now, not after the replay. */
+    int werr = emit ? np_cli_trace_writable(emit) : 0;
+    if (werr) {
+        fprintf(stderr, "netpoll replay: cannot write %s: %s\n", emit, strerror(-werr));
+        return 2;
+    }
     np_trace tr;
     char msg[512];
     if (np_trace_parse_file(file, &tr, msg, sizeof msg) != 0) {

@@ -141,10 +141,12 @@ int np_cli_report(int argc, char **argv)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            db = argv[++i];
-        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-            out = argv[++i];
+        } else if (!strcmp(argv[i], "--db")) {
+            if (!(db = np_cli_value("report", argc, argv, &i)))
+                return 2;
+        } else if (!strcmp(argv[i], "--out")) {
+            if (!(out = np_cli_value("report", argc, argv, &i)))
+                return 2;
         } else {
             fprintf(stderr,
                     "netpoll report: unexpected argument '%s' (see netpoll report --help)\n",

@@ -1,7 +1,8 @@
 /* backend_sim/trace.c - the trace-file (.npt, version 1) reader and writer.
  *
- * The reader works line by line on an in-memory buffer (a regular file is
- * handed to it in pieces of whole lines as they are read). Most lines take a
+ * The reader works line by line on an in-memory buffer (a file, pipe or
+ * device is handed to it in pieces of whole lines as they are read, up to a
+ * size limit). Most lines take a
  * fast path that reads the writer's own layout in one pass; every other line,
  * and every error, goes through the general code. Besides the syntax it
  * keeps, per pollDesc slot, the incarnation count and whether the current
@@ -19,6 +20,12 @@
 #include "netpoll/trace.h"
 
 #define TR_HEADER "netpoll-trace 1"
+
+/* A line may be this long at most (its '\n' aside): a writer's line is under
+ * 200 bytes; this leaves room for long comments and bounds what a reader
+ * holds of a file that is not a trace. */
+#define NP_TRACE_MAX_LINE (1024 * 1024)
+#define LINE_TOO_LONG     "line longer than 1 MiB (the limit of a trace line)"
 
 /* Keys, as bit numbers in the per-kind masks. */
 enum { K_PD, K_G, K_FD, K_MODE, K_AT, K_TAG, K_ERR, K_RES, K_COUNT };
@@ -739,7 +746,7 @@ static int parse_lines(parser *p, np_trace *out, const char *buf, const char *en
     while (ls < end) {
         const char *nl, *le, *hash;
         np_tr_event ev;
-        size_t n;
+        size_t n, full;
 
         if (p->line == UINT32_MAX)
             return fail(p, "too many lines");
@@ -754,7 +761,7 @@ static int parse_lines(parser *p, np_trace *out, const char *buf, const char *en
             continue;
         }
         nl = memchr(ls, '\n', (size_t)(end - ls));
-        n = (size_t)((nl ? nl : end) - ls);
+        n = full = (size_t)((nl ? nl : end) - ls);
         if (n && ls[n - 1] == '\r')
             n--;
         if ((hash = memchr(ls, '#', n)))
@@ -776,6 +783,8 @@ static int parse_lines(parser *p, np_trace *out, const char *buf, const char *en
                 return fail(p, "out of memory");
             }
         }
+        if (full > NP_TRACE_MAX_LINE) /* last: the line's own problem is named first */
+            return fail(p, LINE_TOO_LONG);
         ls = nl ? nl + 1 : end;
     }
     return 0;
@@ -811,39 +820,74 @@ int np_trace_parse_buf(const char *name, const char *buf, size_t len, np_trace *
     return 0;
 }
 
-/* A regular file is read in pieces of this size and each run of whole lines
- * parsed as it arrives: reading a large trace into one buffer first costs
- * more than parsing it (a fresh page to fault in and a copy per 4 KiB, ~35 ms
- * per 1,000,000 lines), and a piece this size stays in the cache between the
+/* A file is read in pieces of this size and each run of whole lines parsed
+ * as it arrives: reading a large trace into one buffer first costs more than
+ * parsing it (a fresh page to fault in and a copy per 4 KiB, ~35 ms per
+ * 1,000,000 lines), and a piece this size stays in the cache between the
  * read and the parse. */
 #ifndef STREAM_PIECE /* (a test can make it tiny to cut lines everywhere) */
 #define STREAM_PIECE (256 * 1024)
 #endif
 
-/* np_trace_parse_file on a regular file: the same result as reading it whole
- * and calling np_trace_parse_buf. In particular a read error wins over an
- * invalid line before it (the whole read came first): after a parse error the
- * rest of the file is still read, only to see whether it can be. Unlike a
- * pipe or a device, a regular file has an end, so this ends. */
-static int parse_stream(const char *path, FILE *f, np_trace *out, char *msg, size_t msglen)
+/* The most a trace may hold, in MiB: NETPOLL_TRACE_MAX_MIB if it is a whole
+ * number from 1 to 1048576, else NP_TRACE_MAX_MIB. */
+static uint64_t size_limit_mib(void)
+{
+    const char *e = getenv("NETPOLL_TRACE_MAX_MIB");
+    char *end;
+    unsigned long long v;
+
+    if (!e || *e < '0' || *e > '9')
+        return NP_TRACE_MAX_MIB;
+    v = strtoull(e, &end, 10);
+    return *end || v < 1 || v > 1048576 ? NP_TRACE_MAX_MIB : v;
+}
+
+/* Before the header, the unfinished line at the end of what has been read
+ * (buf, len: one line, no '\n' yet) is checked as if it ended there, and
+ * then forgotten: it is parsed again when it is whole. A file that is not a
+ * trace (/dev/zero, a binary, a text without the header) thus fails at its
+ * first line after one piece, not after it has been read whole. A line that
+ * may still become valid (a comment, blanks, the header so far) passes. */
+static int check_unfinished(parser *p, np_trace *out, const char *buf, size_t len)
+{
+    parser save = *p;
+
+    if (len < strlen(TR_HEADER) && !memcmp(buf, TR_HEADER, len))
+        return 0; /* the header, cut by a piece's end */
+    if (parse_lines(p, out, buf, buf + len))
+        return -1;
+    *p = save;
+    return 0;
+}
+
+/* np_trace_parse_file's reader, for a file, a pipe or a device alike: the
+ * same result as reading the input whole and calling np_trace_parse_buf,
+ * except that it stops at the first invalid line (or, before the header, at
+ * the first line that cannot be the header or a comment), at a line longer
+ * than NP_TRACE_MAX_LINE, and after the size limit: memory stays within
+ * about one line plus one piece beyond the events themselves. */
+static int parse_stream(const char *path, FILE *f, uint64_t limit, np_trace *out, char *msg,
+                        size_t msglen)
 {
     parser p;
     char *buf = malloc(STREAM_PIECE);
-    size_t len = 0, cap = STREAM_PIECE, total = 0;
+    size_t len = 0, cap = STREAM_PIECE;
+    uint64_t total = 0;
     bool bad;
     int err = 0;
 
     bad = parse_begin(&p, path, out, msg, msglen) != 0;
     if (!buf)
         err = ENOMEM;
-    while (!err) {
+    while (!err && !bad) {
         const char *nl;
         size_t got, n;
 
-        if (len == cap) { /* a line longer than the buffer */
+        if (len == cap) { /* a line longer than the buffer (at most NP_TRACE_MAX_LINE) */
             char *nb;
 
-            if (cap > SIZE_MAX / 2 || !(nb = realloc(buf, cap * 2))) {
+            if (!(nb = realloc(buf, cap * 2))) {
                 err = ENOMEM;
                 break;
             }
@@ -857,22 +901,34 @@ static int parse_stream(const char *path, FILE *f, np_trace *out, char *msg, siz
             break;
         }
         total += got;
-        if (bad)
-            continue; /* only reading on, len stays 0 */
+        if (total > limit) {
+            if (msg && msglen)
+                snprintf(msg, msglen,
+                         "%s: larger than the %" PRIu64 " MiB limit of a trace "
+                         "(NETPOLL_TRACE_MAX_MIB)",
+                         path, limit >> 20);
+            bad = true;
+            break;
+        }
         nl = memrchr(buf + len, '\n', got);
         len += got;
-        if (!nl)
-            continue;
-        /* Parse up to the last '\n'; the unfinished line after it moves to
-         * the front and waits for the rest. */
-        n = (size_t)(nl + 1 - buf);
-        if (parse_lines(&p, out, buf, buf + n)) {
-            bad = true;
-            len = 0;
-            continue;
+        if (nl) {
+            /* Parse up to the last '\n'; the unfinished line after it moves
+             * to the front and waits for the rest. */
+            n = (size_t)(nl + 1 - buf);
+            if (parse_lines(&p, out, buf, buf + n)) {
+                bad = true;
+                break;
+            }
+            memmove(buf, buf + n, len - n);
+            len -= n;
         }
-        memmove(buf, buf + n, len - n);
-        len -= n;
+        if (!p.header && len && check_unfinished(&p, out, buf, len)) {
+            bad = true;
+        } else if (len > NP_TRACE_MAX_LINE) {
+            p.line++;
+            bad = fail(&p, LINE_TOO_LONG) != 0;
+        }
     }
     if (!err && !bad)
         bad = parse_lines(&p, out, buf, buf + len) || parse_end(&p, total);
@@ -894,53 +950,28 @@ int np_trace_parse_file(const char *path, np_trace *out, char *msg, size_t msgle
 {
     FILE *f;
     struct stat st;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int err = 0, r;
+    uint64_t limit = size_limit_mib() << 20;
+    int r;
 
     memset(out, 0, sizeof *out);
     if (!(f = fopen(path, "rb"))) {
-        err = errno;
-        goto fail;
+        if (msg && msglen)
+            snprintf(msg, msglen, "%s: %s", path, strerror(errno));
+        return -1;
     }
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-        r = parse_stream(path, f, out, msg, msglen);
+    /* A regular file too large is refused before anything is read. */
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > limit) {
+        if (msg && msglen)
+            snprintf(msg, msglen,
+                     "%s: %" PRIu64 " MiB, larger than the %" PRIu64 " MiB limit of a trace "
+                     "(NETPOLL_TRACE_MAX_MIB)",
+                     path, (uint64_t)st.st_size >> 20, limit >> 20);
         fclose(f);
-        return r;
+        return -1;
     }
-    /* Anything else (a pipe, /dev/stdin, a directory) is read whole first. */
-    for (;;) {
-        size_t got;
-
-        if (len == cap) {
-            char *nb;
-
-            cap = cap ? cap * 2 : 65536;
-            if (!(nb = realloc(buf, cap))) {
-                err = ENOMEM;
-                break;
-            }
-            buf = nb;
-        }
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f))
-                err = errno ? errno : EIO;
-            break;
-        }
-    }
+    r = parse_stream(path, f, limit, out, msg, msglen);
     fclose(f);
-    if (err)
-        goto fail;
-    r = np_trace_parse_buf(path, buf, len, out, msg, msglen);
-    free(buf);
     return r;
-fail:
-    free(buf);
-    if (msg && msglen)
-        snprintf(msg, msglen, "%s: %s", path, strerror(err));
-    return -1;
 }
 
 /* ---- the writer ---- */

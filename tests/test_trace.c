@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum { MSGLEN = 512 };
@@ -403,6 +404,51 @@ static void parse_file_in_pieces_matches_parse_buf(void)
     free(text);
 }
 
+/* A header that starts after a piece's worth of comments is cut by the
+ * piece's end: what has arrived of it ("netpoll-") is not yet an error. And
+ * input that is not a trace fails at line 1 without being read whole: here a
+ * pipe that never ends. */
+static void header_across_a_piece_and_endless_garbage(void)
+{
+    enum { PIECE = 256 * 1024 };
+    char *text = malloc(PIECE + 64), path[] = "/tmp/test_trace_XXXXXX", msg[MSGLEN], want[MSGLEN];
+    size_t len = 0;
+    np_trace tr;
+    int fds[2];
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    text[len++] = '#';
+    while (len < PIECE - 9)
+        text[len++] = 'c';
+    text[len++] = '\n';
+    len += (size_t)sprintf(text + len, "netpoll-trace 1\n0 open pd=1 fd=3\n");
+    CU_ASSERT_FATAL(memcmp(text + PIECE - 8, "netpoll-", 8) == 0);
+    write_temp(path, text, len);
+    NP_ASSERT_EQ_INT(np_trace_parse_file(path, &tr, msg, sizeof msg), 0);
+    NP_ASSERT_EQ_INT(tr.n, 1);
+    np_trace_free(&tr);
+    unlink(path);
+    free(text);
+
+    CU_ASSERT_FATAL(pipe(fds) == 0);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) { /* a writer of zeros until the reader goes */
+        static const char zeros[4096];
+        close(fds[0]);
+        while (write(fds[1], zeros, sizeof zeros) > 0)
+            ;
+        _exit(0);
+    }
+    close(fds[1]);
+    snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+    NP_ASSERT_EQ_INT(np_trace_parse_file(path, &tr, msg, sizeof msg), -1);
+    snprintf(want, sizeof want, "%s:1: invalid control character 0x00", path);
+    CU_ASSERT_STRING_EQUAL(msg, want);
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+}
+
 static void missing_file_reports_strerror(void)
 {
     np_trace tr;
@@ -704,6 +750,7 @@ static void add_suites(void)
          accepts_stale_tagged_ready_and_wake_after_close},
         {"parse_file_reads_a_file", parse_file_reads_a_file},
         {"parse_file_in_pieces_matches_parse_buf", parse_file_in_pieces_matches_parse_buf},
+        {"header_across_a_piece_and_endless_garbage", header_across_a_piece_and_endless_garbage},
         {"missing_file_reports_strerror", missing_file_reports_strerror},
         {"kind_names", kind_names},
         {NULL, NULL},

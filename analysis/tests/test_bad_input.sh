@@ -42,9 +42,20 @@ expect2 "a directory" "$dir/adir"
 "$np" report --db x --out y --frob 2>"$dir/err"
 [ $? -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] || fail "unknown option: want exit 2, one line"
 "$np" report --help | grep -q "usage: netpoll report" || fail "--help"
+"$np" report --db 2>"$dir/err"
+[ $? -eq 2 ] && grep -q -- "--db needs a value" "$dir/err" || fail "--db without a value: $(cat "$dir/err")"
+
+# An OUT where nothing can be written: one line, exit 2, no traceback
+$py "$src/analysis/make_fixture.py" "$src/cli/schema.sql" "$dir/ok.db" --empty
+for out in /proc/forbidden /proc/forbidden/x /sys/kernel/forbidden; do
+    "$np" report --db "$dir/ok.db" --out "$out" >/dev/null 2>"$dir/err"
+    st=$?
+    [ $st -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && ! grep -q Traceback "$dir/err" ||
+        { cat "$dir/err"; fail "--out $out: exit $st, want 2 and one line"; }
+    echo "ok: --out $out: $(cat "$dir/err")"
+done
 
 # OUT that is a file, and an existing OUT left as it was when the input is bad
-$py "$src/analysis/make_fixture.py" "$src/cli/schema.sql" "$dir/ok.db" --empty
 : >"$dir/afile"
 "$np" report --db "$dir/ok.db" --out "$dir/afile" 2>"$dir/err"
 [ $? -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] || fail "OUT a file: want exit 2, one line"

@@ -91,10 +91,20 @@ typedef struct np_trace {
     bool has_fire;   /* at least one fire line: a faithful live record (rule 5) */
 } np_trace;
 
+/* The most a trace file (or a pipe, or a device) may hold, in MiB; the
+ * environment variable NETPOLL_TRACE_MAX_MIB (1 to 1048576) overrides it. In
+ * memory an event takes sizeof(np_tr_event), two to four times its line. */
+#define NP_TRACE_MAX_MIB 1024
+
 /* Parse a file, or a buffer of len bytes named `name` in messages. 0 on
  * success; on invalid input -1 with msg = "FILE:LINE: message" (a
- * missing/unreadable file: "FILE: <strerror>") and *out left empty. *out need
- * not be initialised. msg may be NULL. */
+ * missing/unreadable file: "FILE: <strerror>"; one over the size limit:
+ * "FILE: ... larger than the N MiB limit ...") and *out left empty. *out need
+ * not be initialised. msg may be NULL. A line longer than 1 MiB is invalid.
+ * np_trace_parse_file reads any file, pipe or device in pieces and stops at
+ * the first invalid line; before the header, the first line fails as soon as
+ * what has been read of it cannot be a header or a comment, so input that is
+ * not a trace (/dev/zero) is refused after one piece. */
 int np_trace_parse_file(const char *path, np_trace *out, char *msg, size_t msglen);
 int np_trace_parse_buf(const char *name, const char *buf, size_t len, np_trace *out, char *msg,
                        size_t msglen);
