@@ -458,7 +458,7 @@ int np_cli_check(int argc, char **argv)
     }
     /* the scenarios and corpus: --traces, the source tree's, or ./traces */
     const char *cands[] = {traces, NP_SOURCE_DIR "/traces", "traces"};
-    for (int i = 0; i < 3 && !c.traces; i++)
+    for (int i = 0; i < (traces ? 1 : 3) && !c.traces; i++)
         if (cands[i] && access(cands[i], R_OK) == 0)
             c.traces = cands[i];
     if (!c.traces) {

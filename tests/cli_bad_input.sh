@@ -156,6 +156,26 @@ echo "ok: replay --emit to no folder: $(cat "$dir/err")"
 "$np" replay --no-db "$traces/example.npt" --emit "$dir/emitted.npt" >/dev/null || fail "replay --emit"
 "$np" replay --no-db "$dir/emitted.npt" >/dev/null || fail "the emitted trace does not replay"
 ls "$dir"/emitted.npt.tmp* >/dev/null 2>&1 && fail "--emit left a temporary file"
+# netpoll check: its options, its folder, and its tables
+expect2msg "check: --k out of range" "from 0 to 6" "$np" check --no-db --k 9
+expect2msg "check: --k2 missing" "needs a value" "$np" check --no-db --k2 --quiet
+expect2 "check: --seconds 0" "$np" check --no-db --seconds 0
+expect2 "check: --shard 0/3" "$np" check --no-db --shard 0/3
+expect2 "check: unknown design" "$np" check --no-db --design go9
+expect2 "check: unknown judge" "$np" check --no-db --judge nobody
+expect2 "check: unknown option" "$np" check --no-db --bogus
+expect2 "check: no traces folder" "$np" check --no-db --traces "$dir/nope"
+mkdir "$dir/tr"
+expect2msg "check: no expected_findings.tsv" "expected_findings.tsv" "$np" check --no-db --traces "$dir/tr"
+printf 'go1.18\n' >"$dir/tr/expected_findings.tsv"
+expect2msg "check: a bad expected_findings.tsv" "expected_findings.tsv:1:" "$np" check --no-db --traces "$dir/tr"
+expect2 "check: unwritable --verdicts" "$np" check --no-db --k 1 --verdicts "$dir/no/such/v.tsv"
+# a check cut short is not clean: exit 3, and it says so
+"$np" check --no-db --quiet --k 3 --seconds 0.2 >"$dir/cut.out" 2>&1
+st=$?
+[ $st -eq 3 ] || fail "check cut short: exit $st, want 3"
+grep -q INCOMPLETE "$dir/cut.out" || fail "check cut short does not say INCOMPLETE"
+
 # record killed (SIGKILL) at moments spread over its run and its write: the
 # --out file is the one that was there, or a whole trace, never a part
 echo keep >"$dir/rec.npt"
