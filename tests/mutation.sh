@@ -44,6 +44,7 @@ set_name=all
 sample=""
 seed=1
 only=()
+# shellcheck disable=SC2016 # expanded by the bash that runs the check
 check='"$NETPOLL" check --no-db --quiet'
 tmo=""
 keep=0

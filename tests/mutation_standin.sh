@@ -17,7 +17,10 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 np=${1:-${NETPOLL:-}}
-[ -n "$np" ] && [ -x "$np" ] || { echo "mutation_standin.sh: no netpoll program (argument or \$NETPOLL)" >&2; exit 2; }
+if [ -z "$np" ] || [ ! -x "$np" ]; then
+    echo "mutation_standin.sh: no netpoll program (argument or \$NETPOLL)" >&2
+    exit 2
+fi
 traces=$here/traces
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
@@ -49,9 +52,14 @@ expected() { # FILE DESIGN
     fi
     echo "$v"
 }
-files=$(cd "$traces" && { ls *.npt bugs/*.npt; ls scenarios/*.npt | grep -v _close; ls scenarios/*_close*.npt; })
+files=() # the scenarios with a close (the slowest) last
+for f in "$traces"/*.npt "$traces"/bugs/*.npt "$traces"/scenarios/*.npt; do
+    r=${f#"$traces"/}
+    case $r in scenarios/*_close*) ;; *) files+=("$r") ;; esac
+done
+for f in "$traces"/scenarios/*_close*.npt; do files+=("${f#"$traces"/}"); done
 n=0
-for f in $files; do
+for f in "${files[@]}"; do
     for d in go1.5 go1.18 go1.21; do
         want=$(expected "$f" "$d")
         "$np" explore "$traces/$f" --design "$d" --quiet --no-db >"$tmp" 2>&1
