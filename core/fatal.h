@@ -10,7 +10,7 @@
 _Noreturn void np__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #if NP_SIM
-/* The sim build (backend_sim/seam_sim.c): a fatal error is a finding of the
+/* The sim build (backend_sim/machine/seam_sim.c): a fatal error is a finding of the
  * replay or the explorer, whose hook may end the run here and not return;
  * np__fatal calls it with name "crash" before it aborts. */
 void np__sim_fail(const char *name, const char *msg);

@@ -72,31 +72,31 @@ struct np_poll_desc {
 } __attribute__((aligned(64)));
 
 /* Every field of np_poll_desc, and what the interleaving explorer's state
- * hash (backend_sim/replay.c: state_hash, guarded_hash) does with it. A
+ * hash (backend_sim/check/explored.c: state_hash, guarded_hash) does with it. A
  * field added above and not here fails ctest pd_state_fields
  * (tests/check_state_fields.sh): a state the hash forgets makes two
  * different states look equal, and state caching cuts a run that still had
  * something to find.
  *   HASHED(f)       part of the hashed state
  *   NOT_HASHED(f)   left out, with the reason */
-#define NP_PD_STATE_FIELDS(HASHED, NOT_HASHED)                                                    \
-    NOT_HASHED(link)     /* the pollcache's list: not a pollDesc state */                        \
-    HASHED(lock)         /* its owner; what it guards is hashed on acquisition */               \
-    NOT_HASHED(fd)       /* constant while open */                                               \
-    HASHED(info)                                                                                 \
-    HASHED(rg)           /* a task's address as its simulated id */                              \
-    HASHED(wg)                                                                                   \
-    HASHED(closing)                                                                              \
-    HASHED(rd)                                                                                   \
-    HASHED(wd)                                                                                   \
-    HASHED(rseq)                                                                                 \
-    HASHED(wseq)                                                                                 \
-    NOT_HASHED(rec_lock) /* recording: not explored with recording on */                        \
-    NOT_HASHED(rec_gen)                                                                          \
-    NOT_HASHED(rec_slot)                                                                         \
-    HASHED(rt)           /* queued or not, when, seq, and the order of equal deadlines */       \
-    HASHED(wt)                                                                                   \
-    HASHED(rt_on)                                                                                \
+#define NP_PD_STATE_FIELDS(HASHED, NOT_HASHED)                                                     \
+    NOT_HASHED(link) /* the pollcache's list: not a pollDesc state */                              \
+    HASHED(lock)     /* its owner; what it guards is hashed on acquisition */                      \
+    NOT_HASHED(fd)   /* constant while open */                                                     \
+    HASHED(info)                                                                                   \
+    HASHED(rg) /* a task's address as its simulated id */                                          \
+    HASHED(wg)                                                                                     \
+    HASHED(closing)                                                                                \
+    HASHED(rd)                                                                                     \
+    HASHED(wd)                                                                                     \
+    HASHED(rseq)                                                                                   \
+    HASHED(wseq)                                                                                   \
+    NOT_HASHED(rec_lock) /* recording: not explored with recording on */                           \
+    NOT_HASHED(rec_gen)                                                                            \
+    NOT_HASHED(rec_slot)                                                                           \
+    HASHED(rt) /* queued or not, when, seq, and the order of equal deadlines */                    \
+    HASHED(wt)                                                                                     \
+    HASHED(rt_on)                                                                                  \
     HASHED(wt_on)
 
 /* Applies one backend record: drops it if its tag is stale (go1.21), sets or

@@ -46,7 +46,7 @@ enum np_point_kind {
 };
 
 #if NP_SIM
-/* Supplied by backend_sim/seam_sim.c. */
+/* Supplied by backend_sim/machine/seam_sim.c. */
 void np__sim_point(enum np_point_kind kind, const volatile void *addr, const char *file, int line);
 /* What the step just observed (a loaded value, a CAS result, a lock's
  * acquisition number): the explorer folds it into the running thread's

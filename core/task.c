@@ -1,5 +1,5 @@
 /* core/task.c - creating and freeing tasks: the part both runtimes share
- * (core/scheduler.c, live; backend_sim/world.c, the sim build). */
+ * (core/scheduler.c, live; backend_sim/machine/world.c, the sim build). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

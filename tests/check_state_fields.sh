@@ -2,7 +2,7 @@
 # tests/check_state_fields.sh SRCDIR - every field of struct np_poll_desc
 # (core/poll_desc.h) is listed in NP_PD_STATE_FIELDS beside it, as hashed by
 # the explorer's state hash or left out with a reason; and every field the
-# list names as hashed is named in backend_sim/replay.c's state hash. A new
+# list names as hashed is named in backend_sim/check/explored.c's state hash. A new
 # field that nobody listed fails here.
 set -eu
 src=$1
@@ -29,7 +29,7 @@ for n in names:
     if n not in fields:
         print("FAIL: NP_PD_STATE_FIELDS names %s, which np_poll_desc does not have" % n)
         bad += 1
-r = open(src + "/backend_sim/replay.c").read()
+r = open(src + "/backend_sim/check/explored.c").read()
 hashfn = re.search(r"static uint64_t guarded_hash.*?\n}\n", r, re.S).group(0) + \
          re.search(r"static uint64_t state_hash.*?\n}\n", r, re.S).group(0)
 for kind, n in listed:

@@ -11,7 +11,7 @@
  *             closed and opened again (a descriptor number reused with an
  *             event in flight)
  *   timers    deadline timers firing late (the replay option late_timers)
- * Poller faults act at the simulated poller instead (backend_sim/sim.c,
+ * Poller faults act at the simulated poller instead (backend_sim/machine/sim.c,
  * np_sim_faults; the replay options poller_faults and poller_seed): the
  * replay then delivers readiness and deadline timers through it - a `ready`
  * is queued in the backend and dispatched when the poller's wait returns,

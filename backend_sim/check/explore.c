@@ -1,4 +1,4 @@
-/* backend_sim/explore.c - exploring the interleavings of a trace's races
+/* backend_sim/check/explore.c - exploring the interleavings of a trace's races
  * (netpoll/explore.h) on top of the replay engine's explore mode.
  *
  * dfs: depth first over the tree of choices, by re-execution (a run is a
@@ -26,7 +26,7 @@
 #include <time.h>
 
 #include "netpoll/replay.h"
-#include "mix.h"
+#include "../mix.h"
 
 /* ---- a set of 64-bit keys, each with a byte -------------------------------- */
 

@@ -1,4 +1,4 @@
-/* backend_sim/sim.c - the simulator backend: virtual clock, injected events.
+/* backend_sim/machine/sim.c - the simulator backend: virtual clock, injected events.
  *
  * Pending events sit in an array sorted by (time, injection order), consumed
  * from `head`; injection is usually in time order, so insertion is an append

@@ -1,4 +1,4 @@
-/* backend_sim/seam_sim.c - what the seam's scheduling points call in the sim
+/* backend_sim/machine/seam_sim.c - what the seam's scheduling points call in the sim
  * build (NP_SIM=1). Without hooks installed a point only counts itself, so
  * the sim build runs the same tests as the live one; the interleaving
  * explorer installs hooks that switch simulated threads at each point. */

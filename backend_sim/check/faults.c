@@ -1,4 +1,4 @@
-/* backend_sim/faults.c - fault injection into a trace's stimuli. */
+/* backend_sim/check/faults.c - fault injection into a trace's stimuli. */
 #include "netpoll/faults.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* backend_sim/world.c - the runtime of the sim build (NP_SIM=1), in place of
+/* backend_sim/machine/world.c - the runtime of the sim build (NP_SIM=1), in place of
  * core/scheduler.c.
  *
  * One OS thread runs everything: tasks are coroutines, time is the
