@@ -67,6 +67,23 @@ def main(argv):
             db.execute("INSERT INTO violations (run_id, name, detail) VALUES (?,?,?)",
                        (cmp_, "divergence", "divergence: g=3 pd=2 mode=r: ok, recorded timeout"))
 
+    # a check run (three designs) and a mutation run
+    ck = run("check", "sim", "all", None, "traces", events=300)
+    db.executemany("INSERT INTO check_designs (run_id, design, scenarios, enumerated, executions, "
+                   "expected, unexpected, elapsed_ns) VALUES (?,?,?,?,?,?,?,?)",
+                   [(ck, "go1.21", 100, 80, 50000, 0, 0, 2_000_000_000),
+                    (ck, "go1.18", 100, 80, 40000, 3, 0, 1_500_000_000),
+                    (ck, "go1.5", 100, 80, 30000, 3, 0, 1_000_000_000)])
+    mu = run("mutation", "sim", "all", None, "tests/mutants/results.tsv", events=6)
+    db.executemany("INSERT INTO mutants (run_id, mutant, operator, function, set_name, verdict, "
+                   "seconds) VALUES (?,?,?,?,?,?,?)",
+                   [(mu, "pd_001_a", "constant", "check_err", "tuning", "caught", 1.0),
+                    (mu, "pd_002_b", "condition", "unblock", "heldout", "caught", 2.0),
+                    (mu, "pd_003_c", "removal", "rearm_lazy", "heldout", "survived", 60.0),
+                    (mu, "pd_004_d", "swap", "poll_event", "tuning", "equivalent", 60.0),
+                    (mu, "pd_005_e", "memory", "block", "tuning", "caught", 3.0),
+                    (mu, "pd_006_f", "design", "check_err", "heldout", "caught", 1.0)])
+
     # a replay of a historical bug, with its violation
     rp = run("replay", "sim", "go1.18", None, "traces/bugs/go59545_stale_error_event.npt",
              status=1, events=12, viol=1)

@@ -38,6 +38,7 @@ PLOTS = (
     ("outcome_classes", "Outcome classes per scenario and design"),
     ("coverage", "Exploration coverage"),
     ("bench", "Benchmarks"),
+    ("mutants", "Mutants of core/poll_desc.c caught by netpoll check, per operator"),
 )
 
 
@@ -209,6 +210,17 @@ def load(db):
     d["end_points"] = q(db, """
         SELECT coalesce(strategy, '?'), executions, distinct_states FROM explore_stats
         WHERE distinct_states IS NOT NULL AND distinct_states >= 0 AND executions > 0""")
+
+    # netpoll check: each design of the latest check run; the latest mutation run
+    d["check"] = q(db, """
+        SELECT c.design, c.enumerated, c.scenarios, c.executions, c.expected, c.unexpected,
+               c.elapsed_ns, r.params
+        FROM check_designs c JOIN runs r ON r.id = c.run_id
+        WHERE c.run_id = (SELECT max(run_id) FROM check_designs) ORDER BY c.design DESC""")
+    mrun = q(db, "SELECT max(id) FROM runs WHERE kind = 'mutation'")[0][0]
+    d["mutants"] = q(db, """SELECT mutant, coalesce(operator, '?'), coalesce(set_name, '?'),
+                              verdict FROM mutants WHERE run_id = ?""", mrun) if mrun else []
+    d["mutation_about"] = q(db, "SELECT params FROM runs WHERE id = ?", mrun)[0][0] if mrun else None
 
     # benchmarks: every repetition, per (name, metric, contender)
     bench = {}
@@ -392,6 +404,32 @@ def plot_coverage(plt, d, path):
     return save(plt, fig, path)
 
 
+def plot_mutants(plt, d, path):
+    if not d["mutants"]:
+        return None
+    ops = sorted({o for _, o, _, _ in d["mutants"]})
+    kinds = [("caught", lambda v: v.startswith("caught"), "tab:green"),
+             ("survived", lambda v: v == "survived", "tab:red"),
+             ("equivalent", lambda v: v == "equivalent", "tab:gray"),
+             ("other", lambda v: not (v.startswith("caught") or v in ("survived", "equivalent")),
+              "tab:orange")]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    bottom = [0] * len(ops)
+    for label, test, color in kinds:
+        h = [sum(1 for _, o, _, v in d["mutants"] if o == op and test(v)) for op in ops]
+        if sum(h):
+            ax.bar(range(len(ops)), h, bottom=bottom, color=color, label=label)
+            bottom = [b + x for b, x in zip(bottom, h)]
+    ax.set_xticks(range(len(ops)))
+    ax.set_xticklabels(ops, fontsize=11)
+    ax.set_ylabel("mutants", fontsize=11)
+    ax.set_xlabel("mutation operator (tests/mutants/README.md)", fontsize=11)
+    ax.legend(fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title("Mutants per operator and verdict (%d in all)" % len(d["mutants"]), fontsize=12)
+    return save(plt, fig, path)
+
+
 def plot_bench(plt, d, path):
     if not d["bench"]:
         return None
@@ -457,6 +495,10 @@ window.addEventListener('load', npCheckImages);
 """
 
 CAPTIONS = {
+    "mutants": "Each single-change mutant of core/poll_desc.c (tests/mutants/), built and run "
+               "under <code>netpoll check</code> by tests/mutation.sh: caught (the check exits 1), "
+               "survived (it passes), equivalent (argued in the patch's header that no execution "
+               "can tell it apart), other (stillborn, timeout, error).",
     "wake_latency": "Per wait whose result is the same with recorded and with exact timers "
                     "(<code>netpoll compare</code>): the time it became due is its wake with exact "
                     "timers (the waking event, or the deadline). <b>live</b>: the recorded wake "
@@ -483,6 +525,8 @@ NODATA = {
     "outcome_classes": "no outcome_classes rows from explore runs",
     "coverage": "no explore_progress rows and no explore_stats with distinct states",
     "bench": "no bench rows",
+    "mutants": "no mutation run in this database (tests/mutation.sh; <code>netpoll demo</code> "
+               "imports the last full run from tests/mutants/results.tsv)",
 }
 
 
@@ -567,6 +611,34 @@ def summary_tables(d):
                 for (s, g), c in sorted(d["classes"].items())]
         parts.append(table(["scenario", "design", "outcome classes", "executions classified",
                             "violations"], rows, bad=lambda r: r[4] > 0))
+
+    parts.append("<h2>netpoll check</h2>")
+    if d["check"]:
+        rows = [(g, e, sc, x, ex, un, el / 1e9) for g, e, sc, x, ex, un, el, _ in d["check"]]
+        parts.append('<p class="note">The latest check run: <code>%s</code>. Expected findings '
+                     "are an older design's known bug (traces/expected_findings.tsv).</p>"
+                     % html.escape(d["check"][0][7] or ""))
+        parts.append(table(["design", "enumerated scenarios", "scenarios in all", "executions",
+                            "expected findings", "unexpected findings", "time (s)"], rows,
+                           bad=lambda r: r[5] > 0))
+    else:
+        parts.append('<p class="note">no check run (<code>netpoll check --db FILE</code>)</p>')
+    if d["mutants"]:
+        rows = []
+        for st in ("tuning", "heldout"):
+            m = [v for _, _, s2, v in d["mutants"] if s2 == st]
+            scored = [v for v in m if v != "equivalent"]
+            caught = [v for v in scored if v.startswith("caught")]
+            rows.append((st, len(m), len(m) - len(scored), len(caught), len(scored) - len(caught),
+                         "%.0f%%" % (100.0 * len(caught) / len(scored)) if scored else ""))
+        parts.append('<p class="note">Mutation score: %s.</p>'
+                     % html.escape(d["mutation_about"] or "tests/mutation.sh"))
+        parts.append(table(["set", "mutants", "equivalent", "caught", "not caught", "score"], rows,
+                           bad=lambda r: r[4] > 0))
+        missed = [(m, o, st, v) for m, o, st, v in d["mutants"]
+                  if not v.startswith("caught") and v != "equivalent"]
+        if missed:
+            parts.append(table(["mutant not caught", "operator", "set", "verdict"], missed))
 
     parts.append("<h2>Exploration per strategy</h2>")
     if d["strategy_stats"]:
@@ -681,7 +753,7 @@ def main(argv):
         figures = {}
         makers = {"wake_latency": plot_wake, "deadline_lateness": plot_lateness,
                   "outcome_classes": plot_classes, "coverage": plot_coverage,
-                  "bench": plot_bench}
+                  "bench": plot_bench, "mutants": plot_mutants}
         for name, _ in PLOTS:
             p = os.path.join(tmp, name + ".png")
             if makers[name](plt, d, p):

@@ -453,7 +453,11 @@ int np_cli_check(int argc, char **argv)
         }
         c.ex[c.nex++].design = d;
     } else {
-        for (int i = 0; np_designs[i] && c.nex < 3; i++)
+        /* the current design first: a bug in the code as shipped shows soonest */
+        int nd = 0;
+        while (np_designs[nd])
+            nd++;
+        for (int i = nd - 1; i >= 0 && c.nex < 3; i--)
             c.ex[c.nex++].design = np_designs[i];
     }
     /* the scenarios and corpus: --traces, the source tree's, or ./traces */

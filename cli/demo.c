@@ -11,10 +11,17 @@
  *               pct and random strategies (one the explorer rejects as not
  *               available is skipped with a note), and each corpus trace
  *               with dfs, every run bounded in executions and seconds;
- *   4. bench    a short TCP echo run per contender (netpoll w1/w2, Go, libuv,
+ *   4. check    `netpoll check`, bounded: every enumerated scenario up to
+ *               K = 2 stimuli (3 with --seconds 10 or more), the two-slot
+ *               reopen cases up to 3, under every design (the scenarios
+ *               and corpus ran in stages 2 and 3); and the mutation score
+ *               of the last full run of tests/mutation.sh
+ *               (tests/mutants/results.tsv, not re-run here: building the
+ *               mutants takes minutes) stored beside it for the report;
+ *   5. bench    a short TCP echo run per contender (netpoll w1/w2, Go, libuv,
  *               raw epoll; one that is not built is skipped with a note),
  *               stored as one `bench` run;
- *   5. report   `netpoll report --db DIR/results.db --out DIR` (plots and
+ *   6. report   `netpoll report --db DIR/results.db --out DIR` (plots and
  *               report.html), skipped with a note where it is not available.
  *
  * Every subprocess writes into DIR/logs/STAGE.log; the terminal shows one
@@ -49,7 +56,7 @@
 #define NP_SOURCE_DIR "."
 #endif
 
-#define NSTAGES   5
+#define NSTAGES   6
 #define MAX_NOTES 64
 #define MAX_FAILS 64
 #define MAX_BENCH 6
@@ -688,7 +695,91 @@ static void stage_explore(demo *d)
               d->explore_runs, viol[0][0], viol[0][1], viol[1][0], viol[1][1]);
 }
 
-/* ---- 4. bench ---------------------------------------------------------------------- */
+/* ---- 4. check ---------------------------------------------------------------------- */
+
+/* The last full mutation run (tests/mutants/results.tsv: its comment lines,
+ * then mutation.sh's --out table) as a `mutation` run of the database.
+ * Returns the mutants imported, -1 if there is no such file or it cannot be
+ * stored. */
+static int import_mutants(demo *d, int *caught, int *scored)
+{
+    char path[PATH_MAX + 32], line[1024], about[512] = "";
+    fmt(path, sizeof path, "%s/../tests/mutants/results.tsv", d->traces);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    np_db *db;
+    char msg[512];
+    if (np_db_open(d->db, &db, msg, sizeof msg) != 0) {
+        fclose(f);
+        return -1;
+    }
+    int n = 0;
+    bool ok = false;
+    np_db_run run = {"mutation", "sim", "all", NULL, path, about, -1};
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (line[0] == '#') { /* "# commit ... date ... command ..." */
+            size_t u = strlen(about);
+            fmt(about + u, sizeof about - u, "%s%s", u ? "; " : "imported: ", line + 2);
+            continue;
+        }
+        char mut[128], set[32], op[32], fn[64], verdict[32];
+        int code;
+        double secs;
+        if (sscanf(line, "%127[^\t]\t%31[^\t]\t%31[^\t]\t%63[^\t]\t%31[^\t]\t%d\t%lf", mut, set, op,
+                   fn, verdict, &code, &secs) != 7)
+            continue; /* the header row */
+        if (!n && np_db_begin_run(db, &run) < 0)
+            break;
+        if (np_db_mutant(db, mut, op, fn, set, verdict, secs) != 0)
+            break;
+        n++;
+        *scored += strcmp(verdict, "equivalent") != 0;
+        *caught += !strncmp(verdict, "caught", 6);
+    }
+    ok = n > 0 && np_db_end_run(db, 0, n, 0, *scored - *caught) == 0;
+    np_db_close(db);
+    fclose(f);
+    return ok ? n : -1;
+}
+
+static void stage_check(demo *d)
+{
+    stage_begin(d, 4, "check", 2);
+    if (!d->traces[0]) {
+        stage_end(d, "skipped (no traces folder; use --traces)");
+        return;
+    }
+    const char *k = d->seconds >= 10 ? "3" : "2";
+    fmt(d->what, sizeof d->what, "enumerated scenarios, k=%s, every design", k);
+    draw(d, false);
+    char *av[] = {"netpoll", "check",    "--k",     (char *)k, "--k2", "3", "--enumerated-only",
+                  "--quiet", "--traces", d->traces, "--db",    d->db,  NULL};
+    char *out;
+    int st = stored(d, av, 600, &out);
+    char b[32];
+    if (st == 1)
+        fail(d, "check: a finding not expected (see %s/check.log)", d->logs);
+    else if (st != 0)
+        fail(d, "check: %s (see %s/check.log)", why(st, b, sizeof b), d->logs);
+    free(out);
+    d->done++;
+    int caught = 0, scored = 0;
+    fmt(d->what, sizeof d->what, "the last mutation run (tests/mutants/results.tsv)");
+    draw(d, false);
+    int n = import_mutants(d, &caught, &scored);
+    if (n < 0)
+        note(d, "no tests/mutants/results.tsv beside the traces: no mutation score in the report");
+    d->done++;
+    if (n > 0)
+        stage_end(d, "%s; mutation score of the last full run: %d of %d non-equivalent caught",
+                  st == 0 ? "clean" : "FINDINGS", caught, scored);
+    else
+        stage_end(d, "%s", st == 0 ? "clean" : "FINDINGS");
+}
+
+/* ---- 5. bench ---------------------------------------------------------------------- */
 
 static bool find_in_path(const char *name, char *out, size_t len)
 {
@@ -889,7 +980,7 @@ static void stage_bench(demo *d)
     };
     char loadgen[PATH_MAX + 64];
     fmt(loadgen, sizeof loadgen, "%s/loadgen", bindir);
-    stage_begin(d, 4, "bench", 0);
+    stage_begin(d, 5, "bench", 0);
     if (!is_exec(loadgen)) {
         note(d, "no load generator at %s (cmake target echo_loadgen): benchmarks skipped", loadgen);
         stage_end(d, "skipped");
@@ -992,7 +1083,7 @@ static void stage_bench(demo *d)
               secs);
 }
 
-/* ---- 5. report --------------------------------------------------------------------- */
+/* ---- 6. report --------------------------------------------------------------------- */
 
 static bool have_matplotlib(demo *d)
 {
@@ -1005,7 +1096,7 @@ static bool have_matplotlib(demo *d)
 
 static void stage_report(demo *d)
 {
-    stage_begin(d, 5, "report", 1);
+    stage_begin(d, 6, "report", 1);
     fmt(d->what, sizeof d->what, "netpoll report --db %s --out %s", d->db, d->out);
     draw(d, false);
     char *av[] = {"netpoll", "report", "--db", d->db, "--out", d->out, NULL};
@@ -1104,6 +1195,28 @@ static void summary(demo *d)
                       "SELECT count(*) FROM runs WHERE id > ?1 AND kind = 'explore' AND "
                       "design = 'go1.21' AND status = 1",
                       f);
+    int64_t cscen =
+        q1(h, "SELECT coalesce(sum(enumerated), 0) FROM check_designs WHERE run_id > ?1", f);
+    int64_t cexec =
+        q1(h, "SELECT coalesce(sum(executions), 0) FROM check_designs WHERE run_id > ?1", f);
+    int64_t cexp =
+        q1(h, "SELECT coalesce(sum(expected), 0) FROM check_designs WHERE run_id > ?1", f);
+    int64_t cunexp =
+        q1(h, "SELECT coalesce(sum(unexpected), 0) FROM check_designs WHERE run_id > ?1", f);
+    int64_t mrun =
+        q1(h, "SELECT coalesce(max(id), 0) FROM runs WHERE id > ?1 AND kind = 'mutation'", f);
+    int64_t mscored =
+        q1(h, "SELECT count(*) FROM mutants WHERE run_id = ?1 AND verdict != 'equivalent'", mrun);
+    int64_t mcaught =
+        q1(h, "SELECT count(*) FROM mutants WHERE run_id = ?1 AND verdict LIKE 'caught%'", mrun);
+    int64_t mheld = q1(h,
+                       "SELECT count(*) FROM mutants WHERE run_id = ?1 AND set_name = 'heldout' "
+                       "AND verdict != 'equivalent'",
+                       mrun);
+    int64_t mheldc = q1(h,
+                        "SELECT count(*) FROM mutants WHERE run_id = ?1 AND set_name = 'heldout' "
+                        "AND verdict LIKE 'caught%'",
+                        mrun);
     sqlite3_close(h);
 
     printf("\nsummary (this run, from %s)\n", d->db);
@@ -1121,6 +1234,15 @@ static void summary(demo *d)
         printf("distinct states not counted by this explorer\n");
     printf("  %-28s go1.18 %lld, go1.21 %lld\n", "explore runs with violation", (long long)xv18,
            (long long)xv21);
+    printf("  %-28s %s scenario runs (all designs), %s executions: %lld unexpected findings, "
+           "%lld expected\n",
+           "check (enumerated)", commas(cscen, a, sizeof a), commas(cexec, b, sizeof b),
+           (long long)cunexp, (long long)cexp);
+    if (mrun)
+        printf("  %-28s %lld of %lld non-equivalent mutants caught (held out: %lld of %lld), "
+               "last full run\n",
+               "mutation score", (long long)mcaught, (long long)mscored, (long long)mheldc,
+               (long long)mheld);
     if (d->nbench) {
         printf("  echo benchmark, median      req/s        p50 us   p99 us\n");
         for (int i = 0; i < d->nbench; i++) {
@@ -1293,6 +1415,7 @@ int np_cli_demo(int argc, char **argv)
     stage_record(d);
     stage_replay(d);
     stage_explore(d);
+    stage_check(d);
     stage_bench(d);
     stage_report(d);
     unlink(d->jobout);

@@ -75,7 +75,7 @@ static const struct {
     {"bench", "name, contender, metric, value, rep", NULL, NULL},
     {"check_designs", "design, scenarios, enumerated, executions, expected, unexpected, elapsed_ns",
      "", ""},
-    {"mutants", "mutant, operator, set_name, verdict, seconds", "", ""},
+    {"mutants", "mutant, operator, function, set_name, verdict, seconds", "", ""},
 };
 
 #define RUN_COLS                                                                                   \

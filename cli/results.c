@@ -344,6 +344,27 @@ int np_db_check_design(np_db *db, const char *design, int64_t scenarios, int64_t
     return rc == SQLITE_DONE ? 0 : fail(db, "cannot store a check");
 }
 
+int np_db_mutant(np_db *db, const char *mutant, const char *op, const char *function,
+                 const char *set, const char *verdict, double seconds)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h,
+                           "INSERT INTO mutants (run_id, mutant, operator, function, set_name, "
+                           "verdict, seconds) VALUES (?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(db, "cannot store a mutant");
+    sqlite3_bind_int64(st, 1, db->run);
+    bind_text(st, 2, mutant);
+    bind_text(st, 3, op);
+    bind_text(st, 4, function);
+    bind_text(st, 5, set);
+    bind_text(st, 6, verdict);
+    sqlite3_bind_double(st, 7, seconds);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(db, "cannot store a mutant");
+}
+
 int np_db_timing(np_db *db, const char *kind, int g, int pd, int64_t value_ns)
 {
     sqlite3_stmt *st = db->timing;

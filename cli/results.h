@@ -44,6 +44,9 @@ int np_db_violation_rec(np_db *db, const struct np_violation *v, const char *sch
 int np_db_check_design(np_db *db, const char *design, int64_t scenarios, int64_t enumerated,
                        int64_t executions, int64_t expected, int64_t unexpected,
                        int64_t elapsed_ns);
+/* tests/mutation.sh: one mutant's verdict */
+int np_db_mutant(np_db *db, const char *mutant, const char *op, const char *function,
+                 const char *set, const char *verdict, double seconds);
 int np_db_explore_stats(np_db *db, const char *strategy, int64_t executions, int64_t states,
                         int64_t race_pairs, int64_t elapsed_ns);
 /* one point of the coverage curve: distinct states after so many executions */

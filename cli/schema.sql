@@ -141,6 +141,7 @@ CREATE TABLE IF NOT EXISTS mutants (
     run_id       INTEGER NOT NULL REFERENCES runs (id),
     mutant       TEXT NOT NULL,      -- pd_NNN_... (tests/mutants/)
     operator     TEXT,               -- constant | condition | ... (tests/mutants/README.md)
+    function     TEXT,               -- the function of core/poll_desc.c it changes
     set_name     TEXT,               -- tuning | heldout
     verdict      TEXT NOT NULL,      -- caught | survived | equivalent | stillborn | timeout | error
     seconds      REAL
