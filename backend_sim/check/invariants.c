@@ -17,6 +17,7 @@ static const char *const names[NP_INV_COUNT] = {
     [NP_INV_WAIT_AFTER_CLOSE] = "wait-after-close",
     [NP_INV_LINEARIZABILITY] = "linearizability",
     [NP_INV_CRASH] = "crash",
+    [NP_INV_LIVELOCK] = "livelock",
     [NP_INV_DIVERGENCE] = "divergence",
 };
 
@@ -37,7 +38,8 @@ void np_violation_line(const np_violation *v, char *buf, unsigned len)
 {
     if (v->kind == NP_INV_DIVERGENCE)
         snprintf(buf, len, "divergence: %s", v->detail);
-    else if (v->kind == NP_INV_CRASH || v->kind == NP_INV_DOUBLE_WAKEUP)
+    else if (v->kind == NP_INV_CRASH || v->kind == NP_INV_DOUBLE_WAKEUP ||
+             v->kind == NP_INV_LIVELOCK)
         snprintf(buf, len, "violation: %s: %s", names[v->kind], v->detail);
     else
         snprintf(buf, len, "violation: %s %s", np_inv_name(v->kind), v->detail);

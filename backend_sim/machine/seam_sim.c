@@ -7,9 +7,17 @@
 #include "fatal.h"
 #include "netpoll/sim.h"
 #include "seam.h"
+#include "world.h"
 
 static np_sim_hooks hooks; /* copied in by np_sim_set_hooks */
 static uint64_t points;    /* scheduling points passed */
+/* Points since the world last ran a task from its driver: a task (or tasks
+ * handing the run to each other) past NP_SIM_LIVELOCK of them without
+ * parking, yielding or ending never will (a CAS retry loop that cannot
+ * succeed): with a fail hook, a finding. Explored, the scenarios are small
+ * and the runs many: a tenth of that. */
+#define NP_SIM_LIVELOCK 20000000u
+static uint32_t since_driver;
 
 void np_sim_set_hooks(const np_sim_hooks *h)
 {
@@ -20,6 +28,11 @@ void np_sim_set_hooks(const np_sim_hooks *h)
     np__sim_observe = hooks.observe;
 }
 
+void np__sim_driver_turn(void)
+{
+    since_driver = 0;
+}
+
 uint64_t np_sim_points(void)
 {
     return points;
@@ -28,6 +41,13 @@ uint64_t np_sim_points(void)
 void np__sim_point(enum np_point_kind kind, const volatile void *addr, const char *file, int line)
 {
     points++;
+    if (++since_driver > (hooks.point ? NP_SIM_LIVELOCK / 10 : NP_SIM_LIVELOCK) && hooks.fail) {
+        since_driver = 0;
+        hooks.fail("livelock", hooks.point ? "a task took 2,000,000 steps without parking, "
+                                             "yielding or ending"
+                                           : "a task took 20,000,000 steps without parking, "
+                                             "yielding or ending");
+    }
     if (hooks.point)
         hooks.point((int)kind, addr, file, line);
 }

@@ -339,6 +339,7 @@ void np_world_yield_to(np_task *n)
  * ends. */
 static int step(np_task *t)
 {
+    np__sim_driver_turn();
     for (;;) {
         np__world_cur = t;
         set_state(t, NP_T_RUNNING);

@@ -30,6 +30,10 @@ void np_world_poller_block(int64_t until);
 int64_t np_world_poller_due(void);
 int np_world_poller_wait(np_event *ev, int max, bool look);
 
+/* The driver runs a task (seam_sim.c counts the steps until the next turn:
+ * too many is a livelock). */
+void np__sim_driver_turn(void);
+
 /* From a task: switches home for good (the run ends with a finding: see
  * np_sim_hooks.fail). The task is never run again; np_runtime_stop frees
  * it. Its np_world_run_task returns NP_WORLD_ABANDONED. */

@@ -25,6 +25,7 @@ typedef enum np_inv {
     NP_INV_WAIT_AFTER_CLOSE, /* a wait begun on a closing pollDesc returned else */
     NP_INV_LINEARIZABILITY,  /* no order of a step's operations explains its outcomes */
     NP_INV_CRASH,            /* the simulated code aborted (np__fatal) */
+    NP_INV_LIVELOCK,         /* a task looped without parking, yielding or ending */
     NP_INV_DIVERGENCE,       /* the replay differs from the record */
     NP_INV_COUNT
 } np_inv;
