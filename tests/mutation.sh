@@ -141,7 +141,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-git -C "$repo" archive HEAD | tar -x -C "$src"
+# -m: every file stamped now, not with its commit time, so that a build
+# directory reused by --build rebuilds from this tree (a stamp older than the
+# last mutant's objects would leave the mutant built in).
+git -C "$repo" archive HEAD | tar -x -m -C "$src"
 cp "$pd" "$scratch/poll_desc.c.orig"
 cmake_opts=(-DCMAKE_BUILD_TYPE=Release -DNETPOLL_TESTS=OFF)
 if [ ! -f "$bld/CMakeCache.txt" ]; then
