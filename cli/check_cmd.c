@@ -485,7 +485,9 @@ int np_cli_check(int argc, char **argv)
         fprintf(stderr, "check: %llu scenarios\n", (unsigned long long)c.enumerated);
         return 0;
     }
-    if (verdicts && !(c.verdicts = fopen(verdicts, "w"))) {
+    if (verdicts && (c.verdicts = fopen(verdicts, "w")))
+        setvbuf(c.verdicts, NULL, _IOLBF, 0); /* a line per scenario, as it ends */
+    if (verdicts && !c.verdicts) {
         fprintf(stderr, "netpoll check: %s: %s\n", verdicts, strerror(errno));
         return 2;
     }

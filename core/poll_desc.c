@@ -829,3 +829,43 @@ int np_poll_unblock(np_poll_desc *pd)
         NP_READY(wg);
     return 0;
 }
+
+#if NP_SIM
+/* ---- the sim build's explorer (not part of the protocol) --------------------------- */
+
+/* An explorer re-executes a trace from one start thousands of times, and
+ * abandons runs anywhere - inside a close, between a close and an open. So
+ * that every run starts from the same pollcache, whatever the last one left:
+ * np__pd_cache_save notes the first max free pollDescs in order, and
+ * np__pd_cache_restore puts them back so, each as a fresh free pollDesc
+ * (no waiter, no timer, no lock held). A run uses a few pollDescs; one that
+ * took more than max from the cache is not restored exactly (the caller
+ * closes its slots instead). */
+size_t np__pd_cache_save(np_poll_desc **v, size_t max, np_poll_desc **rest)
+{
+    size_t n = 0;
+    np_poll_desc *pd = cache.free;
+    for (; pd && n < max; pd = pd->link)
+        v[n++] = pd;
+    *rest = pd;
+    return n;
+}
+
+void np__pd_cache_restore(np_poll_desc *const *v, size_t n, np_poll_desc *rest)
+{
+    cache.lock.owner = 0;
+    for (size_t i = 0; i < n; i++) {
+        np_poll_desc *pd = v[i];
+        pd->lock.owner = 0;
+        atomic_store(&pd->rg, NP_PD_NIL);
+        atomic_store(&pd->wg, NP_PD_NIL);
+        atomic_store(&pd->closing, true);
+        pd->rt = (np_timer)NP_TIMER_INIT;
+        pd->wt = (np_timer)NP_TIMER_INIT;
+        pd->rt_on = pd->wt_on = false;
+        pd->link = i + 1 < n ? v[i + 1] : rest;
+    }
+    if (n)
+        cache.free = v[0];
+}
+#endif

@@ -120,4 +120,11 @@ int np__poll_close(np_poll_desc *pd, bool fd_closing);
 /* The incarnation (fdseq) of pd, as used for backend tags. */
 uint32_t np__pd_incarnation(const np_poll_desc *pd);
 
+#if NP_SIM
+/* The explorer's pollcache at the start of a run, and back to it after
+ * (core/poll_desc.c, end of file). */
+size_t np__pd_cache_save(np_poll_desc **v, size_t max, np_poll_desc **rest);
+void np__pd_cache_restore(np_poll_desc *const *v, size_t n, np_poll_desc *rest);
+#endif
+
 #endif

@@ -9,7 +9,7 @@
 #include "../mix.h"
 #include "netpoll/poll.h"
 
-enum { L_OPEN, L_DEADLINE, L_READY, L_STALE, L_RESET, L_WAIT, L_UNBLOCK, L_CLOSE };
+enum { L_OPEN, L_DEADLINE, L_READY, L_RESET, L_WAIT, L_UNBLOCK, L_CLOSE, L_RECYCLE, L_STALE };
 
 #define MAXLEN 16
 
@@ -23,6 +23,7 @@ typedef struct {
     bool closing;  /* and unblocked */
     int task[2];   /* its tasks: 0 idle, 1 reset, 2 waited (done) */
     int stale_tag; /* the newest closed incarnation (0: none) */
+    int recycled;  /* 1 + the step in which it was recycled (0: never) */
 } slotst;
 
 typedef struct {
@@ -113,6 +114,10 @@ static int build(const gen *g, ev *out)
         case L_CLOSE:
             closed_tag[s] = inc[s];
             break;
+        case L_RECYCLE:
+            closed_tag[s] = inc[s]++;
+            e.fd = 3 + s;
+            break;
         default:
             break;
         }
@@ -198,6 +203,11 @@ static size_t print(const ev *e, int ne, char *buf, size_t len)
         case L_CLOSE:
             u += (size_t)snprintf(buf + u, len - u, "%lld close pd=%d\n", t, pd);
             break;
+        case L_RECYCLE: /* one actor (spec.h, np_trace_recycle_at) */
+            u += (size_t)snprintf(buf + u, len - u,
+                                  "%lld unblock pd=%d\n%lld close pd=%d\n%lld open pd=%d fd=%d\n",
+                                  t, pd, t, pd, t, pd, e[i].fd);
+            break;
         }
     }
     return u;
@@ -264,11 +274,23 @@ static void emit(gen *g)
 
 /* ---- the generator ------------------------------------------------------------------------ */
 
-static bool valid(const gen *g, const slotst *st, const letter *l)
+static bool valid(const gen *g, const slotst *st, const letter *l, int step)
 {
     const slotst *s = &st[l->slot];
     int dir = l->mode == NP_MODE_W;
+    /* a recycle shares its step with stale readies of the closed
+     * incarnation alone (its actor closes the pollDesc under them) */
+    if (s->recycled == step + 1 && l->kind != L_STALE)
+        return false;
     switch (l->kind) {
+    case L_RECYCLE: {
+        for (int i = g->n - 1; i >= 0 && g->step[i] == step; i--)
+            if (g->seq[i].slot == l->slot)
+                return false; /* nothing else of this slot before it in its step */
+        /* open, not closing, and no task of it inside a wait: the close
+         * needs nobody parked, and the actor's unblock wakes nobody */
+        return s->open && !s->closing && s->task[0] < 2 && s->task[1] < 2;
+    }
     case L_OPEN: /* a reopen; or slot 2 once slot 1 closed (it gets slot 1's pollDesc) */
         return !s->open &&
                (s->inc ? g->o->reopen : g->o->slots == 2 && l->slot == 1 && !st[0].open);
@@ -289,11 +311,17 @@ static bool valid(const gen *g, const slotst *st, const letter *l)
     return false;
 }
 
-static void apply(slotst *st, const letter *l)
+static void apply(slotst *st, const letter *l, int step)
 {
     slotst *s = &st[l->slot];
     int dir = l->mode == NP_MODE_W;
     switch (l->kind) {
+    case L_RECYCLE:
+        s->stale_tag = s->inc++;
+        s->recycled = step + 1;
+        s->closing = false;
+        s->task[0] = s->task[1] = 0;
+        break;
     case L_OPEN:
         s->inc++;
         s->open = true;
@@ -339,6 +367,7 @@ static int alphabet(letter *out)
         }
         out[n++] = (letter){L_UNBLOCK, slot, 0, 0, 0};
         out[n++] = (letter){L_CLOSE, slot, 0, 0, 0};
+        out[n++] = (letter){L_RECYCLE, slot, 0, 0, 0};
     }
     return n;
 }
@@ -373,10 +402,10 @@ static void extend(gen *g, const slotst *st, int counted)
                 continue;
             if (l->slot == 1 && !st[1].inc && l->kind != L_OPEN)
                 continue;
-            if (!valid(g, st, l))
+            if (!valid(g, st, l, stp))
                 continue;
             slotst nx[2] = {st[0], st[1]};
-            apply(nx, l);
+            apply(nx, l, stp);
             g->seq[g->n] = *l;
             g->step[g->n] = stp;
             g->n++;

@@ -16,6 +16,12 @@
  *                             T+100 (the next step's time) | T+200
  *   unblock                              once per incarnation
  *   close                                after its unblock
+ *   recycle                              unblock, close and open at one time
+ *                                         by one actor (no task of the slot in
+ *                                         a wait), concurrent with the stale
+ *                                         readies of its step, which hold
+ *                                         nothing else of the slot: Go issue
+ *                                         59545's race (spec.h)
  *   open                                 not counted: a reopen of a closed
  *                                         slot, or slot 2's first open (with
  *                                         two slots: once slot 1 is closed,

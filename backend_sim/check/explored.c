@@ -180,7 +180,20 @@ static void explore_locked(const void *lock)
         t->sim_hist = np__mix(t->sim_hist, guarded_hash(pd));
         return;
     }
-    t->sim_hist = np__mix(t->sim_hist, ((const np__mutex *)lock)->acquired);
+    /* Another lock (the pollcache's, or that of a pollDesc between its close
+     * and its next open): its acquisitions in this run - the count since
+     * the process started differs from run to run, and would make every
+     * run's state new (a dfs that never ends). */
+    unsigned acq = ((const np__mutex *)lock)->acquired;
+    int k = 0;
+    while (k < rp->nlockbase && rp->lockbase[k].lock != lock)
+        k++;
+    if (k == rp->nlockbase && k < (int)(sizeof rp->lockbase / sizeof rp->lockbase[0])) {
+        rp->lockbase[k].lock = lock;
+        rp->lockbase[k].base = acq - 1;
+        rp->nlockbase++;
+    }
+    t->sim_hist = np__mix(t->sim_hist, k < rp->nlockbase ? acq - rp->lockbase[k].base : acq);
 }
 
 static void explore_lock_busy(const void *lock)
@@ -434,6 +447,7 @@ static void run_chosen(replay *rp)
 typedef struct stim_arg {
     replay *rp;
     const np_tr_event *e;
+    int n; /* events from e on, applied in order (3: a recycle) */
 } stim_arg;
 
 void np__rp_apply(replay *rp, const np_tr_event *e);
@@ -441,7 +455,8 @@ void np__rp_apply(replay *rp, const np_tr_event *e);
 static void stim_task(void *p)
 {
     stim_arg *a = p;
-    np__rp_apply(a->rp, a->e); /* a is freed with the replay */
+    for (int k = 0; k < a->n; k++)
+        np__rp_apply(a->rp, a->e + k); /* a is freed with the replay */
 }
 
 static void describe_task(const np_task *t, char *buf, size_t len)
@@ -457,7 +472,8 @@ static void describe_task(const np_task *t, char *buf, size_t len)
     for (size_t i = 0; i < rp->nstims; i++)
         if (rp->stims[i] == t->arg) {
             const np_tr_event *e = rp->stims[i]->e;
-            snprintf(buf, len, "%s pd=%d (line %u)", np_tr_kind_name(e->kind), e->pd, e->line);
+            snprintf(buf, len, "%s pd=%d (line %u)",
+                     rp->stims[i]->n == 3 ? "recycle" : np_tr_kind_name(e->kind), e->pd, e->line);
             return;
         }
     snprintf(buf, len, "timers (t%d)", t->sim_id);
@@ -480,6 +496,10 @@ void np__rp_explore_step(replay *rp, size_t *ip, int64_t T)
     const np_trace *tr = rp->tr;
     size_t i0 = *ip, i1 = i0;
     while (i1 < tr->n && tr->ev[i1].t == T) {
+        if (np_trace_recycle_at(tr->ev, tr->n, i1)) { /* one actor: no split */
+            i1 += 3;
+            continue;
+        }
         /* a close followed, at the same time, by an open (perhaps of the same
          * descriptor) ends this group: the open comes after the close */
         if (tr->ev[i1++].kind == NP_TR_CLOSE) {
@@ -503,7 +523,10 @@ void np__rp_explore_step(replay *rp, size_t *ip, int64_t T)
     }
     for (size_t i = i0; i < i1 && rp->r->status != 2; i++) {
         const np_tr_event *e = &tr->ev[i];
-        if (e->kind == NP_TR_OPEN) {
+        size_t len = np_trace_recycle_at(tr->ev, tr->n, i) ? 3 : 1;
+        if (len == 3) {
+            /* a recycle: unblock, close and open by one actor, concurrent */
+        } else if (e->kind == NP_TR_OPEN) {
             np__rp_apply(rp, e);
         } else if (e->kind == NP_TR_CLOSE || e->kind == NP_TR_WAKE || e->kind == NP_TR_PARK) {
             later[i - i0] = e->kind == NP_TR_CLOSE;
@@ -522,12 +545,27 @@ void np__rp_explore_step(replay *rp, size_t *ip, int64_t T)
                 rp->oom = true;
                 break;
             }
-            *a = (stim_arg){rp, e};
+            *a = (stim_arg){rp, e, 1};
             rp->stims[rp->nstims++] = a;
             if (!np_world_spawn(stim_task, a)) {
                 rp->oom = true;
                 break;
             }
+        }
+        if (len == 3) {
+            stim_arg *a = np__rp_ar_alloc(sizeof *a);
+            if (!a ||
+                !np__rp_grow((void **)&rp->stims, &rp->capstims, rp->nstims, sizeof *rp->stims)) {
+                rp->oom = true;
+                break;
+            }
+            *a = (stim_arg){rp, e, 3};
+            rp->stims[rp->nstims++] = a;
+            if (!np_world_spawn(stim_task, a)) {
+                rp->oom = true;
+                break;
+            }
+            i += 2;
         }
     }
     rp->pos = i0;

@@ -330,9 +330,11 @@ typedef struct {
     int nlast;
     np_oracle_done done[MAX_GROUP], blocked[MAX_GROUP];
     size_t ndone, nblocked;
-    int focus;     /* JUDGE_ALL: match the whole observation; JUDGE_NONE: nothing;
-                      else done[focus] alone, or blocked[focus - ndone] alone */
-    uint32_t *out; /* final states */
+    uint8_t inc0[NP_SPEC_SLOTS]; /* each slot's incarnation as the group began */
+    uint8_t recycled;            /* slots the group recycles (a mask) */
+    int focus;                   /* JUDGE_ALL: match the whole observation; JUDGE_NONE: nothing;
+                                    else done[focus] alone, or blocked[focus - ndone] alone */
+    uint32_t *out;               /* final states */
     size_t nout, capout;
     u64map seen; /* (state, operations done, completions matched) visited */
     bool oom;
@@ -446,6 +448,23 @@ static void dfs(search *s, const np_spec_state *st, uint32_t mask, uint32_t matc
                 continue;
         }
         dfs(s, &nx, mask | 1u << j, m);
+        /* A ready of the incarnation the group began with, racing the
+         * slot's recycle: checked against its tag before the recycle, it may
+         * reach the new incarnation's semaphores after it (the tag is
+         * checked once, as Go checks fdseq once; only the error flag is
+         * checked again, in its CAS). A spurious readiness that Go's design
+         * allows: the reader's next syscall says EAGAIN and it waits again. */
+        if (op->kind == NP_SOP_READY && op->tag >= 0 && (s->recycled >> op->slot & 1) &&
+            op->tag == s->inc0[op->slot] && st->s[op->slot].inc != op->tag &&
+            st->s[op->slot].open) {
+            np_spec_state late = *st;
+            np_spec_slot *sl = &late.s[op->slot];
+            if (op->err || op->mode != NP_MODE_W)
+                sl->ready[0] = 1;
+            if (op->err || op->mode != NP_MODE_R)
+                sl->ready[1] = 1;
+            dfs(s, &late, mask | 1u << j, m);
+        }
     }
     /* ... or a blocked wait's return */
     for (int k = 0; k < NP_SPEC_SLOTS; k++)
@@ -479,6 +498,9 @@ static bool build_group(search *s, np_spec_state *st, size_t i0, size_t i1)
 {
     np_oracle *o = s->o;
     s->npool = s->nlast = 0;
+    s->recycled = 0;
+    for (int k = 0; k < NP_SPEC_SLOTS; k++)
+        s->inc0[k] = st->s[k].inc;
     int32_t skip[MAX_POOL]; /* tasks inside a wait from an earlier group: the
                                driver does not apply their operations */
     int nskip = 0;
@@ -489,6 +511,18 @@ static bool build_group(search *s, np_spec_state *st, size_t i0, size_t i1)
     for (size_t i = i0; i < i1; i++) {
         const np_tr_event *e = &o->ev[i];
         int k = slot_of(o, e->pd);
+        if (np_trace_recycle_at(o->ev, o->n, i)) { /* one actor: unblock, close, open */
+            s->recycled |= (uint8_t)(1u << k);
+            static const np_sop_kind seq[3] = {NP_SOP_UNBLOCK, NP_SOP_CLOSE, NP_SOP_OPEN};
+            for (int j = 0; j < 3; j++) {
+                if (s->npool == MAX_POOL)
+                    return false;
+                s->pred[s->npool] = j ? 1u << (s->npool - 1) | s->pred[s->npool - 1] : 0;
+                s->pool[s->npool++] = (np_sop){.kind = seq[j], .slot = k};
+            }
+            i += 2;
+            continue;
+        }
         np_sop op = {
             .slot = k, .mode = e->mode, .g = e->g, .at = e->at, .tag = e->tag, .err = e->err};
         switch (e->kind) {

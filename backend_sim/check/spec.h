@@ -71,6 +71,19 @@ int np_spec_apply(const np_design *d, np_spec_state *st, const np_sop *op, int64
 unsigned np_spec_returns(const np_design *d, const np_spec_state *st, int slot, int dir,
                          unsigned *must);
 
+/* A recycle at ev[i]: `unblock`, `close` and `open` of one slot at one time,
+ * in that order - a descriptor closed and its pollDesc reused at once (Go:
+ * fd.Close, then a new socket's pollOpen getting the same pollDesc from the
+ * cache). Explored, the three run as one actor, concurrent with the other
+ * stimuli of that time (a stale `ready` of the closed incarnation, the
+ * Go 59545 race); the oracle orders them likewise. */
+static inline bool np_trace_recycle_at(const np_tr_event *ev, size_t n, size_t i)
+{
+    return i + 2 < n && ev[i].kind == NP_TR_UNBLOCK && ev[i + 1].kind == NP_TR_CLOSE &&
+           ev[i + 2].kind == NP_TR_OPEN && ev[i + 1].t == ev[i].t && ev[i + 2].t == ev[i].t &&
+           ev[i + 1].pd == ev[i].pd && ev[i + 2].pd == ev[i].pd;
+}
+
 /* ---- the oracle (oracle.c) ----------------------------------------------------------- */
 
 typedef struct np_oracle np_oracle;

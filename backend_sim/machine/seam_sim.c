@@ -62,6 +62,19 @@ void np__sim_fail(const char *name, const char *msg)
 
 void (*np__sim_observe)(uint64_t v); /* hooks.observe, read inline by the seam */
 
+/* The simulated locks held now: a run the explorer abandons (at a state
+ * already explored) or ends at a crash leaves its tasks where they were,
+ * some inside a critical section; np__sim_release_locks frees them all. */
+static np__mutex *held[64];
+static unsigned nheld;
+
+void np__sim_release_locks(void)
+{
+    for (unsigned i = 0; i < nheld; i++)
+        held[i]->owner = 0;
+    nheld = 0;
+}
+
 void np__sim_lock(np__mutex *m, const char *file, int line)
 {
     np__sim_point(NP_PT_LOCK, m, file, line);
@@ -74,6 +87,8 @@ void np__sim_lock(np__mutex *m, const char *file, int line)
     }
     m->owner = hooks.thread_id ? hooks.thread_id() : 1;
     m->acquired++;
+    if (nheld < sizeof held / sizeof held[0])
+        held[nheld++] = m;
     if (hooks.locked)
         hooks.locked(m);
     else
@@ -85,5 +100,10 @@ void np__sim_unlock(np__mutex *m, const char *file, int line)
     if (!m->owner)
         np__fatal("sim: unlock of free lock %p at %s:%d", (void *)m, file, line);
     m->owner = 0;
+    for (unsigned i = nheld; i-- > 0;)
+        if (held[i] == m) {
+            held[i] = held[--nheld];
+            break;
+        }
     np__sim_point(NP_PT_UNLOCK, m, file, line);
 }

@@ -34,6 +34,10 @@ int np_world_poller_wait(np_event *ev, int max, bool look);
  * too many is a livelock). */
 void np__sim_driver_turn(void);
 
+/* Frees every simulated lock held (seam_sim.c): for the clean-up after a
+ * run abandoned or ended inside a critical section. */
+void np__sim_release_locks(void);
+
 /* From a task: switches home for good (the run ends with a finding: see
  * np_sim_hooks.fail). The task is never run again; np_runtime_stop frees
  * it. Its np_world_run_task returns NP_WORLD_ABANDONED. */

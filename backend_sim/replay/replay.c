@@ -675,12 +675,14 @@ void np__rp_apply(replay *rp, const np_tr_event *e)
             s->capinc = cap;
         }
         if (rp->o->choose) {
-            /* explored: a pollDesc starts each run as if new (its timer
-             * generations at 0, its incarnation numbered by this run's opens),
-             * so equal states of different runs look equal */
+            /* explored: a pollDesc starts each run as if new (its incarnation
+             * and its timer generations numbered by this run's opens), so
+             * equal states of different runs look equal - and, numbered apart
+             * for each open, a timer of the incarnation before (a recycled
+             * pollDesc) stays stale, as the open's own bumps make it */
             uint32_t low = atomic_load(&pd->info) & ((1u << NP_INFO_SEQ_SHIFT) - 1);
             atomic_store(&pd->info, low | (++rp->opens & NP_TAG_MASK) << NP_INFO_SEQ_SHIFT);
-            pd->rseq = pd->wseq = 0;
+            pd->rseq = pd->wseq = (uintptr_t)rp->opens << 16;
         }
         s->inc[s->ninc++] = (incarnation){pd, np__pd_incarnation(pd)};
         s->pd = pd;
@@ -932,6 +934,10 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     np__rp_current = &rp;
     ar_reset();
     rp.base = np_now();
+    /* explored: every run starts from the same pollcache (and leaves it so) */
+    if (rp.o->choose)
+        rp.ncache =
+            np__pd_cache_save(rp.cache, sizeof rp.cache / sizeof rp.cache[0], &rp.cache_rest);
     np_sim_hooks h = {.fail = replay_fail};
     rp.model = !rp.o->choose || rp.o->judge != NP_JUDGE_ORACLE;
     rp.struct_inv = !rp.o->choose || rp.o->judge != NP_JUDGE_ORACLE;
@@ -979,7 +985,12 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     /* A crash while the slots are closed (the state a crash left behind) ends
      * the clean-up: the pollDescs left are not reused. */
     rp.cleaning = true;
-    if (!setjmp(rp.jmp))
+    np__sim_release_locks(); /* (a run may stop inside a critical section) */
+    /* explored, with no more opens than pollDescs noted (a run pops from the
+     * cache's head, so it took none beyond them): the cache as it was */
+    if (rp.o->choose && rp.opens <= rp.ncache)
+        np__pd_cache_restore(rp.cache, rp.ncache, rp.cache_rest);
+    else if (!setjmp(rp.jmp))
         close_slots(&rp);
     for (size_t k = 0; k < rp.nactors; k++)
         rp.actors[k]->quit = true;

@@ -116,7 +116,15 @@ typedef struct {
     size_t nodone;
     uint64_t odone_hash; /* (for the state hash) */
     size_t grp_i0, grp_i1;
-    int64_t last_T;  /* the latest time step */
+    int64_t last_T; /* the latest time step */
+    struct {        /* locks other than the slots' pollDescs': acquisitions before this run */
+        const void *lock;
+        unsigned base;
+    } lockbase[8];
+    int nlockbase;
+    /* explored: the pollcache at the run's start (np__pd_cache_save) */
+    np_poll_desc *cache[16], *cache_rest;
+    size_t ncache;
     bool model;      /* the model's timing invariants judge */
     bool struct_inv; /* bad-state and stale-event judge */
     bool crashed;
