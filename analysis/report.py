@@ -216,7 +216,7 @@ def load(db):
         SELECT c.design, c.enumerated, c.scenarios, c.executions, c.expected, c.unexpected,
                c.elapsed_ns, r.params
         FROM check_designs c JOIN runs r ON r.id = c.run_id
-        WHERE c.run_id = (SELECT max(run_id) FROM check_designs) ORDER BY c.design DESC""")
+        WHERE c.run_id = (SELECT max(run_id) FROM check_designs) ORDER BY c.rowid""")
     mrun = q(db, "SELECT max(id) FROM runs WHERE kind = 'mutation'")[0][0]
     d["mutants"] = q(db, """SELECT mutant, coalesce(operator, '?'), coalesce(set_name, '?'),
                               verdict FROM mutants WHERE run_id = ?""", mrun) if mrun else []

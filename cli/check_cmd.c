@@ -578,9 +578,7 @@ int np_cli_check(int argc, char **argv)
         status = 2;
     }
     if (c.db) {
-        if (np_db_explore_stats(c.db, "check", (int64_t)c.executions, (int64_t)c.scenarios, 0,
-                                (int64_t)((now_s() - c.t0) * 1e9)) != 0 ||
-            np_db_end_run(c.db, status, (int64_t)c.scenarios, (int64_t)c.mismatches,
+        if (np_db_end_run(c.db, status, (int64_t)c.scenarios, (int64_t)c.mismatches,
                           (int64_t)c.unexpected) != 0) {
             fprintf(stderr, "netpoll check: %s\n", np_db_error(c.db));
             np_db_close(c.db);
