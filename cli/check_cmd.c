@@ -26,6 +26,7 @@
 #include "../backend_sim/check/enumerate.h"
 #include "cli.h"
 #include "netpoll/explore.h"
+#include "netpoll/invariants.h"
 #include "netpoll/netpoll.h"
 #include "netpoll/replay.h"
 #include "netpoll/trace.h"
@@ -324,7 +325,59 @@ static void run_files(check *c, const char *sub)
     np_cli_free_list(v, n);
 }
 
-/* traces/corpus.tsv: each file replayed; its exit status as the table says. */
+/* The kinds of finding of a replay, sorted, comma-separated ("-": none). */
+static void finding_kinds(const np_replay_result *r, char *buf, size_t len)
+{
+    bool seen[NP_INV_COUNT] = {false};
+    for (size_t i = 0; i < r->nviol; i++)
+        if (r->viol[i].kind >= 0 && r->viol[i].kind < NP_INV_COUNT)
+            seen[r->viol[i].kind] = true;
+    const char *names[NP_INV_COUNT];
+    int n = 0;
+    for (int k = 0; k < NP_INV_COUNT; k++)
+        if (seen[k])
+            names[n++] = np_inv_name((np_inv)k);
+    for (int i = 1; i < n; i++) /* (a few: insertion) */
+        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    size_t u = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && u < len; i++)
+        u += (size_t)snprintf(buf + u, len - u, "%s%s", i ? "," : "", names[i]);
+    if (!n)
+        snprintf(buf, len, "-");
+}
+
+/* traces/corpus_findings.tsv: the kinds expected of FILE under DESIGN, or
+ * NULL where the table is absent or silent. */
+static const char *kinds_expected(check *c, const char *file, const char *design, char *buf,
+                                  size_t len)
+{
+    char path[PATH_MAX], line[1024];
+    snprintf(path, sizeof path, "%s/corpus_findings.tsv", c->traces);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    const char *found = NULL;
+    while (!found && fgets(line, sizeof line, f)) {
+        char fl[512], d[32], k[256];
+        if (line[0] != '#' && sscanf(line, "%511[^\t]\t%31[^\t]\t%255[^\t\n]", fl, d, k) == 3 &&
+            !strcmp(fl, file) && !strcmp(d, design)) {
+            snprintf(buf, len, "%s", k);
+            found = buf;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* traces/corpus.tsv: each file replayed; its exit status as the table says,
+ * and the kinds of its findings as traces/corpus_findings.tsv says (an old
+ * design's bug found as that bug, not as another). Under go1.21 also with
+ * exact timers (the table's `exact` column). */
 static int run_corpus(check *c)
 {
     char path[PATH_MAX];
@@ -334,7 +387,7 @@ static int run_corpus(check *c)
         fprintf(stderr, "netpoll check: %s: %s\n", path, strerror(errno));
         return 2;
     }
-    static const char *cols[] = {"go1.5", "go1.18", "go1.21"};
+    static const char *cols[] = {"go1.5", "go1.18", "go1.21", "exact"};
     int col = -1;
     for (int k = 0; k < 3; k++)
         if (!strcmp(cols[k], c->cur->design->name))
@@ -357,20 +410,30 @@ static int run_corpus(check *c)
             c->mismatches++;
             continue;
         }
-        np_replay_opts o = {.design = c->cur->design};
-        np_replay_result r;
-        int st = np_replay(&tr, &o, &r);
-        np_replay_result_free(&r);
-        np_trace_free(&tr);
-        c->scenarios++;
-        if (st != want[col]) {
-            clear_progress(c);
-            printf("check: corpus %s under %s: replay exit %d, traces/corpus.tsv says %d\n", file,
-                   c->cur->design->name, st, want[col]);
-            c->mismatches++;
-            if (!c->keep_going)
-                c->stop = true;
+        for (int k = col; k < 4 && (k == col || col == 2); k++) { /* go1.21: and exact */
+            np_replay_opts o = {.design = c->cur->design, .exact_timers = k == 3};
+            np_replay_result r;
+            int st = np_replay(&tr, &o, &r);
+            char got[256], wantk[256];
+            finding_kinds(&r, got, sizeof got);
+            np_replay_result_free(&r);
+            c->scenarios++;
+            const char *ek = kinds_expected(c, file, cols[k], wantk, sizeof wantk);
+            if (st != want[k] || (ek && strcmp(ek, got))) {
+                clear_progress(c);
+                if (st != want[k])
+                    printf("check: corpus %s under %s: replay exit %d, traces/corpus.tsv says %d\n",
+                           file, cols[k], st, want[k]);
+                else
+                    printf("check: corpus %s under %s: findings %s, traces/corpus_findings.tsv "
+                           "says %s\n",
+                           file, cols[k], got, ek);
+                c->mismatches++;
+                if (!c->keep_going)
+                    c->stop = true;
+            }
         }
+        np_trace_free(&tr);
     }
     fclose(f);
     return 0;
