@@ -14,10 +14,11 @@ cd "$(dirname "$0")"
 # python3-matplotlib: `netpoll report` (analysis/report.py) draws the plots;
 # chromium: the analysis_browser test loads report.html headless.
 # parallel: the explore_parallel test runs shards through GNU parallel.
+# patch: tests/mutation.sh applies the mutants of core/poll_desc.c.
 # libuv1-dev: the demo's benchmark compares against libuv (bench/echo builds
 # echo_uv only when pkg-config finds libuv).
 PACKAGES=(cmake make gcc clang clang-format libc6-dev pkgconf libcunit1-dev libsqlite3-dev python3 git golang-1.19-go
-    python3-matplotlib chromium parallel libuv1-dev)
+    python3-matplotlib chromium parallel libuv1-dev patch)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 need_packages() {
