@@ -689,10 +689,11 @@ static void diagnose(search *s, uint32_t set, size_t i0, size_t i1, np_violation
             if (sl >= 0) {
                 const np_spec_slot *p = &st->s[sl];
                 const np_spec_state *st0 = &o->states[o->sets[set - 1][1] - 1];
-                why = p->closing        ? "its pollDesc is closing"
-                      : p->ready[dir]   ? "readiness is pending"
-                      : p->expired[dir] ? "its deadline has expired"
-                                        : why;
+                const np_spec_slot *p0 = &st0->s[sl]; /* as the step began */
+                why = p->closing || p0->closing         ? "its pollDesc is closing"
+                      : p->ready[dir] || p0->ready[dir] ? "readiness is pending"
+                      : p->expired[dir]                 ? "its deadline has expired"
+                                                        : why;
                 timer = !p->closing && !p->ready[dir] && p->expired[dir] &&
                         st0->s[sl].dl[dir] > 0 && st0->s[sl].dl[dir] <= s->T;
             }
