@@ -18,12 +18,13 @@ typedef struct {
 } letter;
 
 typedef struct {
-    int inc;       /* incarnations opened so far (0: never) */
-    bool open;     /* the current incarnation is open */
-    bool closing;  /* and unblocked */
-    int task[2];   /* its tasks: 0 idle, 1 reset, 2 waited (done) */
-    int stale_tag; /* the newest closed incarnation (0: none) */
-    int recycled;  /* 1 + the step in which it was recycled (0: never) */
+    int inc;          /* incarnations opened so far (0: never) */
+    bool open;        /* the current incarnation is open */
+    bool closing;     /* and unblocked */
+    int task[2];      /* its tasks: 0 idle, 1 reset, 2 waited, 3 waited twice (done) */
+    int wait_step[2]; /* the step of a task's wait */
+    int stale_tag;    /* the newest closed incarnation (0: none) */
+    int recycled;     /* 1 + the step in which it was recycled (0: never) */
 } slotst;
 
 typedef struct {
@@ -301,8 +302,10 @@ static bool valid(const gen *g, const slotst *st, const letter *l, int step)
         return s->stale_tag > 0;
     case L_RESET:
         return s->open && s->task[dir] == 0;
-    case L_WAIT:
-        return s->open && s->task[dir] < 2;
+    case L_WAIT: /* its first; or a second in a later step, with no reset between (as
+                    Go's read loop waits again after an EAGAIN): a wait still
+                    parked then makes the replay skip it */
+        return s->open && (s->task[dir] < 2 || (s->task[dir] == 2 && s->wait_step[dir] < step));
     case L_UNBLOCK:
         return s->open && !s->closing;
     case L_CLOSE:
@@ -332,7 +335,8 @@ static void apply(slotst *st, const letter *l, int step)
         s->task[dir] = 1;
         break;
     case L_WAIT:
-        s->task[dir] = 2;
+        s->task[dir] = s->task[dir] < 2 ? 2 : 3;
+        s->wait_step[dir] = step;
         break;
     case L_UNBLOCK:
         s->closing = true;
