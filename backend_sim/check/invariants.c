@@ -134,6 +134,25 @@ bool np_inv_double_wait(int32_t pd, int mode, int64_t t, uint32_t line, int32_t 
     return true;
 }
 
+bool np_inv_closed_timers(int32_t pd, int64_t t, uint32_t line, bool rt_queued, bool wt_queued,
+                          np_violation *v)
+{
+    if (!rt_queued && !wt_queued)
+        return false;
+    set(v, NP_INV_BAD_STATE, pd, 0,
+        rt_queued && wt_queued ? NP_MODE_RW
+        : rt_queued            ? NP_MODE_R
+                               : NP_MODE_W,
+        t, line);
+    snprintf(v->detail, sizeof v->detail,
+             "pd=%d at t=%lld (line %u): closed with its %s timer still queued", pd, (long long)t,
+             line,
+             rt_queued && wt_queued ? "read and write"
+             : rt_queued            ? "read"
+                                    : "write");
+    return true;
+}
+
 bool np_inv_stale_event(int32_t pd, int64_t tag, int64_t t, uint32_t line, bool woke, bool changed,
                         int32_t owner_pd, int owner_inc, np_violation *v)
 {

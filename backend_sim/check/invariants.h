@@ -49,6 +49,11 @@ bool np_inv_bad_sema(int32_t pd, int mode, int64_t t, uintptr_t sem, uintptr_t w
 bool np_inv_double_wait(int32_t pd, int mode, int64_t t, uint32_t line, int32_t g, int32_t other_g,
                         np_violation *v);
 
+/* bad-state: a pollDesc closed with a deadline timer still queued (pollUnblock
+ * deletes them; a leaked one holds the pollDesc until it fires, stale). */
+bool np_inv_closed_timers(int32_t pd, int64_t t, uint32_t line, bool rt_queued, bool wt_queued,
+                          np_violation *v);
+
 /* stale-event: a ready of an older incarnation, and what the current one
  * showed: woke a task, or (judged only when no other thread stepped
  * meanwhile) its words changed. */

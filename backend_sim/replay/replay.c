@@ -755,6 +755,10 @@ void np__rp_apply(replay *rp, const np_tr_event *e)
             }
         }
         np_poll_close(s->pd);
+        np_violation v;
+        if (rp->struct_inv && np_inv_closed_timers(s->id, e->t, e->line, s->pd->rt.index >= 0,
+                                                   s->pd->wt.index >= 0, &v))
+            np__rp_report(rp, &v);
         s->open = false;
         s->pd = NULL;
         np__rp_emit(rp, *e);
