@@ -6,8 +6,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "netpoll/replay.h"
 
 const char *np_cli_value(const char *cmd, int argc, char **argv, int *i)
 {
@@ -92,4 +94,17 @@ int np_cli_real_arg(const char *cmd, int argc, char **argv, int *i, double lo, d
 {
     const char *opt = argv[*i], *v = np_cli_value(cmd, argc, argv, i);
     return v ? np_cli_real(cmd, opt, v, lo, hi, out) : 2;
+}
+
+int np_cli_judge(const char *cmd, const char *v, int *judge)
+{
+    static const char *const names[] = {"default", "model", "oracle"};
+    static const int kinds[] = {NP_JUDGE_DEFAULT, NP_JUDGE_MODEL, NP_JUDGE_ORACLE};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(v, names[i])) {
+            *judge = kinds[i];
+            return 0;
+        }
+    fprintf(stderr, "netpoll %s: --judge wants default, model or oracle, not '%s'\n", cmd, v);
+    return 2;
 }

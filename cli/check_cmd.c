@@ -473,16 +473,8 @@ int np_cli_check(int argc, char **argv)
         } else if (!strcmp(a, "--judge")) {
             if (!(v = np_cli_value("check", argc, argv, &i)))
                 return 2;
-            if (!strcmp(v, "default"))
-                c.judge = NP_JUDGE_DEFAULT;
-            else if (!strcmp(v, "model"))
-                c.judge = NP_JUDGE_MODEL;
-            else if (!strcmp(v, "oracle"))
-                c.judge = NP_JUDGE_ORACLE;
-            else {
-                fprintf(stderr, "netpoll check: --judge wants default, model or oracle\n");
+            if (np_cli_judge("check", v, &c.judge))
                 return 2;
-            }
         } else if (!strcmp(a, "--db")) {
             if (!(dbpath = np_cli_value("check", argc, argv, &i)))
                 return 2;

@@ -41,6 +41,10 @@ int np_cli_u64_arg(const char *cmd, int argc, char **argv, int *i, uint64_t *out
 int np_cli_real_arg(const char *cmd, int argc, char **argv, int *i, double lo, double hi,
                     double *out);
 
+/* --judge default|model|oracle (explore, check): NP_JUDGE_* in *judge, 0;
+ * or 2 after one line. */
+int np_cli_judge(const char *cmd, const char *v, int *judge);
+
 struct np_trace;
 /* Where a trace will be written: fails (-errno) now, before the work that
  * makes the trace, if a file cannot be created beside path (a probe file,

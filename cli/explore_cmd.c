@@ -163,16 +163,8 @@ int np_cli_explore(int argc, char **argv)
         } else if (!strcmp(a, "--judge")) {
             if (!(v = np_cli_value("explore", argc, argv, &i)))
                 return 2;
-            if (!strcmp(v, "default"))
-                o.judge = NP_JUDGE_DEFAULT;
-            else if (!strcmp(v, "model"))
-                o.judge = NP_JUDGE_MODEL;
-            else if (!strcmp(v, "oracle"))
-                o.judge = NP_JUDGE_ORACLE;
-            else {
-                fprintf(stderr, "netpoll explore: --judge wants default, model or oracle\n");
+            if (np_cli_judge("explore", v, &o.judge))
                 return 2;
-            }
         } else if (!strcmp(a, "--strategy")) {
             if (!(v = np_cli_value("explore", argc, argv, &i)))
                 return 2;

@@ -491,6 +491,23 @@ static void timer_task(void *p)
  * (it needs its unblock done and nobody parked), and an actor's second
  * operation in one step after its first. A close that an open follows at
  * the same time splits the step in two groups, one after the other. */
+/* A concurrent actor for the n events from e on. False if out of memory. */
+static bool spawn_stim(replay *rp, const np_tr_event *e, int n)
+{
+    stim_arg *a = np__rp_ar_alloc(sizeof *a);
+    if (!a || !np__rp_grow((void **)&rp->stims, &rp->capstims, rp->nstims, sizeof *rp->stims)) {
+        rp->oom = true;
+        return false;
+    }
+    *a = (stim_arg){rp, e, n};
+    rp->stims[rp->nstims++] = a;
+    if (!np_world_spawn(stim_task, a)) {
+        rp->oom = true;
+        return false;
+    }
+    return true;
+}
+
 void np__rp_explore_step(replay *rp, size_t *ip, int64_t T)
 {
     const np_trace *tr = rp->tr;
@@ -538,33 +555,12 @@ void np__rp_explore_step(replay *rp, size_t *ip, int64_t T)
                 np__rp_apply(rp, e);
         } else if (e->kind == NP_TR_FIRE && rp->exact) {
             continue;
-        } else {
-            stim_arg *a = np__rp_ar_alloc(sizeof *a);
-            if (!a ||
-                !np__rp_grow((void **)&rp->stims, &rp->capstims, rp->nstims, sizeof *rp->stims)) {
-                rp->oom = true;
-                break;
-            }
-            *a = (stim_arg){rp, e, 1};
-            rp->stims[rp->nstims++] = a;
-            if (!np_world_spawn(stim_task, a)) {
-                rp->oom = true;
-                break;
-            }
+        } else if (!spawn_stim(rp, e, 1)) {
+            break;
         }
         if (len == 3) {
-            stim_arg *a = np__rp_ar_alloc(sizeof *a);
-            if (!a ||
-                !np__rp_grow((void **)&rp->stims, &rp->capstims, rp->nstims, sizeof *rp->stims)) {
-                rp->oom = true;
+            if (!spawn_stim(rp, e, 3))
                 break;
-            }
-            *a = (stim_arg){rp, e, 3};
-            rp->stims[rp->nstims++] = a;
-            if (!np_world_spawn(stim_task, a)) {
-                rp->oom = true;
-                break;
-            }
             i += 2;
         }
     }
