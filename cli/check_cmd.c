@@ -92,6 +92,10 @@ typedef struct {
     uint64_t index; /* enumerated scenarios passed so far (for --shard) */
     expect *cur;
     int slots; /* the enumeration running: 1 or 2 */
+    struct corpus_finding {
+        char file[512], design[32], kinds[256];
+    } * findings; /* traces/corpus_findings.tsv */
+    size_t nfindings;
 } check;
 
 static double now_s(void)
@@ -129,16 +133,24 @@ static void clear_progress(check *c)
         fprintf(stderr, "\r\033[K");
 }
 
+/* A table of the traces folder, opened; NULL (after one line on stderr
+ * if it is required) when it cannot be. path gets its path. */
+static FILE *open_table(const check *c, const char *name, bool required, char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s", c->traces, name);
+    FILE *f = fopen(path, "r");
+    if (!f && required)
+        fprintf(stderr, "netpoll check: %s: %s\n", path, strerror(errno));
+    return f;
+}
+
 /* traces/expected_findings.tsv: DESIGN <tab> VIOLATION <tab> why. */
 static int load_expected(check *c)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/expected_findings.tsv", c->traces);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "netpoll check: %s: %s\n", path, strerror(errno));
+    FILE *f = open_table(c, "expected_findings.tsv", true, path, sizeof path);
+    if (!f)
         return 2;
-    }
     char line[512];
     int no = 0;
     while (fgets(line, sizeof line, f)) {
@@ -351,27 +363,36 @@ static void finding_kinds(const np_replay_result *r, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
-/* traces/corpus_findings.tsv: the kinds expected of FILE under DESIGN, or
- * NULL where the table is absent or silent. */
+/* traces/corpus_findings.tsv, read once: the kinds expected of FILE under
+ * DESIGN, or NULL where the table is absent or silent. */
 static const char *kinds_expected(check *c, const char *file, const char *design, char *buf,
                                   size_t len)
 {
-    char path[PATH_MAX], line[1024];
-    snprintf(path, sizeof path, "%s/corpus_findings.tsv", c->traces);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    const char *found = NULL;
-    while (!found && fgets(line, sizeof line, f)) {
-        char fl[512], d[32], k[256];
-        if (line[0] != '#' && sscanf(line, "%511[^\t]\t%31[^\t]\t%255[^\t\n]", fl, d, k) == 3 &&
-            !strcmp(fl, file) && !strcmp(d, design)) {
-            snprintf(buf, len, "%s", k);
-            found = buf;
+    for (size_t i = 0; i < c->nfindings; i++)
+        if (!strcmp(c->findings[i].file, file) && !strcmp(c->findings[i].design, design)) {
+            snprintf(buf, len, "%s", c->findings[i].kinds);
+            return buf;
         }
+    return NULL;
+}
+
+static void load_findings(check *c)
+{
+    char path[PATH_MAX], line[1024];
+    FILE *f = open_table(c, "corpus_findings.tsv", false, path, sizeof path);
+    while (f && fgets(line, sizeof line, f)) {
+        struct corpus_finding r;
+        if (line[0] == '#' ||
+            sscanf(line, "%511[^\t]\t%31[^\t]\t%255[^\t\n]", r.file, r.design, r.kinds) != 3)
+            continue;
+        void *v = realloc(c->findings, (c->nfindings + 1) * sizeof *c->findings);
+        if (!v)
+            break;
+        c->findings = v;
+        c->findings[c->nfindings++] = r;
     }
-    fclose(f);
-    return found;
+    if (f)
+        fclose(f);
 }
 
 /* traces/corpus.tsv: each file replayed; its exit status as the table says,
@@ -381,12 +402,11 @@ static const char *kinds_expected(check *c, const char *file, const char *design
 static int run_corpus(check *c)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/corpus.tsv", c->traces);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "netpoll check: %s: %s\n", path, strerror(errno));
+    FILE *f = open_table(c, "corpus.tsv", true, path, sizeof path);
+    if (!f)
         return 2;
-    }
+    if (!c->findings)
+        load_findings(c);
     static const char *cols[] = {"go1.5", "go1.18", "go1.21", "exact"};
     int col = -1;
     for (int k = 0; k < 3; k++)
@@ -641,5 +661,6 @@ int np_cli_check(int argc, char **argv)
         }
         np_db_close(c.db);
     }
+    free(c.findings);
     return status;
 }
