@@ -83,8 +83,10 @@ static _Noreturn void ctx_start(np_ctx *c)
 void np__ctx_init_thread(np_ctx *c)
 {
     memset(c, 0, sizeof *c);
-#if NP_ASAN
-    /* Only ASan's fiber switches need a thread stack's bounds; finding them
+#if NP_ASAN && !NP_MACHINE
+    /* (The machine build's simulated threads run on stacks of their own:
+     * their bounds are learnt at the first switch away, see arrived.)
+     * Only ASan's fiber switches need a thread stack's bounds; finding them
      * reads /proc/self/maps for the main thread, which is slow. */
     pthread_attr_t a;
     void *lo;

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "fatal.h"
+#include "seam.h"
 #include "netpoll/net.h"
 
 /* All operations are CAS loops on one word, sequentially consistent: a lock
@@ -24,25 +25,25 @@ void np__fdmu_destroy(np__fd_mutex *m)
 
 int np__fdmu_incref(np__fd_mutex *m)
 {
-    uint64_t old = atomic_load(&m->state);
+    uint64_t old = NP_RT_LOAD(&m->state);
     for (;;) {
         if (old & NP_FDMU_CLOSED)
             return NP_ECLOSED;
         if ((old & NP_FDMU_REF_MASK) == NP_FDMU_REF_MASK)
             return -EOVERFLOW; /* 2^20 - 1 calls in progress */
-        if (atomic_compare_exchange_weak(&m->state, &old, old + NP_FDMU_REF))
+        if (NP_RT_CASW(&m->state, &old, old + NP_FDMU_REF))
             return 0;
     }
 }
 
 bool np__fdmu_decref(np__fd_mutex *m)
 {
-    uint64_t old = atomic_load(&m->state);
+    uint64_t old = NP_RT_LOAD(&m->state);
     for (;;) {
         if ((old & NP_FDMU_REF_MASK) == 0)
             np__fatal("fdMutex: decref without a reference (state %#llx)", (unsigned long long)old);
         uint64_t new_ = old - NP_FDMU_REF;
-        if (atomic_compare_exchange_weak(&m->state, &old, new_))
+        if (NP_RT_CASW(&m->state, &old, new_))
             return (new_ & (NP_FDMU_CLOSED | NP_FDMU_REF_MASK)) == NP_FDMU_CLOSED;
     }
 }
@@ -57,7 +58,7 @@ int np__fdmu_rwlock(np__fd_mutex *m, bool read, bool *destroy)
     int err = np__fdmu_incref(m); /* held while we wait, too */
     if (err)
         return err;
-    uint64_t old = atomic_load(&m->state);
+    uint64_t old = NP_RT_LOAD(&m->state);
     for (;;) {
         if (old & NP_FDMU_CLOSED) {
             /* Woken by close: drop the reference we waited with; if close
@@ -75,13 +76,13 @@ int np__fdmu_rwlock(np__fd_mutex *m, bool read, bool *destroy)
             }
             new_ = old + wait;
         }
-        if (!atomic_compare_exchange_weak(&m->state, &old, new_))
+        if (!NP_RT_CASW(&m->state, &old, new_))
             continue;
         if (!(old & bit))
             return 0;
         /* Parked until an unlock or close hands us a turn; then try again. */
         np__sema_acquire(sem);
-        old = atomic_load(&m->state);
+        old = NP_RT_LOAD(&m->state);
     }
 }
 
@@ -91,14 +92,14 @@ bool np__fdmu_rwunlock(np__fd_mutex *m, bool read)
     const uint64_t wait = read ? NP_FDMU_RWAIT : NP_FDMU_WWAIT;
     const uint64_t wmask = read ? NP_FDMU_RWAIT_MASK : NP_FDMU_WWAIT_MASK;
     np__sema *sem = read ? &m->rsema : &m->wsema;
-    uint64_t old = atomic_load(&m->state);
+    uint64_t old = NP_RT_LOAD(&m->state);
     for (;;) {
         if (!(old & bit) || !(old & NP_FDMU_REF_MASK))
             np__fatal("fdMutex: unlock of a lock not held (state %#llx)", (unsigned long long)old);
         uint64_t new_ = (old & ~bit) - NP_FDMU_REF;
         if (old & wmask)
             new_ -= wait; /* one waiter gets a turn */
-        if (!atomic_compare_exchange_weak(&m->state, &old, new_))
+        if (!NP_RT_CASW(&m->state, &old, new_))
             continue;
         if (old & wmask)
             np__sema_release(sem);
@@ -110,7 +111,7 @@ bool np__fdmu_rwunlock(np__fd_mutex *m, bool read)
 
 int np__fdmu_close(np__fd_mutex *m)
 {
-    uint64_t old = atomic_load(&m->state);
+    uint64_t old = NP_RT_LOAD(&m->state);
     uint64_t new_;
     for (;;) {
         if (old & NP_FDMU_CLOSED)
@@ -118,7 +119,7 @@ int np__fdmu_close(np__fd_mutex *m)
         if ((old & NP_FDMU_REF_MASK) == NP_FDMU_REF_MASK)
             return -EOVERFLOW;
         new_ = ((old | NP_FDMU_CLOSED) + NP_FDMU_REF) & ~(NP_FDMU_RWAIT_MASK | NP_FDMU_WWAIT_MASK);
-        if (atomic_compare_exchange_weak(&m->state, &old, new_))
+        if (NP_RT_CASW(&m->state, &old, new_))
             break;
     }
     /* Wake every waiter; each sees `closed` and fails. */

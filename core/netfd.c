@@ -25,6 +25,7 @@
 #include "netpoll/runtime.h"
 #include "poll_desc.h"
 #include "sema.h"
+#include "seam.h"
 
 /* The most one read or write syscall moves: Go caps at 1 GiB, since some
  * kernels misbehave above 2 GiB per call. */
@@ -88,11 +89,11 @@ const char *np_strerror(int err)
 static void fd_destroy(np_fd *f)
 {
     if (f->pd)
-        np__poll_close(f->pd, f->own && !atomic_load_explicit(&f->exposed, memory_order_relaxed));
+        np__poll_close(f->pd, f->own && !NP_RT_LOADX(&f->exposed, memory_order_relaxed));
     f->pd = NULL;
     if (f->unlink_path)
-        unlink(f->unlink_path);
-    close(f->sysfd); /* on Linux the fd is released even if this says EINTR */
+        NP_SYS(unlink)(f->unlink_path);
+    NP_SYS(close)(f->sysfd); /* on Linux the fd is released even if this says EINTR */
     f->sysfd = -1;
     np__sema_release(&f->csema); /* np_close may return now */
 }
@@ -127,20 +128,20 @@ static int fd_init(int sysfd, bool socket_, bool own, bool tcp, np_fd **out)
 {
     np_fd *f = fd_new(sysfd, socket_);
     if (!f) {
-        close(sysfd);
+        NP_SYS(close)(sysfd);
         return -ENOMEM;
     }
     int err = np_poll_open(sysfd, &f->pd);
     if (err == -EPERM) {
         f->pd = NULL;
         f->blocking = true;
-        int fl = fcntl(sysfd, F_GETFL);
+        int fl = NP_SYS(fcntl)(sysfd, F_GETFL);
         if (fl >= 0)
-            fcntl(sysfd, F_SETFL, fl & ~O_NONBLOCK);
+            NP_SYS(fcntl)(sysfd, F_SETFL, fl & ~O_NONBLOCK);
         err = 0;
     }
     if (err) {
-        close(sysfd);
+        NP_SYS(close)(sysfd);
         fd_free(f);
         return err;
     }
@@ -170,7 +171,7 @@ int np_fd_retain(np_fd *f)
 {
     if (!f)
         return -EINVAL;
-    if (atomic_fetch_add(&f->handles, 1) == 0)
+    if (NP_RT_FADD(&f->handles, 1) == 0)
         np__fatal("np_fd_retain: descriptor %p has no handle left (used after release)", (void *)f);
     return 0;
 }
@@ -178,7 +179,7 @@ int np_fd_retain(np_fd *f)
 /* Drops one handle; the last one closes (if need be) and frees. */
 static void release(np_fd *f)
 {
-    if (atomic_fetch_sub(&f->handles, 1) != 1)
+    if (NP_RT_FSUB(&f->handles, 1) != 1)
         return;
     close_wait(f); /* NP_ECLOSED if already closed: either way it is gone now */
     np__sema_acquire(&f->csema);
@@ -262,7 +263,7 @@ static int wait_io(np_fd *f, int mode)
 static ssize_t sys_read(np_fd *f, void *buf, size_t n)
 {
     for (;;) {
-        ssize_t r = read(f->sysfd, buf, n);
+        ssize_t r = NP_SYS(read)(f->sysfd, buf, n);
         if (r > 0)
             return r;
         if (r == 0)
@@ -275,7 +276,7 @@ static ssize_t sys_read(np_fd *f, void *buf, size_t n)
 /* Whether np_read may skip its read after a short one (see there). */
 static bool may_skip(np_fd *f)
 {
-    return f->tcp && !atomic_load_explicit(&f->exposed, memory_order_relaxed);
+    return f->tcp && !NP_RT_LOADX(&f->exposed, memory_order_relaxed);
 }
 
 /* ---- read / write --------------------------------------------------------------- */
@@ -392,8 +393,9 @@ ssize_t np_write(np_fd *f, const void *buf, size_t n, size_t *written)
     }
     while (done < n) {
         size_t chunk = n - done > NP_MAX_RW ? NP_MAX_RW : n - done;
-        ssize_t k = f->is_socket ? send(f->sysfd, (const char *)buf + done, chunk, MSG_NOSIGNAL)
-                                 : write(f->sysfd, (const char *)buf + done, chunk);
+        ssize_t k = f->is_socket
+                        ? NP_SYS(send)(f->sysfd, (const char *)buf + done, chunk, MSG_NOSIGNAL)
+                        : NP_SYS(write)(f->sysfd, (const char *)buf + done, chunk);
         if (k > 0) {
             done += (size_t)k; /* partial writes accumulate */
             continue;
@@ -550,8 +552,8 @@ static int get_addr(np_fd *f, char *buf, size_t n, bool peer)
         return err;
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    int r = peer ? getpeername(f->sysfd, (struct sockaddr *)&ss, &len)
-                 : getsockname(f->sysfd, (struct sockaddr *)&ss, &len);
+    int r = peer ? NP_SYS(getpeername)(f->sysfd, (struct sockaddr *)&ss, &len)
+                 : NP_SYS(getsockname)(f->sysfd, (struct sockaddr *)&ss, &len);
     err = r == 0 ? format_addr(&ss, len, buf, n) : -errno;
     unref(f);
     return err;
@@ -570,7 +572,7 @@ int np_remote_addr(np_fd *f, char *buf, size_t len)
 
 static int new_socket(int family)
 {
-    int s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int s = NP_SYS(socket)(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     return s < 0 ? -errno : s;
 }
 
@@ -587,19 +589,19 @@ int np_listen(const char *network, const char *address, int backlog, np_fd **out
         return s;
     int one = 1;
     if (a.family != AF_UNIX) /* as Go: rebind a port in TIME_WAIT at once */
-        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        NP_SYS(setsockopt)(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (a.family == AF_INET6 && !strcmp(network, "tcp6"))
-        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(s, (struct sockaddr *)&a.ss, a.len) != 0 ||
-        listen(s, backlog > 0 ? backlog : SOMAXCONN) != 0) {
+        NP_SYS(setsockopt)(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (NP_SYS(bind)(s, (struct sockaddr *)&a.ss, a.len) != 0 ||
+        NP_SYS(listen)(s, backlog > 0 ? backlog : SOMAXCONN) != 0) {
         err = -errno;
-        close(s);
+        NP_SYS(close)(s);
         return err;
     }
     np_fd *f;
     if ((err = fd_init(s, true, true, a.family != AF_UNIX, &f)) != 0) {
         if (a.family == AF_UNIX)
-            unlink(((struct sockaddr_un *)&a.ss)->sun_path);
+            NP_SYS(unlink)(((struct sockaddr_un *)&a.ss)->sun_path);
         return err;
     }
     if (a.family == AF_UNIX)
@@ -619,7 +621,7 @@ int np_accept(np_fd *l, np_fd **out)
     if ((err = prepare(l, NP_MODE_R)) != 0)
         goto out;
     for (;;) {
-        s = accept4(l->sysfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        s = NP_SYS(accept4)(l->sysfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (s >= 0)
             break;
         if (errno == EINTR || errno == ECONNABORTED)
@@ -652,7 +654,7 @@ static int finish_connect(np_fd *f)
             return err;
         int so = 0;
         socklen_t len = sizeof so;
-        if (getsockopt(f->sysfd, SOL_SOCKET, SO_ERROR, &so, &len) != 0)
+        if (NP_SYS(getsockopt)(f->sysfd, SOL_SOCKET, SO_ERROR, &so, &len) != 0)
             return -errno;
         if (so == EINPROGRESS || so == EALREADY || so == EINTR)
             continue;
@@ -662,7 +664,7 @@ static int finish_connect(np_fd *f)
             return -so;
         struct sockaddr_storage peer;
         len = sizeof peer;
-        if (getpeername(f->sysfd, (struct sockaddr *)&peer, &len) == 0)
+        if (NP_SYS(getpeername)(f->sysfd, (struct sockaddr *)&peer, &len) == 0)
             return 0;
         if (errno != ENOTCONN)
             return -errno;
@@ -685,7 +687,7 @@ int np_dial(const char *network, const char *address, int64_t timeout, np_fd **o
         return err;
     if (timeout > 0 && !f->blocking)
         np_poll_set_deadline(f->pd, np_deadline_after(timeout), NP_MODE_W);
-    if (connect(f->sysfd, (struct sockaddr *)&a.ss, a.len) == 0) {
+    if (NP_SYS(connect)(f->sysfd, (struct sockaddr *)&a.ss, a.len) == 0) {
         err = 0;
     } else if (errno == EINPROGRESS || errno == EALREADY || errno == EINTR) {
         err = f->blocking ? -errno : finish_connect(f);
@@ -710,13 +712,13 @@ int np_fd_wrap(int sysfd, np_fd **out)
         return -EBADF;
     if (!out)
         return -EINVAL;
-    int fl = fcntl(sysfd, F_GETFL);
+    int fl = NP_SYS(fcntl)(sysfd, F_GETFL);
     if (fl < 0)
         return -errno;
-    if (!(fl & O_NONBLOCK) && fcntl(sysfd, F_SETFL, fl | O_NONBLOCK) != 0)
+    if (!(fl & O_NONBLOCK) && NP_SYS(fcntl)(sysfd, F_SETFL, fl | O_NONBLOCK) != 0)
         return -errno;
     struct stat st;
-    bool sock = fstat(sysfd, &st) == 0 && S_ISSOCK(st.st_mode);
+    bool sock = NP_SYS(fstat)(sysfd, &st) == 0 && S_ISSOCK(st.st_mode);
     return fd_init(sysfd, sock, false, false, out);
 }
 
@@ -729,7 +731,7 @@ int np_fd_sysfd(np_fd *f)
         return err;
     /* Before the number is out: from now on np_read never skips a read, and
      * fd_destroy keeps the EPOLL_CTL_DEL (the caller may make a dup). */
-    atomic_store_explicit(&f->exposed, true, memory_order_relaxed);
+    NP_RT_STOREX(&f->exposed, true, memory_order_relaxed);
     int s = f->sysfd;
     unref(f);
     return s;
@@ -743,7 +745,7 @@ int np_set_nodelay(np_fd *f, int on)
     if (err)
         return err;
     int v = on != 0;
-    err = setsockopt(f->sysfd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0 ? 0 : -errno;
+    err = NP_SYS(setsockopt)(f->sysfd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0 ? 0 : -errno;
     unref(f);
     return err;
 }
@@ -761,7 +763,7 @@ int np_shutdown(np_fd *f, int how)
     int err = ref(f);
     if (err)
         return err;
-    err = shutdown(f->sysfd, sh) == 0 ? 0 : -errno;
+    err = NP_SYS(shutdown)(f->sysfd, sh) == 0 ? 0 : -errno;
     unref(f);
     return err;
 }

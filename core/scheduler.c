@@ -47,7 +47,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -57,6 +56,7 @@
 
 #include "fatal.h"
 #include "netpoll/runtime.h"
+#include "seam.h"
 #include "spinlock.h"
 #include "stack_pool.h"
 
@@ -82,9 +82,9 @@ typedef struct np_worker {
     unsigned tick;    /* scheduling rounds, for NP_POLL_EVERY */
     unsigned rnd;     /* xorshift state: where stealing starts */
     bool asleep;      /* in rt.sleepers (under rt.lock) */
-    sem_t sem;        /* a sleeping worker waits here; whoever pops it from
+    np__ossem sem;    /* a sleeping worker waits here; whoever pops it from
                          rt.sleepers posts it once */
-    pthread_t thread;
+    np__osthread thread;
     /* The local run queue: a ring of NP_RUNQ_SIZE slots holding the tasks in
      * [head, tail) (indices wrap; their difference is the length). Only the
      * owner stores tail; the owner and thieves advance head with a CAS, and a
@@ -96,7 +96,7 @@ typedef struct np_worker {
 } np_worker;
 
 static struct {
-    pthread_mutex_t lock;    /* guards the fields down to `stopping` */
+    np__mutex lock;          /* guards the fields down to `stopping` */
     np_task *gq_head;        /* the global queue: FIFO of runnable tasks */
     np_task *gq_tail;        /* ... */
     _Atomic unsigned gq_n;   /* its length: written under the lock, read
@@ -110,9 +110,9 @@ static struct {
     _Atomic bool break_sent; /* a break was sent to that poll already */
     _Atomic bool stopping;   /* np_runtime_stop was called */
 
-    pthread_mutex_t tasks_lock; /* guards `tasks`, `running`, and makes np_go's
-                                   check of `stopping` and its queueing one step */
-    np_task *tasks;             /* every live task (all_next list) */
+    np__mutex tasks_lock; /* guards `tasks`, `running`, and makes np_go's
+                             check of `stopping` and its queueing one step */
+    np_task *tasks;       /* every live task (all_next list) */
 
     np__spinlock tlock;         /* guards the timer heap and poll_until */
     np_timer_heap timers;       /* deadline and sleep timers */
@@ -129,8 +129,8 @@ static struct {
     size_t stack_size;
     _Atomic uint64_t polls, blocking_polls, breaks;
 } rt = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-    .tasks_lock = PTHREAD_MUTEX_INITIALIZER,
+    .lock = NP_MUTEX_STATIC_INIT,
+    .tasks_lock = NP_MUTEX_STATIC_INIT,
     .tlock = NP_SPINLOCK_INIT,
 };
 
@@ -142,6 +142,17 @@ _Atomic uint64_t np__stale_events;
  * be computed anew, not reused from before the switch. */
 /* initial-exec: no __tls_get_addr call per access (libnetpoll is linked at
  * program start, not dlopen'ed late; glibc reserves room for that anyway). */
+#if NP_MACHINE
+/* The machine build: each simulated thread has its own slot (core/seam.h). */
+static np_worker *current_worker(void)
+{
+    return *np__m_tls();
+}
+static void set_current_worker(np_worker *w)
+{
+    *np__m_tls() = w;
+}
+#else
 static _Thread_local np_worker *tls_worker __attribute__((tls_model("initial-exec")));
 static __attribute__((noinline)) np_worker *current_worker(void)
 {
@@ -149,6 +160,11 @@ static __attribute__((noinline)) np_worker *current_worker(void)
     __asm__ volatile("" : "+r"(p));
     return *p;
 }
+static void set_current_worker(np_worker *w)
+{
+    tls_worker = w;
+}
+#endif
 
 const np_backend *np__backend(void)
 {
@@ -201,14 +217,14 @@ static void gq_put_locked(np_task *first, np_task *last, unsigned n)
     else
         rt.gq_head = first;
     rt.gq_tail = last;
-    atomic_store(&rt.gq_n, atomic_load_explicit(&rt.gq_n, memory_order_relaxed) + n);
+    NP_RT_STORE(&rt.gq_n, atomic_load_explicit(&rt.gq_n, memory_order_relaxed) + n);
 }
 
 static void gq_put(np_task *t)
 {
-    pthread_mutex_lock(&rt.lock);
+    NP_LOCK(&rt.lock);
     gq_put_locked(t, t, 1);
-    pthread_mutex_unlock(&rt.lock);
+    NP_UNLOCK(&rt.lock);
 }
 
 static np_task *gq_pop_locked(void)
@@ -218,7 +234,7 @@ static np_task *gq_pop_locked(void)
         rt.gq_head = t->next;
         if (!rt.gq_head)
             rt.gq_tail = NULL;
-        atomic_store(&rt.gq_n, atomic_load_explicit(&rt.gq_n, memory_order_relaxed) - 1);
+        NP_RT_STORE(&rt.gq_n, atomic_load_explicit(&rt.gq_n, memory_order_relaxed) - 1);
     }
     return t;
 }
@@ -232,11 +248,11 @@ static np_task *gq_pop_locked(void)
  * and its copy is discarded (Go's runq argument). */
 static np_task *slot_get(np_worker *w, uint32_t i)
 {
-    return atomic_load_explicit(&w->ring[i % NP_RUNQ_SIZE], memory_order_relaxed);
+    return NP_RT_LOADX(&w->ring[i % NP_RUNQ_SIZE], memory_order_relaxed);
 }
 static void slot_set(np_worker *w, uint32_t i, np_task *t)
 {
-    atomic_store_explicit(&w->ring[i % NP_RUNQ_SIZE], t, memory_order_relaxed);
+    NP_RT_STOREX(&w->ring[i % NP_RUNQ_SIZE], t, memory_order_relaxed);
 }
 
 /* The ring is full: move half of it and t to the global queue in one batch.
@@ -247,14 +263,14 @@ static bool runq_put_slow(np_worker *w, np_task *t, uint32_t h, uint32_t tl)
     uint32_t n = (tl - h) / 2;
     for (uint32_t i = 0; i < n; i++)
         batch[i] = slot_get(w, h + i);
-    if (!atomic_compare_exchange_strong(&w->head, &h, h + n))
+    if (!NP_RT_CAS(&w->head, &h, h + n))
         return false;
     batch[n] = t;
     for (uint32_t i = 0; i < n; i++)
         batch[i]->next = batch[i + 1];
-    pthread_mutex_lock(&rt.lock);
+    NP_LOCK(&rt.lock);
     gq_put_locked(batch[0], batch[n], n + 1);
-    pthread_mutex_unlock(&rt.lock);
+    NP_UNLOCK(&rt.lock);
     return true;
 }
 
@@ -263,12 +279,12 @@ static bool runq_put_slow(np_worker *w, np_task *t, uint32_t h, uint32_t tl)
 static void runq_put(np_worker *w, np_task *t)
 {
     for (;;) {
-        uint32_t h = atomic_load(&w->head);
+        uint32_t h = NP_RT_LOAD(&w->head);
         /* Relaxed: only this thread stores tail. */
         uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed);
         if (tl - h < NP_RUNQ_SIZE) {
             slot_set(w, tl, t);
-            atomic_store(&w->tail, tl + 1);
+            NP_RT_STORE(&w->tail, tl + 1);
             return;
         }
         if (runq_put_slow(w, t, h, tl))
@@ -280,20 +296,20 @@ static void runq_put(np_worker *w, np_task *t)
 static np_task *runq_get(np_worker *w)
 {
     for (;;) {
-        uint32_t h = atomic_load(&w->head);
+        uint32_t h = NP_RT_LOAD(&w->head);
         uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed); /* ours */
         if (h == tl)
             return NULL;
         np_task *t = slot_get(w, h);
-        if (atomic_compare_exchange_strong(&w->head, &h, h + 1))
+        if (NP_RT_CAS(&w->head, &h, h + 1))
             return t;
     }
 }
 
 static bool runq_empty(np_worker *w)
 {
-    uint32_t h = atomic_load(&w->head);
-    return atomic_load(&w->tail) == h;
+    uint32_t h = NP_RT_LOAD(&w->head);
+    return NP_RT_LOAD(&w->tail) == h;
 }
 
 /* Steals half (rounded up) of victim's ring into thief's ring, whose own
@@ -303,8 +319,8 @@ static np_task *runq_steal(np_worker *thief, np_worker *victim)
     uint32_t at = atomic_load_explicit(&thief->tail, memory_order_relaxed); /* ours */
     uint32_t n;
     for (;;) {
-        uint32_t h = atomic_load(&victim->head);
-        uint32_t tl = atomic_load(&victim->tail);
+        uint32_t h = NP_RT_LOAD(&victim->head);
+        uint32_t tl = NP_RT_LOAD(&victim->tail);
         n = tl - h;
         n -= n / 2;
         if (n == 0)
@@ -313,20 +329,20 @@ static np_task *runq_steal(np_worker *thief, np_worker *victim)
             continue; /* h and tl were read at different times: again */
         for (uint32_t i = 0; i < n; i++)
             slot_set(thief, at + i, slot_get(victim, h + i));
-        if (atomic_compare_exchange_strong(&victim->head, &h, h + n))
+        if (NP_RT_CAS(&victim->head, &h, h + n))
             break;
     }
     n--;
     np_task *t = slot_get(thief, at + n);
     if (n)
-        atomic_store(&thief->tail, at + n);
+        NP_RT_STORE(&thief->tail, at + n);
     return t;
 }
 
 /* Is there a task that an idle worker could take? */
 static bool work_visible(void)
 {
-    if (atomic_load(&rt.gq_n))
+    if (NP_RT_LOAD(&rt.gq_n))
         return true;
     for (int i = 0; i < rt.nworkers; i++)
         if (!runq_empty(&rt.workers[i]))
@@ -345,18 +361,18 @@ static void send_break(void)
 /* Wakes one sleeping worker; false if none sleeps. */
 static bool wake_sleeper(void)
 {
-    if (atomic_load(&rt.nsleep) == 0)
+    if (NP_RT_LOAD(&rt.nsleep) == 0)
         return false;
     np_worker *s = NULL;
-    pthread_mutex_lock(&rt.lock);
+    NP_LOCK(&rt.lock);
     if (rt.nsleepers > 0) {
         s = rt.sleepers[--rt.nsleepers];
         s->asleep = false;
-        atomic_store(&rt.nsleep, rt.nsleepers);
+        NP_RT_STORE(&rt.nsleep, rt.nsleepers);
     }
-    pthread_mutex_unlock(&rt.lock);
+    NP_UNLOCK(&rt.lock);
     if (s)
-        sem_post(&s->sem);
+        NP_OSSEM_POST(&s->sem);
     return s != NULL;
 }
 
@@ -366,14 +382,14 @@ static void wakep(void)
 {
     if (wake_sleeper())
         return;
-    if (atomic_load(&rt.polling) && !atomic_exchange(&rt.break_sent, true))
+    if (NP_RT_LOAD(&rt.polling) && !NP_RT_XCHG(&rt.break_sent, true))
         send_break();
 }
 
 static void make_runnable(np_task *t)
 {
     int expect = NP_T_PARKED;
-    if (!atomic_compare_exchange_strong(&t->state, &expect, NP_T_RUNNABLE))
+    if (!NP_RT_CAS(&t->state, &expect, NP_T_RUNNABLE))
         np__fatal("np_ready: task %p is not parked (state %d): a second wake-up for one park",
                   (void *)t, expect);
 }
@@ -398,8 +414,8 @@ void np_ready(np_task *t)
      * only means the task waits until the current one parks, as Go's runnext
      * does, or a wake-up that finds nothing to steal). */
     np_worker *w = current_worker();
-    if (w && w->cur && atomic_load_explicit(&rt.nsleep, memory_order_relaxed) == 0 &&
-        !atomic_load_explicit(&rt.polling, memory_order_relaxed)) {
+    if (w && w->cur && NP_RT_LOADX(&rt.nsleep, memory_order_relaxed) == 0 &&
+        !NP_RT_LOADX(&rt.polling, memory_order_relaxed)) {
         np_task *old = w->runnext;
         w->runnext = t;
         if (!old)
@@ -455,7 +471,7 @@ void np__ready_list(np_task_list *l)
 static void publish_timer_next(void)
 {
     np_timer *top = np__timer_heap_top(&rt.timers);
-    atomic_store_explicit(&rt.timer_next, top ? top->when : INT64_MAX, memory_order_relaxed);
+    NP_RT_STOREX(&rt.timer_next, top ? top->when : INT64_MAX, memory_order_relaxed);
 }
 
 void np__timer_set(np_timer *t, int64_t when, np_timer_fn fn, void *arg, uintptr_t seq)
@@ -487,7 +503,7 @@ bool np__timer_del(np_timer *t)
 /* Fires every timer due now, each with no lock held. */
 static void run_timers(void)
 {
-    int64_t next = atomic_load_explicit(&rt.timer_next, memory_order_relaxed);
+    int64_t next = NP_RT_LOADX(&rt.timer_next, memory_order_relaxed);
     if (next == INT64_MAX)
         return; /* no timers: no clock read, no lock */
     int64_t now = np_now();
@@ -544,15 +560,15 @@ int np_go(void (*fn)(void *), void *arg)
 {
     if (!fn)
         return -EINVAL;
-    pthread_mutex_lock(&rt.tasks_lock);
+    NP_LOCK(&rt.tasks_lock);
     size_t stack = rt.running ? rt.stack_size : NP_DEFAULT_STACK;
-    pthread_mutex_unlock(&rt.tasks_lock);
+    NP_UNLOCK(&rt.tasks_lock);
     np_task *t = np__task_new(fn, arg, stack, task_entry);
     if (!t)
         return -ENOMEM;
-    pthread_mutex_lock(&rt.tasks_lock);
-    if (!rt.running || atomic_load(&rt.stopping)) {
-        pthread_mutex_unlock(&rt.tasks_lock);
+    NP_LOCK(&rt.tasks_lock);
+    if (!rt.running || NP_RT_LOAD(&rt.stopping)) {
+        NP_UNLOCK(&rt.tasks_lock);
         np__task_free(t);
         return -ESRCH;
     }
@@ -568,7 +584,7 @@ int np_go(void (*fn)(void *), void *arg)
     else
         gq_put(t);
     wakep(); /* still under tasks_lock: the backend cannot be stopped meanwhile */
-    pthread_mutex_unlock(&rt.tasks_lock);
+    NP_UNLOCK(&rt.tasks_lock);
     return 0;
 }
 
@@ -607,25 +623,25 @@ static void run_task(np_worker *w, np_task *t)
          * it exists only to catch a misuse; the task itself was handed over
          * through a run queue (seq_cst or locked) or the runnext slot of this
          * worker. */
-        atomic_store_explicit(&t->state, NP_T_RUNNING, memory_order_relaxed);
+        NP_RT_STOREX(&t->state, NP_T_RUNNING, memory_order_relaxed);
         np__ctx_switch(&w->g0, &t->ctx);
         w->cur = NULL;
         switch (w->why) {
         case SW_YIELD:
             /* To the global queue, as Go's Gosched: behind everything queued. */
-            atomic_store_explicit(&t->state, NP_T_RUNNABLE, memory_order_relaxed);
+            NP_RT_STOREX(&t->state, NP_T_RUNNABLE, memory_order_relaxed);
             gq_put(t);
             return;
         case SW_EXIT:
-            atomic_store(&t->state, NP_T_DONE);
-            pthread_mutex_lock(&rt.tasks_lock);
+            NP_RT_STORE(&t->state, NP_T_DONE);
+            NP_LOCK(&rt.tasks_lock);
             if (t->all_prev)
                 t->all_prev->all_next = t->all_next;
             else
                 rt.tasks = t->all_next;
             if (t->all_next)
                 t->all_next->all_prev = t->all_prev;
-            pthread_mutex_unlock(&rt.tasks_lock);
+            NP_UNLOCK(&rt.tasks_lock);
             np__task_free(t);
             return;
         case SW_PARK:
@@ -635,7 +651,7 @@ static void run_task(np_worker *w, np_task *t)
             t->parks++;
             /* Release: a waker that obtains t from what the commit publishes
              * (itself a release or stronger) must see PARKED. */
-            atomic_store_explicit(&t->state, NP_T_PARKED, memory_order_release);
+            NP_RT_STOREX(&t->state, NP_T_PARKED, memory_order_release);
             if (!t->commit || t->commit(t, t->commit_arg))
                 return;
             t->parks--;
@@ -660,12 +676,12 @@ static void count_poll(int64_t delay)
 static void poll_look(np_worker *w)
 {
     bool idle = false;
-    if (atomic_load(&rt.polling) || !atomic_compare_exchange_strong(&rt.polling, &idle, true))
+    if (NP_RT_LOAD(&rt.polling) || !NP_RT_CAS(&rt.polling, &idle, true))
         return;
     np_task_list l = {0};
     count_poll(0);
     np__netpoll(0, &l);
-    atomic_store(&rt.polling, false);
+    NP_RT_STORE(&rt.polling, false);
     ready_list(w, &l, 1);
 }
 
@@ -673,10 +689,10 @@ static void poll_look(np_worker *w)
  * onto w's ring (Go: globrunqget). */
 static np_task *gq_get(np_worker *w)
 {
-    pthread_mutex_lock(&rt.lock);
+    NP_LOCK(&rt.lock);
     unsigned n = atomic_load_explicit(&rt.gq_n, memory_order_relaxed);
     if (n == 0) {
-        pthread_mutex_unlock(&rt.lock);
+        NP_UNLOCK(&rt.lock);
         return NULL;
     }
     n = n / (unsigned)rt.nworkers + 1;
@@ -693,7 +709,7 @@ static np_task *gq_get(np_worker *w)
             more = m;
         last = m;
     }
-    pthread_mutex_unlock(&rt.lock);
+    NP_UNLOCK(&rt.lock);
     while (more) {
         np_task *next = more->next;
         runq_put(w, more);
@@ -735,7 +751,7 @@ static np_task *find_task(np_worker *w)
             runq_put(w, w->runnext);
             w->runnext = NULL;
         }
-        if (atomic_load(&rt.gq_n))
+        if (NP_RT_LOAD(&rt.gq_n))
             t = gq_get(w);
         poll_look(w);
         if (t)
@@ -747,7 +763,7 @@ static np_task *find_task(np_worker *w)
         return t;
     }
     t = runq_get(w);
-    if (!t && atomic_load(&rt.gq_n))
+    if (!t && NP_RT_LOAD(&rt.gq_n))
         t = gq_get(w);
     if (!t)
         t = steal(w);
@@ -762,7 +778,7 @@ static void block_in_poller(np_worker *w)
      * a waker that queued a task before it is seen here; one after it sees
      * `polling` and breaks the poll. */
     if (work_visible()) {
-        atomic_store(&rt.polling, false);
+        NP_RT_STORE(&rt.polling, false);
         return;
     }
     int64_t delay = poll_delay();
@@ -772,7 +788,7 @@ static void block_in_poller(np_worker *w)
     np__spin_lock(&rt.tlock);
     rt.poll_until = 0;
     np__spin_unlock(&rt.tlock);
-    atomic_store(&rt.polling, false);
+    NP_RT_STORE(&rt.polling, false);
     /* A sleeper for each task but the one this worker runs next, as Go's
      * findRunnable does after a blocking netpoll. Waking one for every task
      * (so that a sleeper becomes the next poller at once) cost twice the
@@ -784,7 +800,7 @@ static void block_in_poller(np_worker *w)
  * when the runtime stops. */
 static bool go_idle(np_worker *w)
 {
-    if (atomic_load(&rt.polling)) {
+    if (NP_RT_LOAD(&rt.polling)) {
         /* Another worker polls, but it may be waiting for a CPU with events
          * in hand: look before sleeping (Go's findRunnable does too). */
         np_task_list l = {0};
@@ -795,35 +811,35 @@ static bool go_idle(np_worker *w)
             return true;
         }
     }
-    pthread_mutex_lock(&rt.lock);
-    if (atomic_load(&rt.stopping)) {
-        pthread_mutex_unlock(&rt.lock);
+    NP_LOCK(&rt.lock);
+    if (NP_RT_LOAD(&rt.stopping)) {
+        NP_UNLOCK(&rt.lock);
         return false;
     }
-    if (atomic_load(&rt.gq_n)) {
-        pthread_mutex_unlock(&rt.lock);
+    if (NP_RT_LOAD(&rt.gq_n)) {
+        NP_UNLOCK(&rt.lock);
         return true;
     }
-    if (!atomic_load(&rt.polling)) {
-        atomic_store(&rt.break_sent, false);
+    if (!NP_RT_LOAD(&rt.polling)) {
+        NP_RT_STORE(&rt.break_sent, false);
         bool idle = false;
         /* A CAS: a busy worker's poll_look may take the role without the lock. */
-        if (atomic_compare_exchange_strong(&rt.polling, &idle, true)) {
-            pthread_mutex_unlock(&rt.lock);
+        if (NP_RT_CAS(&rt.polling, &idle, true)) {
+            NP_UNLOCK(&rt.lock);
             block_in_poller(w);
             return true;
         }
     }
     w->asleep = true;
     rt.sleepers[rt.nsleepers++] = w;
-    atomic_store(&rt.nsleep, rt.nsleepers);
-    pthread_mutex_unlock(&rt.lock);
+    NP_RT_STORE(&rt.nsleep, rt.nsleepers);
+    NP_UNLOCK(&rt.lock);
     /* Published in nsleep (seq_cst): a task queued before that is seen now,
      * one queued after it finds this worker in rt.sleepers. Likewise a
      * poller that let go of the role before it: then there may be no poller,
      * so do not sleep. */
-    if (work_visible() || !atomic_load(&rt.polling)) {
-        pthread_mutex_lock(&rt.lock);
+    if (work_visible() || !NP_RT_LOAD(&rt.polling)) {
+        NP_LOCK(&rt.lock);
         bool still = w->asleep;
         if (still) {
             for (int i = 0; i < rt.nsleepers; i++)
@@ -832,14 +848,14 @@ static bool go_idle(np_worker *w)
                     break;
                 }
             w->asleep = false;
-            atomic_store(&rt.nsleep, rt.nsleepers);
+            NP_RT_STORE(&rt.nsleep, rt.nsleepers);
         }
-        pthread_mutex_unlock(&rt.lock);
+        NP_UNLOCK(&rt.lock);
         if (still)
             return true;
         /* A waker popped this worker: its post is on the way; take it. */
     }
-    while (sem_wait(&w->sem) != 0)
+    while (NP_OSSEM_WAIT(&w->sem) != 0)
         if (errno != EINTR)
             np__fatal("worker: sem_wait: %s", strerror(errno));
     return true;
@@ -848,12 +864,14 @@ static bool go_idle(np_worker *w)
 static void *worker_main(void *p)
 {
     np_worker *w = p;
-    tls_worker = w;
+    set_current_worker(w);
     np__ctx_init_thread(&w->g0);
+#if !NP_MACHINE
     /* Linux delays a thread's timed waits by its timer slack, 50 us by
      * default: that would be added to every deadline. 1 ns: as asked. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    while (!atomic_load(&rt.stopping)) {
+#endif
+    while (!NP_RT_LOAD(&rt.stopping)) {
         run_timers();
         np_task *t = find_task(w);
         if (t)
@@ -862,7 +880,7 @@ static void *worker_main(void *p)
             break;
     }
     np__ctx_destroy(&w->g0);
-    tls_worker = NULL;
+    set_current_worker(NULL);
     return NULL;
 }
 
@@ -876,20 +894,20 @@ static int ncpus(void)
  * poller until each of the rt.nthreads started workers has exited. */
 static void stop_workers(void)
 {
-    pthread_mutex_lock(&rt.tasks_lock);
-    pthread_mutex_lock(&rt.lock);
-    atomic_store(&rt.stopping, true);
+    NP_LOCK(&rt.tasks_lock);
+    NP_LOCK(&rt.lock);
+    NP_RT_STORE(&rt.stopping, true);
     while (rt.nsleepers > 0) {
         np_worker *s = rt.sleepers[--rt.nsleepers];
         s->asleep = false;
-        sem_post(&s->sem);
+        NP_OSSEM_POST(&s->sem);
     }
-    atomic_store(&rt.nsleep, 0);
-    pthread_mutex_unlock(&rt.lock);
-    pthread_mutex_unlock(&rt.tasks_lock);
+    NP_RT_STORE(&rt.nsleep, 0);
+    NP_UNLOCK(&rt.lock);
+    NP_UNLOCK(&rt.tasks_lock);
     for (int i = 0; i < rt.nthreads; i++) {
         rt.be->brk();
-        pthread_join(rt.workers[i].thread, NULL);
+        NP_THREAD_JOIN(rt.workers[i].thread);
     }
     rt.nthreads = 0;
 }
@@ -898,7 +916,7 @@ static void stop_workers(void)
 static void free_workers(int nsem)
 {
     for (int i = 0; i < nsem && rt.workers; i++)
-        sem_destroy(&rt.workers[i].sem);
+        NP_OSSEM_DESTROY(&rt.workers[i].sem);
     free(rt.workers);
     free(rt.sleepers);
     rt.workers = NULL;
@@ -906,7 +924,7 @@ static void free_workers(int nsem)
     rt.nworkers = 0;
     rt.nsleepers = 0;
     rt.gq_head = rt.gq_tail = NULL;
-    atomic_store(&rt.gq_n, 0);
+    NP_RT_STORE(&rt.gq_n, 0);
 }
 
 int np_runtime_start(const np_config *cfg)
@@ -914,9 +932,9 @@ int np_runtime_start(const np_config *cfg)
     np_config c = cfg ? *cfg : (np_config){0};
     if (c.workers < 0 || c.workers > 1024)
         return -EINVAL;
-#if NP_SIM
+#if NP_MACHINE
     if (!c.backend)
-        c.backend = &np_backend_sim;
+        return -EINVAL; /* the machine's driver names its backend */
 #else
     if (!c.backend)
         c.backend = &np_backend_epoll;
@@ -927,24 +945,19 @@ int np_runtime_start(const np_config *cfg)
         c.workers = c.backend->max_workers ? c.backend->max_workers : ncpus();
     if (c.backend->max_workers && c.workers > c.backend->max_workers)
         return -EINVAL;
-#if NP_SIM
-    /* The sim build runs every simulated thread on one OS thread. */
-    if (c.workers != 1 || strcmp(c.backend->name, "sim") != 0)
-        return -EINVAL;
-#endif
     if (c.stack_size == 0)
         c.stack_size = NP_DEFAULT_STACK;
     if (c.stack_size < 16 * 1024 || c.stack_size > ((size_t)1 << 30))
         return -EINVAL;
 
-    pthread_mutex_lock(&rt.tasks_lock);
+    NP_LOCK(&rt.tasks_lock);
     if (rt.running) {
-        pthread_mutex_unlock(&rt.tasks_lock);
+        NP_UNLOCK(&rt.tasks_lock);
         return -EBUSY;
     }
     int err = c.backend->init();
     if (err) {
-        pthread_mutex_unlock(&rt.tasks_lock);
+        NP_UNLOCK(&rt.tasks_lock);
         return err;
     }
     size_t sz = (size_t)c.workers * sizeof *rt.workers; /* a multiple of the alignment */
@@ -955,14 +968,14 @@ int np_runtime_start(const np_config *cfg)
         memset(rt.workers, 0, sz);
         for (; nsem < c.workers; nsem++) {
             rt.workers[nsem].rnd = 2654435761u * (unsigned)(nsem + 1);
-            if (sem_init(&rt.workers[nsem].sem, 0, 0) != 0)
+            if (NP_OSSEM_INIT(&rt.workers[nsem].sem) != 0)
                 break;
         }
     }
     if (!rt.workers || !rt.sleepers || nsem < c.workers) {
         free_workers(nsem);
         c.backend->fini();
-        pthread_mutex_unlock(&rt.tasks_lock);
+        NP_UNLOCK(&rt.tasks_lock);
         return -ENOMEM;
     }
     np__timer_heap_init(&rt.timers);
@@ -970,16 +983,16 @@ int np_runtime_start(const np_config *cfg)
     np__design = c.design;
     rt.stack_size = c.stack_size;
     rt.nworkers = c.workers;
-    atomic_store(&rt.stopping, false);
-    atomic_store(&rt.polling, false);
-    atomic_store(&rt.break_sent, false);
+    NP_RT_STORE(&rt.stopping, false);
+    NP_RT_STORE(&rt.polling, false);
+    NP_RT_STORE(&rt.break_sent, false);
     rt.poll_until = 0;
-    atomic_store(&rt.timer_next, INT64_MAX);
+    NP_RT_STORE(&rt.timer_next, INT64_MAX);
     rt.running = true;
-    pthread_mutex_unlock(&rt.tasks_lock);
+    NP_UNLOCK(&rt.tasks_lock);
 
     for (int i = 0; i < c.workers; i++) {
-        err = pthread_create(&rt.workers[i].thread, NULL, worker_main, &rt.workers[i]);
+        err = NP_THREAD_CREATE(&rt.workers[i].thread, worker_main, &rt.workers[i]);
         if (err) {
             np_runtime_stop();
             return -err;
@@ -993,13 +1006,13 @@ int np_runtime_stop(void)
 {
     if (current_worker())
         np__fatal("np_runtime_stop called from a worker");
-    pthread_mutex_lock(&rt.tasks_lock);
+    NP_LOCK(&rt.tasks_lock);
     bool running = rt.running;
-    pthread_mutex_unlock(&rt.tasks_lock);
+    NP_UNLOCK(&rt.tasks_lock);
     if (!running)
         return -ESRCH;
     stop_workers();
-    pthread_mutex_lock(&rt.tasks_lock);
+    NP_LOCK(&rt.tasks_lock);
     while (rt.tasks) {
         np_task *t = rt.tasks;
         rt.tasks = t->all_next;
@@ -1009,12 +1022,12 @@ int np_runtime_stop(void)
     np__spin_lock(&rt.tlock);
     np__timer_heap_free(&rt.timers);
     rt.poll_until = 0;
-    atomic_store(&rt.timer_next, INT64_MAX);
+    NP_RT_STORE(&rt.timer_next, INT64_MAX);
     np__spin_unlock(&rt.tlock);
     rt.be->fini();
     rt.be = NULL;
     rt.running = false;
-    pthread_mutex_unlock(&rt.tasks_lock);
+    NP_UNLOCK(&rt.tasks_lock);
     np__stack_pool_drain();
     return 0;
 }
@@ -1022,19 +1035,14 @@ int np_runtime_stop(void)
 typedef struct {
     void (*fn)(void *);
     void *arg;
-    pthread_mutex_t m;
-    pthread_cond_t c;
-    bool done;
+    np__ossem done; /* posted once when fn returns */
 } main_arg;
 
 static void main_task(void *p)
 {
     main_arg *ma = p;
     ma->fn(ma->arg);
-    pthread_mutex_lock(&ma->m);
-    ma->done = true;
-    pthread_cond_signal(&ma->c);
-    pthread_mutex_unlock(&ma->m);
+    NP_OSSEM_POST(&ma->done);
 }
 
 int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
@@ -1044,14 +1052,61 @@ int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
     int err = np_runtime_start(cfg);
     if (err)
         return err;
-    main_arg ma = {fn, arg, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
-    err = np_go(main_task, &ma);
-    if (err == 0) {
-        pthread_mutex_lock(&ma.m);
-        while (!ma.done)
-            pthread_cond_wait(&ma.c, &ma.m);
-        pthread_mutex_unlock(&ma.m);
+    main_arg ma = {.fn = fn, .arg = arg};
+    if (NP_OSSEM_INIT(&ma.done) != 0) {
+        np_runtime_stop();
+        return -ENOMEM;
     }
+    err = np_go(main_task, &ma);
+    if (err == 0)
+        while (NP_OSSEM_WAIT(&ma.done) != 0)
+            if (errno != EINTR)
+                np__fatal("np_main: sem_wait: %s", strerror(errno));
     np_runtime_stop();
+    NP_OSSEM_DESTROY(&ma.done);
     return err;
 }
+
+#if NP_MACHINE
+/* ---- the machine build's invariants (not part of the runtime) ---------------------
+ *
+ * Read by backend_sim/machine/mach.c between two steps, when no simulated
+ * thread is inside an operation: plain reads, no scheduling points. */
+
+/* Tasks queued to run: in the local rings, the runnext slots and the global
+ * queue. */
+unsigned np__sched_queued(void)
+{
+    unsigned n = atomic_load_explicit(&rt.gq_n, memory_order_relaxed);
+    for (int i = 0; i < rt.nworkers; i++) {
+        np_worker *w = &rt.workers[i];
+        n += atomic_load_explicit(&w->tail, memory_order_relaxed) -
+             atomic_load_explicit(&w->head, memory_order_relaxed);
+        n += w->runnext != NULL;
+    }
+    return n;
+}
+
+/* The task worker i runs now, or NULL (none, or i out of range). */
+np_task *np__sched_running(int i)
+{
+    return rt.workers && i >= 0 && i < rt.nworkers ? rt.workers[i].cur : NULL;
+}
+
+/* When the earliest timer is due (INT64_MAX: none). */
+int64_t np__sched_timer_next(void)
+{
+    np_timer *t = rt.running ? np__timer_heap_top(&rt.timers) : NULL;
+    return t ? t->when : INT64_MAX;
+}
+
+/* Every live task, at most max; returns how many there are. */
+size_t np__sched_tasks(np_task **out, size_t max)
+{
+    size_t n = 0;
+    for (np_task *t = rt.tasks; t; t = t->all_next, n++)
+        if (n < max)
+            out[n] = t;
+    return n;
+}
+#endif

@@ -108,4 +108,15 @@ typedef struct np_sched_stats {
 void np__sched_stats(np_sched_stats *out);
 extern _Atomic uint64_t np__stale_events;
 
+#if NP_MACHINE
+/* The machine build's view of the scheduler for its invariants
+ * (backend_sim/machine/mexplore.c), read between two steps: tasks queued to
+ * run, the task worker i runs, the earliest timer (INT64_MAX: none), the
+ * live tasks. */
+unsigned np__sched_queued(void);
+np_task *np__sched_running(int i);
+int64_t np__sched_timer_next(void);
+size_t np__sched_tasks(np_task **out, size_t max);
+#endif
+
 #endif

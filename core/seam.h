@@ -28,7 +28,6 @@
 
 #include "netpoll/runtime.h"
 #include "netpoll/task.h"
-#include "spinlock.h"
 
 /* What a scheduling point is about to do. */
 enum np_point_kind {
@@ -42,6 +41,9 @@ enum np_point_kind {
     NP_PT_NOW,       /* read the clock */
     NP_PT_PARK,      /* park the calling task */
     NP_PT_READY,     /* make a task runnable */
+    NP_PT_SEM,       /* post or wait on a thread's semaphore (machine build) */
+    NP_PT_SYS,       /* a system call of netfd.c or the poller (machine build) */
+    NP_PT_THREAD,    /* create or join a thread (machine build) */
     NP_PT_KIND_COUNT /* number of kinds */
 };
 
@@ -158,5 +160,98 @@ static inline uintptr_t np__xchg(_Atomic uintptr_t *p, uintptr_t v)
 #define NP_TIMER_SET(t, w, fn, arg, seq)                                                           \
     (NP__PT(NP_PT_TIMER, t), np__timer_set((t), (w), (fn), (arg), (seq)))
 #define NP_TIMER_DEL(t) (NP__PT(NP_PT_TIMER, t), NP__OBS(np__timer_del(t)))
+
+/* ---- the whole runtime's seam ------------------------------------------------
+ *
+ * The scheduler, the semaphores, the fdMutex and netfd.c reach shared memory,
+ * threads, thread semaphores, thread-local state and the kernel through the
+ * macros below. In the live build each is exactly the operation it names,
+ * with the memory order written at the call (seq_cst where no order is
+ * given). In the machine build (NP_MACHINE=1, with NP_SIM=1: library
+ * netpoll_machine, backend_sim/machine/mach.c) each is first a scheduling
+ * point of the simulated machine, whose simulated OS threads run one at a
+ * time on one OS thread: the explorer's order of the points is then the whole
+ * memory order (sequential consistency; weaker orders are left to TSan and
+ * the live tests), and the operation itself is done as written. In the world
+ * build (NP_SIM alone) these files run on one thread and the macros are the
+ * live ones. */
+#if NP_MACHINE
+#define NP_RT_PT(kind, addr)                                                                       \
+    np__sim_point((kind), (const volatile void *)(addr), __FILE__, __LINE__)
+#else
+#define NP_RT_PT(kind, addr) ((void)0)
+#endif
+#define NP_RT_LOAD(p)          (NP_RT_PT(NP_PT_LOAD, p), atomic_load(p))
+#define NP_RT_LOADX(p, mo)     (NP_RT_PT(NP_PT_LOAD, p), atomic_load_explicit((p), (mo)))
+#define NP_RT_STORE(p, v)      (NP_RT_PT(NP_PT_STORE, p), atomic_store((p), (v)))
+#define NP_RT_STOREX(p, v, mo) (NP_RT_PT(NP_PT_STORE, p), atomic_store_explicit((p), (v), (mo)))
+#define NP_RT_CAS(p, e, n)     (NP_RT_PT(NP_PT_CAS, p), atomic_compare_exchange_strong((p), (e), (n)))
+#define NP_RT_CASW(p, e, n)    (NP_RT_PT(NP_PT_CAS, p), atomic_compare_exchange_weak((p), (e), (n)))
+#define NP_RT_XCHG(p, v)       (NP_RT_PT(NP_PT_XCHG, p), atomic_exchange((p), (v)))
+#define NP_RT_FADD(p, v)       (NP_RT_PT(NP_PT_XCHG, p), atomic_fetch_add((p), (v)))
+#define NP_RT_FSUB(p, v)       (NP_RT_PT(NP_PT_XCHG, p), atomic_fetch_sub((p), (v)))
+
+#if NP_MACHINE
+/* Threads, their semaphores and their thread-local slots, simulated
+ * (backend_sim/machine/mach.c). A simulated thread blocks by handing the
+ * turn back to the explorer, never the OS thread. */
+typedef struct np__ossem {
+    unsigned count;
+} np__ossem;
+typedef int np__osthread; /* the simulated thread's id */
+void np__m_sem_post(np__ossem *s, const char *file, int line);
+void np__m_sem_wait(np__ossem *s, const char *file, int line);
+int np__m_thread_create(np__osthread *t, void *(*fn)(void *), void *arg);
+void np__m_thread_join(np__osthread t);
+void **np__m_tls(void); /* the running simulated thread's slot */
+#define NP_OSSEM_INIT(s)          ((s)->count = 0, 0)
+#define NP_OSSEM_DESTROY(s)       ((void)(s))
+#define NP_OSSEM_POST(s)          np__m_sem_post((s), __FILE__, __LINE__)
+#define NP_OSSEM_WAIT(s)          (np__m_sem_wait((s), __FILE__, __LINE__), 0)
+#define NP_THREAD_CREATE(t, f, a) np__m_thread_create((t), (f), (a))
+#define NP_THREAD_JOIN(t)         np__m_thread_join(t)
+#else
+#include <semaphore.h>
+typedef sem_t np__ossem;
+typedef pthread_t np__osthread;
+#define NP_OSSEM_INIT(s)          sem_init((s), 0, 0)
+#define NP_OSSEM_DESTROY(s)       sem_destroy(s)
+#define NP_OSSEM_POST(s)          sem_post(s)
+#define NP_OSSEM_WAIT(s)          sem_wait(s)
+#define NP_THREAD_CREATE(t, f, a) pthread_create((t), NULL, (f), (a))
+#define NP_THREAD_JOIN(t)         pthread_join((t), NULL)
+#endif
+
+/* The system calls of netfd.c: NP_SYS(read)(fd, buf, n) is read(2) live; in
+ * the machine build the simulated kernel's (backend_sim/machine/mnet.c:
+ * in-memory stream sockets), each a scheduling point. */
+#if NP_MACHINE
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#define NP_SYS(name) np__msys_##name
+ssize_t np__msys_read(int fd, void *buf, size_t n);
+ssize_t np__msys_write(int fd, const void *buf, size_t n);
+ssize_t np__msys_send(int fd, const void *buf, size_t n, int flags);
+int np__msys_close(int fd);
+int np__msys_socket(int family, int type, int proto);
+int np__msys_setsockopt(int fd, int level, int name, const void *v, socklen_t len);
+int np__msys_getsockopt(int fd, int level, int name, void *v, socklen_t *len);
+int np__msys_bind(int fd, const struct sockaddr *a, socklen_t len);
+int np__msys_listen(int fd, int backlog);
+int np__msys_accept4(int fd, struct sockaddr *a, socklen_t *len, int flags);
+int np__msys_connect(int fd, const struct sockaddr *a, socklen_t len);
+int np__msys_getpeername(int fd, struct sockaddr *a, socklen_t *len);
+int np__msys_getsockname(int fd, struct sockaddr *a, socklen_t *len);
+int np__msys_fcntl(int fd, int cmd, ...);
+int np__msys_fstat(int fd, struct stat *st);
+int np__msys_shutdown(int fd, int how);
+int np__msys_unlink(const char *path);
+#else
+#define NP_SYS(name) name
+#endif
+
+/* Last: in the machine build the spinlock is a simulated lock (np__mutex above). */
+#include "spinlock.h"
 
 #endif

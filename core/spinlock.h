@@ -18,6 +18,22 @@
 #include <sched.h>
 #include <stdatomic.h>
 
+#if NP_MACHINE
+/* The machine build (core/seam.h): a simulated lock, owned by a simulated
+ * thread, so that every acquisition is a scheduling point and a holder
+ * switched out keeps the others waiting, as a preempted holder does. */
+#include "seam.h"
+typedef struct np__spinlock {
+    np__mutex m;
+} np__spinlock;
+#define NP_SPINLOCK_INIT                                                                           \
+    {                                                                                              \
+        NP_MUTEX_STATIC_INIT                                                                       \
+    }
+#define np__spin_init(l)   NP_MUTEX_INIT(&((np__spinlock *)(l))->m)
+#define np__spin_lock(l)   NP_LOCK(&((np__spinlock *)(l))->m)
+#define np__spin_unlock(l) NP_UNLOCK(&((np__spinlock *)(l))->m)
+#else
 typedef struct np__spinlock {
     atomic_flag f;
 } np__spinlock;
@@ -48,4 +64,5 @@ static inline void np__spin_unlock(np__spinlock *l)
     atomic_flag_clear_explicit(&l->f, memory_order_release);
 }
 
+#endif
 #endif

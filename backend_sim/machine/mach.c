@@ -1,0 +1,294 @@
+/* backend_sim/machine/mach.c - the simulated machine's threads (see mach.h).
+ *
+ * Simulated OS threads are contexts on stacks of their own, run one at a
+ * time on the calling OS thread. A thread runs from one scheduling point to
+ * the next: at each point (core/seam.h: an atomic, a lock, a semaphore, a
+ * system call, a thread's creation or join) it hands the turn back to the
+ * explorer, which picks the thread that takes the next step (mexplore.c).
+ * Locks, semaphores, joins and the poller block a thread by handing the
+ * turn back as not enabled; it is enabled again once its condition holds.
+ * Tasks switch contexts inside their simulated thread exactly as they do on
+ * an OS thread, so the thread's saved context is wherever it stood: on a
+ * task's stack or on its own.
+ */
+#include "mach.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "fatal.h"
+#include "seam.h"
+
+#define MX_THREAD_STACK (256 * 1024)
+
+mx_machine mx;
+
+void (*np__sim_observe)(uint64_t v); /* the world explorer's hook: unused here */
+
+/* ---- switching ---------------------------------------------------------------- */
+
+static mx_thread *self(void)
+{
+    return mx.cur >= 0 ? &mx.th[mx.cur] : NULL;
+}
+
+/* The running thread hands the turn back to the explorer. Its context's
+ * stack bounds are forgotten, to be learnt on arrival (ASan: it may be on a
+ * task's stack now, see core/ctx.c). */
+static void to_explorer(mx_thread *t)
+{
+    t->at.stack_lo = NULL;
+    t->at.stack_size = 0;
+    np__ctx_switch(&t->at, &mx.home);
+}
+
+static void block(mx_thread *t, int bk, const void *obj)
+{
+    t->state = MT_BLOCK;
+    t->bk = bk;
+    t->bobj = obj;
+    to_explorer(t);
+}
+
+bool mx_enabled(int i)
+{
+    const mx_thread *t = &mx.th[i];
+    switch (t->state) {
+    case MT_RUN:
+        return true;
+    case MT_BLOCK:
+        switch (t->bk) {
+        case MB_LOCK:
+            return ((const np__mutex *)t->bobj)->owner == 0;
+        case MB_SEM:
+            return ((const np__ossem *)t->bobj)->count > 0;
+        case MB_JOIN:
+            return mx.th[*(const int *)t->bobj].state == MT_DONE;
+        case MB_POLL:
+            return t->timed_out || mnet_poll_ready();
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+void mx_run(int i)
+{
+    mx_thread *t = &mx.th[i];
+    if (t->state == MT_BLOCK)
+        t->state = MT_RUN;
+    mx.cur = i;
+    np__ctx_switch(&mx.home, &t->at);
+    mx.cur = -1;
+}
+
+_Noreturn void mx_fail(const char *kind, const char *file, int line, const char *fmt, ...)
+{
+    if (!mx.finding) {
+        mx.finding = true;
+        snprintf(mx.fkind, sizeof mx.fkind, "%s", kind);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(mx.fmsg, sizeof mx.fmsg, fmt, ap);
+        va_end(ap);
+        mx.ffile = file;
+        mx.fline = line;
+        mx.fault_thread = mx.cur;
+    }
+    mx_thread *t = self();
+    if (!t) {
+        fprintf(stderr, "netpoll machine: %s: %s\n", kind, mx.fmsg);
+        abort();
+    }
+    t->state = MT_DONE; /* never runs again: the execution ends */
+    for (;;)
+        to_explorer(t);
+}
+
+/* ---- the seam's hooks ------------------------------------------------------------- */
+
+void np__sim_point(enum np_point_kind kind, const volatile void *addr, const char *file, int line)
+{
+    (void)addr;
+    mx_thread *t = self();
+    if (!t)
+        return; /* the explorer itself (setting up): not a step */
+    /* The clock moves only when no thread can step (mexplore.c), so a
+     * reading of it commutes with every other thread's step: not a point. */
+    if (kind == NP_PT_NOW)
+        return;
+    t->kind = (int)kind;
+    t->file = file;
+    t->line = line;
+    to_explorer(t);
+}
+
+void np__sim_fail(const char *name, const char *msg)
+{
+    mx_fail(name, NULL, 0, "%s", msg);
+}
+
+void np__sim_lock(np__mutex *m, const char *file, int line)
+{
+    np__sim_point(NP_PT_LOCK, m, file, line);
+    mx_thread *t = self();
+    if (!t) {
+        if (m->owner)
+            np__fatal("machine: lock %p held at %s:%d outside the machine", (void *)m, file, line);
+        m->owner = -1;
+        m->acquired++;
+        return;
+    }
+    while (m->owner) {
+        if (m->owner == mx.cur + 1)
+            mx_fail("deadlock", file, line, "thread %d takes lock %p that it holds already", mx.cur,
+                    (void *)m);
+        block(t, MB_LOCK, m);
+    }
+    m->owner = mx.cur + 1;
+    m->acquired++;
+}
+
+void np__sim_unlock(np__mutex *m, const char *file, int line)
+{
+    if (!m->owner)
+        mx_fail("crash", file, line, "unlock of lock %p, which is free", (void *)m);
+    (void)file, (void)line;
+    /* No point after the release: up to the thread's next point it does
+     * only thread-local work, so the other threads' steps that could come
+     * between are explored at that next point anyway (a point here would
+     * only repeat every interleaving once more). */
+    m->owner = 0;
+}
+
+void np__m_sem_post(np__ossem *s, const char *file, int line)
+{
+    np__sim_point(NP_PT_SEM, s, file, line);
+    s->count++;
+}
+
+void np__m_sem_wait(np__ossem *s, const char *file, int line)
+{
+    np__sim_point(NP_PT_SEM, s, file, line);
+    mx_thread *t = self();
+    while (s->count == 0) {
+        if (!t)
+            np__fatal("machine: semaphore wait outside the machine");
+        block(t, MB_SEM, s);
+    }
+    s->count--;
+}
+
+void **np__m_tls(void)
+{
+    static void *outside;
+    mx_thread *t = self();
+    return t ? &t->tls : &outside;
+}
+
+static void thread_entry(void *p)
+{
+    mx_thread *t = p;
+    t->fn(t->arg);
+    t->state = MT_DONE;
+    for (;;)
+        to_explorer(t);
+}
+
+static int new_thread(void *(*fn)(void *), void *arg)
+{
+    if (mx.nth == MX_MAX_THREADS)
+        return -1;
+    int i = mx.nth++;
+    mx_thread *t = &mx.th[i];
+    if (!t->stack) {
+        t->stack_size = MX_THREAD_STACK;
+        t->stack = mmap(NULL, t->stack_size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (t->stack == MAP_FAILED) {
+            t->stack = NULL;
+            mx.nth--;
+            return -1;
+        }
+    }
+    t->state = MT_RUN;
+    t->fn = fn;
+    t->arg = arg;
+    t->tls = NULL;
+    t->timed_out = false;
+    t->kind = NP_PT_THREAD;
+    t->file = "(start)";
+    t->line = 0;
+    np__ctx_make(&t->at, t->stack, t->stack_size, thread_entry, t);
+    return i;
+}
+
+int np__m_thread_create(np__osthread *th, void *(*fn)(void *), void *arg)
+{
+    np__sim_point(NP_PT_THREAD, th, __FILE__, __LINE__);
+    int i = new_thread(fn, arg);
+    if (i < 0)
+        return EAGAIN;
+    *th = i;
+    return 0;
+}
+
+void np__m_thread_join(np__osthread th)
+{
+    np__sim_point(NP_PT_THREAD, &mx.th[th], __FILE__, __LINE__);
+    mx_thread *t = self();
+    static int ids[MX_MAX_THREADS];
+    ids[th] = th;
+    while (mx.th[th].state != MT_DONE)
+        block(t, MB_JOIN, &ids[th]);
+}
+
+/* The poller's wait (mnet.c): until events, a break or the clock at until. */
+void mx_block_poll(int64_t until);
+void mx_block_poll(int64_t until)
+{
+    mx_thread *t = self();
+    t->until = until;
+    t->timed_out = until <= mx.now;
+    while (!t->timed_out && !mnet_poll_ready())
+        block(t, MB_POLL, NULL);
+    t->until = INT64_MAX;
+}
+
+/* ---- executions ---------------------------------------------------------------------- */
+
+void mx_reset(void)
+{
+    for (int i = 0; i < mx.nth; i++) {
+        np__ctx_destroy(&mx.th[i].at);
+        mx.th[i].state = MT_FREE;
+    }
+    mx.nth = 0;
+    mx.cur = -1;
+    mx.now = MX_EPOCH;
+    mx.steps = 0;
+    mx.finding = false;
+    mx.fkind[0] = mx.fmsg[0] = 0;
+    mx.ffile = NULL;
+    mx.fline = 0;
+    mx.fault_thread = -1;
+    mnet_reset();
+}
+
+int mx_spawn_main(void *(*fn)(void *), void *arg)
+{
+    return new_thread(fn, arg) == 0 ? 0 : -1;
+}
+
+void mx_free(void)
+{
+    for (int i = 0; i < MX_MAX_THREADS; i++)
+        if (mx.th[i].stack) {
+            munmap(mx.th[i].stack, mx.th[i].stack_size);
+            mx.th[i].stack = NULL;
+        }
+}

@@ -1,0 +1,677 @@
+/* backend_sim/machine/mexplore.c - exploring a program on the simulated
+ * machine: strategies, the runtime's invariants, listings.
+ *
+ * An execution runs the program from the start: simulated thread 0 calls
+ * np_main (which starts the workers, runs the program's main task, stops
+ * the runtime and joins them). At every step the strategy picks one of the
+ * enabled simulated threads; it runs to its next scheduling point.
+ *
+ * Strategies:
+ *  - dfs: every schedule with at most P preemptions (CHESS's iterative
+ *    context bounding): a preemption is a switch away from a thread that
+ *    could have gone on; switches at a thread's block are free. Stateless:
+ *    each schedule is a re-execution from the start with a prefix of choices
+ *    from the last one. Between preemptions a thread runs on, so CAS-retry
+ *    and steal loops cannot spin for ever (a loop that needs another
+ *    thread's step to end gets it only through a preemption, which the
+ *    bound counts); an execution longer than the step bound is a livelock.
+ *  - random: a uniform choice among the enabled threads at every step.
+ *  - pct: probabilistic concurrency testing (Burckhardt et al., ASPLOS
+ *    2010): random distinct priorities, the highest enabled runs, and at
+ *    d - 1 random steps the running thread drops below all others.
+ *
+ * Invariants, checked when no simulated thread can step (quiescence),
+ * before the clock moves: no task queued to run while every worker is
+ * blocked (a lost wake-up of a worker); no timer due before the poller's
+ * timeout (a timer not run because no thread polls for it); the program
+ * ended or something is pending (otherwise: deadlock). After every step:
+ * no task running on two workers. In the runtime: a second ready for one
+ * park and every other np__fatal (crash), a system call on a descriptor
+ * closed before (use-after-close, mnet.c), the program's own assertions.
+ * At the end: every descriptor the program opened is closed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mach.h"
+#include "netpoll/design.h"
+#include "netpoll/runtime.h"
+#include "seam.h"
+
+#define MX_STEP_BOUND 200000u /* steps of one execution before it is a livelock */
+#define MX_LIST_TAIL  60      /* steps a listing shows by default */
+
+enum { S_DFS, S_RANDOM, S_PCT };
+
+/* What the child process shares with its parent. */
+typedef struct shared {
+    np_mx_result r;
+    uint64_t cur_steps;             /* steps of the execution in progress */
+    uint8_t cur[MX_STEP_BOUND + 1]; /* its choices (thread per step) */
+} shared;
+
+typedef struct ex {
+    const np_mx_opts *o;
+    const mx_program *prog;
+    const np_design *design;
+    FILE *out;
+    int strategy;
+    shared *sh;
+    mx_step *log;    /* this execution's steps */
+    size_t n;        /* ... how many */
+    mx_step *dfs;    /* dfs: the schedule to follow, with tried masks */
+    size_t dfs_len;  /* ... its prefix in force */
+    uint8_t *forced; /* --schedule */
+    size_t nforced;
+    uint64_t rng;
+    int prio[MX_MAX_THREADS]; /* pct */
+    uint64_t change[16];      /* pct: steps where the running thread drops */
+    int nchange;
+    int low;          /* pct: the next low priority */
+    uint64_t pct_len; /* pct: steps expected per execution */
+    bool diverged;
+} ex;
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static uint64_t rnd(ex *e)
+{
+    e->rng ^= e->rng << 13;
+    e->rng ^= e->rng >> 7;
+    e->rng ^= e->rng << 17;
+    return e->rng;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A source path from the project's top (as the listing shows it). */
+static const char *rel(const char *f)
+{
+    if (!f)
+        return "?";
+    static const char *const tops[] = {"/core/", "/backend_sim/", "/backend_epoll/"};
+    const char *best = NULL;
+    for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
+        const char *p = strstr(f, tops[i]);
+        if (p && (!best || p > best))
+            best = p;
+    }
+    return best ? best + 1 : f;
+}
+
+static const char *kind_name(int k)
+{
+    static const char *const names[] = {"load",   "store",   "cas",   "xchg", "lock",
+                                        "unlock", "timer",   "now",   "park", "ready",
+                                        "sem",    "syscall", "thread"};
+    return k >= 0 && k < (int)(sizeof names / sizeof names[0]) ? names[k] : "?";
+}
+
+/* The schedule as text: thread ids, runs compressed ("0*12.1.2*3"). */
+static void encode(const uint8_t *ch, size_t n, char *buf, size_t cap)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && ch[j] == ch[i])
+            j++;
+        char tok[32];
+        int k = j - i > 1 ? snprintf(tok, sizeof tok, "%s%u*%zu", i ? "." : "", ch[i], j - i)
+                          : snprintf(tok, sizeof tok, "%s%u", i ? "." : "", ch[i]);
+        if (at + (size_t)k + 4 >= cap) {
+            snprintf(buf + at, cap - at, "...");
+            return;
+        }
+        memcpy(buf + at, tok, (size_t)k + 1);
+        at += (size_t)k;
+        i = j;
+    }
+}
+
+/* Parses a schedule; the number of steps, or -1. */
+static long decode(const char *s, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    const char *p = s;
+    if (!*p)
+        return 0;
+    for (;;) {
+        char *end;
+        errno = 0;
+        unsigned long t = strtoul(p, &end, 10);
+        if (end == p || errno || t >= MX_MAX_THREADS)
+            return -1;
+        unsigned long reps = 1;
+        p = end;
+        if (*p == '*') {
+            p++;
+            reps = strtoul(p, &end, 10);
+            if (end == p || errno || reps == 0 || reps > cap)
+                return -1;
+            p = end;
+        }
+        if (n + reps > cap)
+            return -1;
+        for (unsigned long i = 0; i < reps; i++)
+            out[n++] = (uint8_t)t;
+        if (!*p)
+            return (long)n;
+        if (*p != '.')
+            return -1;
+        p++;
+    }
+}
+
+/* ---- findings at quiescence (from the explorer's own context) ------------------------- */
+
+static void found(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void found(const char *kind, const char *fmt, ...)
+{
+    if (mx.finding)
+        return;
+    mx.finding = true;
+    mx.fault_thread = -1;
+    snprintf(mx.fkind, sizeof mx.fkind, "%s", kind);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(mx.fmsg, sizeof mx.fmsg, fmt, ap);
+    va_end(ap);
+}
+
+static const char *block_name(const mx_thread *t)
+{
+    if (t->state == MT_DONE)
+        return "ended";
+    if (t->state != MT_BLOCK)
+        return "runnable";
+    switch (t->bk) {
+    case MB_LOCK:
+        return "waits for a lock";
+    case MB_SEM:
+        return "sleeps on its semaphore";
+    case MB_JOIN:
+        return "joins a thread";
+    default:
+        return "blocks in the poller";
+    }
+}
+
+/* Where every thread stands, for a message. */
+static void threads_text(char *buf, size_t cap)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (int i = 0; i < mx.nth && at < cap; i++) {
+        const mx_thread *t = &mx.th[i];
+        int k = snprintf(buf + at, cap - at, "%sthread %d %s at %s:%d", i ? "; " : "", i,
+                         block_name(t), rel(t->file), t->line);
+        if (k < 0)
+            break;
+        at += (size_t)k;
+    }
+}
+
+/* No thread can step. Returns true if the clock moved (go on). */
+static bool quiescent(void)
+{
+    if (mx.th[0].state == MT_DONE) {
+        unsigned open = mnet_open_fds();
+        if (open)
+            found("descriptor-leak",
+                  "the program ended with %u descriptor(s) of the simulated "
+                  "kernel never closed",
+                  open);
+        return false;
+    }
+    char where[400];
+    unsigned q = np__sched_queued();
+    if (q) {
+        threads_text(where, sizeof where);
+        found("lost-wakeup",
+              "%u task(s) queued to run while every thread is blocked and no wake-up is on its "
+              "way: %s",
+              q, where);
+        return false;
+    }
+    int64_t until = INT64_MAX;
+    for (int i = 0; i < mx.nth; i++)
+        if (mx.th[i].state == MT_BLOCK && mx.th[i].bk == MB_POLL && mx.th[i].until < until)
+            until = mx.th[i].until;
+    int64_t tn = np__sched_timer_next();
+    if (tn != INT64_MAX && until > tn) {
+        threads_text(where, sizeof where);
+        if (until == INT64_MAX)
+            found("timer-not-run",
+                  "a timer due at +%" PRId64 " ns is never run: no thread polls with a timeout "
+                  "(%s)",
+                  tn - MX_EPOCH, where);
+        else
+            found("timer-not-run",
+                  "a timer due at +%" PRId64 " ns runs late: the poller sleeps until +%" PRId64
+                  " ns (%s)",
+                  tn - MX_EPOCH, until - MX_EPOCH, where);
+        return false;
+    }
+    if (until != INT64_MAX) {
+        mx.now = until;
+        for (int i = 0; i < mx.nth; i++)
+            if (mx.th[i].state == MT_BLOCK && mx.th[i].bk == MB_POLL && mx.th[i].until <= until)
+                mx.th[i].timed_out = true;
+        return true;
+    }
+    np_task *tasks[32];
+    size_t nt = np__sched_tasks(tasks, 32);
+    threads_text(where, sizeof where);
+    found("deadlock", "nothing can happen any more: %zu task(s) parked, no timer, no event; %s", nt,
+          where);
+    return false;
+}
+
+static void check_step(void)
+{
+    for (int i = 0; i < mx.workers; i++) {
+        np_task *t = np__sched_running(i);
+        if (!t)
+            continue;
+        for (int j = i + 1; j < mx.workers; j++)
+            if (np__sched_running(j) == t)
+                found("double-run", "task %p runs on workers %d and %d at once", (void *)t, i, j);
+    }
+}
+
+/* ---- one execution ------------------------------------------------------------------- */
+
+static ex *cur_ex;
+
+static void *main_thread(void *p)
+{
+    ex *e = p;
+    np_config cfg = {.workers = mx.workers, .backend = &np_backend_machine, .design = e->design};
+    int err = np_main(&cfg, e->prog->main, NULL);
+    if (err)
+        mx_fail("crash", __FILE__, __LINE__, "np_main: %d", err);
+    return NULL;
+}
+
+static int lowest(uint8_t en)
+{
+    return __builtin_ctz(en);
+}
+
+static int choose(ex *e, uint8_t en, int prev)
+{
+    size_t i = e->n;
+    if (e->forced && i < e->nforced) {
+        int t = e->forced[i];
+        if (!(en & (1u << t))) {
+            e->diverged = true;
+            return -1;
+        }
+        return t;
+    }
+    switch (e->strategy) {
+    case S_DFS:
+        if (i < e->dfs_len) {
+            int t = e->dfs[i].thread;
+            if (e->dfs[i].enabled != en && i + 1 < e->dfs_len) {
+                e->diverged = true;
+                return -1;
+            }
+            if (!(en & (1u << t))) {
+                e->diverged = true;
+                return -1;
+            }
+            return t;
+        }
+        return prev >= 0 && (en & (1u << prev)) ? prev : lowest(en);
+    case S_RANDOM: {
+        int k = (int)(rnd(e) % (uint64_t)__builtin_popcount(en));
+        for (int t = 0; t < MX_MAX_THREADS; t++)
+            if (en & (1u << t) && k-- == 0)
+                return t;
+        return lowest(en);
+    }
+    default: { /* pct */
+        for (int c = 0; c < e->nchange; c++)
+            if (e->change[c] == i && prev >= 0)
+                e->prio[prev] = e->low--;
+        int best = -1;
+        for (int t = 0; t < MX_MAX_THREADS; t++)
+            if (en & (1u << t) && (best < 0 || e->prio[t] > e->prio[best]))
+                best = t;
+        return best;
+    }
+    }
+}
+
+static void pct_start(ex *e)
+{
+    /* Threads get random distinct priorities above d; change points fall
+     * uniformly over the steps an execution takes. New threads (workers)
+     * get theirs as they are created: all are set here. */
+    int d = e->o->pct_depth > 0 ? e->o->pct_depth : 3;
+    int order[MX_MAX_THREADS];
+    for (int i = 0; i < MX_MAX_THREADS; i++)
+        order[i] = i;
+    for (int i = MX_MAX_THREADS - 1; i > 0; i--) {
+        int j = (int)(rnd(e) % (uint64_t)(i + 1));
+        int x = order[i];
+        order[i] = order[j];
+        order[j] = x;
+    }
+    for (int i = 0; i < MX_MAX_THREADS; i++)
+        e->prio[order[i]] = d + i + 1;
+    e->low = d;
+    e->nchange = d - 1 < 16 ? d - 1 : 16;
+    uint64_t len = e->pct_len ? e->pct_len : 2000;
+    for (int c = 0; c < e->nchange; c++)
+        e->change[c] = rnd(e) % len;
+}
+
+/* Runs one execution; true if it ended with a finding. */
+static bool execute(ex *e)
+{
+    mx_reset();
+    mx.workers = e->o->workers;
+    e->n = 0;
+    e->diverged = false;
+    if (e->strategy == S_PCT)
+        pct_start(e);
+    if (mx_spawn_main(main_thread, e) != 0) {
+        found("crash", "the machine could not create its main thread");
+        return true;
+    }
+    int prev = -1;
+    uint16_t pre = 0;
+    for (;;) {
+        uint8_t en = 0;
+        for (int i = 0; i < mx.nth; i++)
+            if (mx_enabled(i))
+                en |= (uint8_t)(1u << i);
+        if (!en) {
+            if (quiescent())
+                continue;
+            break;
+        }
+        int t = choose(e, en, prev);
+        if (t < 0)
+            break;
+        if (e->n == MX_STEP_BOUND) {
+            found("livelock",
+                  "an execution took %u steps without ending (a loop that never "
+                  "gives way: a CAS retry or spin that cannot succeed)",
+                  MX_STEP_BOUND);
+            break;
+        }
+        bool preempt = prev >= 0 && t != prev && (en & (1u << prev));
+        mx_step *s = &e->log[e->n];
+        s->thread = (uint8_t)t;
+        s->enabled = en;
+        s->prev = (uint8_t)(prev < 0 ? 0xff : prev);
+        s->tried = 0;
+        s->preempts = pre;
+        s->kind = (uint8_t)mx.th[t].kind;
+        s->file = mx.th[t].file;
+        s->line = mx.th[t].line;
+        e->sh->cur[e->n] = (uint8_t)t;
+        e->sh->cur_steps = ++e->n;
+        pre += preempt;
+        mx_run(t);
+        prev = t;
+        if (mx.finding)
+            break;
+        if (mx.workers > 1) {
+            check_step();
+            if (mx.finding)
+                break;
+        }
+    }
+    return mx.finding;
+}
+
+/* ---- dfs ---------------------------------------------------------------------------- */
+
+/* After an execution: the next schedule to run, false when none is left. */
+static bool dfs_next(ex *e, int bound)
+{
+    /* The execution just run extends the stack past its prefix. */
+    for (size_t i = 0; i < e->n; i++) {
+        mx_step s = e->log[i];
+        s.tried = (uint8_t)(i < e->dfs_len ? e->dfs[i].tried : 0) | (uint8_t)(1u << s.thread);
+        e->dfs[i] = s;
+    }
+    for (size_t i = e->n; i-- > 0;) {
+        mx_step *s = &e->dfs[i];
+        uint8_t alt = s->enabled & (uint8_t)~s->tried;
+        while (alt) {
+            int t = __builtin_ctz(alt);
+            alt &= (uint8_t)(alt - 1);
+            bool preempt = s->prev != 0xff && t != s->prev && (s->enabled & (1u << s->prev));
+            s->tried |= (uint8_t)(1u << t);
+            if (bound >= 0 && s->preempts + preempt > bound)
+                continue;
+            s->thread = (uint8_t)t;
+            e->dfs_len = i + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- reporting --------------------------------------------------------------------- */
+
+static void listing(ex *e, FILE *out)
+{
+    size_t from = e->o->list || e->n <= MX_LIST_TAIL ? 0 : e->n - MX_LIST_TAIL;
+    if (from)
+        fprintf(out, "  ... %zu earlier steps (--list shows them)\n", from);
+    for (size_t i = from; i < e->n; i++) {
+        const mx_step *s = &e->log[i];
+        fprintf(out, "  %6zu  thread %u  %-7s %s:%d%s\n", i, s->thread, kind_name(s->kind),
+                rel(s->file), s->line,
+                s->prev != 0xff && s->thread != s->prev && (s->enabled & (1u << s->prev))
+                    ? "   <- preempts thread"
+                    : "");
+    }
+    if (mx.fault_thread >= 0) {
+        const mx_thread *t = &mx.th[mx.fault_thread];
+        fprintf(out, "  then thread %d raised it after %s:%d", mx.fault_thread, rel(t->file),
+                t->line);
+        if (mx.ffile)
+            fprintf(out, " (at %s:%d)", rel(mx.ffile), mx.fline);
+        fputc('\n', out);
+    }
+}
+
+static void record_finding(ex *e, np_mx_result *r)
+{
+    r->found = true;
+    snprintf(r->kind, sizeof r->kind, "%s", mx.fkind);
+    snprintf(r->msg, sizeof r->msg, "%s", mx.fmsg);
+    encode(e->sh->cur, e->n, r->schedule, sizeof r->schedule);
+}
+
+/* ---- the exploration (in the child) ------------------------------------------------ */
+
+static int explore(ex *e, np_mx_result *r)
+{
+    FILE *out = e->out;
+    double t0 = now_s();
+    int bound = e->o->preemptions;
+    uint64_t cap = e->o->runs;
+    if (e->strategy != S_DFS && cap == 0)
+        cap = 1000;
+    mnet_set_capacity(e->o->buffer);
+    for (;;) {
+        bool bad = execute(e);
+        r->executions++;
+        r->steps += e->n;
+        if (e->n > r->max_steps)
+            r->max_steps = e->n;
+        if (e->strategy == S_PCT && e->n > e->pct_len)
+            e->pct_len = e->n;
+        if (e->diverged) {
+            fprintf(stderr,
+                    e->forced ? "netpoll explore: the schedule does not fit this program: "
+                                "thread %u cannot take step %zu\n"
+                              : "netpoll explore: internal error: the program is not "
+                                "deterministic (thread %u, step %zu)\n",
+                    e->forced ? e->forced[e->n] : e->dfs[e->n].thread, e->n);
+            r->seconds = now_s() - t0;
+            return -1;
+        }
+        if (bad) {
+            record_finding(e, r);
+            if (!e->o->quiet) {
+                fprintf(out, "finding: %s: %s\n", r->kind, r->msg);
+                fprintf(out, "  program %s, %d worker(s), execution %" PRIu64 ", %zu steps\n",
+                        e->prog->name, e->o->workers, r->executions, e->n);
+                fprintf(out, "  schedule: %s\n", r->schedule);
+                listing(e, out);
+            }
+            break;
+        }
+        if (e->forced)
+            break;
+        if (e->strategy == S_DFS && !dfs_next(e, bound)) {
+            r->complete = true;
+            break;
+        }
+        if (cap && r->executions >= cap)
+            break;
+        if (e->o->seconds > 0 && (r->executions & 63) == 0 && now_s() - t0 > e->o->seconds)
+            break;
+    }
+    r->seconds = now_s() - t0;
+    return 0;
+}
+
+static int child(ex *e)
+{
+    np_mx_result *r = &e->sh->r;
+    e->log = calloc(MX_STEP_BOUND + 1, sizeof *e->log);
+    e->dfs = calloc(MX_STEP_BOUND + 1, sizeof *e->dfs);
+    if (!e->log || !e->dfs) {
+        fprintf(stderr, "netpoll explore: out of memory\n");
+        return 2;
+    }
+    if (e->o->schedule) {
+        e->forced = malloc(MX_STEP_BOUND + 1);
+        long n = e->forced ? decode(e->o->schedule, e->forced, MX_STEP_BOUND) : -1;
+        e->nforced = (size_t)n;
+    }
+    cur_ex = e;
+    int rc = explore(e, r);
+    fflush(e->out);
+    mx_free();
+    return rc == 0 ? 0 : 3;
+}
+
+/* ---- the entry points ------------------------------------------------------------------ */
+
+bool np_mx_program(size_t i, const char **name, const char **desc)
+{
+    const mx_program *p = mx_program_at(i);
+    if (!p)
+        return false;
+    *name = p->name;
+    *desc = p->desc;
+    return true;
+}
+
+int np_mx_explore(const np_mx_opts *o, np_mx_result *r)
+{
+    memset(r, 0, sizeof *r);
+    ex e = {.o = o, .out = o->out ? o->out : stdout};
+    e.prog = o->program ? mx_program_find(o->program) : NULL;
+    if (!e.prog) {
+        fprintf(stderr, "netpoll explore: unknown program '%s' (--program list shows them)\n",
+                o->program ? o->program : "");
+        return -1;
+    }
+    if (o->workers < 1 || o->workers > 3) {
+        fprintf(stderr, "netpoll explore: --workers takes 1, 2 or 3 (simulated workers)\n");
+        return -1;
+    }
+    const char *st = o->strategy ? o->strategy : "dfs";
+    e.strategy = !strcmp(st, "dfs")      ? S_DFS
+                 : !strcmp(st, "random") ? S_RANDOM
+                 : !strcmp(st, "pct")    ? S_PCT
+                                         : -1;
+    if (e.strategy < 0) {
+        fprintf(stderr, "netpoll explore: --strategy takes dfs, random or pct with --program\n");
+        return -1;
+    }
+    e.design = np_design_find(o->design ? o->design : "go1.21");
+    if (!e.design) {
+        fprintf(stderr, "netpoll explore: unknown design '%s'\n", o->design);
+        return -1;
+    }
+    if (o->schedule) {
+        static uint8_t scratch[MX_STEP_BOUND + 1];
+        if (decode(o->schedule, scratch, MX_STEP_BOUND) < 0) {
+            fprintf(stderr,
+                    "netpoll explore: --schedule: not a program schedule (thread ids 0-%d, "
+                    "runs as T*N, separated by '.'; at most %u steps)\n",
+                    MX_MAX_THREADS - 1, MX_STEP_BOUND);
+            return -1;
+        }
+    }
+    e.rng = o->seed ? o->seed * 0x9E3779B97F4A7C15ull : 0x2545F4914F6CDD1Dull;
+    shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sh == MAP_FAILED) {
+        fprintf(stderr, "netpoll explore: mmap: %s\n", strerror(errno));
+        return -1;
+    }
+    e.sh = sh;
+    fflush(e.out);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "netpoll explore: fork: %s\n", strerror(errno));
+        munmap(sh, sizeof *sh);
+        return -1;
+    }
+    if (pid == 0)
+        _exit(child(&e));
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            fprintf(stderr, "netpoll explore: waitpid: %s\n", strerror(errno));
+            munmap(sh, sizeof *sh);
+            return -1;
+        }
+    *r = sh->r;
+    int rc = 0;
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        r->found = true;
+        r->executions++;
+        snprintf(r->kind, sizeof r->kind, "crash");
+        snprintf(r->msg, sizeof r->msg, "the runtime died of signal %d (%s) in execution %" PRIu64,
+                 sig, strsignal(sig), r->executions);
+        size_t n = (size_t)sh->cur_steps;
+        encode(sh->cur, n, r->schedule, sizeof r->schedule);
+        if (!o->quiet)
+            fprintf(e.out, "finding: crash: %s after %zu steps\n  schedule: %s\n", r->msg, n,
+                    r->schedule);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        rc = -1;
+    }
+    munmap(sh, sizeof *sh);
+    return rc;
+}

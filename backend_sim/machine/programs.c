@@ -1,0 +1,421 @@
+/* backend_sim/machine/programs.c - scenarios written as programs over the
+ * public API, run on the simulated machine (`netpoll explore --program`).
+ *
+ * A program is the body of the main task (np_main's function). It starts
+ * tasks with np_go, uses sockets, deadlines and close as any netpoll
+ * program does, waits for its tasks (a semaphore of the core, so the wait
+ * itself is the runtime's code) and states what must hold with MX_ASSERT.
+ * The explorer adds the runtime's invariants (mexplore.c).
+ *
+ * To add one: write its main function below and add a line to `programs`
+ * at the end of this file (name, one line of description, function).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mach.h"
+#include "netpoll/net.h"
+#include "netpoll/poll.h"
+#include "netpoll/runtime.h"
+#include "netpoll/task.h"
+#include "sema.h"
+
+#define MS INT64_C(1000000)
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+/* A group of tasks the main task waits for. */
+typedef struct group {
+    np__sema done;
+    int n;
+} group;
+
+static void group_init(group *g)
+{
+    np__sema_init(&g->done);
+    g->n = 0;
+}
+
+typedef struct spawn_arg {
+    void (*fn)(void *);
+    void *arg;
+    group *g;
+} spawn_arg;
+
+static spawn_arg spawn_args[16];
+static int nspawn;
+
+static void spawned(void *p)
+{
+    spawn_arg *s = p;
+    s->fn(s->arg);
+    np__sema_release(&s->g->done);
+}
+
+static void go(group *g, void (*fn)(void *), void *arg)
+{
+    MX_ASSERT(nspawn < 16, "too many tasks in a program");
+    spawn_arg *s = &spawn_args[nspawn++];
+    *s = (spawn_arg){fn, arg, g};
+    int err = np_go(spawned, s);
+    MX_ASSERT(err == 0, "np_go: %d", err);
+    g->n++;
+}
+
+static void wait_all(group *g)
+{
+    for (int i = 0; i < g->n; i++)
+        np__sema_acquire(&g->done);
+}
+
+static void begin(void)
+{
+    nspawn = 0;
+}
+
+/* Reads exactly n bytes (or fails). */
+static ssize_t read_full(np_fd *f, unsigned char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = np_read(f, buf + got, n - got);
+        if (r <= 0)
+            return r == 0 ? NP_EOF : r;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+static np_fd *listen_on(const char *addr)
+{
+    np_fd *l = NULL;
+    int err = np_listen("tcp", addr, 8, &l);
+    MX_ASSERT(err == 0, "np_listen %s: %s", addr, np_strerror(err));
+    return l;
+}
+
+/* A connected pair: c dialled, s accepted. */
+static void pair(const char *addr, np_fd **c, np_fd **s)
+{
+    np_fd *l = listen_on(addr);
+    int err = np_dial("tcp", addr, 0, c);
+    MX_ASSERT(err == 0, "np_dial: %s", np_strerror(err));
+    err = np_accept(l, s);
+    MX_ASSERT(err == 0, "np_accept: %s", np_strerror(err));
+    MX_ASSERT(np_close(l) == 0, "closing the listener failed");
+}
+
+/* ---- pingpong: the pinned program ------------------------------------------------------
+ * Task A dials B; two 16-byte round trips, the second with a read deadline
+ * on A that B's reply (sent after a 1 ms sleep) races; then A closes and B
+ * reads EOF (or a reset, if A closed with the reply unread). */
+static struct {
+    np_fd *l;
+    int64_t deadline;
+    bool timed_out;
+} pp;
+
+static void pp_b(void *p)
+{
+    (void)p;
+    np_fd *c = NULL;
+    int err = np_accept(pp.l, &c);
+    MX_ASSERT(err == 0, "B: np_accept: %s", np_strerror(err));
+    unsigned char buf[16];
+    for (int round = 0; round < 2; round++) {
+        ssize_t r = read_full(c, buf, sizeof buf);
+        MX_ASSERT(r == 16, "B: read of round %d: %s", round, np_strerror((int)r));
+        if (round == 1)
+            np_sleep(1 * MS);
+        r = np_write(c, buf, sizeof buf, NULL);
+        MX_ASSERT(r == 16 || r == -EPIPE || r == -ECONNRESET, "B: write of round %d: %s", round,
+                  np_strerror((int)r));
+    }
+    ssize_t r = np_read(c, buf, sizeof buf);
+    MX_ASSERT(r == NP_EOF || r == -ECONNRESET, "B: the read after A's close returned %zd (%s)", r,
+              np_strerror((int)r));
+    MX_ASSERT(np_close(c) == 0, "B: np_close failed");
+}
+
+static void pp_a(void *p)
+{
+    (void)p;
+    np_fd *c = NULL;
+    int err = np_dial("tcp", "127.0.0.1:7000", 0, &c);
+    MX_ASSERT(err == 0, "A: np_dial: %s", np_strerror(err));
+    unsigned char out[16], in[16];
+    for (int round = 0; round < 2; round++) {
+        memset(out, 'a' + round, sizeof out);
+        if (round == 1) {
+            pp.deadline = np_now() + 1 * MS;
+            MX_ASSERT(np_set_read_deadline(c, pp.deadline) == 0, "A: set deadline failed");
+        }
+        ssize_t r = np_write(c, out, sizeof out, NULL);
+        MX_ASSERT(r == 16, "A: write of round %d: %s", round, np_strerror((int)r));
+        r = read_full(c, in, sizeof in);
+        if (round == 1 && r == NP_EDEADLINE) {
+            MX_ASSERT(np_now() >= pp.deadline, "A: the deadline fired %lld ns early",
+                      (long long)(pp.deadline - np_now()));
+            pp.timed_out = true;
+            break;
+        }
+        MX_ASSERT(r == 16, "A: read of round %d: %s", round, np_strerror((int)r));
+        MX_ASSERT(memcmp(in, out, sizeof in) == 0, "A: round %d echoed other bytes", round);
+    }
+    MX_ASSERT(np_close(c) == 0, "A: np_close failed");
+}
+
+static void prog_pingpong(void *p)
+{
+    (void)p;
+    begin();
+    memset(&pp, 0, sizeof pp);
+    pp.l = listen_on("127.0.0.1:7000");
+    group g;
+    group_init(&g);
+    go(&g, pp_b, NULL);
+    go(&g, pp_a, NULL);
+    wait_all(&g);
+    MX_ASSERT(np_close(pp.l) == 0, "closing the listener failed");
+}
+
+/* ---- accept_close: an accept loop closed by another task ------------------------------ */
+static struct {
+    np_fd *l;
+    int accepted, closed_err;
+} ac;
+
+static void ac_acceptor(void *p)
+{
+    (void)p;
+    for (;;) {
+        np_fd *c = NULL;
+        int err = np_accept(ac.l, &c);
+        if (err == NP_ECLOSED)
+            break;
+        MX_ASSERT(err == 0, "np_accept: %s", np_strerror(err));
+        ac.accepted++;
+        np_close(c);
+    }
+}
+
+static void ac_dialer(void *p)
+{
+    (void)p;
+    np_fd *c = NULL;
+    int err = np_dial("tcp", "127.0.0.1:7001", 0, &c);
+    MX_ASSERT(err == 0 || err == -ECONNREFUSED, "np_dial: %s", np_strerror(err));
+    if (err == 0)
+        np_close(c);
+}
+
+static void ac_closer(void *p)
+{
+    (void)p;
+    np_yield();
+    ac.closed_err = np_close(ac.l);
+}
+
+static void prog_accept_close(void *p)
+{
+    (void)p;
+    begin();
+    memset(&ac, 0, sizeof ac);
+    ac.l = listen_on("127.0.0.1:7001");
+    np_fd_retain(ac.l); /* the acceptor's handle; the closer's is the first */
+    group g;
+    group_init(&g);
+    go(&g, ac_acceptor, NULL);
+    go(&g, ac_dialer, NULL);
+    go(&g, ac_closer, NULL);
+    wait_all(&g);
+    MX_ASSERT(ac.closed_err == 0, "np_close of the listener: %s", np_strerror(ac.closed_err));
+    MX_ASSERT(ac.accepted <= 1, "accepted %d connections from one dial", ac.accepted);
+    np_fd_release(ac.l);
+}
+
+/* ---- double_close: two tasks close one descriptor, a third reads it --------------------- */
+static struct {
+    np_fd *c, *s;
+    int err[2];
+    ssize_t rd;
+} dc;
+
+static void dc_closer(void *p)
+{
+    int i = (int)(intptr_t)p;
+    dc.err[i] = np_close(dc.c);
+}
+
+static void dc_reader(void *p)
+{
+    (void)p;
+    unsigned char b[4];
+    dc.rd = np_read(dc.c, b, sizeof b);
+    np_fd_release(dc.c);
+}
+
+static void prog_double_close(void *p)
+{
+    (void)p;
+    begin();
+    memset(&dc, 0, sizeof dc);
+    pair("127.0.0.1:7002", &dc.c, &dc.s);
+    np_fd_retain(dc.c); /* three handles: two closers, one reader */
+    np_fd_retain(dc.c);
+    group g;
+    group_init(&g);
+    go(&g, dc_reader, NULL);
+    go(&g, dc_closer, (void *)0);
+    go(&g, dc_closer, (void *)1);
+    wait_all(&g);
+    int ok = (dc.err[0] == 0) + (dc.err[1] == 0);
+    MX_ASSERT(ok == 1, "two closes of one descriptor: %d succeeded (%s, %s)", ok,
+              np_strerror(dc.err[0]), np_strerror(dc.err[1]));
+    MX_ASSERT(dc.err[0] == 0 || dc.err[0] == NP_ECLOSED, "close: %s", np_strerror(dc.err[0]));
+    MX_ASSERT(dc.err[1] == 0 || dc.err[1] == NP_ECLOSED, "close: %s", np_strerror(dc.err[1]));
+    MX_ASSERT(dc.rd == NP_ECLOSED, "a read racing close returned %zd (%s)", dc.rd,
+              np_strerror((int)dc.rd));
+    np_close(dc.s);
+}
+
+/* ---- write_close: a writer blocked on a full buffer while another task
+ * closes the descriptor, and the reader at the far end closes too ------------------------ */
+static struct {
+    np_fd *c, *s;
+    ssize_t wr;
+    size_t written;
+} wc;
+
+static void wc_writer(void *p)
+{
+    (void)p;
+    static unsigned char big[512];
+    wc.wr = np_write(wc.c, big, sizeof big, &wc.written);
+    np_fd_release(wc.c);
+}
+
+static void wc_closer(void *p)
+{
+    (void)p;
+    np_yield();
+    MX_ASSERT(np_close(wc.c) == 0, "closing the writer's descriptor failed");
+}
+
+static void wc_reader(void *p)
+{
+    (void)p;
+    unsigned char b[16];
+    ssize_t r = np_read(wc.s, b, sizeof b);
+    MX_ASSERT(r > 0 || r == NP_EOF || r == -ECONNRESET, "reader: %s", np_strerror((int)r));
+    np_close(wc.s);
+}
+
+static void prog_write_close(void *p)
+{
+    (void)p;
+    begin();
+    memset(&wc, 0, sizeof wc);
+    pair("127.0.0.1:7003", &wc.c, &wc.s);
+    np_fd_retain(wc.c);
+    group g;
+    group_init(&g);
+    go(&g, wc_writer, NULL);
+    go(&g, wc_closer, NULL);
+    go(&g, wc_reader, NULL);
+    wait_all(&g);
+    MX_ASSERT(wc.wr == NP_ECLOSED || wc.wr == -EPIPE || wc.wr == -ECONNRESET,
+              "a write of 512 bytes into a closed 64-byte pipe returned %zd (%s)", wc.wr,
+              np_strerror((int)wc.wr));
+    MX_ASSERT(wc.written < 512, "all 512 bytes written, none read");
+}
+
+/* ---- timers_idle: timers due while every worker sleeps ---------------------------------- */
+static void ti_sleeper(void *p)
+{
+    int64_t d = (int64_t)(intptr_t)p * MS;
+    int64_t t0 = np_now();
+    np_sleep(d);
+    int64_t t1 = np_now();
+    MX_ASSERT(t1 >= t0 + d, "np_sleep(%lld ns) returned after %lld ns", (long long)d,
+              (long long)(t1 - t0));
+}
+
+static void prog_timers_idle(void *p)
+{
+    (void)p;
+    begin();
+    group g;
+    group_init(&g);
+    go(&g, ti_sleeper, (void *)1);
+    go(&g, ti_sleeper, (void *)2);
+    go(&g, ti_sleeper, (void *)1);
+    wait_all(&g);
+}
+
+/* ---- handoff: tasks readying each other (run queues, runnext, stealing) ------------------ */
+static struct {
+    np__sema turn[3];
+    int order[6];
+    int n;
+} ho;
+
+static void ho_task(void *p)
+{
+    int i = (int)(intptr_t)p;
+    for (int k = 0; k < 2; k++) {
+        np__sema_acquire(&ho.turn[i]);
+        ho.order[ho.n++] = i;
+        np__sema_release(&ho.turn[(i + 1) % 3]);
+    }
+}
+
+static void prog_handoff(void *p)
+{
+    (void)p;
+    begin();
+    memset(&ho, 0, sizeof ho);
+    for (int i = 0; i < 3; i++)
+        np__sema_init(&ho.turn[i]);
+    group g;
+    group_init(&g);
+    for (int i = 0; i < 3; i++)
+        go(&g, ho_task, (void *)(intptr_t)i);
+    np__sema_release(&ho.turn[0]);
+    wait_all(&g);
+    np__sema_acquire(&ho.turn[0]); /* the token came back */
+    for (int k = 0; k < 6; k++)
+        MX_ASSERT(ho.order[k] == k % 3, "turn %d went to task %d", k, ho.order[k]);
+}
+
+/* ---- the list ------------------------------------------------------------------------ */
+
+static const mx_program programs[] = {
+    {"pingpong",
+     "A dials B; two 16-byte round trips, the second under a read deadline that B's "
+     "reply races; A closes, B reads EOF (the pinned program)",
+     prog_pingpong, 1},
+    {"accept_close", "an accept loop, a dialer, and a task that closes the listener",
+     prog_accept_close, 1},
+    {"double_close", "two tasks close one connection while a third reads it", prog_double_close, 1},
+    {"write_close",
+     "a writer blocked on a full 64-byte buffer while another task closes its descriptor and "
+     "the far end reads and closes",
+     prog_write_close, 1},
+    {"timers_idle", "three tasks sleep 1, 2 and 1 ms while every worker is idle", prog_timers_idle,
+     1},
+    {"handoff", "three tasks pass a token around twice through semaphores", prog_handoff, 1},
+};
+
+const mx_program *mx_program_at(size_t i)
+{
+    return i < sizeof programs / sizeof programs[0] ? &programs[i] : NULL;
+}
+
+const mx_program *mx_program_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++)
+        if (!strcmp(programs[i].name, name))
+            return &programs[i];
+    return NULL;
+}
