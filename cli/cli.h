@@ -12,6 +12,8 @@ int np_cli_replay(int argc, char **argv);
 int np_cli_record(int argc, char **argv);
 int np_cli_compare(int argc, char **argv);
 int np_cli_explore(int argc, char **argv);
+/* explore --program: the simulated machine (cli/program_cmd.c) */
+int np_cli_explore_program(int argc, char **argv);
 int np_cli_merge(int argc, char **argv);
 int np_cli_report(int argc, char **argv);
 int np_cli_check(int argc, char **argv);

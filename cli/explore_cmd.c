@@ -51,7 +51,9 @@ static void usage(FILE *f)
                "                     crashes), model (the older model invariants alone), or\n"
                "                     oracle (the oracle alone)\n"
                "  --quiet            no progress line\n"
-               "exit status: 0 no violation, 1 a violation (with its schedule), 2 invalid\n");
+               "exit status: 0 no violation, 1 a violation (with its schedule), 2 invalid\n"
+               "(netpoll explore --program NAME: a program on the simulated machine, see\n"
+               "netpoll explore --program x --help)\n");
 }
 
 typedef struct {
@@ -136,6 +138,9 @@ int np_cli_explore(int argc, char **argv)
                          .seed = 1,
                          .stop_at_first = true,
                          .minimize = true};
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--program"))
+            return np_cli_explore_program(argc, argv);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int64_t n;

@@ -183,6 +183,11 @@ static int new_sock(int state)
 static msock *sock(int fd, const char *call)
 {
     int i = fd - MN_FD_BASE;
+    if (fd == -1)
+        mx_fail("use-after-close", NULL, 0,
+                "%s(-1): the descriptor was destroyed before (the runtime used it after its "
+                "close)",
+                call);
     if (i < 0 || i >= N.n || N.s[i].state == SK_FREE || N.s[i].state == SK_PENDING) {
         errno = EBADF;
         return NULL;
