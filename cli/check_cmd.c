@@ -8,6 +8,10 @@
  * only where traces/expected_findings.tsv names its violation for that
  * design (an older design's known bug), and an expected finding that never
  * shows in a full run is itself a failure: it is never a silent pass.
+ * Then, under the first design checked, every program of the simulated
+ * machine (netpoll/machine.h: the whole runtime, scheduler, fdMutex and
+ * descriptor layer included) on 1, 2 and 3 simulated workers: dfs with a
+ * preemption bound, then random schedules; any finding there is unexpected.
  *
  * Exit status: 0 every verdict as expected; 1 otherwise (each unexpected
  * violation printed with its schedule, minimized trace and step listing);
@@ -27,6 +31,7 @@
 #include "cli.h"
 #include "netpoll/explore.h"
 #include "netpoll/invariants.h"
+#include "netpoll/machine.h"
 #include "netpoll/netpoll.h"
 #include "netpoll/replay.h"
 #include "netpoll/trace.h"
@@ -42,11 +47,16 @@ static void usage(FILE *f)
             "usage: netpoll check [--design NAME|all] [--k K] [--k2 K] [--seconds S]\n"
             "                     [--shard I/N] [--traces DIR] [--keep-going] [--no-reduce]\n"
             "                     [--enumerated-only] [--judge J] [--list] [--verdicts FILE]\n"
-            "                     [--quiet] [--db FILE|--no-db]\n\n"
+            "                     [--programs-only|--no-programs] [--program-preemptions P]\n"
+            "                     [--program-runs N] [--quiet] [--db FILE|--no-db]\n\n"
             "The whole checking suite, under every design by default: the shipped\n"
             "scenarios explored (dfs, state caching), the corpus replayed against\n"
             "traces/corpus.tsv, and every enumerated scenario explored: up to K stimuli\n"
-            "on one pollDesc slot (with reopens), and up to K2 on two slots.\n"
+            "on one pollDesc slot (with reopens), and up to K2 on two slots. Then every\n"
+            "program of the simulated machine (netpoll explore --program list) on 1, 2\n"
+            "and 3 workers, under the first design: dfs with at most P preemptions\n"
+            "(--program-preemptions, default 1; none on 3 workers), N random and N pct\n"
+            "schedules (--program-runs, default 2000).\n"
             "  --design NAME     go1.5, go1.18, go1.21 or all (default all)\n"
             "  --k K             stimuli per one-slot scenario, 0 to 6 (default 3)\n"
             "  --k2 K            stimuli per two-slot scenario, 0 to 6 (default 3)\n"
@@ -78,6 +88,10 @@ typedef struct {
     const char *traces;
     int judge;
     bool keep_going, quiet, tty, reduce, list, enum_only;
+    bool programs, programs_only; /* the machine's programs: run them, only them */
+    int program_pb;               /* their dfs preemption bound */
+    int64_t program_runs;         /* their random schedules */
+    uint64_t program_findings;
     double seconds, t0;
     int shard, shards;
     int k, k2;
@@ -459,9 +473,83 @@ static int run_corpus(check *c)
     return 0;
 }
 
+/* The machine's programs on 1, 2 and 3 workers: dfs with a preemption
+ * bound, then random schedules. Each finding is unexpected. */
+static void run_programs(check *c)
+{
+    const char *name, *desc;
+    const char *design = c->ex[0].design->name;
+    for (size_t i = 0; np_mx_program(i, &name, &desc) && !c->stop && !c->cut; i++)
+        for (int w = 1; w <= 3 && !c->stop && !c->cut; w++)
+            for (int pass = 0; pass < 3 && !c->stop && !c->cut; pass++) {
+                /* dfs: the bound on 1 and 2 workers; on 3, the free choices
+                 * alone (which thread goes on when one blocks) are already
+                 * 10^5-10^6 schedules a program, so no preemption there */
+                np_mx_opts o = {.program = name,
+                                .workers = w,
+                                .strategy = pass == 0   ? "dfs"
+                                            : pass == 1 ? "random"
+                                                        : "pct",
+                                .preemptions = w < 3 ? c->program_pb : 0,
+                                .runs = pass == 0 ? 0 : (uint64_t)c->program_runs,
+                                .seed = 1,
+                                .design = design};
+                if (c->seconds > 0) {
+                    double left = c->seconds - (now_s() - c->t0);
+                    if (left <= 0) {
+                        c->cut = true;
+                        break;
+                    }
+                    o.seconds = left;
+                }
+                if (pass > 0 && c->program_runs == 0)
+                    continue;
+                progress(c, name);
+                np_mx_result r;
+                if (np_mx_explore(&o, &r) != 0) {
+                    clear_progress(c);
+                    printf("check: program %s, %d worker(s): the exploration failed\n", name, w);
+                    c->unexpected++;
+                    c->program_findings++;
+                    if (!c->keep_going)
+                        c->stop = true;
+                    continue;
+                }
+                c->executions += r.executions;
+                c->scenarios++;
+                if (pass == 0 && !r.complete && !r.found)
+                    c->cut = true;
+                clear_progress(c);
+                printf("check: program %-13s %d worker(s) %-6s %8llu executions %10llu steps "
+                       "%6.1f s: %s\n",
+                       name, w, o.strategy, (unsigned long long)r.executions,
+                       (unsigned long long)r.steps, r.seconds,
+                       r.found                    ? r.kind
+                       : pass == 0 && !r.complete ? "cut short"
+                                                  : "clean");
+                if (r.found) {
+                    c->unexpected++;
+                    c->program_findings++;
+                    if (c->db)
+                        np_db_violation_ex(c->db, r.kind, r.msg, r.schedule, NULL, NULL, -1);
+                    printf("check:   replay: netpoll explore --program %s --workers %d "
+                           "--design %s --schedule %s --list\n",
+                           name, w, design, r.schedule);
+                    if (!c->keep_going)
+                        c->stop = true;
+                }
+            }
+}
+
 int np_cli_check(int argc, char **argv)
 {
-    check c = {.judge = NP_JUDGE_DEFAULT, .reduce = true, .k = 3, .k2 = 3};
+    check c = {.judge = NP_JUDGE_DEFAULT,
+               .reduce = true,
+               .k = 3,
+               .k2 = 3,
+               .programs = true,
+               .program_pb = 1,
+               .program_runs = 2000};
     const char *design = "all", *dbpath = NULL, *traces = NULL, *verdicts = NULL;
     bool nodb = false;
     for (int i = 1; i < argc; i++) {
@@ -509,6 +597,17 @@ int np_cli_check(int argc, char **argv)
             c.reduce = false;
         } else if (!strcmp(a, "--enumerated-only")) {
             c.enum_only = true;
+        } else if (!strcmp(a, "--programs-only")) {
+            c.programs_only = true;
+        } else if (!strcmp(a, "--no-programs")) {
+            c.programs = false;
+        } else if (!strcmp(a, "--program-preemptions")) {
+            if (np_cli_int_arg("check", argc, argv, &i, 0, 10, &n))
+                return 2;
+            c.program_pb = (int)n;
+        } else if (!strcmp(a, "--program-runs")) {
+            if (np_cli_int_arg("check", argc, argv, &i, 0, INT64_C(1000000000), &c.program_runs))
+                return 2;
         } else if (!strcmp(a, "--list")) {
             c.list = true;
         } else if (!strcmp(a, "--quiet")) {
@@ -581,7 +680,12 @@ int np_cli_check(int argc, char **argv)
         }
     }
     uint64_t enum_total = 0;
-    for (int di = 0; di < c.nex && !c.stop && !c.cut; di++) {
+    if (c.programs_only && !c.programs) {
+        fprintf(stderr, "netpoll check: --programs-only and --no-programs exclude each other\n");
+        np_db_close(c.db);
+        return 2;
+    }
+    for (int di = 0; di < c.nex && !c.stop && !c.cut && !c.programs_only; di++) {
         c.cur = &c.ex[di];
         double td = now_s();
         uint64_t s0 = c.scenarios, x0 = c.executions, f0 = c.expected + c.unexpected,
@@ -623,10 +727,13 @@ int np_cli_check(int argc, char **argv)
                (unsigned long long)(c.expected + c.unexpected - f0),
                (unsigned long long)(c.expected + c.unexpected - f0 - (c.unexpected)), now_s() - td);
     }
+    if (c.programs && !c.stop && !c.cut)
+        run_programs(&c);
     /* An expected finding that never showed in a full run: the suite lost
      * the case, or the design's bug is gone - either way, not a pass. */
     uint64_t missing = 0;
-    for (int di = 0; di < c.nex && !c.stop && !c.cut && c.shards <= 1 && c.k >= 3; di++)
+    for (int di = 0;
+         di < c.nex && !c.stop && !c.cut && c.shards <= 1 && c.k >= 3 && !c.programs_only; di++)
         for (int i = 0; i < c.ex[di].nnames; i++) {
             printf("check: %-6s expected finding %-12s seen in %llu scenarios\n",
                    c.ex[di].design->name, c.ex[di].names[i], (unsigned long long)c.ex[di].seen[i]);
