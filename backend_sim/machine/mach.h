@@ -103,7 +103,7 @@ typedef struct mx_program {
     const char *name;
     const char *desc;
     void (*main)(void *); /* the program's main task */
-    int min_workers;      /* 1 */
+    const char *expect;   /* a self-test: the finding it must raise (NULL: none) */
 } mx_program;
 const mx_program *mx_program_find(const char *name);
 const mx_program *mx_program_at(size_t i); /* NULL past the last */

@@ -593,6 +593,12 @@ bool np_mx_program(size_t i, const char **name, const char **desc)
     return true;
 }
 
+const char *np_mx_program_expects(const char *name)
+{
+    const mx_program *p = mx_program_find(name);
+    return p ? p->expect : NULL;
+}
+
 int np_mx_explore(const np_mx_opts *o, np_mx_result *r)
 {
     memset(r, 0, sizeof *r);

@@ -388,23 +388,55 @@ static void prog_handoff(void *p)
         MX_ASSERT(ho.order[k] == k % 3, "turn %d went to task %d", k, ho.order[k]);
 }
 
+/* ---- lost_update: a self-test, a bug of the program's own ----------------------------
+ * Two tasks add to a counter with a yield between the read and the write:
+ * a lost update on any number of workers. The explorer must find it (an
+ * assertion); `netpoll check` fails if it does not. */
+static int lu_counter;
+
+static void lu_add(void *p)
+{
+    (void)p;
+    int v = lu_counter;
+    np_yield();
+    lu_counter = v + 1;
+}
+
+static void prog_lost_update(void *p)
+{
+    (void)p;
+    begin();
+    lu_counter = 0;
+    group g;
+    group_init(&g);
+    go(&g, lu_add, NULL);
+    go(&g, lu_add, NULL);
+    wait_all(&g);
+    MX_ASSERT(lu_counter == 2, "two additions made the counter %d", lu_counter);
+}
+
 /* ---- the list ------------------------------------------------------------------------ */
 
 static const mx_program programs[] = {
     {"pingpong",
      "A dials B; two 16-byte round trips, the second under a read deadline that B's "
      "reply races; A closes, B reads EOF (the pinned program)",
-     prog_pingpong, 1},
+     prog_pingpong, NULL},
     {"accept_close", "an accept loop, a dialer, and a task that closes the listener",
-     prog_accept_close, 1},
-    {"double_close", "two tasks close one connection while a third reads it", prog_double_close, 1},
+     prog_accept_close, NULL},
+    {"double_close", "two tasks close one connection while a third reads it", prog_double_close,
+     NULL},
     {"write_close",
      "a writer blocked on a full 64-byte buffer while another task closes its descriptor and "
      "the far end reads and closes",
-     prog_write_close, 1},
+     prog_write_close, NULL},
     {"timers_idle", "three tasks sleep 1, 2 and 1 ms while every worker is idle", prog_timers_idle,
-     1},
-    {"handoff", "three tasks pass a token around twice through semaphores", prog_handoff, 1},
+     NULL},
+    {"handoff", "three tasks pass a token around twice through semaphores", prog_handoff, NULL},
+    {"lost_update",
+     "self-test: two tasks add to a counter with a yield between read and write (the "
+     "explorer must find the lost update)",
+     prog_lost_update, "assertion"},
 };
 
 const mx_program *mx_program_at(size_t i)

@@ -64,6 +64,9 @@ NP_SIM_API int np_mx_explore(const np_mx_opts *o, np_mx_result *r);
 /* The registered programs: name and one line of description; i from 0;
  * false past the last. */
 NP_SIM_API bool np_mx_program(size_t i, const char **name, const char **desc);
+/* The finding a self-test program must raise ("assertion"), NULL for a
+ * program that must run clean (or an unknown name). */
+NP_SIM_API const char *np_mx_program_expects(const char *name);
 
 #ifdef __cplusplus
 }
