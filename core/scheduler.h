@@ -36,18 +36,25 @@ struct np_task {
      * that a task's records look for no line the switch did not bring in.
      * rec_gen, rec_id: written only by the thread running the task (or
      * parking it); rec_woken: also by its waker, while it is parked. */
-    uint32_t rec_gen, rec_id;   /* recording number, and the task's g in it */
-    uint32_t rec_woken;         /* recording in which it was woken and has
-                                   not run its wake-up step yet */
-    np_timer sleep_timer;       /* np_sleep's timer */
-    int sim_id;                 /* sim build: a nonzero id for simulated locks */
-    const void *sim_blocked_on; /* sim build: the simulated lock it waits for */
-    uint64_t sim_hist;          /* sim build: hash of what it observed (explorer) */
-    uint64_t sim_steps;         /* sim build: explored steps it took */
-    void *user;                 /* free for whoever drives the runtime (the
-                                   sim build's replay ties its actor here) */
-    int64_t sleep_until;        /* np_sleep's wake-up time */
+    uint32_t rec_gen, rec_id; /* recording number, and the task's g in it */
+    uint32_t rec_woken;       /* recording in which it was woken and has
+                                 not run its wake-up step yet */
+    np_timer sleep_timer;     /* np_sleep's timer */
+    void *user;               /* free for whoever drives the runtime (the
+                                 sim build's replay ties its actor here) */
+    int64_t sleep_until;      /* np_sleep's wake-up time */
+    /* then np__task_ext_size bytes for the runtime that drives the task */
 };
+
+/* Bytes kept after every task for the runtime that drives it, zeroed with
+ * the task (0 in the live runtime; the sim build's world keeps its per-task
+ * bookkeeping there: backend_sim/machine/world.h). Set before any task is
+ * made. */
+extern size_t np__task_ext_size;
+static inline void *np__task_ext(const np_task *t)
+{
+    return (void *)((const np_task *)t + 1);
+}
 
 /* A list of tasks being made runnable together (netpoll results). */
 typedef struct np_task_list {

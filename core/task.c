@@ -9,9 +9,11 @@
 #include "scheduler.h"
 #include "stack_pool.h"
 
+size_t np__task_ext_size;
+
 np_task *np__task_new(void (*fn)(void *), void *arg, size_t stack_size, void (*entry)(void *))
 {
-    np_task *t = malloc(sizeof *t); /* np__task_reuse zeroes it */
+    np_task *t = malloc(sizeof *t + np__task_ext_size); /* np__task_reuse zeroes it */
     if (!t)
         return NULL;
     t->stack_size = np__stack_round(stack_size);
@@ -28,7 +30,7 @@ void np__task_reuse(np_task *t, void (*fn)(void *), void *arg, void (*entry)(voi
 {
     void *stack = t->stack;
     size_t size = t->stack_size;
-    memset(t, 0, sizeof *t);
+    memset(t, 0, sizeof *t + np__task_ext_size);
     t->stack = stack;
     t->stack_size = size;
     t->fn = fn;

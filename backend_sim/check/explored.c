@@ -48,7 +48,7 @@ static uint64_t norm(uint64_t v)
     size_t n = np_world_tasks(all, 256);
     for (size_t i = 0; i < n && i < 256; i++)
         if ((uint64_t)(uintptr_t)all[i] == v)
-            return UINT64_C(0x7a5c000000000000) | (uint64_t)all[i]->sim_id;
+            return UINT64_C(0x7a5c000000000000) | (uint64_t)np__simt(all[i])->id;
     return v;
 }
 
@@ -127,7 +127,8 @@ static void explore_point(int kind, const volatile void *addr, const char *file,
      * may run much later) */
     replay *rp = np__rp_current;
     if (rp->o->want_state)
-        t->sim_hist = np__mix(t->sim_hist, file_id(file) ^ ((uint64_t)line << 4 | (uint64_t)kind));
+        np__simt(t)->hist =
+            np__mix(np__simt(t)->hist, file_id(file) ^ ((uint64_t)line << 4 | (uint64_t)kind));
     /* Before the step the chooser decides who goes next - except before a
      * clock read: the virtual clock does not move within a time step, so
      * the read commutes with every other step and switching before it is
@@ -143,10 +144,10 @@ static void explore_point(int kind, const volatile void *addr, const char *file,
     }
     /* chosen: the step happens now */
     if (rp->o->on_point) {
-        np_point pt = {t->sim_id, kind, addr, file, line, rp->r->steps};
+        np_point pt = {np__simt(t)->id, kind, addr, file, line, rp->r->steps};
         rp->o->on_point(rp->o->choose_ctx, &pt);
     }
-    t->sim_steps++;
+    np__simt(t)->steps++;
     if (rp->o->listing) {
         char who[64], what[32];
         describe_task(t, who, sizeof who);
@@ -162,7 +163,7 @@ static void explore_observe(uint64_t v)
 {
     np_task *t = np_self();
     if (np__rp_exploring && t)
-        t->sim_hist = np__mix(t->sim_hist, norm(v));
+        np__simt(t)->hist = np__mix(np__simt(t)->hist, norm(v));
 }
 
 /* A pd lock taken: what the holder may now read without scheduling points
@@ -177,7 +178,7 @@ static void explore_locked(const void *lock)
         np_poll_desc *pd = rp->slots[i]->pd;
         if (!pd || (const void *)&pd->lock != lock)
             continue;
-        t->sim_hist = np__mix(t->sim_hist, guarded_hash(pd));
+        np__simt(t)->hist = np__mix(np__simt(t)->hist, guarded_hash(pd));
         return;
     }
     /* Another lock (the pollcache's, or that of a pollDesc between its close
@@ -193,7 +194,8 @@ static void explore_locked(const void *lock)
         rp->lockbase[k].base = acq - 1;
         rp->nlockbase++;
     }
-    t->sim_hist = np__mix(t->sim_hist, k < rp->nlockbase ? acq - rp->lockbase[k].base : acq);
+    np__simt(t)->hist =
+        np__mix(np__simt(t)->hist, k < rp->nlockbase ? acq - rp->lockbase[k].base : acq);
 }
 
 static void explore_lock_busy(const void *lock)
@@ -201,15 +203,15 @@ static void explore_lock_busy(const void *lock)
     np_task *t = np_self();
     if (!t)
         np__fatal("explore: a simulated lock is busy outside a task");
-    t->sim_blocked_on = lock;
+    np__simt(t)->blocked_on = lock;
     np_yield();
-    t->sim_blocked_on = NULL;
+    np__simt(t)->blocked_on = NULL;
 }
 
 static int explore_tid(void)
 {
     np_task *t = np_self();
-    return t ? t->sim_id : -1;
+    return t ? np__simt(t)->id : -1;
 }
 
 static uint64_t sem_class(uintptr_t v)
@@ -312,15 +314,17 @@ static uint64_t state_hash(replay *rp)
     for (size_t i = 0; i < n && i < 256; i++) {
         np_task *t = all[i];
         uint64_t lock = 0; /* which lock it waits for: a slot's, or another */
-        for (size_t k = 0; t->sim_blocked_on && !lock && k < rp->nslots; k++)
-            if (rp->slots[k]->pd && (const void *)&rp->slots[k]->pd->lock == t->sim_blocked_on)
+        for (size_t k = 0; np__simt(t)->blocked_on && !lock && k < rp->nslots; k++)
+            if (rp->slots[k]->pd &&
+                (const void *)&rp->slots[k]->pd->lock == np__simt(t)->blocked_on)
                 lock = k + 1;
-        if (t->sim_blocked_on && !lock)
+        if (np__simt(t)->blocked_on && !lock)
             lock = UINT64_MAX;
         int st = atomic_load(&t->state); /* (the running one is about to yield) */
         if (st == NP_T_RUNNING)
             st = NP_T_RUNNABLE;
-        tasks += np__mix(np__mix((uint64_t)t->sim_id, (uint64_t)st), np__mix(t->sim_hist, lock));
+        tasks += np__mix(np__mix((uint64_t)np__simt(t)->id, (uint64_t)st),
+                         np__mix(np__simt(t)->hist, lock));
     }
     return np__mix(np__mix(h, tasks), n);
 }
@@ -329,7 +333,7 @@ static uint64_t state_hash(replay *rp)
 static void insert_by_id(np_task **list, size_t *m, np_task *t)
 {
     size_t j = (*m)++;
-    for (; j > 0 && list[j - 1]->sim_id > t->sim_id; j--)
+    for (; j > 0 && np__simt(list[j - 1])->id > np__simt(t)->id; j--)
         list[j] = list[j - 1];
     list[j] = t;
 }
@@ -342,29 +346,29 @@ static size_t runnable_sorted(np_task *self, np_task **list, int *ids, size_t ma
     size_t m = 0;
     uint64_t mask;
     np_task *const *byid;
-    if (np_world_runq_mask(&mask, &byid) && (!self || self->sim_id <= 64)) {
+    if (np_world_runq_mask(&mask, &byid) && (!self || np__simt(self)->id <= 64)) {
         /* the common case: a set, in order */
         if (self)
-            mask |= UINT64_C(1) << (self->sim_id - 1);
+            mask |= UINT64_C(1) << (np__simt(self)->id - 1);
         for (; mask && m < max; mask &= mask - 1) {
             np_task *p = byid[__builtin_ctzll(mask)];
-            const np__mutex *l = p->sim_blocked_on;
+            const np__mutex *l = np__simt(p)->blocked_on;
             if (p == self || !l || !l->owner) {
-                ids[m] = p->sim_id;
+                ids[m] = np__simt(p)->id;
                 list[m++] = p;
             }
         }
         return m;
     }
     for (np_task *p = np_world_runq_head(); p && m < max; p = p->next) {
-        const np__mutex *l = p->sim_blocked_on;
+        const np__mutex *l = np__simt(p)->blocked_on;
         if (!l || !l->owner)
             insert_by_id(list, &m, p);
     }
     if (self && m < max)
         insert_by_id(list, &m, self);
     for (size_t i = 0; i < m; i++)
-        ids[i] = list[i]->sim_id;
+        ids[i] = np__simt(list[i])->id;
     return m;
 }
 
@@ -476,7 +480,7 @@ static void describe_task(const np_task *t, char *buf, size_t len)
                      rp->stims[i]->n == 3 ? "recycle" : np_tr_kind_name(e->kind), e->pd, e->line);
             return;
         }
-    snprintf(buf, len, "timers (t%d)", t->sim_id);
+    snprintf(buf, len, "timers (t%d)", np__simt(t)->id);
 }
 
 static void timer_task(void *p)

@@ -99,12 +99,12 @@ static void set_state(np_task *t, int st)
 
 static void mark(const np_task *t, bool queued)
 {
-    if (t->sim_id < 1 || t->sim_id > 64)
+    if (np__simt(t)->id < 1 || np__simt(t)->id > 64)
         w.rbig += queued ? 1u : -1u;
     else if (queued)
-        w.rmask |= UINT64_C(1) << (t->sim_id - 1);
+        w.rmask |= UINT64_C(1) << (np__simt(t)->id - 1);
     else
-        w.rmask &= ~(UINT64_C(1) << (t->sim_id - 1));
+        w.rmask &= ~(UINT64_C(1) << (np__simt(t)->id - 1));
 }
 
 static void push(np_task *t)
@@ -230,8 +230,8 @@ static void forget(np_task *t)
         w.all = t->all_next;
     if (t->all_next)
         t->all_next->all_prev = t->all_prev;
-    if (t->sim_id >= 1 && t->sim_id <= 64)
-        w.byid[t->sim_id - 1] = NULL;
+    if (np__simt(t)->id >= 1 && np__simt(t)->id <= 64)
+        w.byid[np__simt(t)->id - 1] = NULL;
     if (w.nspare < NP_WORLD_SPARE) {
         static bool registered;
         if (!registered) /* the spares' contexts end with the process */
@@ -272,9 +272,9 @@ np_task *np_world_spawn(void (*fn)(void *), void *arg)
     if (w.all)
         w.all->all_prev = t;
     w.all = t;
-    t->sim_id = ++w.next_id;
-    if (t->sim_id <= 64)
-        w.byid[t->sim_id - 1] = t;
+    np__simt(t)->id = ++w.next_id;
+    if (np__simt(t)->id <= 64)
+        w.byid[np__simt(t)->id - 1] = t;
     push(t);
     return t;
 }
@@ -446,8 +446,8 @@ bool np_world_runq_mask(uint64_t *mask, np_task *const **byid)
 
 bool np_world_runnable(const np_task *t)
 {
-    if (t->sim_id >= 1 && t->sim_id <= 64 && w.byid[t->sim_id - 1] == t)
-        return w.rmask >> (t->sim_id - 1) & 1;
+    if (np__simt(t)->id >= 1 && np__simt(t)->id <= 64 && w.byid[np__simt(t)->id - 1] == t)
+        return w.rmask >> (np__simt(t)->id - 1) & 1;
     for (np_task *p = w.runq_head; p; p = p->next)
         if (p == t)
             return true;
@@ -515,7 +515,8 @@ int np_runtime_start(const np_config *cfg)
     if (c.workers == 0)
         c.workers = 1;
     if (c.workers != 1 || strcmp(c.backend->name, "sim") != 0)
-        return -EINVAL; /* one OS thread runs every simulated thread */
+        return -EINVAL;                      /* one OS thread runs every simulated thread */
+    np__task_ext_size = sizeof(np_sim_task); /* np__simt: before any task is made */
     if (c.stack_size == 0)
         c.stack_size = NP_WORLD_STACK;
     if (c.stack_size < 16 * 1024 || c.stack_size > ((size_t)1 << 30))

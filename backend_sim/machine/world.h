@@ -7,6 +7,19 @@
 
 #include "scheduler.h"
 
+/* What the world and its explorer keep per task, in the task's extension
+ * (np__task_ext: the live np_task has no simulator fields). */
+typedef struct np_sim_task {
+    int id;                 /* a nonzero id, in creation order (simulated locks) */
+    const void *blocked_on; /* the simulated lock it waits for */
+    uint64_t hist;          /* hash of what it observed (the explorer's state) */
+    uint64_t steps;         /* explored steps it took */
+} np_sim_task;
+static inline np_sim_task *np__simt(const np_task *t)
+{
+    return (np_sim_task *)np__task_ext(t);
+}
+
 /* The task running now, or NULL: np_self(), for the replay's hot path. */
 extern np_task *np__world_cur;
 

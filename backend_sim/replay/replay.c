@@ -376,8 +376,8 @@ static void actor_main(void *p)
 {
     actor *a = p;
     for (;;) {
-        a->task->sim_hist = 0; /* idle: no local state left from the last operation */
-        np_park(NULL, NULL);   /* idle until the driver hands over an operation */
+        np__simt(a->task)->hist = 0; /* idle: no local state left from the last operation */
+        np_park(NULL, NULL);         /* idle until the driver hands over an operation */
         if (a->quit)
             return;
         replay *rp = np__rp_current;
@@ -521,12 +521,12 @@ void np__rp_deliver_ready(replay *rp, const np_tr_event *e, slot *s, const np_ev
     /* explored: the snapshots say something only if no other thread took a
      * step between them (its own wake-ups count regardless) */
     np_task *me = np_self();
-    uint64_t all0 = rp->r->steps, mine0 = me ? me->sim_steps : 0;
+    uint64_t all0 = rp->r->steps, mine0 = me ? np__simt(me)->steps : 0;
     np_task_list l = {0};
     np__poll_event(ev, &l);
     unsigned woken = l.n;
     np__ready_list(&l);
-    bool alone = !me || rp->r->steps - all0 == me->sim_steps - mine0;
+    bool alone = !me || rp->r->steps - all0 == np__simt(me)->steps - mine0;
     if (owner && rp->struct_inv) {
         uint32_t info1 = snapshot(ev->pd, &rg1, &wg1);
         np_violation v;

@@ -19,6 +19,7 @@
 
 #include "../check/invariants.h"
 #include "../check/spec.h"
+#include "../machine/world.h"
 #include "netpoll/replay.h"
 #include "netpoll/sim.h"
 #include "poll_desc.h"
