@@ -20,6 +20,7 @@
 
 #include "fatal.h"
 #include "netpoll/backend.h"
+#include "netpoll/epoll.h"
 
 /* Records per epoll_wait: Go's netpoll asks for 128 at a time. */
 #define EPOLL_BATCH 128

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netpoll/epoll.h"
 #include "netpoll/netpoll.h"
 #include "scheduler.h" /* np__sched_stats: to check that breaks happened */
 

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "echo.h"
+#include "netpoll/epoll.h"
 #include "netpoll/netpoll.h"
 
 #define MS INT64_C(1000000)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "netpoll/epoll.h"
 #include "netpoll/netpoll.h"
 #include "netpoll/record.h"
 #include "results.h"

@@ -8,6 +8,7 @@ install(TARGETS netpoll EXPORT netpollTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/include/netpoll
+  ${PROJECT_SOURCE_DIR}/backend_epoll/include/netpoll
   ${PROJECT_SOURCE_DIR}/backend_sim/include/netpoll
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 install(EXPORT netpollTargets NAMESPACE netpoll::

@@ -54,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend_registry.h"
 #include "fatal.h"
 #include "netpoll/runtime.h"
 #include "seam.h"
@@ -932,13 +933,8 @@ int np_runtime_start(const np_config *cfg)
     np_config c = cfg ? *cfg : (np_config){0};
     if (c.workers < 0 || c.workers > 1024)
         return -EINVAL;
-#if NP_MACHINE
     if (!c.backend)
-        return -EINVAL; /* the machine's driver names its backend */
-#else
-    if (!c.backend)
-        c.backend = &np_backend_epoll;
-#endif
+        c.backend = np__backend_default();
     if (!c.design)
         c.design = &np_design_go1_21;
     if (!c.workers)

@@ -10,6 +10,7 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "netpoll/epoll.h"
 #include "netpoll/sim.h"
 
 #define MS INT64_C(1000000)

@@ -15,6 +15,7 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "netpoll/epoll.h"
 #include "netpoll/sim.h"
 #include "scheduler.h"
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "echo.h"
+#include "netpoll/epoll.h"
 #include "netpoll/netpoll.h"
 
 #define MS INT64_C(1000000)

@@ -47,6 +47,7 @@
 
 #include "../slices.h"
 #include "echo.h"
+#include "netpoll/epoll.h"
 #include "netpoll/netpoll.h"
 #include "netpoll/record.h"
 

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "netpoll/backend.h"
 #include "netpoll/poll.h"
 
 #ifdef __cplusplus
@@ -27,6 +28,9 @@ extern "C" {
 /* The virtual clock's value when the backend is initialised: 1 s, so that
  * every virtual time is positive and 0 keeps meaning "no deadline". */
 #define NP_SIM_EPOCH INT64_C(1000000000)
+
+/* The simulator backend's descriptor. */
+extern const np_backend np_backend_sim;
 
 /* Queues readiness of `mode` (NP_MODE_R, NP_MODE_W or NP_MODE_RW) on fd's
  * current registration, delivered at virtual time `at` (0 or anything <= now:
@@ -147,9 +151,9 @@ size_t np_world_runnable_list(struct np_task **out, size_t max);
 struct np_task *np_world_runq_head(void);
 /* Whether t is runnable (queued) now. */
 bool np_world_runnable(const struct np_task *t);
-/* The runnable tasks as a set: bit i of *mask for the task whose sim_id is
+/* The runnable tasks as a set: bit i of *mask for the task whose simulated id is
  * i + 1, and (*byid)[i] that task. False, with neither set, if a runnable
- * task's sim_id is above 64 (then walk the queue). */
+ * task's simulated id is above 64 (then walk the queue). */
 bool np_world_runq_mask(uint64_t *mask, struct np_task *const **byid);
 /* Fires every timer due at the current virtual time; returns how many. */
 int np_world_fire_timers(void);

@@ -85,10 +85,14 @@ typedef struct np_backend {
  * HZ=250), so even a stalled tick cannot misclassify a deadline. */
 #define NP_COARSE_MARGIN INT64_C(1000000000)
 
-extern const np_backend np_backend_epoll;
-extern const np_backend np_backend_sim;
+/* Each backend declares its own descriptor in its own header
+ * (netpoll/epoll.h, netpoll/sim.h), and
+ * the build lists the backends of each library in a table (CMake:
+ * np_backend_table in the top CMakeLists.txt), the first being the default:
+ * the core names none of them. */
 
-/* Looks a backend up by name ("epoll", "sim"); NULL if unknown. */
+/* Looks a backend of this library up by name ("epoll", "sim"); NULL if
+ * unknown. */
 const np_backend *np_backend_find(const char *name);
 
 #ifdef __cplusplus

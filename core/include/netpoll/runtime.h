@@ -19,7 +19,7 @@ extern "C" {
 
 typedef struct np_config {
     int workers;               /* worker threads; 0 = number of CPUs */
-    const np_backend *backend; /* NULL = &np_backend_epoll */
+    const np_backend *backend; /* NULL = the library's default (epoll) */
     const np_design *design;   /* NULL = &np_design_go1_21 */
     size_t stack_size;         /* usable bytes per task stack; 0 = default */
 } np_config;
