@@ -14,7 +14,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: netpoll explore --program NAME [--workers N] [--strategy dfs|random|pct]\n"
                "                       [--preemptions K] [--runs N] [--seed S] [--depth D]\n"
-               "                       [--seconds S] [--design NAME] [--buffer BYTES]\n"
+               "                       [--seconds S] [--jobs J] [--design NAME] [--buffer BYTES]\n"
                "                       [--schedule STRING] [--list] [--quiet] [--db FILE|--no-db]\n"
                "       netpoll explore --program list\n\n"
                "Runs a program (a scenario written over the public API) on the simulated\n"
@@ -29,6 +29,8 @@ static void usage(FILE *f)
                "  --strategy random  N random schedules (default 1000), seeded\n"
                "  --strategy pct     probabilistic concurrency testing, depth D (default 3)\n"
                "  --preemptions K    dfs: the preemption bound, 0 to 10 (default 2)\n"
+               "  --jobs J           dfs: J processes share the schedules (1 to 16, default 1):\n"
+               "                     a schedule goes to the process of its first preemption\n"
                "  --runs N           at most N executions\n"
                "  --seconds S        stop after S seconds\n"
                "  --buffer BYTES     a socket's receive buffer, 1 to 4096 (default 64)\n"
@@ -90,6 +92,10 @@ int np_cli_explore_program(int argc, char **argv)
         } else if (!strcmp(a, "--seconds")) {
             if (np_cli_real_arg("explore", argc, argv, &i, 0.001, 1e7, &o.seconds))
                 return 2;
+        } else if (!strcmp(a, "--jobs")) {
+            if (np_cli_int_arg("explore", argc, argv, &i, 1, 16, &n))
+                return 2;
+            o.jobs = (int)n;
         } else if (!strcmp(a, "--buffer")) {
             if (np_cli_int_arg("explore", argc, argv, &i, 1, 4096, &n))
                 return 2;

@@ -78,6 +78,7 @@ typedef struct ex {
     int low;          /* pct: the next low priority */
     uint64_t pct_len; /* pct: steps expected per execution */
     bool diverged;
+    int shard, shards; /* dfs: this child's part of the schedules */
 } ex;
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -464,6 +465,12 @@ static bool dfs_next(ex *e, int bound)
             s->tried |= (uint8_t)(1u << t);
             if (bound >= 0 && s->preempts + preempt > bound)
                 continue;
+            /* Shards: a schedule belongs to the shard of the step of its
+             * first preemption (those without one to shard 0, which runs
+             * them; the others run them too, on the way, uncounted). */
+            if (e->shards > 1 && preempt && s->preempts == 0 &&
+                (int)(i % (size_t)e->shards) != e->shard)
+                continue;
             s->thread = (uint8_t)t;
             e->dfs_len = i + 1;
             return true;
@@ -520,6 +527,17 @@ static int explore(ex *e, np_mx_result *r)
         bool bad = execute(e);
         r->executions++;
         r->steps += e->n;
+        if (e->shards > 1 && e->shard != 0 && e->n && e->log[e->n - 1].preempts == 0 && !bad) {
+            /* a schedule without preemption: shard 0's (see dfs_next) */
+            bool any = false;
+            for (size_t i = 0; i < e->n && !any; i++)
+                any = e->log[i].prev != 0xff && e->log[i].thread != e->log[i].prev &&
+                      (e->log[i].enabled & (1u << e->log[i].prev));
+            if (!any) {
+                r->executions--;
+                r->steps -= e->n;
+            }
+        }
         if (e->n > r->max_steps)
             r->max_steps = e->n;
         if (e->strategy == S_PCT && e->n > e->pct_len)
@@ -638,46 +656,94 @@ int np_mx_explore(const np_mx_opts *o, np_mx_result *r)
         }
     }
     e.rng = o->seed ? o->seed * 0x9E3779B97F4A7C15ull : 0x2545F4914F6CDD1Dull;
-    shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    /* dfs splits over jobs; the other strategies run one child */
+    int jobs = e.strategy == S_DFS && !o->schedule && o->jobs > 1 ? o->jobs : 1;
+    if (jobs > 16)
+        jobs = 16;
+    size_t shsize = sizeof(shared) * (size_t)jobs;
+    shared *sh = mmap(NULL, shsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED) {
         fprintf(stderr, "netpoll explore: mmap: %s\n", strerror(errno));
         return -1;
     }
-    e.sh = sh;
     fflush(e.out);
     fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "netpoll explore: fork: %s\n", strerror(errno));
-        munmap(sh, sizeof *sh);
-        return -1;
-    }
-    if (pid == 0)
-        _exit(child(&e));
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            fprintf(stderr, "netpoll explore: waitpid: %s\n", strerror(errno));
-            munmap(sh, sizeof *sh);
-            return -1;
+    pid_t pids[16];
+    int started = 0;
+    for (; started < jobs; started++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            fprintf(stderr, "netpoll explore: fork: %s\n", strerror(errno));
+            break;
         }
-    *r = sh->r;
-    int rc = 0;
-    if (WIFSIGNALED(status)) {
-        int sig = WTERMSIG(status);
-        r->found = true;
-        r->executions++;
-        snprintf(r->kind, sizeof r->kind, "crash");
-        snprintf(r->msg, sizeof r->msg, "the runtime died of signal %d (%s) in execution %" PRIu64,
-                 sig, strsignal(sig), r->executions);
-        size_t n = (size_t)sh->cur_steps;
-        encode(sh->cur, n, r->schedule, sizeof r->schedule);
-        if (!o->quiet)
-            fprintf(e.out, "finding: crash: %s after %zu steps\n  schedule: %s\n", r->msg, n,
-                    r->schedule);
-    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        rc = -1;
+        if (pid == 0) {
+            e.sh = &sh[started];
+            e.shard = started;
+            e.shards = jobs;
+            _exit(child(&e));
+        }
+        pids[started] = pid;
     }
-    munmap(sh, sizeof *sh);
+    int rc = started == jobs ? 0 : -1;
+    bool done[16] = {0};
+    for (int left = started; left > 0; left--) {
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, 0)) < 0 && errno == EINTR)
+            ;
+        if (pid < 0) {
+            fprintf(stderr, "netpoll explore: waitpid: %s\n", strerror(errno));
+            rc = -1;
+            break;
+        }
+        int k = 0;
+        while (k < started && pids[k] != pid)
+            k++;
+        if (k == started)
+            continue;
+        done[k] = true;
+        shared *c = &sh[k];
+        if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM) {
+            int sig = WTERMSIG(status);
+            c->r.found = true;
+            c->r.executions++;
+            snprintf(c->r.kind, sizeof c->r.kind, "crash");
+            snprintf(c->r.msg, sizeof c->r.msg,
+                     "the runtime died of signal %d (%s) in execution %" PRIu64, sig,
+                     strsignal(sig), c->r.executions);
+            size_t n = (size_t)c->cur_steps;
+            encode(c->cur, n, c->r.schedule, sizeof c->r.schedule);
+            if (!o->quiet)
+                fprintf(e.out, "finding: crash: %s after %zu steps\n  schedule: %s\n", c->r.msg, n,
+                        c->r.schedule);
+        } else if (!WIFSIGNALED(status) && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+            rc = -1;
+        }
+        if (c->r.found || rc)
+            for (int j = 0; j < started; j++) /* one finding is the answer */
+                if (!done[j])
+                    kill(pids[j], SIGTERM);
+    }
+    /* the children's results, summed; the first finding */
+    r->complete = rc == 0;
+    for (int k = 0; k < started; k++) {
+        const np_mx_result *c = &sh[k].r;
+        r->executions += c->executions;
+        r->steps += c->steps;
+        if (c->max_steps > r->max_steps)
+            r->max_steps = c->max_steps;
+        if (c->seconds > r->seconds)
+            r->seconds = c->seconds;
+        r->complete = r->complete && c->complete;
+        if (c->found && !r->found) {
+            r->found = true;
+            memcpy(r->kind, c->kind, sizeof r->kind);
+            memcpy(r->msg, c->msg, sizeof r->msg);
+            memcpy(r->schedule, c->schedule, sizeof r->schedule);
+        }
+    }
+    if (r->found)
+        r->complete = false;
+    munmap(sh, shsize);
     return rc;
 }

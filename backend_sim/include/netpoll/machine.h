@@ -36,6 +36,7 @@ typedef struct np_mx_opts {
     const char *schedule; /* replay this schedule (from a finding) instead */
     const char *design;   /* the pollDesc design (default go1.21) */
     unsigned buffer;      /* socket buffer bytes (default 64) */
+    int jobs;             /* dfs: processes sharing the schedules (default 1) */
     bool list;            /* list every step of a finding, not the last 60 */
     bool quiet;           /* no progress or listing, the result only */
     FILE *out;            /* where to print (stdout if NULL) */
