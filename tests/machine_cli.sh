@@ -35,7 +35,8 @@ expect2 "--schedule off the program" "$np" explore --program pingpong --schedule
 expect2 "unknown design" "$np" explore --program pingpong --design go9 --no-db
 
 "$np" explore --program list >out || fail "list: exit $?"
-for p in pingpong accept_close double_close write_close timers_idle handoff lost_update; do
+for p in pingpong accept_close double_close write_close timers_idle handoff readers_close \
+    shutdown_eof write_deadline lost_update; do
     grep -q "^$p " out || fail "list: no $p"
 done
 echo "ok: list"

@@ -13,6 +13,9 @@
  * until a record is queued, a break is pending or the virtual clock reaches
  * its timeout; a break pending makes the next blocking poll return (a look
  * with delay 0 leaves it pending), as the epoll backend's eventfd does.
+ * Each record says `hangup` when the socket has a FIN, a reset or a
+ * shutdown of its reading side pending, as EPOLLRDHUP/HUP/ERR do, so the
+ * read skipping of netfd.c (reports_hangup) runs on the machine as live.
  *
  * Descriptors are never reused in an execution: a system call on one that
  * was closed is the runtime using a descriptor after its close returned,
@@ -571,7 +574,8 @@ static int be_poll(int64_t delay, np_event *ev, int max)
         ev[k].tag = s->tag;
         ev[k].mode = s->pend;
         ev[k].err_only = false;
-        ev[k].hangup = false;
+        /* as epoll reports EPOLLRDHUP, EPOLLHUP and EPOLLERR: the state now */
+        ev[k].hangup = s->rd_eof || s->reset || s->rd_shut || s->peer_gone;
         s->pend = 0;
         k++;
     }
@@ -592,7 +596,7 @@ static int64_t be_now(void)
 const np_backend np_backend_machine = {
     .name = "machine",
     .max_workers = MX_MAX_THREADS - 1,
-    .reports_hangup = false,
+    .reports_hangup = true, /* so netfd.c's read skipping runs here too */
     .init = be_init,
     .fini = be_fini,
     .open = be_open,

@@ -388,6 +388,174 @@ static void prog_handoff(void *p)
         MX_ASSERT(ho.order[k] == k % 3, "turn %d went to task %d", k, ho.order[k]);
 }
 
+/* ---- readers_close: two readers of one connection, a message, a close -------------------
+ * Two tasks read the client end at once (the second waits for the read
+ * lock, the first in the poller); the server sends one 8-byte message; a
+ * third task closes the client end after 1 ms. Each reader gets the message
+ * or NP_ECLOSED, never both the message, and neither hangs. */
+static struct {
+    np_fd *c, *s;
+    ssize_t got[2];
+} rc;
+
+static void rc_reader(void *p)
+{
+    int i = (int)(intptr_t)p;
+    unsigned char b[16];
+    rc.got[i] = np_read(rc.c, b, sizeof b);
+    np_fd_release(rc.c);
+}
+
+static void rc_closer(void *p)
+{
+    (void)p;
+    np_sleep(1 * MS);
+    MX_ASSERT(np_close(rc.c) == 0, "closing the readers' descriptor failed");
+}
+
+static void prog_readers_close(void *p)
+{
+    (void)p;
+    begin();
+    memset(&rc, 0, sizeof rc);
+    pair("127.0.0.1:7004", &rc.c, &rc.s);
+    np_fd_retain(rc.c);
+    np_fd_retain(rc.c);
+    group g;
+    group_init(&g);
+    go(&g, rc_reader, (void *)0);
+    go(&g, rc_reader, (void *)1);
+    go(&g, rc_closer, NULL);
+    ssize_t w = np_write(rc.s, "message!", 8, NULL);
+    MX_ASSERT(w == 8, "server write: %s", np_strerror((int)w));
+    wait_all(&g);
+    int msgs = 0;
+    for (int i = 0; i < 2; i++) {
+        MX_ASSERT(rc.got[i] == 8 || rc.got[i] == NP_ECLOSED || (rc.got[i] > 0 && rc.got[i] < 8),
+                  "reader %d: %zd (%s)", i, rc.got[i], np_strerror((int)rc.got[i]));
+        msgs += rc.got[i] > 0 ? (int)rc.got[i] : 0;
+    }
+    MX_ASSERT(msgs <= 8, "two readers read %d bytes of an 8-byte message", msgs);
+    np_close(rc.s);
+}
+
+/* ---- shutdown_eof: a request ended by shutdown, its reply, EOF both ways ---------------------
+ * A sends 10 bytes and shuts its writing side; B reads with a large buffer
+ * (short reads: netfd.c's read skipping) until EOF, which must come after
+ * exactly 10 bytes, replies 2 bytes and closes; A reads them and EOF. */
+static struct {
+    np_fd *l;
+} se;
+
+static void se_b(void *p)
+{
+    (void)p;
+    np_fd *c = NULL;
+    int err = np_accept(se.l, &c);
+    MX_ASSERT(err == 0, "B: np_accept: %s", np_strerror(err));
+    unsigned char b[64];
+    size_t total = 0;
+    for (;;) {
+        ssize_t r = np_read(c, b, sizeof b);
+        if (r == NP_EOF)
+            break;
+        MX_ASSERT(r > 0, "B: read: %s", np_strerror((int)r));
+        total += (size_t)r;
+    }
+    MX_ASSERT(total == 10, "B: EOF after %zu bytes, 10 were sent", total);
+    ssize_t w = np_write(c, "ok", 2, NULL);
+    MX_ASSERT(w == 2, "B: reply: %s", np_strerror((int)w));
+    MX_ASSERT(np_close(c) == 0, "B: close failed");
+}
+
+static void se_a(void *p)
+{
+    (void)p;
+    np_fd *c = NULL;
+    int err = np_dial("tcp", "127.0.0.1:7005", 5 * MS, &c);
+    MX_ASSERT(err == 0, "A: np_dial: %s", np_strerror(err));
+    for (int i = 0; i < 2; i++) {
+        ssize_t w = np_write(c, "01234", 5, NULL);
+        MX_ASSERT(w == 5, "A: write: %s", np_strerror((int)w));
+    }
+    MX_ASSERT(np_shutdown(c, NP_MODE_W) == 0, "A: shutdown failed");
+    unsigned char b[16];
+    size_t total = 0;
+    for (;;) {
+        ssize_t r = np_read(c, b, sizeof b);
+        if (r == NP_EOF)
+            break;
+        MX_ASSERT(r > 0, "A: read: %s", np_strerror((int)r));
+        total += (size_t)r;
+    }
+    MX_ASSERT(total == 2, "A: EOF after %zu bytes of a 2-byte reply", total);
+    MX_ASSERT(np_close(c) == 0, "A: close failed");
+}
+
+static void prog_shutdown_eof(void *p)
+{
+    (void)p;
+    begin();
+    memset(&se, 0, sizeof se);
+    se.l = listen_on("127.0.0.1:7005");
+    group g;
+    group_init(&g);
+    go(&g, se_b, NULL);
+    go(&g, se_a, NULL);
+    wait_all(&g);
+    np_fd *x = NULL;
+    int err = np_dial("tcp", "127.0.0.1:7999", 0, &x);
+    MX_ASSERT(err == -ECONNREFUSED, "a dial to a port nobody listens on: %s", np_strerror(err));
+    MX_ASSERT(np_close(se.l) == 0, "closing the listener failed");
+}
+
+/* ---- write_deadline: a write deadline on a full buffer -----------------------------------------
+ * Nobody reads: a 256-byte write fills the 64-byte buffer and must end with
+ * NP_EDEADLINE at its 1 ms deadline (not before), having written what fit;
+ * then the reader drains it all and sees EOF after the close. */
+static struct {
+    np_fd *c, *s;
+} wd;
+
+static void wd_reader(void *p)
+{
+    (void)p;
+    unsigned char b[32];
+    size_t total = 0;
+    np_sleep(2 * MS);
+    for (;;) {
+        ssize_t r = np_read(wd.s, b, sizeof b);
+        if (r == NP_EOF)
+            break;
+        MX_ASSERT(r > 0, "reader: %s", np_strerror((int)r));
+        total += (size_t)r;
+    }
+    MX_ASSERT(total == 64, "reader: %zu bytes, the writer wrote 64", total);
+    np_close(wd.s);
+}
+
+static void prog_write_deadline(void *p)
+{
+    (void)p;
+    begin();
+    memset(&wd, 0, sizeof wd);
+    pair("127.0.0.1:7006", &wd.c, &wd.s);
+    group g;
+    group_init(&g);
+    go(&g, wd_reader, NULL);
+    static unsigned char big[256];
+    int64_t dl = np_now() + 1 * MS;
+    MX_ASSERT(np_set_write_deadline(wd.c, dl) == 0, "set write deadline failed");
+    size_t written = 0;
+    ssize_t w = np_write(wd.c, big, sizeof big, &written);
+    MX_ASSERT(w == NP_EDEADLINE, "a 256-byte write into a 64-byte buffer nobody reads: %zd (%s)", w,
+              np_strerror((int)w));
+    MX_ASSERT(np_now() >= dl, "the write deadline fired %lld ns early", (long long)(dl - np_now()));
+    MX_ASSERT(written == 64, "%zu bytes written before the deadline, 64 fit", written);
+    MX_ASSERT(np_close(wd.c) == 0, "closing the writer failed");
+    wait_all(&g);
+}
+
 /* ---- lost_update: a self-test, a bug of the program's own ----------------------------
  * Two tasks add to a counter with a yield between the read and the write:
  * a lost update on any number of workers. The explorer must find it (an
@@ -433,6 +601,14 @@ static const mx_program programs[] = {
     {"timers_idle", "three tasks sleep 1, 2 and 1 ms while every worker is idle", prog_timers_idle,
      NULL},
     {"handoff", "three tasks pass a token around twice through semaphores", prog_handoff, NULL},
+    {"readers_close",
+     "two tasks read one connection at once, one message arrives, a third task closes it",
+     prog_readers_close, NULL},
+    {"shutdown_eof",
+     "a request ended by shutdown read to EOF with short reads, a reply, EOF; a refused dial",
+     prog_shutdown_eof, NULL},
+    {"write_deadline", "a write deadline on a full buffer nobody reads, then the reader drains it",
+     prog_write_deadline, NULL},
     {"lost_update",
      "self-test: two tasks add to a counter with a yield between read and write (the "
      "explorer must find the lost update)",
