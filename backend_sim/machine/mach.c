@@ -124,6 +124,12 @@ void np__sim_point(enum np_point_kind kind, const volatile void *addr, const cha
     t->kind = (int)kind;
     t->file = file;
     t->line = line;
+    if (mx.decide) {
+        int next = mx.decide();
+        if (next == mx.cur)
+            return; /* it goes on: no switch */
+        mx.next = next;
+    }
     to_explorer(t);
 }
 
@@ -276,6 +282,8 @@ void mx_reset(void)
     mx.ffile = NULL;
     mx.fline = 0;
     mx.fault_thread = -1;
+    mx.decide = NULL;
+    mx.next = MX_NO_NEXT;
     mnet_reset();
 }
 

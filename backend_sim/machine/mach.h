@@ -70,7 +70,14 @@ typedef struct mx_machine {
     int fline;
     int workers;      /* simulated workers of the program */
     int fault_thread; /* the thread that raised it (-1: quiescence) */
+    /* The explorer's choice, made at a thread's scheduling point: the
+     * thread to run next (the same: it goes on without a switch), -1 to end
+     * the execution; mx.next passes it to the explorer's loop. */
+    int (*decide)(void);
+    int next; /* MX_NO_NEXT: the loop decides */
 } mx_machine;
+
+#define MX_NO_NEXT (-2)
 
 extern mx_machine mx;
 

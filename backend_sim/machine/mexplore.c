@@ -78,6 +78,8 @@ typedef struct ex {
     int low;          /* pct: the next low priority */
     uint64_t pct_len; /* pct: steps expected per execution */
     bool diverged;
+    int prev;          /* the thread that took the last step (-1: none yet) */
+    uint16_t pre;      /* preemptions so far */
     int shard, shards; /* dfs: this child's part of the schedules */
 } ex;
 
@@ -294,9 +296,9 @@ static void check_step(void)
     }
 }
 
-/* ---- one execution ------------------------------------------------------------------- */
+static ex *cur_ex; /* the exploration (for mx.decide) */
 
-static ex *cur_ex;
+/* ---- one execution ------------------------------------------------------------------- */
 
 static void *main_thread(void *p)
 {
@@ -340,7 +342,10 @@ static int choose(ex *e, uint8_t en, int prev)
         }
         return prev >= 0 && (en & (1u << prev)) ? prev : lowest(en);
     case S_RANDOM: {
-        int k = (int)(rnd(e) % (uint64_t)__builtin_popcount(en));
+        int cnt = 0;
+        for (unsigned x = en; x; x &= x - 1)
+            cnt++;
+        int k = (int)(rnd(e) % (uint64_t)cnt);
         for (int t = 0; t < MX_MAX_THREADS; t++)
             if (en & (1u << t) && k-- == 0)
                 return t;
@@ -384,11 +389,67 @@ static void pct_start(ex *e)
 }
 
 /* Runs one execution; true if it ended with a finding. */
+static uint8_t enabled_mask(void)
+{
+    uint8_t en = 0;
+    for (int i = 0; i < mx.nth; i++)
+        if (mx_enabled(i))
+            en |= (uint8_t)(1u << i);
+    return en;
+}
+
+/* The next step: which thread takes it (logged), or -1 to end the
+ * execution (a finding, a schedule that does not fit). Called by the
+ * explorer's loop, and by the running thread at its scheduling point
+ * (mx.decide), so that a thread that goes on does so without a switch. */
+static int decide(ex *e, uint8_t en)
+{
+    if (mx.workers > 1) {
+        check_step(); /* the state the last step left */
+        if (mx.finding)
+            return -1;
+    }
+    int t = choose(e, en, e->prev);
+    if (t < 0)
+        return -1;
+    if (e->n == MX_STEP_BOUND) {
+        found("livelock",
+              "an execution took %u steps without ending (a loop that never "
+              "gives way: a CAS retry or spin that cannot succeed)",
+              MX_STEP_BOUND);
+        return -1;
+    }
+    int prev = e->prev;
+    bool preempt = prev >= 0 && t != prev && (en & (1u << prev));
+    mx_step *s = &e->log[e->n];
+    s->thread = (uint8_t)t;
+    s->enabled = en;
+    s->prev = (uint8_t)(prev < 0 ? 0xff : prev);
+    s->tried = 0;
+    s->preempts = e->pre;
+    s->kind = (uint8_t)mx.th[t].kind;
+    s->file = mx.th[t].file;
+    s->line = mx.th[t].line;
+    e->sh->cur[e->n] = (uint8_t)t;
+    e->sh->cur_steps = ++e->n;
+    e->pre += preempt;
+    e->prev = t;
+    return t;
+}
+
+static int decide_at_point(void)
+{
+    return decide(cur_ex, enabled_mask());
+}
+
+/* Runs one execution; true if it ended with a finding. */
 static bool execute(ex *e)
 {
     mx_reset();
     mx.workers = e->o->workers;
     e->n = 0;
+    e->prev = -1;
+    e->pre = 0;
     e->diverged = false;
     if (e->strategy == S_PCT)
         pct_start(e);
@@ -396,51 +457,30 @@ static bool execute(ex *e)
         found("crash", "the machine could not create its main thread");
         return true;
     }
-    int prev = -1;
-    uint16_t pre = 0;
+    mx.decide = decide_at_point;
     for (;;) {
-        uint8_t en = 0;
-        for (int i = 0; i < mx.nth; i++)
-            if (mx_enabled(i))
-                en |= (uint8_t)(1u << i);
-        if (!en) {
-            if (quiescent())
+        int t = mx.next;
+        if (t != MX_NO_NEXT) {
+            mx.next = MX_NO_NEXT; /* decided by the thread that stopped */
+        } else {
+            uint8_t en = enabled_mask();
+            if (!en) {
+                if (mx.workers > 1)
+                    check_step();
+                if (mx.finding || !quiescent())
+                    break;
                 continue;
-            break;
+            }
+            t = decide(e, en);
         }
-        int t = choose(e, en, prev);
-        if (t < 0)
+        if (t < 0 || mx.finding)
             break;
-        if (e->n == MX_STEP_BOUND) {
-            found("livelock",
-                  "an execution took %u steps without ending (a loop that never "
-                  "gives way: a CAS retry or spin that cannot succeed)",
-                  MX_STEP_BOUND);
-            break;
-        }
-        bool preempt = prev >= 0 && t != prev && (en & (1u << prev));
-        mx_step *s = &e->log[e->n];
-        s->thread = (uint8_t)t;
-        s->enabled = en;
-        s->prev = (uint8_t)(prev < 0 ? 0xff : prev);
-        s->tried = 0;
-        s->preempts = pre;
-        s->kind = (uint8_t)mx.th[t].kind;
-        s->file = mx.th[t].file;
-        s->line = mx.th[t].line;
-        e->sh->cur[e->n] = (uint8_t)t;
-        e->sh->cur_steps = ++e->n;
-        pre += preempt;
         mx_run(t);
-        prev = t;
         if (mx.finding)
             break;
-        if (mx.workers > 1) {
-            check_step();
-            if (mx.finding)
-                break;
-        }
     }
+    mx.decide = NULL;
+    mx.next = MX_NO_NEXT;
     return mx.finding;
 }
 
