@@ -15,7 +15,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: netpoll explore --program NAME [--workers N] [--strategy dfs|random|pct]\n"
                "                       [--preemptions K] [--runs N] [--seed S] [--depth D]\n"
                "                       [--seconds S] [--jobs J] [--design NAME] [--buffer BYTES]\n"
-               "                       [--schedule STRING] [--list] [--quiet] [--db FILE|--no-db]\n"
+               "                       [--schedule STRING] [--list] [--no-minimize] [--quiet]\n"
+               "                       [--db FILE|--no-db]\n"
                "       netpoll explore --program list\n\n"
                "Runs a program (a scenario written over the public API) on the simulated\n"
                "machine: the real scheduler, fdMutex, descriptor layer and pollDesc code on N\n"
@@ -36,6 +37,8 @@ static void usage(FILE *f)
                "  --buffer BYTES     a socket's receive buffer, 1 to 4096 (default 64)\n"
                "  --schedule STRING  run exactly this schedule (as printed for a finding)\n"
                "  --list             list every step of a finding (default: the last 60)\n"
+               "  --no-minimize      keep a finding as found (default: dfs with fewer\n"
+               "                     preemptions looks for one of the same kind first)\n"
                "exit status: 0 no finding, 1 a finding (with its schedule), 2 invalid,\n"
                "3 cut short (--seconds or --runs before dfs was complete)\n");
 }
@@ -108,6 +111,8 @@ int np_cli_explore_program(int argc, char **argv)
                 return 2;
         } else if (!strcmp(a, "--list")) {
             o.list = true;
+        } else if (!strcmp(a, "--no-minimize")) {
+            o.no_minimize = true;
         } else if (!strcmp(a, "--quiet")) {
             o.quiet = true;
         } else if (!strcmp(a, "--no-db")) {

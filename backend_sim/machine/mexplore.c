@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,9 +79,13 @@ typedef struct ex {
     int low;          /* pct: the next low priority */
     uint64_t pct_len; /* pct: steps expected per execution */
     bool diverged;
+    bool minimized;    /* the schedule replayed is a minimizer's */
     int prev;          /* the thread that took the last step (-1: none yet) */
     uint16_t pre;      /* preemptions so far */
     int shard, shards; /* dfs: this child's part of the schedules */
+    int bound;         /* dfs: the preemption bound */
+    double seconds;    /* this child's time limit (0: none) */
+    bool quiet;        /* print no finding (the parent replays it to list it) */
 } ex;
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -554,11 +559,21 @@ static void record_finding(ex *e, np_mx_result *r)
 
 /* ---- the exploration (in the child) ------------------------------------------------ */
 
+/* The preemptions of the execution just run. */
+static unsigned preemptions(const ex *e)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < e->n; i++)
+        n += e->log[i].prev != 0xff && e->log[i].thread != e->log[i].prev &&
+             (e->log[i].enabled & (1u << e->log[i].prev));
+    return n;
+}
+
 static int explore(ex *e, np_mx_result *r)
 {
     FILE *out = e->out;
     double t0 = now_s();
-    int bound = e->o->preemptions;
+    int bound = e->bound;
     uint64_t cap = e->o->runs;
     if (e->strategy != S_DFS && cap == 0)
         cap = 1000;
@@ -594,10 +609,12 @@ static int explore(ex *e, np_mx_result *r)
         }
         if (bad) {
             record_finding(e, r);
-            if (!e->o->quiet) {
+            r->preemptions = preemptions(e);
+            if (!e->quiet) {
                 fprintf(out, "finding: %s: %s\n", r->kind, r->msg);
-                fprintf(out, "  program %s, %d worker(s), execution %" PRIu64 ", %zu steps\n",
-                        e->prog->name, e->o->workers, r->executions, e->n);
+                fprintf(out, "  program %s, %d worker(s), %zu steps, %u preemption%s%s\n",
+                        e->prog->name, e->o->workers, e->n, preemptions(e),
+                        preemptions(e) == 1 ? "" : "s", e->minimized ? " (the fewest found)" : "");
                 fprintf(out, "  schedule: %s\n", r->schedule);
                 listing(e, out);
             }
@@ -611,7 +628,7 @@ static int explore(ex *e, np_mx_result *r)
         }
         if (cap && r->executions >= cap)
             break;
-        if (e->o->seconds > 0 && (r->executions & 63) == 0 && now_s() - t0 > e->o->seconds)
+        if (e->seconds > 0 && (r->executions & 63) == 0 && now_s() - t0 > e->seconds)
             break;
     }
     r->seconds = now_s() - t0;
@@ -627,16 +644,107 @@ static int child(ex *e)
         fprintf(stderr, "netpoll explore: out of memory\n");
         return 2;
     }
-    if (e->o->schedule) {
+    if (!e->forced && e->o->schedule) {
         e->forced = malloc(MX_STEP_BOUND + 1);
         long n = e->forced ? decode(e->o->schedule, e->forced, MX_STEP_BOUND) : -1;
         e->nforced = (size_t)n;
     }
     cur_ex = e;
+    np__ctx_init_thread(&mx.home); /* the sanitizers' view of this stack (TSan's fiber) */
     int rc = explore(e, r);
     fflush(e->out);
     mx_free();
     return rc == 0 ? 0 : 3;
+}
+
+/* Runs the exploration e in n child processes (dfs shards when n > 1),
+ * areas sh[0..n), and sums their results into r; *found_in is the child
+ * whose finding r reports (-1: none). A child killed by a signal made a
+ * finding (crash) at the schedule it had reached. 0, or -1 on an error. */
+static int run_children(ex *e, int n, shared *sh, np_mx_result *r, int *found_in)
+{
+    memset(r, 0, sizeof *r);
+    *found_in = -1;
+    fflush(e->out);
+    fflush(stderr);
+    pid_t pids[16];
+    int started = 0;
+    for (; started < n; started++) {
+        memset(&sh[started], 0, offsetof(shared, cur));
+        pid_t pid = fork();
+        if (pid < 0) {
+            fprintf(stderr, "netpoll explore: fork: %s\n", strerror(errno));
+            break;
+        }
+        if (pid == 0) {
+            e->sh = &sh[started];
+            e->shard = started;
+            e->shards = n;
+            _exit(child(e));
+        }
+        pids[started] = pid;
+    }
+    int rc = started == n ? 0 : -1;
+    bool done[16] = {0};
+    for (int left = started; left > 0; left--) {
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, 0)) < 0 && errno == EINTR)
+            ;
+        if (pid < 0) {
+            fprintf(stderr, "netpoll explore: waitpid: %s\n", strerror(errno));
+            rc = -1;
+            break;
+        }
+        int k = 0;
+        while (k < started && pids[k] != pid)
+            k++;
+        if (k == started)
+            continue;
+        done[k] = true;
+        shared *c = &sh[k];
+        if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM) {
+            int sig = WTERMSIG(status);
+            c->r.found = true;
+            c->r.executions++;
+            snprintf(c->r.kind, sizeof c->r.kind, "crash");
+            snprintf(c->r.msg, sizeof c->r.msg,
+                     "the runtime died of signal %d (%s) in execution %" PRIu64, sig,
+                     strsignal(sig), c->r.executions);
+            encode(c->cur, (size_t)c->cur_steps, c->r.schedule, sizeof c->r.schedule);
+            if (!e->quiet)
+                fprintf(e->out, "finding: crash: %s after %llu steps\n  schedule: %s\n", c->r.msg,
+                        (unsigned long long)c->cur_steps, c->r.schedule);
+        } else if (!WIFSIGNALED(status) && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+            rc = -1;
+        }
+        if (c->r.found || rc)
+            for (int j = 0; j < started; j++) /* one finding is the answer */
+                if (!done[j])
+                    kill(pids[j], SIGTERM);
+    }
+    r->complete = rc == 0;
+    for (int k = 0; k < started; k++) {
+        const np_mx_result *c = &sh[k].r;
+        r->executions += c->executions;
+        r->steps += c->steps;
+        if (c->max_steps > r->max_steps)
+            r->max_steps = c->max_steps;
+        if (c->seconds > r->seconds)
+            r->seconds = c->seconds;
+        r->complete = r->complete && c->complete;
+        if (c->found && !r->found) {
+            r->found = true;
+            *found_in = k;
+            memcpy(r->kind, c->kind, sizeof r->kind);
+            memcpy(r->msg, c->msg, sizeof r->msg);
+            memcpy(r->schedule, c->schedule, sizeof r->schedule);
+            r->preemptions = c->preemptions;
+        }
+    }
+    if (r->found)
+        r->complete = false;
+    return rc;
 }
 
 /* ---- the entry points ------------------------------------------------------------------ */
@@ -696,94 +804,66 @@ int np_mx_explore(const np_mx_opts *o, np_mx_result *r)
         }
     }
     e.rng = o->seed ? o->seed * 0x9E3779B97F4A7C15ull : 0x2545F4914F6CDD1Dull;
+    e.bound = o->preemptions;
+    e.seconds = o->seconds;
     /* dfs splits over jobs; the other strategies run one child */
     int jobs = e.strategy == S_DFS && !o->schedule && o->jobs > 1 ? o->jobs : 1;
     if (jobs > 16)
         jobs = 16;
-    size_t shsize = sizeof(shared) * (size_t)jobs;
+    /* the searchers' areas, then the minimizer's and the report's */
+    size_t shsize = sizeof(shared) * (size_t)(jobs + 2);
     shared *sh = mmap(NULL, shsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED) {
         fprintf(stderr, "netpoll explore: mmap: %s\n", strerror(errno));
         return -1;
     }
-    fflush(e.out);
-    fflush(stderr);
-    pid_t pids[16];
-    int started = 0;
-    for (; started < jobs; started++) {
-        pid_t pid = fork();
-        if (pid < 0) {
-            fprintf(stderr, "netpoll explore: fork: %s\n", strerror(errno));
-            break;
+    /* A finding is listed by replaying its schedule in a last child (the
+     * searching one cannot go on after it), after a minimizer looked for
+     * the same kind with fewer preemptions. */
+    e.quiet = !o->schedule || o->quiet;
+    int found_in = -1;
+    int rc = run_children(&e, jobs, sh, r, &found_in);
+    if (rc == 0 && r->found && !o->schedule) {
+        shared *final = &sh[found_in];
+        if (!o->no_minimize && final->r.preemptions > 0) {
+            ex m = e;
+            m.strategy = S_DFS;
+            m.seconds = 5;
+            for (unsigned pb = 0; pb < final->r.preemptions && pb <= 3; pb++) {
+                m.bound = (int)pb;
+                np_mx_result mr;
+                int k = -1;
+                memset(&sh[jobs], 0, sizeof sh[jobs]);
+                if (run_children(&m, 1, &sh[jobs], &mr, &k) != 0)
+                    break;
+                r->executions += mr.executions;
+                r->steps += mr.steps;
+                if (mr.found && !strcmp(mr.kind, final->r.kind)) {
+                    final = &sh[jobs];
+                    e.minimized = true;
+                    break;
+                }
+                if (mr.found)
+                    break; /* another kind first: keep the finding as it is */
+            }
         }
-        if (pid == 0) {
-            e.sh = &sh[started];
-            e.shard = started;
-            e.shards = jobs;
-            _exit(child(&e));
-        }
-        pids[started] = pid;
-    }
-    int rc = started == jobs ? 0 : -1;
-    bool done[16] = {0};
-    for (int left = started; left > 0; left--) {
-        int status;
-        pid_t pid;
-        while ((pid = waitpid(-1, &status, 0)) < 0 && errno == EINTR)
-            ;
-        if (pid < 0) {
-            fprintf(stderr, "netpoll explore: waitpid: %s\n", strerror(errno));
-            rc = -1;
-            break;
-        }
-        int k = 0;
-        while (k < started && pids[k] != pid)
-            k++;
-        if (k == started)
-            continue;
-        done[k] = true;
-        shared *c = &sh[k];
-        if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM) {
-            int sig = WTERMSIG(status);
-            c->r.found = true;
-            c->r.executions++;
-            snprintf(c->r.kind, sizeof c->r.kind, "crash");
-            snprintf(c->r.msg, sizeof c->r.msg,
-                     "the runtime died of signal %d (%s) in execution %" PRIu64, sig,
-                     strsignal(sig), c->r.executions);
-            size_t n = (size_t)c->cur_steps;
-            encode(c->cur, n, c->r.schedule, sizeof c->r.schedule);
-            if (!o->quiet)
-                fprintf(e.out, "finding: crash: %s after %zu steps\n  schedule: %s\n", c->r.msg, n,
-                        c->r.schedule);
-        } else if (!WIFSIGNALED(status) && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-            rc = -1;
-        }
-        if (c->r.found || rc)
-            for (int j = 0; j < started; j++) /* one finding is the answer */
-                if (!done[j])
-                    kill(pids[j], SIGTERM);
-    }
-    /* the children's results, summed; the first finding */
-    r->complete = rc == 0;
-    for (int k = 0; k < started; k++) {
-        const np_mx_result *c = &sh[k].r;
-        r->executions += c->executions;
-        r->steps += c->steps;
-        if (c->max_steps > r->max_steps)
-            r->max_steps = c->max_steps;
-        if (c->seconds > r->seconds)
-            r->seconds = c->seconds;
-        r->complete = r->complete && c->complete;
-        if (c->found && !r->found) {
-            r->found = true;
-            memcpy(r->kind, c->kind, sizeof r->kind);
-            memcpy(r->msg, c->msg, sizeof r->msg);
-            memcpy(r->schedule, c->schedule, sizeof r->schedule);
+        memcpy(r->kind, final->r.kind, sizeof r->kind);
+        memcpy(r->msg, final->r.msg, sizeof r->msg);
+        r->preemptions = final->r.preemptions;
+        encode(final->cur, (size_t) final->cur_steps, r->schedule, sizeof r->schedule);
+        if (!o->quiet) {
+            ex rep = e;
+            rep.forced = final->cur;
+            rep.nforced = (size_t) final->cur_steps;
+            rep.quiet = false;
+            np_mx_result rr;
+            int k = -1;
+            memset(&sh[jobs + 1], 0, sizeof sh[jobs + 1]);
+            if (run_children(&rep, 1, &sh[jobs + 1], &rr, &k) == 0 && !rr.found)
+                fprintf(e.out, "  (the replay of this schedule ran clean: the program is not "
+                               "deterministic)\n");
         }
     }
-    if (r->found)
-        r->complete = false;
     munmap(sh, shsize);
     return rc;
 }

@@ -39,21 +39,24 @@ typedef struct np_mx_opts {
     int jobs;             /* dfs: processes sharing the schedules (default 1) */
     bool list;            /* list every step of a finding, not the last 60 */
     bool quiet;           /* no progress or listing, the result only */
+    bool no_minimize;     /* keep a finding as found (default: look for one of
+                             the same kind with fewer preemptions) */
     FILE *out;            /* where to print (stdout if NULL) */
 } np_mx_opts;
 
 typedef struct np_mx_result {
-    uint64_t executions; /* executions run */
-    uint64_t steps;      /* steps over all of them */
-    uint64_t max_steps;  /* the longest execution */
-    double seconds;      /* wall time */
-    bool complete;       /* dfs: every schedule within the bound was run */
-    bool found;          /* a finding */
-    char kind[32];       /* its kind: lost-wakeup, timer-not-run, deadlock,
-                            double-run, use-after-close, assertion, crash,
-                            livelock */
-    char msg[512];       /* what happened */
-    char schedule[8192]; /* the schedule that shows it (--schedule) */
+    uint64_t executions;  /* executions run */
+    uint64_t steps;       /* steps over all of them */
+    uint64_t max_steps;   /* the longest execution */
+    double seconds;       /* wall time */
+    bool complete;        /* dfs: every schedule within the bound was run */
+    bool found;           /* a finding */
+    char kind[32];        /* its kind: lost-wakeup, timer-not-run, deadlock,
+                             double-run, use-after-close, assertion, crash,
+                             livelock */
+    char msg[512];        /* what happened */
+    char schedule[8192];  /* the schedule that shows it (--schedule) */
+    unsigned preemptions; /* ... and its preemptions */
 } np_mx_result;
 
 /* Explores; 0 (see r->found), or -1 with a message on stderr (bad options:
