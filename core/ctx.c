@@ -66,10 +66,15 @@ static void leaving(np_ctx *from, np_ctx *to, bool dying)
 #endif
 }
 
+/* The context left keeps the fiber it is leaving from: the same as its own
+ * unless it was saved from where another context's code stood (the machine's
+ * simulated threads are saved on whichever task's stack they run), and then
+ * its resumption must be on that fiber, or the shadow stacks drift apart. */
 #if NP_TSAN
-#define TSAN_SWITCH(to) __tsan_switch_to_fiber((to)->tsan_fiber, 0)
+#define TSAN_SWITCH(from, to)                                                                      \
+    ((from)->tsan_fiber = __tsan_get_current_fiber(), __tsan_switch_to_fiber((to)->tsan_fiber, 0))
 #else
-#define TSAN_SWITCH(to) ((void)0)
+#define TSAN_SWITCH(from, to) ((void)0)
 #endif
 
 /* The first code a new context runs. */
@@ -151,7 +156,7 @@ void np__ctx_make(np_ctx *c, void *stack, size_t size, void (*fn)(void *), void 
 void np__ctx_switch(np_ctx *from, np_ctx *to)
 {
     leaving(from, to, false);
-    TSAN_SWITCH(to);
+    TSAN_SWITCH(from, to);
     if (swapcontext(&from->uc, &to->uc) != 0)
         np__fatal("swapcontext failed");
     arrived(from);
@@ -160,7 +165,7 @@ void np__ctx_switch(np_ctx *from, np_ctx *to)
 void np__ctx_exit(np_ctx *from, np_ctx *to)
 {
     leaving(from, to, true);
-    TSAN_SWITCH(to);
+    TSAN_SWITCH(from, to);
     setcontext(&to->uc);
     np__fatal("setcontext failed");
 }
@@ -200,7 +205,7 @@ void np__ctx_make(np_ctx *c, void *stack, size_t size, void (*fn)(void *), void 
 void np__ctx_switch(np_ctx *from, np_ctx *to)
 {
     leaving(from, to, false);
-    TSAN_SWITCH(to);
+    TSAN_SWITCH(from, to);
     np__ctx_swap(&from->sp, to->sp);
     arrived(from);
 }
@@ -208,7 +213,7 @@ void np__ctx_switch(np_ctx *from, np_ctx *to)
 void np__ctx_exit(np_ctx *from, np_ctx *to)
 {
     leaving(from, to, true);
-    TSAN_SWITCH(to);
+    TSAN_SWITCH(from, to);
     np__ctx_swap(&from->sp, to->sp);
     np__fatal("a finished context was resumed");
 }

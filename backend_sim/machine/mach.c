@@ -230,6 +230,7 @@ static int new_thread(void *(*fn)(void *), void *arg)
     t->file = "(start)";
     t->line = 0;
     np__ctx_make(&t->at, t->stack, t->stack_size, thread_entry, t);
+    t->fiber = t->at.tsan_fiber;
     return i;
 }
 
@@ -270,6 +271,7 @@ void mx_block_poll(int64_t until)
 void mx_reset(void)
 {
     for (int i = 0; i < mx.nth; i++) {
+        mx.th[i].at.tsan_fiber = mx.th[i].fiber; /* not a task's */
         np__ctx_destroy(&mx.th[i].at);
         mx.th[i].state = MT_FREE;
     }

@@ -33,6 +33,7 @@ typedef struct mx_thread {
     int64_t until;     /* MB_POLL: the poll's end (INT64_MAX: none) */
     bool timed_out;    /* MB_POLL: the clock reached `until` */
     np_ctx at;         /* where it stands while not running */
+    void *fiber;       /* TSan's fiber made with `at` (at's may be a task's) */
     void *stack;       /* its own stack */
     size_t stack_size; /* ... in bytes */
     void *(*fn)(void *);
