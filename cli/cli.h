@@ -15,6 +15,8 @@ int np_cli_explore(int argc, char **argv);
 int np_cli_merge(int argc, char **argv);
 int np_cli_report(int argc, char **argv);
 int np_cli_check(int argc, char **argv);
+int np_cli_runs(int argc, char **argv);
+int np_cli_export(int argc, char **argv);
 
 /* The .npt files of dir, sorted, as malloc'd paths (NULL, *n = 0 if none);
  * np_cli_free_list frees them. */

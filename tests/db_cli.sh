@@ -130,6 +130,62 @@ rows = c.execute("SELECT name, pd, g, mode, line FROM violations WHERE name != '
 assert rows and rows[0][0] == "bad-state" and rows[0][1] == 1 and rows[0][3] in ("r", "w") and rows[0][4], rows
 PY
 
+# netpoll runs: one line a run (id, time, commit, verdict, command), a run
+# with a start and no end shown as UNFINISHED; the database only read.
+"$np" runs --db "$db" >"$dir/runs.out" || fail "runs"
+cat "$dir/runs.out"
+[ "$(grep -c 'netpoll replay' "$dir/runs.out")" = 2 ] || fail "runs: want two replay lines"
+grep -q '^ *1  20[0-9-]*T[0-9:]*Z  .* ok  .*netpoll replay .*example.npt' "$dir/runs.out" || fail "runs: run 1's line"
+grep -q '^ *2 .*findings (1 viol, 1 div)' "$dir/runs.out" || fail "runs: run 2's verdict"
+cp "$db" "$dir/unf.db"
+$py -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO runs (kind, params, started_at) VALUES ('explore', 'netpoll explore x.npt', '2026-01-01T00:00:00Z')\"); c.commit()" "$dir/unf.db"
+"$np" runs --db "$dir/unf.db" | grep -q '^ *3 .*UNFINISHED .*netpoll explore x.npt' || fail "runs: an unfinished run is not marked"
+sum0=$(md5sum <"$db")
+"$np" runs --db "$db" >/dev/null
+[ "$(md5sum <"$db")" = "$sum0" ] || fail "runs changed the database"
+# from a folder the reader cannot write (WAL mode: no -shm can be made there)
+# (as root: as user nobody, through setpriv, when there is one)
+mkdir "$dir/ro" && cp "$db" "$dir/ro/r.db" && chmod 644 "$dir/ro/r.db" && chmod 555 "$dir/ro"
+as=
+[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && as="setpriv --reuid=65534 --regid=65534 --clear-groups"
+if [ -n "$as" ] || [ ! -w "$dir/ro" ]; then
+    chmod 755 "$dir"
+    $as "$np" runs --db "$dir/ro/r.db" | grep -q '^ *2 ' || fail "runs in a read-only folder"
+    $as "$np" export --db "$dir/ro/r.db" --run 2 --csv /dev/null/x 2>&1 | grep -q "cannot make" ||
+        fail "export from a read-only folder: the database was not read"
+    chmod 700 "$dir"
+fi
+chmod 755 "$dir/ro"
+
+# netpoll export: a CSV per table with a run_id column (and runs.csv), the
+# run's rows only, RFC 4180 quoting, NULL as an empty field; files replaced
+# whole, no temporary file left.
+mkdir "$dir/csv"
+echo keep >"$dir/csv/outcomes.csv"
+"$np" export --db "$db" --run 2 --csv "$dir/csv" >/dev/null || fail "export"
+ls "$dir/csv"/*.tmp* >/dev/null 2>&1 && fail "export left a temporary file"
+$py - "$db" "$dir/csv" <<'PY' || fail "export: the CSV files do not hold run 2's rows"
+import csv, os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+tables = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+for t in tables:
+    cols = [r[1] for r in c.execute(f"PRAGMA table_info({t})")]
+    if t != "runs" and "run_id" not in cols:
+        continue
+    key = "id" if t == "runs" else "run_id"
+    want = [["" if v is None else str(v) for v in row]
+            for row in c.execute(f"SELECT * FROM {t} WHERE {key} = 2 ORDER BY rowid")]
+    with open(os.path.join(sys.argv[2], t + ".csv"), newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == cols, (t, rows[0], cols)
+    assert rows[1:] == want, (t, rows[1:], want)
+    if t in ("runs", "violations"):
+        assert want, t   # run 2 has rows there
+print("export: every table as in the database")
+PY
+"$np" export --db "$db" --run 1 --csv "$dir/new_csv" >/dev/null && [ -s "$dir/new_csv/runs.csv" ] ||
+    fail "export into a folder that is not there yet (made)"
+
 # A missing trace file.
 expect2 "missing trace" "$np" replay "$dir/nope.npt" --db "$db"
 echo "db_cli: ok"
