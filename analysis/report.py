@@ -3,7 +3,7 @@
 
 usage: report.py --db FILE --out DIR
 
-Reads only the SQLite results store (cli/schema.sql, version 3) and writes
+Reads only the SQLite results store (cli/schema.sql, version 4 or 3) and writes
 OUT/*.png and OUT/report.html (every PNG embedded as a data URI, inline CSS,
 no external links). A plot whose data is absent is left out, and the page
 says so in its place (<p class="nodata" data-plot="NAME">).
@@ -28,7 +28,10 @@ import tempfile
 import time
 import urllib.parse
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+# version 4 added columns only (the scenario identity): a version 3 file
+# reads alike
+READS_VERSIONS = (3, 4)
 TABLES = ("runs", "outcomes", "violations", "timing", "explore_stats",
           "explore_progress", "outcome_classes", "bench")
 # The figures, in page order: (file stem, section title).
@@ -69,11 +72,11 @@ def open_db(path):
         raise BadInput("%s: cannot read it: %s" % (path, e))
     if version == 0 or "runs" not in names:
         raise BadInput("%s: an SQLite database, but not netpoll's results" % path)
-    if version != SCHEMA_VERSION:
+    if version not in READS_VERSIONS:
         hint = (" (any netpoll command with --db on it upgrades it)"
                 if version < SCHEMA_VERSION else "")
-        raise BadInput("%s: schema version %d; this report reads version %d%s"
-                       % (path, version, SCHEMA_VERSION, hint))
+        raise BadInput("%s: schema version %d; this report reads versions %s%s"
+                       % (path, version, " and ".join(map(str, READS_VERSIONS)), hint))
     missing = [t for t in TABLES if t not in names]
     if missing:
         raise BadInput("%s: not netpoll's results: no table %s" % (path, missing[0]))

@@ -272,10 +272,14 @@ static void explore_one(check *c, const char *name, const np_trace *tr, const ch
                 }
                 c->printed++;
             }
-            if (c->db)
-                np_db_violation_rec(c->db, &p->first, p->minimized ? p->min_schedule : p->schedule,
-                                    p->minimized ? p->min_trace : text, p->listing,
-                                    p->minimized ? p->min_preemptions : p->preemptions);
+            if (c->db) { /* with the scenario's name and identity */
+                char scen[256], scen_hash[24];
+                np_cli_trace_id(tr, name, scen, sizeof scen, scen_hash, sizeof scen_hash);
+                np_db_violation_in(c->db, &p->first, p->minimized ? p->min_schedule : p->schedule,
+                                   p->minimized ? p->min_trace : text, p->listing,
+                                   p->minimized ? p->min_preemptions : p->preemptions, scen,
+                                   *scen_hash ? scen_hash : NULL);
+            }
             if (again)
                 np_explore_result_free(&m);
         }
@@ -573,7 +577,7 @@ int np_cli_check(int argc, char **argv)
     if (c.db) {
         char params[1024];
         np_cli_params(argc, argv, params, sizeof params);
-        np_db_run run = {"check", "sim", design, NULL, c.traces, params, -1};
+        np_db_run run = {"check", "sim", design, NULL, c.traces, params, -1, NULL, NULL};
         if (np_db_begin_run(c.db, &run) < 0) {
             fprintf(stderr, "netpoll check: %s\n", np_db_error(c.db));
             np_db_close(c.db);

@@ -150,6 +150,8 @@ int np_cli_compare(int argc, char **argv)
         fprintf(stderr, "%s\n", msg);
         return 2;
     }
+    char scen[256], scen_hash[24]; /* the trace's identity, as read (before any faults) */
+    np_cli_trace_id(&tr, file, scen, sizeof scen, scen_hash, sizeof scen_hash);
     if (!tr.has_wake) {
         fprintf(stderr, "%s: no wake lines: compare needs a recorded trace (netpoll record)\n",
                 file);
@@ -307,7 +309,7 @@ int np_cli_compare(int argc, char **argv)
             if (n > 4 && !strcmp(wl + n - 4, ".npt"))
                 wl[n - 4] = 0;
         }
-        np_db_run run = {"compare", "sim", "go1.21", wl, file, params, -1};
+        np_db_run run = {"compare", "sim", "go1.21", wl, file, params, -1, scen, scen_hash};
         int bad = np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r1) != 0;
         for (size_t i = 0; !bad && i < nlat; i++)
             bad = np_db_timing(db, "wake_latency", 0, 0, lat[i]) != 0;

@@ -2,11 +2,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "cli.h"
 #include "netpoll/faults.h"
 #include "netpoll/poll.h"
 #include "netpoll/replay.h"
+#include "netpoll/trace.h"
 #include "results.h"
 
 struct np_db *np_cli_db_default(const char *cmd, const char *path, bool off, bool *failed)
@@ -88,5 +90,37 @@ int np_cli_faults_apply(const char *cmd, np_trace *tr, unsigned mask, uint64_t s
         o->late_timers = seed | 1; /* nonzero: on */
     o->poller_faults = mask & NP_FAULT_POLLER;
     o->poller_seed = seed;
+    return 0;
+}
+
+/* FNV-1a 64 over what the canonical writer prints, as it prints it (a
+ * stdio cookie stream: no copy of the text in memory). */
+static ssize_t fnv_write(void *cookie, const char *buf, size_t n)
+{
+    uint64_t *h = cookie;
+    for (size_t i = 0; i < n; i++)
+        *h = (*h ^ (unsigned char)buf[i]) * 0x100000001b3ULL;
+    return (ssize_t)n;
+}
+
+int np_cli_trace_id(const np_trace *tr, const char *path, char *name, size_t nlen, char *hash,
+                    size_t hlen)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (n > 4 && !strcmp(base + n - 4, ".npt"))
+        n -= 4;
+    snprintf(name, nlen, "%.*s", (int)n, base);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    FILE *f = fopencookie(&h, "w", (cookie_io_functions_t){.write = fnv_write});
+    int err = f ? np_trace_emit(tr, f) : -1;
+    if (f && fclose(f) != 0)
+        err = -1;
+    if (err) {
+        snprintf(hash, hlen, "%s", "");
+        return -1;
+    }
+    snprintf(hash, hlen, "%016llx", (unsigned long long)h);
     return 0;
 }

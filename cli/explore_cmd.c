@@ -87,7 +87,7 @@ static void indent(const char *text, const char *pre)
 
 static int store(np_db *db, int argc, char **argv, const char *file, const char *design,
                  const np_explore_opts *o, const np_explore_result *r, int status, double secs,
-                 size_t events)
+                 size_t events, const char *scen, const char *scen_hash)
 {
     static const char *const names[] = {"dfs", "random", "pct"};
     char params[1024];
@@ -98,7 +98,9 @@ static int store(np_db *db, int argc, char **argv, const char *file, const char 
                      NULL,
                      file,
                      params,
-                     o->strategy == NP_EXPLORE_DFS ? -1 : (int64_t)o->seed};
+                     o->strategy == NP_EXPLORE_DFS ? -1 : (int64_t)o->seed,
+                     scen,
+                     scen_hash};
     if (np_db_begin_run(db, &run) < 0)
         return -1;
     if (status == 1 &&
@@ -240,6 +242,8 @@ int np_cli_explore(int argc, char **argv)
         fprintf(stderr, "%s\n", msg);
         return 2;
     }
+    char scen[256], scen_hash[24]; /* the trace's identity, as read (before any faults) */
+    np_cli_trace_id(&tr, file, scen, sizeof scen, scen_hash, sizeof scen_hash);
     if (fmask) {
         np_replay_opts ro = {0};
         if (np_cli_faults_apply("explore", &tr, fmask, o.seed, &ro)) {
@@ -326,7 +330,8 @@ int np_cli_explore(int argc, char **argv)
                 printf("  ... %zu more classes\n", r.nclasses - 12);
         }
     }
-    if (db && status != 2 && store(db, argc, argv, file, design, &o, &r, status, secs, tr.n)) {
+    if (db && status != 2 &&
+        store(db, argc, argv, file, design, &o, &r, status, secs, tr.n, scen, scen_hash)) {
         fprintf(stderr, "netpoll explore: %s\n", np_db_error(db));
         status = 2;
     }

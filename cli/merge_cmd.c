@@ -40,30 +40,37 @@ static int fail(sqlite3 *db, const char *what, const char *path)
     return 2;
 }
 
-/* Column lists per table, beyond run_id (version 3; versions 1 and 2 lack
+/* Column lists per table, beyond run_id (version 4; versions 1 to 3 lack
  * some: NULL there means the same list, "" a table they do not have). */
 static const struct {
-    const char *table, *cols, *cols_v1, *cols_v2;
+    const char *table, *cols, *cols_v1, *cols_v2, *cols_v3;
 } tables[] = {
     {"outcomes", "seq, g, pd, mode, result, recorded, virtual_ns, wall_ns, wait_ns, deadline_ns",
-     NULL, NULL},
-    {"violations", "name, detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line",
-     "name, detail, schedule, trace, NULL, NULL, NULL, NULL, NULL, NULL, NULL",
-     "name, detail, schedule, trace, listing, preemptions, NULL, NULL, NULL, NULL, NULL"},
-    {"timing", "kind, g, pd, value_ns", NULL, NULL},
-    {"explore_stats", "strategy, executions, distinct_states, race_pairs, elapsed_ns", NULL, NULL},
-    {"explore_progress", "executions, states, elapsed_ns", "", NULL},
-    {"explore_states", "state, text", "", NULL},
-    {"outcome_classes", "class, count", NULL, NULL},
-    {"bench", "name, contender, metric, value, rep", NULL, NULL},
+     NULL, NULL, NULL},
+    {"violations",
+     "name, detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line, scenario, "
+     "scenario_hash",
+     "name, detail, schedule, trace, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL",
+     "name, detail, schedule, trace, listing, preemptions, NULL, NULL, NULL, NULL, NULL, NULL, "
+     "NULL",
+     "name, detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line, NULL, NULL"},
+    {"timing", "kind, g, pd, value_ns", NULL, NULL, NULL},
+    {"explore_stats", "strategy, executions, distinct_states, race_pairs, elapsed_ns", NULL, NULL,
+     NULL},
+    {"explore_progress", "executions, states, elapsed_ns", "", NULL, NULL},
+    {"explore_states", "state, text", "", NULL, NULL},
+    {"outcome_classes", "class, count", NULL, NULL, NULL},
+    {"bench", "name, contender, metric, value, rep", NULL, NULL, NULL},
     {"check_designs", "design, scenarios, enumerated, executions, expected, unexpected, elapsed_ns",
-     "", ""},
-    {"mutants", "mutant, operator, function, set_name, verdict, seconds", "", ""},
+     "", "", NULL},
+    {"mutants", "mutant, operator, function, set_name, verdict, seconds", "", "", NULL},
 };
 
-#define RUN_COLS                                                                                   \
+/* the runs columns of versions 1 to 3, and of version 4 */
+#define RUN_COLS_V3                                                                                \
     "kind, backend, design, workload, trace, seed, git_rev, machine, params, started_at, "         \
     "ended_at, status, events, divergences, violations"
+#define RUN_COLS RUN_COLS_V3 ", scenario, scenario_hash"
 
 static int exec(sqlite3 *db, const char *sql)
 {
@@ -120,11 +127,17 @@ static int copy_runs(sqlite3 *db, int version)
     /* new ids: after the largest in OUT, in the inputs' order */
     err = err || exec(db, "UPDATE idmap SET new = old - (SELECT min(old) FROM idmap) + 1 + "
                           "(SELECT coalesce(max(id), 0) FROM main.runs)");
-    err = err || exec(db, "INSERT INTO main.runs (id, " RUN_COLS ") SELECT m.new, " RUN_COLS
-                          " FROM src.runs r JOIN idmap m ON r.id = m.old");
+    err =
+        err || exec(db, version >= 4
+                            ? "INSERT INTO main.runs (id, " RUN_COLS ") SELECT m.new, " RUN_COLS
+                              " FROM src.runs r JOIN idmap m ON r.id = m.old"
+                            : "INSERT INTO main.runs (id, " RUN_COLS ") SELECT m.new, " RUN_COLS_V3
+                              ", NULL, NULL FROM src.runs r JOIN idmap m ON r.id = "
+                              "m.old");
     for (size_t i = 0; !err && i < sizeof tables / sizeof tables[0]; i++) {
         const char *cols = version == 1 && tables[i].cols_v1   ? tables[i].cols_v1
                            : version == 2 && tables[i].cols_v2 ? tables[i].cols_v2
+                           : version == 3 && tables[i].cols_v3 ? tables[i].cols_v3
                                                                : tables[i].cols;
         if (!*cols)
             continue; /* the table came with version 2 */
@@ -253,8 +266,8 @@ static int combine_shards(sqlite3 *db, const char *out)
             char *sql = sqlite3_mprintf(
                 "INSERT INTO runs (" RUN_COLS ") SELECT 'explore', 'sim', min(design), "
                 "NULL, min(trace), min(seed), min(git_rev), min(machine), %Q, min(started_at), "
-                "max(ended_at), max(status), max(events), sum(divergences), sum(violations) "
-                "FROM runs WHERE id IN (%s);"
+                "max(ended_at), max(status), max(events), sum(divergences), sum(violations), "
+                "min(scenario), min(scenario_hash) FROM runs WHERE id IN (%s);"
                 "INSERT INTO explore_states (run_id, state, text) SELECT last_insert_rowid(), "
                 "state, min(text) FROM explore_states WHERE run_id IN (%s) GROUP BY state;"
                 "INSERT INTO explore_stats (run_id, strategy, executions, distinct_states, "
@@ -269,9 +282,9 @@ static int combine_shards(sqlite3 *db, const char *out)
                 "runs), class, sum(count) FROM outcome_classes WHERE run_id IN (%s) GROUP BY "
                 "class;"
                 "INSERT INTO violations (run_id, name, detail, schedule, trace, listing, "
-                "preemptions, pd, g, mode, t_ns, line) SELECT (SELECT max(id) FROM runs), name, "
-                "detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line FROM "
-                "violations WHERE run_id IN (%s);",
+                "preemptions, pd, g, mode, t_ns, line, scenario, scenario_hash) SELECT (SELECT "
+                "max(id) FROM runs), name, detail, schedule, trace, listing, preemptions, pd, g, "
+                "mode, t_ns, line, scenario, scenario_hash FROM violations WHERE run_id IN (%s);",
                 params, list, list, list, list, list);
             err = !sql || exec(db, sql);
             sqlite3_free(sql);

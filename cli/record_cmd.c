@@ -137,7 +137,7 @@ int np_cli_record(int argc, char **argv)
     if (db) {
         char params[512];
         np_cli_params(argc, argv, params, sizeof params);
-        np_db_run run = {"live", "epoll", "go1.21", a.w->name, out, params, -1};
+        np_db_run run = {"live", "epoll", "go1.21", a.w->name, out, params, -1, NULL, NULL};
         int bad = np_db_begin_run(db, &run) < 0;
         int64_t seq = 0;
         for (size_t i = 0; !bad && i < a.tr.n; i++) {

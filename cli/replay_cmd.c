@@ -176,6 +176,8 @@ int np_cli_replay(int argc, char **argv)
         fprintf(stderr, "%s\n", msg);
         return 2;
     }
+    char scen[256], scen_hash[24]; /* the trace's identity, as read (before any faults) */
+    np_cli_trace_id(&tr, file, scen, sizeof scen, scen_hash, sizeof scen_hash);
     if (fault_mask && np_cli_faults_apply("replay", &tr, fault_mask, seed, &o)) {
         np_trace_free(&tr);
         return 2;
@@ -233,7 +235,7 @@ int np_cli_replay(int argc, char **argv)
     if (db && status != 2) {
         char params[512];
         np_cli_params(argc, argv, params, sizeof params);
-        np_db_run run = {"replay", "sim", design, NULL, file, params, -1};
+        np_db_run run = {"replay", "sim", design, NULL, file, params, -1, scen, scen_hash};
         if (np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r) != 0 ||
             np_db_end_run(db, status, (int64_t)r.events, (int64_t)r.divergences,
                           (int64_t)r.violations) != 0) {

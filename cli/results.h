@@ -8,19 +8,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NP_DB_SCHEMA_VERSION 3
+#define NP_DB_SCHEMA_VERSION 4
 
 typedef struct np_db np_db;
 
 typedef struct np_db_run {
     const char *kind, *backend, *design, *workload, *trace, *params;
     int64_t seed; /* -1: none */
+    /* the trace's identity (np_cli_trace_id), or NULL */
+    const char *scenario, *scenario_hash;
 } np_db_run;
 
 /* Opens (creating if needed) the database at path. On error returns -1 with
  * a one-line message in msg (not SQLite, a newer schema, locked, ...). */
 int np_db_open(const char *path, np_db **out, char *msg, size_t len);
-/* Starts a run: BEGIN IMMEDIATE and the runs row. Returns the run id or -1. */
+/* Starts a run: BEGIN IMMEDIATE and the runs row (r->trace stored as an
+ * absolute path). Returns the run id or -1. */
 int64_t np_db_begin_run(np_db *db, const np_db_run *r);
 /* Rows of the current run; each returns 0 or -1 (the run then fails). */
 int np_db_outcome(np_db *db, int64_t seq, int g, int pd, const char *mode, const char *result,
@@ -40,6 +43,15 @@ int np_db_violation_ex(np_db *db, const char *name, const char *detail, const ch
 struct np_violation;
 int np_db_violation_rec(np_db *db, const struct np_violation *v, const char *schedule,
                         const char *trace, const char *listing, int preemptions);
+/* The same, found in the scenario named scenario whose identity is hash
+ * (netpoll check: many scenarios in one run). */
+int np_db_violation_in(np_db *db, const struct np_violation *v, const char *schedule,
+                       const char *trace, const char *listing, int preemptions,
+                       const char *scenario, const char *hash);
+/* path made absolute: realpath(3) when it names a file (links resolved, one
+ * name per file), else the current folder joined to it; in buf (len
+ * bytes), or path itself when neither fits or works. */
+const char *np_db_abs_path(const char *path, char *buf, size_t len);
 /* netpoll check: one design's totals */
 int np_db_check_design(np_db *db, const char *design, int64_t scenarios, int64_t enumerated,
                        int64_t executions, int64_t expected, int64_t unexpected,
@@ -56,7 +68,8 @@ int np_db_explore_state(np_db *db, int64_t state, const char *text);
 /* one outcome class ("g1: ok | g2: timeout") and how many executions had it */
 int np_db_outcome_class(np_db *db, const char *cls, int64_t count);
 /* The workload of the latest live run that wrote trace (runs.trace equal to
- * it), copied into buf. 0 found, 1 none, -1 error. Outside a run. */
+ * it made absolute, or as typed in an older file), copied into buf. 0 found,
+ * 1 none, -1 error. Outside a run. */
 int np_db_trace_workload(np_db *db, const char *trace, char *buf, size_t len);
 /* Finishes the run: its counters and end time, then COMMIT. 0 or -1. */
 int np_db_end_run(np_db *db, int status, int64_t events, int64_t divergences, int64_t violations);

@@ -1,9 +1,11 @@
--- netpoll results store, schema version 3 (PRAGMA user_version).
+-- netpoll results store, schema version 4 (PRAGMA user_version).
 -- Version 2 added violations.listing and violations.preemptions, and the
 -- explore_progress and explore_states tables; version 3 the run kinds
 -- 'check' and 'mutation', the structured columns of violations (pd, g,
--- mode, t_ns, line), and the check_designs and mutants tables. A version 1
--- or 2 file is upgraded in place when opened.
+-- mode, t_ns, line), and the check_designs and mutants tables; version 4
+-- the scenario identity (scenario, scenario_hash) of runs and violations,
+-- columns added at the end (a reader that names its columns reads every
+-- version alike). A version 1, 2 or 3 file is upgraded in place when opened.
 -- One SQLite file; every run is one transaction. Plots and reports read
 -- only this database (analysis/).
 --
@@ -16,7 +18,8 @@ CREATE TABLE IF NOT EXISTS runs (
     backend      TEXT,               -- epoll | sim
     design       TEXT,               -- go1.5 | go1.18 | go1.21
     workload     TEXT,               -- live and compare runs: the workload; else NULL
-    trace        TEXT,               -- the trace file read or written
+    trace        TEXT,               -- the trace file read or written, its absolute path
+                                     -- (version 4; before: as typed)
     seed         INTEGER,            -- explore: the seed
     git_rev      TEXT,               -- `git describe` of the build, if known
     machine      TEXT,               -- uname -srm and the CPU count
@@ -26,7 +29,12 @@ CREATE TABLE IF NOT EXISTS runs (
     status       INTEGER,            -- the exit status (0, 1)
     events       INTEGER,            -- trace lines recorded or replayed
     divergences  INTEGER,
-    violations   INTEGER
+    violations   INTEGER,
+    scenario     TEXT,               -- replay, compare, explore: the trace's name (its file
+                                     -- name without .npt); else NULL
+    scenario_hash TEXT               -- and its identity: FNV-1a 64 of its canonical text
+                                     -- (the trace as netpoll's writer prints it), 16 hex
+                                     -- digits - equal for equal traces, wherever they are
 );
 
 -- outcomes: each wait's result (live: as recorded; replay: computed, with the
@@ -60,7 +68,11 @@ CREATE TABLE IF NOT EXISTS violations (
     g            INTEGER,            -- the task (NULL: none)
     mode         TEXT,               -- r | w | rw (NULL: none)
     t_ns         INTEGER,            -- trace time
-    line         INTEGER             -- the trace line (NULL: none)
+    line         INTEGER,            -- the trace line (NULL: none)
+    scenario     TEXT,               -- check: the scenario it was found in (a file name
+                                     -- without .npt, or enum:HASH for an enumerated one
+                                     -- that has no file); else NULL (see the run's)
+    scenario_hash TEXT               -- check: that scenario's identity, as runs.scenario_hash
 );
 
 -- timing samples: live wake latency, deadline lateness, replay time deltas.

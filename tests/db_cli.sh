@@ -82,13 +82,13 @@ PY
 $py - "$dir/v1.db" <<'PY' || fail "the version 1 db was not upgraded"
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-assert c.execute("PRAGMA user_version").fetchone()[0] == 3
+assert c.execute("PRAGMA user_version").fetchone()[0] == 4
 c.execute("SELECT listing, preemptions, pd, g, mode, t_ns, line FROM violations")
 c.execute("SELECT executions, states FROM explore_progress")
 PY
 
 # A version 2 database (runs.kind without 'check', violations without the
-# structured columns) is upgraded in place to version 3: its runs and
+# structured columns) is upgraded in place to version 4: its runs and
 # violations kept, a check run then stored beside them.
 $py - "$dir/v2.db" <<'PY'
 import sqlite3, sys
@@ -112,12 +112,79 @@ PY
 $py - "$dir/v2.db" <<'PY' || fail "the version 2 db was not upgraded"
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-assert c.execute("PRAGMA user_version").fetchone()[0] == 3
+assert c.execute("PRAGMA user_version").fetchone()[0] == 4
 assert [r[0] for r in c.execute("SELECT kind FROM runs ORDER BY id")] == ["explore", "check"]
 assert c.execute("SELECT name FROM violations WHERE run_id = 1").fetchone()[0] == "lost-wakeup"
 sql = c.execute("SELECT sql FROM sqlite_master WHERE name = 'outcomes'").fetchone()[0]
 assert "REFERENCES runs (id)" in sql, sql   # the references still name runs
 assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+PY
+
+# A version 3 database (no scenario columns) is upgraded in place to version
+# 4: its runs and violations kept, the new columns there (NULL in old rows).
+# (made as version 4, then its new columns dropped: the version 3 schema)
+"$np" replay "$traces/example.npt" --db "$dir/v3.db" >/dev/null || fail "replay into v3.db"
+$py - "$dir/v3.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""ALTER TABLE runs DROP COLUMN scenario; ALTER TABLE runs DROP COLUMN scenario_hash;
+ALTER TABLE violations DROP COLUMN scenario; ALTER TABLE violations DROP COLUMN scenario_hash;
+UPDATE runs SET trace = 'a.npt';
+INSERT INTO violations (run_id, name, detail, pd) VALUES (1, 'lost-wakeup', 'violation: x', 1);
+PRAGMA user_version = 3;""")
+c.commit()
+PY
+cp "$dir/v3.db" "$dir/v3_in.db"
+"$np" replay "$traces/example.npt" --db "$dir/v3.db" >/dev/null || fail "replay into a version 3 db"
+$py - "$dir/v3.db" <<'PY' || fail "the version 3 db was not upgraded"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+assert c.execute("PRAGMA user_version").fetchone()[0] == 4
+rows = c.execute("SELECT id, trace, scenario, scenario_hash FROM runs ORDER BY id").fetchall()
+assert rows[0] == (1, "a.npt", None, None), rows
+assert rows[1][2] == "example" and len(rows[1][3]) == 16, rows
+assert c.execute("SELECT name, pd, scenario FROM violations").fetchall() == [("lost-wakeup", 1, None)]
+assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+PY
+# ... and merged from, as an input of version 3
+"$np" merge "$dir/v3_in.db" --into "$dir/v4_merged.db" >/dev/null || fail "merge of a version 3 db"
+$py -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); assert c.execute('SELECT trace, scenario FROM runs').fetchall() == [('a.npt', None)]" "$dir/v4_merged.db" ||
+    fail "merge of a version 3 db: its run"
+
+# File paths are stored absolute, not as typed; a scenario is known by its
+# name and the hash of its canonical text: the same for the same trace
+# wherever it is and however it is spaced, another for another trace, and
+# for an enumerated scenario the hash netpoll check --list shows.
+mkdir "$dir/sub" && cp "$traces/example.npt" "$dir/sub/copy.npt"
+{ echo "# the same trace, other spacing and comments"; sed '/^[0-9]/ s/ \+/  /g' "$traces/example.npt"; } >"$dir/sub/spaced.npt"
+"$np" check --list --k 1 2>/dev/null | awk '/^# scenario/ { n++; if (n == 1) h = $3; next } n == 1 && NF { print > "'"$dir"'/sub/enum1.npt" } END { print h > "'"$dir"'/sub/enum1.hash" }'
+(cd "$dir/sub" && "$np" replay copy.npt --db ../ids.db >/dev/null && "$np" replay ./spaced.npt --db ../ids.db >/dev/null &&
+    "$np" replay ../sub/enum1.npt --db ../ids.db >/dev/null &&
+    "$np" explore "$traces/scenarios/read_ready.npt" --db ../ids.db --quiet >/dev/null &&
+    "$np" record deadline-churn --seconds 0.05 --out rec.npt --db ../ids.db >/dev/null &&
+    "$np" compare "$dir/sub/rec.npt" --db ../ids.db >/dev/null) || fail "runs into ids.db"
+$py - "$dir/ids.db" "$dir" "$(cat "$dir/sub/enum1.hash")" <<'PY' || fail "paths or scenario identities"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+d = sys.argv[2]
+r = c.execute("SELECT kind, trace, scenario, scenario_hash, workload FROM runs ORDER BY id").fetchall()
+assert [x[1] for x in r[:3]] == [d + "/sub/copy.npt", d + "/sub/spaced.npt", d + "/sub/enum1.npt"], r
+assert all(x[1].startswith("/") for x in r), r
+assert r[0][2] == "copy" and r[1][2] == "spaced" and r[0][3] == r[1][3], r  # one trace, two names
+assert r[2][3] == sys.argv[3] and r[2][3] != r[0][3], (r, sys.argv[3])    # check --list's hash
+assert r[3][2] == "read_ready" and r[3][3] and r[3][3] != r[0][3], r
+assert r[4][0] == "live" and r[4][1] == d + "/sub/rec.npt", r
+assert r[5][0] == "compare" and r[5][4] == "deadline-churn", r  # found by the absolute path
+PY
+# check stores each unexpected finding with its scenario's name and hash
+mkdir "$dir/tr" && printf 'go1.5\tstale-event\tgo1.18 not expected here\n' >"$dir/tr/expected_findings.tsv"
+"$np" check --traces "$dir/tr" --design go1.18 --k 2 --k2 0 --enumerated-only --quiet --db "$dir/chk.db" >/dev/null
+[ $? -eq 1 ] || fail "check with go1.18's finding unexpected should exit 1"
+$py - "$dir/chk.db" <<'PY' || fail "check's violations: scenario name and hash"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("SELECT name, scenario, scenario_hash FROM violations").fetchall()
+assert rows and all(s == "enum:" + h for _, s, h in rows), rows
 PY
 
 # A violation is stored as a record: its name, slot, task, mode, time and
