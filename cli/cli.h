@@ -85,8 +85,9 @@ struct np_db *np_cli_db_default(const char *cmd, const char *path, _Bool off, _B
  * "" (an event the writer cannot print). */
 int np_cli_trace_id(const struct np_trace *tr, const char *path, char *name, size_t nlen,
                     char *hash, size_t hlen);
-/* Stores a replay's outcomes and its findings (r->viol: records, not
- * printed text) in the open run. 0 or -1. */
-int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r);
+/* Stores a replay's findings (r->viol: records, not printed text), the
+ * histogram of its recorded - replayed wake times (sim_wake_delay) and, with
+ * outcomes, each wait's outcome, in the open run. 0 or -1. */
+int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r, _Bool outcomes);
 
 #endif

@@ -1,6 +1,7 @@
 /* cli/db_cmd.c - what the commands share: the results store, and --faults. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -44,17 +45,25 @@ static const char *res_name(int res)
     return res < 0 ? NULL : np_poll_result_name(res);
 }
 
-int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r)
+int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r, bool outcomes)
 {
-    for (size_t i = 0; i < r->nwakes; i++) {
+    for (size_t i = 0; outcomes && i < r->nwakes; i++) {
         const np_replay_wake *w = &r->wakes[i];
         if (np_db_outcome(db, (int64_t)i, w->g, w->pd, w->mode == NP_MODE_W ? "w" : "r",
                           res_name(w->res), res_name(w->rec_res), w->t, w->rec_t, w->wait_t,
                           w->deadline) != 0)
             return -1;
-        if (w->rec_t >= 0 && np_db_timing(db, "sim_wake_delay", w->g, w->pd, w->rec_t - w->t) != 0)
-            return -1;
     }
+    /* the recorded - replayed wake times, as a histogram */
+    int64_t *d = malloc((r->nwakes + 1) * sizeof *d);
+    size_t n = 0;
+    for (size_t i = 0; d && i < r->nwakes; i++)
+        if (r->wakes[i].rec_t >= 0)
+            d[n++] = r->wakes[i].rec_t - r->wakes[i].t;
+    int err = !d || np_db_hist(db, "sim_wake_delay", d, n) != 0;
+    free(d);
+    if (err)
+        return -1;
     /* the findings, as records (the first NP_REPLAY_VIOLATIONS) */
     for (size_t i = 0; i < r->nviol; i++)
         if (np_db_violation_rec(db, &r->viol[i], NULL, NULL, NULL, -1) != 0)

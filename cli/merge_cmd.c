@@ -55,6 +55,8 @@ static const struct {
      "NULL",
      "name, detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line, NULL, NULL"},
     {"timing", "kind, g, pd, value_ns", NULL, NULL, NULL},
+    {"timing_hist", "kind, lo_ns, hi_ns, count", "", "", ""},
+    {"timing_series", "kind, t_ns, window_ns, count, p50_ns, p99_ns, max_ns", "", "", ""},
     {"explore_stats", "strategy, executions, distinct_states, race_pairs, elapsed_ns", NULL, NULL,
      NULL},
     {"explore_progress", "executions, states, elapsed_ns", "", NULL, NULL},

@@ -422,6 +422,138 @@ int np_db_timing(np_db *db, const char *kind, int g, int pd, int64_t value_ns)
     return step(db, st, "cannot store a timing sample");
 }
 
+/* The histogram bucket [*lo, *hi] of v (np_db_hist). */
+static void hist_bucket(int64_t v, int64_t *lo, int64_t *hi)
+{
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    if (a > (uint64_t)INT64_MAX)
+        a = (uint64_t)INT64_MAX;
+    if (a < 256) {
+        *lo = *hi = v;
+        return;
+    }
+    int e = 63 - __builtin_clzll(a); /* a in [2^e, 2^(e+1)), e >= 8 */
+    uint64_t w = (uint64_t)1 << (e - 7), l = a & ~(w - 1), h = l + (w - 1);
+    if (h > (uint64_t)INT64_MAX)
+        h = (uint64_t)INT64_MAX;
+    if (v < 0) {
+        *lo = -(int64_t)h;
+        *hi = -(int64_t)l;
+    } else {
+        *lo = (int64_t)l;
+        *hi = (int64_t)h;
+    }
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int np_db_hist(np_db *db, const char *kind, const int64_t *v, size_t n)
+{
+    if (!n)
+        return 0;
+    int64_t *s = malloc(n * sizeof *s);
+    sqlite3_stmt *st = NULL;
+    if (!s) {
+        snprintf(db->err, sizeof db->err, "%s: out of memory", db->path);
+        return -1;
+    }
+    memcpy(s, v, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_i64);
+    int err = sqlite3_prepare_v2(db->h,
+                                 "INSERT INTO timing_hist (run_id, kind, lo_ns, hi_ns, count) "
+                                 "VALUES (?,?,?,?,?)",
+                                 -1, &st, NULL) != SQLITE_OK;
+    for (size_t i = 0; !err && i < n;) {
+        int64_t lo, hi;
+        hist_bucket(s[i], &lo, &hi);
+        size_t j = i;
+        while (j < n && s[j] <= hi)
+            j++;
+        sqlite3_bind_int64(st, 1, db->run);
+        bind_text(st, 2, kind);
+        sqlite3_bind_int64(st, 3, lo);
+        sqlite3_bind_int64(st, 4, hi);
+        sqlite3_bind_int64(st, 5, (int64_t)(j - i));
+        err = sqlite3_step(st) != SQLITE_DONE;
+        sqlite3_reset(st);
+        i = j;
+    }
+    sqlite3_finalize(st);
+    free(s);
+    return err ? fail(db, "cannot store a histogram") : 0;
+}
+
+typedef struct {
+    int64_t t, v;
+} tv_pair;
+
+static int cmp_tv(const void *a, const void *b)
+{
+    const tv_pair *x = a, *y = b;
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+int np_db_series(np_db *db, const char *kind, const int64_t *t, const int64_t *v, size_t n)
+{
+    if (!n)
+        return 0;
+    tv_pair *p = malloc(n * sizeof *p);
+    int64_t *w = malloc(n * sizeof *w);
+    sqlite3_stmt *st = NULL;
+    if (!p || !w) {
+        free(p);
+        free(w);
+        snprintf(db->err, sizeof db->err, "%s: out of memory", db->path);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        p[i] = (tv_pair){t[i], v[i]};
+    qsort(p, n, sizeof *p, cmp_tv);
+    /* about 100 windows: the span / 100 rounded up to 1, 2 or 5 times 10^k */
+    int64_t span = p[n - 1].t - p[0].t, want = span / 100 + 1, win = 1;
+    while (win < want) {
+        if (win * 2 >= want) {
+            win *= 2;
+            break;
+        }
+        if (win * 5 >= want) {
+            win *= 5;
+            break;
+        }
+        win *= 10;
+    }
+    int err = sqlite3_prepare_v2(db->h,
+                                 "INSERT INTO timing_series (run_id, kind, t_ns, window_ns, count, "
+                                 "p50_ns, p99_ns, max_ns) VALUES (?,?,?,?,?,?,?,?)",
+                                 -1, &st, NULL) != SQLITE_OK;
+    for (size_t i = 0; !err && i < n;) {
+        int64_t start = p[i].t - ((p[i].t % win) + win) % win; /* floor to the window */
+        size_t j = i, m = 0;
+        while (j < n && p[j].t < start + win)
+            w[m++] = p[j++].v;
+        qsort(w, m, sizeof *w, cmp_i64);
+        sqlite3_bind_int64(st, 1, db->run);
+        bind_text(st, 2, kind);
+        sqlite3_bind_int64(st, 3, start);
+        sqlite3_bind_int64(st, 4, win);
+        sqlite3_bind_int64(st, 5, (int64_t)m);
+        sqlite3_bind_int64(st, 6, w[(m - 1) / 2]);
+        sqlite3_bind_int64(st, 7, w[(m * 99 + 99) / 100 - 1]);
+        sqlite3_bind_int64(st, 8, w[m - 1]);
+        err = sqlite3_step(st) != SQLITE_DONE;
+        sqlite3_reset(st);
+        i = j;
+    }
+    sqlite3_finalize(st);
+    free(p);
+    free(w);
+    return err ? fail(db, "cannot store a series") : 0;
+}
+
 int np_db_bench(np_db *db, const char *name, const char *contender, const char *metric,
                 double value, int rep)
 {

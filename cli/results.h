@@ -32,6 +32,15 @@ int np_db_outcome(np_db *db, int64_t seq, int g, int pd, const char *mode, const
 int np_db_violation(np_db *db, const char *name, const char *detail, const char *schedule,
                     const char *trace);
 int np_db_timing(np_db *db, const char *kind, int g, int pd, int64_t value_ns);
+/* A distribution as a log-scale histogram (timing_hist, cli/schema.sql):
+ * values from -255 to 255 exact, others in buckets of 128 per power of two
+ * (a bucket's width at most 1/128 of its values: its middle within 0.4 % of
+ * each). v is not changed. */
+int np_db_hist(np_db *db, const char *kind, const int64_t *v, size_t n);
+/* A value over time (timing_series): per window of trace time (at most ~100
+ * over the span of t, 1, 2 or 5 times a power of ten ns) the count, median,
+ * 99th percentile and maximum of v (exact). t and v are not changed. */
+int np_db_series(np_db *db, const char *kind, const int64_t *t, const int64_t *v, size_t n);
 int np_db_bench(np_db *db, const char *name, const char *contender, const char *metric,
                 double value, int rep);
 /* explore: the first failure, with its listing and preemptions (-1: none) */

@@ -187,6 +187,50 @@ rows = c.execute("SELECT name, scenario, scenario_hash FROM violations").fetchal
 assert rows and all(s == "enum:" + h for _, s, h in rows), rows
 PY
 
+# Distributions are stored once, as log-scale histograms: every sample in
+# exactly one bucket, a bucket at most 1/128 of its values wide (exact below
+# 256 ns), the live wake latency over time in windows; a wait's outcome only
+# with --outcomes.
+(cd "$dir" && "$np" compare "$traces/workloads/echo.npt" --db hist.db >/dev/null &&
+    "$np" replay "$traces/workloads/echo.npt" --db hist.db >/dev/null &&
+    "$np" replay "$traces/workloads/echo.npt" --db hist.db --outcomes >/dev/null &&
+    "$np" compare "$traces/workloads/echo.npt" --db hist.db --outcomes >/dev/null &&
+    "$np" record deadline-churn --seconds 0.2 --out dc.npt --db hist.db >/dev/null &&
+    "$np" record deadline-churn --seconds 0.05 --out dc2.npt --db hist.db --outcomes >/dev/null) ||
+    fail "runs into hist.db"
+$py - "$dir/hist.db" "$traces/workloads/echo.npt" "$dir/dc.npt" <<'PY' || fail "the histograms"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+wakes = sum(1 for l in open(sys.argv[2]) if l.split()[1:2] == ["wake"])
+fires = sum(1 for l in open(sys.argv[3]) if l.split()[1:2] == ["fire"])
+n = lambda sql, *a: c.execute(sql, a).fetchone()[0]
+# one compare: each series once (no raw rows, no copy of sim_wake_delay)
+assert n("SELECT count(*) FROM timing WHERE run_id = 1 AND kind != 'lateness_dependent_outcomes'") == 0
+kinds = dict(c.execute("SELECT kind, sum(count) FROM timing_hist WHERE run_id = 1 GROUP BY kind"))
+assert kinds["sim_wake_delay"] == wakes, (kinds, wakes)
+assert kinds["wake_latency_live"] == kinds["wake_latency_sim"] > 0, kinds
+assert kinds.get("deadline_span", 0) == kinds.get("deadline_lateness_trace", 0), kinds
+for lo, hi, cnt in c.execute("SELECT lo_ns, hi_ns, count FROM timing_hist"):
+    a = min(abs(lo), abs(hi))
+    assert cnt > 0 and lo <= hi, (lo, hi)
+    assert (lo == hi) if a < 256 else (hi - lo + 1) * 128 <= a, (lo, hi)
+# buckets do not overlap
+for run, kind in c.execute("SELECT DISTINCT run_id, kind FROM timing_hist").fetchall():
+    b = c.execute("SELECT lo_ns, hi_ns FROM timing_hist WHERE run_id = ? AND kind = ? "
+                  "ORDER BY lo_ns", (run, kind)).fetchall()
+    assert all(x[1] < y[0] for x, y in zip(b, b[1:])), (run, kind)
+s = c.execute("SELECT t_ns, window_ns, count, p50_ns, p99_ns, max_ns FROM timing_series "
+              "WHERE run_id = 1 AND kind = 'wake_latency_live' ORDER BY t_ns").fetchall()
+assert 1 <= len(s) <= 101 and sum(r[2] for r in s) == kinds["wake_latency_live"], s[:3]
+assert all(r[0] % r[1] == 0 and r[3] <= r[4] <= r[5] for r in s), s[:3]
+assert all(x[0] + x[1] <= y[0] for x, y in zip(s, s[1:])), s[:3]
+# outcomes only on request: replay (run 2 none, 3 all), compare (4), record (5 none, 6 all)
+oc = dict(c.execute("SELECT run_id, count(*) FROM outcomes GROUP BY run_id"))
+assert oc.get(1, 0) == oc.get(2, 0) == oc.get(5, 0) == 0 and oc[3] == oc[4] == wakes and oc[6] > 0, oc
+# record: the deadline timers' lateness, one sample per fire
+assert n("SELECT sum(count) FROM timing_hist WHERE run_id = 5 AND kind = 'deadline_lateness'") == fires > 0
+PY
+
 # A violation is stored as a record: its name, slot, task, mode, time and
 # line in their own columns (netpoll/invariants.h), not parsed from text.
 "$np" replay "$traces/bugs/two_waiters_one_direction.npt" --db "$dir/rec.db" >/dev/null && fail "two waiters replayed clean"

@@ -269,7 +269,7 @@ while min(done.values()) < per_cmd:
         if name == "record":
             rec = os.path.join(work, "rec.npt")
             wakes, events = wakes_and_events(rec)
-            if got[0][13] != events or counts(got).get("outcomes", 0) != wakes:
+            if got[0][13] != events or counts(got).get("outcomes", 0) not in (0, wakes):
                 fail(f"{what}: its run has {got[0][13]} events and {counts(got)}; rec.npt "
                      f"{events} events, {wakes} wakes")
         else:
