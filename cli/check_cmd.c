@@ -577,7 +577,7 @@ int np_cli_check(int argc, char **argv)
     if (c.db) {
         char params[1024];
         np_cli_params(argc, argv, params, sizeof params);
-        np_db_run run = {"check", "sim", design, NULL, c.traces, params, -1, NULL, NULL};
+        np_db_run run = {"check", "sim", design, NULL, c.traces, params, -1};
         if (np_db_begin_run(c.db, &run) < 0) {
             fprintf(stderr, "netpoll check: %s\n", np_db_error(c.db));
             np_db_close(c.db);

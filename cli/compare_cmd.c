@@ -313,10 +313,11 @@ int np_cli_compare(int argc, char **argv)
             if (n > 4 && !strcmp(wl + n - 4, ".npt"))
                 wl[n - 4] = 0;
         }
-        np_db_run run = {"compare", "sim", "go1.21", wl, file, params, -1, scen, scen_hash};
+        np_db_run run = {"compare", "sim", "go1.21", wl, file, params, -1};
         /* each distribution once, as a histogram (the live wake latency,
          * recorded - replayed, is replay's sim_wake_delay) */
-        int bad = np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r1, outcomes) != 0 ||
+        int bad = np_db_begin_run_of(db, &run, scen, scen_hash) < 0 ||
+                  np_cli_db_store_replay(db, &r1, outcomes) != 0 ||
                   np_db_hist(db, "deadline_lateness_trace", late, nlate) != 0 ||
                   np_db_hist(db, "deadline_span", spans, nlate) != 0 ||
                   (wl_live && wl_sim && wl_t &&

@@ -716,7 +716,7 @@ static int import_mutants(demo *d, int *caught, int *scored)
     }
     int n = 0;
     bool ok = false;
-    np_db_run run = {"mutation", "sim", "all", NULL, path, about, -1, NULL, NULL};
+    np_db_run run = {"mutation", "sim", "all", NULL, path, about, -1};
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = 0;
         if (line[0] == '#') { /* "# commit ... date ... command ..." */
@@ -1066,8 +1066,7 @@ static void stage_bench(demo *d)
         fmt(params, sizeof params,
             "netpoll demo: echo persistent, 512 bytes, %s s per contender, %d round%s", secs,
             rounds, rounds > 1 ? "s" : "");
-        np_db_run run_row = {"bench", "epoll", NULL, "echo_persistent", NULL, params,
-                             -1,      NULL,    NULL};
+        np_db_run run_row = {"bench", "epoll", NULL, "echo_persistent", NULL, params, -1};
         bool bad = np_db_begin_run(db, &run_row) < 0;
         for (int i = 0; !bad && i < d->nbench; i++) {
             contender *c = &d->bench[i];

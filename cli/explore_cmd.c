@@ -98,10 +98,8 @@ static int store(np_db *db, int argc, char **argv, const char *file, const char 
                      NULL,
                      file,
                      params,
-                     o->strategy == NP_EXPLORE_DFS ? -1 : (int64_t)o->seed,
-                     scen,
-                     scen_hash};
-    if (np_db_begin_run(db, &run) < 0)
+                     o->strategy == NP_EXPLORE_DFS ? -1 : (int64_t)o->seed};
+    if (np_db_begin_run_of(db, &run, scen, scen_hash) < 0)
         return -1;
     if (status == 1 &&
         np_db_violation_rec(db, &r->first, r->minimized ? r->min_schedule : r->schedule,

@@ -141,7 +141,7 @@ int np_cli_record(int argc, char **argv)
     if (db) {
         char params[512];
         np_cli_params(argc, argv, params, sizeof params);
-        np_db_run run = {"live", "epoll", "go1.21", a.w->name, out, params, -1, NULL, NULL};
+        np_db_run run = {"live", "epoll", "go1.21", a.w->name, out, params, -1};
         int bad = np_db_begin_run(db, &run) < 0;
         int64_t seq = 0, *late = malloc((a.tr.n + 1) * sizeof *late);
         size_t nlate = 0;

@@ -241,8 +241,9 @@ int np_cli_replay(int argc, char **argv)
     if (db && status != 2) {
         char params[512];
         np_cli_params(argc, argv, params, sizeof params);
-        np_db_run run = {"replay", "sim", design, NULL, file, params, -1, scen, scen_hash};
-        if (np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r, outcomes) != 0 ||
+        np_db_run run = {"replay", "sim", design, NULL, file, params, -1};
+        if (np_db_begin_run_of(db, &run, scen, scen_hash) < 0 ||
+            np_cli_db_store_replay(db, &r, outcomes) != 0 ||
             np_db_end_run(db, status, (int64_t)r.events, (int64_t)r.divergences,
                           (int64_t)r.violations) != 0) {
             fprintf(stderr, "netpoll replay: %s\n", np_db_error(db));

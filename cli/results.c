@@ -203,6 +203,12 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 
 int64_t np_db_begin_run(np_db *db, const np_db_run *r)
 {
+    return np_db_begin_run_of(db, r, NULL, NULL);
+}
+
+int64_t np_db_begin_run_of(np_db *db, const np_db_run *r, const char *scenario,
+                           const char *scenario_hash)
+{
     if (exec(db, "BEGIN IMMEDIATE", "cannot start a run"))
         return -1;
     struct utsname u;
@@ -231,8 +237,8 @@ int64_t np_db_begin_run(np_db *db, const np_db_run *r)
     bind_text(st, 8, machine);
     bind_text(st, 9, r->params);
     bind_text(st, 10, started);
-    bind_text(st, 11, r->scenario);
-    bind_text(st, 12, r->scenario_hash);
+    bind_text(st, 11, scenario);
+    bind_text(st, 12, scenario_hash);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)

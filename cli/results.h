@@ -15,8 +15,6 @@ typedef struct np_db np_db;
 typedef struct np_db_run {
     const char *kind, *backend, *design, *workload, *trace, *params;
     int64_t seed; /* -1: none */
-    /* the trace's identity (np_cli_trace_id), or NULL */
-    const char *scenario, *scenario_hash;
 } np_db_run;
 
 /* Opens (creating if needed) the database at path. On error returns -1 with
@@ -25,6 +23,10 @@ int np_db_open(const char *path, np_db **out, char *msg, size_t len);
 /* Starts a run: BEGIN IMMEDIATE and the runs row (r->trace stored as an
  * absolute path). Returns the run id or -1. */
 int64_t np_db_begin_run(np_db *db, const np_db_run *r);
+/* The same, for a run of one trace: its identity (np_cli_trace_id) in
+ * runs.scenario and runs.scenario_hash (NULL: none). */
+int64_t np_db_begin_run_of(np_db *db, const np_db_run *r, const char *scenario,
+                           const char *scenario_hash);
 /* Rows of the current run; each returns 0 or -1 (the run then fails). */
 int np_db_outcome(np_db *db, int64_t seq, int g, int pd, const char *mode, const char *result,
                   const char *recorded, int64_t virtual_ns, int64_t wall_ns, int64_t wait_ns,
