@@ -107,7 +107,9 @@ INSERT INTO violations (run_id, name, detail) VALUES (1, 'lost-wakeup', 'violati
 PRAGMA user_version = 2;""")
 c.commit()
 PY
-"$np" check --k 1 --k2 0 --enumerated-only --design go1.21 --quiet --db "$dir/v2.db" >/dev/null ||
+# (only the enumeration: --no-programs where check runs the machine's programs too)
+noprog=$("$np" check --help | grep -q -- --no-programs && echo --no-programs)
+"$np" check --k 1 --k2 0 --enumerated-only --design go1.21 --quiet $noprog --db "$dir/v2.db" >/dev/null ||
     fail "check into a version 2 db"
 $py - "$dir/v2.db" <<'PY' || fail "the version 2 db was not upgraded"
 import sqlite3, sys
