@@ -79,9 +79,74 @@ static int version_of(sqlite3 *h, int *v, int *runs)
     return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+/* A private copy of a database and its -wal (open_ro), removed by close_ro. */
+static char copy_dir[4096];
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int err = !in || !out;
+    while (!err && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        err = fwrite(buf, 1, n, out) != n;
+    err = err || (in && ferror(in));
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        err = 1;
+    return err ? -1 : 0;
+}
+
+static void remove_copy(void)
+{
+    if (!*copy_dir)
+        return;
+    static const char *const names[] = {"r.db", "r.db-wal", "r.db-shm", "r.db-journal"};
+    char f[4200];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(f, sizeof f, "%s/%s", copy_dir, names[i]);
+        unlink(f);
+    }
+    rmdir(copy_dir);
+    *copy_dir = 0;
+}
+
+static void close_ro(sqlite3 *h)
+{
+    sqlite3_close(h);
+    remove_copy();
+}
+
+/* path and its -wal copied into a private folder: the copy's path in buf,
+ * 0; or -1 (nothing left behind). */
+static int private_copy(const char *path, char *buf, size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(copy_dir, sizeof copy_dir, "%s/netpoll-ro-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(copy_dir)) {
+        *copy_dir = 0;
+        return -1;
+    }
+    char from[4200], to[4200];
+    snprintf(to, sizeof to, "%s/r.db", copy_dir);
+    snprintf(from, sizeof from, "%s-wal", path);
+    snprintf(buf, len, "%s", to);
+    int err = copy_file(path, to);
+    snprintf(to, sizeof to, "%s/r.db-wal", copy_dir);
+    if (err || copy_file(from, to)) {
+        remove_copy();
+        return -1;
+    }
+    return 0;
+}
+
 /* Opens a results database read-only: 0, or 2 after one line on stderr.
  * A WAL database in a folder we cannot write (its -shm cannot be made) is
- * opened as immutable, which reads the database file alone. */
+ * read from a private copy of it and its -wal when that holds commits not
+ * yet in the database (a writer that was killed leaves them there; without
+ * a -shm SQLite itself would not read them), else opened as immutable,
+ * which reads the database file alone. */
 static int open_ro(const char *cmd, const char *path, sqlite3 **out)
 {
     struct stat sb;
@@ -91,14 +156,33 @@ static int open_ro(const char *cmd, const char *path, sqlite3 **out)
                 strcmp(path, NP_CLI_DEFAULT_DB) ? "" : " (--db FILE names the database)");
         return 2;
     }
+    char wal[4200], shm[4200], folder[4200], copy[4200];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    snprintf(folder, sizeof folder, "%s", path);
+    char *slash = strrchr(folder, '/');
+    if (slash)
+        slash[slash == folder] = 0; /* "/x.db": "/" */
+    bool has_wal = stat(wal, &sb) == 0 && sb.st_size > 0;
+    /* no -shm, none can be made: SQLite would read the file without its -wal */
+    bool no_shm = access(shm, F_OK) != 0 && access(slash ? folder : ".", W_OK) != 0;
     sqlite3 *h = NULL;
     int v = 0, runs = 0, rc = SQLITE_CANTOPEN;
-    for (int pass = 0; pass < 2 && rc != SQLITE_OK; pass++) {
-        char *uri = uri_of(path, pass ? "?immutable=1" : "?mode=ro");
+    for (int pass = has_wal && no_shm; pass < 2 && rc != SQLITE_OK; pass++) {
+        bool priv = pass == 1 && has_wal && private_copy(path, copy, sizeof copy) == 0;
+        if (pass == 1 && has_wal && !priv)
+            fprintf(stderr,
+                    "netpoll %s: warning: %s: no private copy of it and its -wal could be made "
+                    "(TMPDIR); reading it without the commits still in %s\n",
+                    cmd, path, wal);
+        char *uri = uri_of(priv ? copy : path, pass == 0 ? "?mode=ro" : priv ? "" : "?immutable=1");
         if (h)
             sqlite3_close(h);
         h = NULL;
-        rc = uri ? sqlite3_open_v2(uri, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL)
+        rc = uri ? sqlite3_open_v2(uri, &h,
+                                   (priv ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
+                                       SQLITE_OPEN_URI,
+                                   NULL)
                  : SQLITE_NOMEM;
         free(uri);
         if (rc == SQLITE_OK) {
@@ -119,7 +203,7 @@ static int open_ro(const char *cmd, const char *path, sqlite3 **out)
         why = "an SQLite database, but not netpoll's results";
     if (why) {
         fprintf(stderr, "netpoll %s: %s: %s\n", cmd, path, why);
-        sqlite3_close(h);
+        close_ro(h);
         return 2;
     }
     *out = h;
@@ -158,7 +242,7 @@ int np_cli_runs(int argc, char **argv)
                            "coalesce(params, 'netpoll ' || kind) FROM runs ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "netpoll runs: %s: cannot read it: %s\n", path, sqlite3_errmsg(h));
-        sqlite3_close(h);
+        close_ro(h);
         return 2;
     }
     int rc, n = 0;
@@ -193,7 +277,7 @@ int np_cli_runs(int argc, char **argv)
         fprintf(stderr, "netpoll runs: cannot write the list: %s\n", strerror(errno));
         status = 2;
     }
-    sqlite3_close(h);
+    close_ro(h);
     return status;
 }
 
@@ -394,7 +478,7 @@ int np_cli_export(int argc, char **argv)
         else
             fprintf(stderr, "netpoll export: %s has no run %lld (it holds no runs)\n", path,
                     (long long)id);
-        sqlite3_close(h);
+        close_ro(h);
         return 2;
     }
     /* DIR: an existing folder, or made now (and removed again on failure) */
@@ -403,13 +487,13 @@ int np_cli_export(int argc, char **argv)
     if (stat(dir, &sb) != 0) {
         if (mkdir(dir, 0777) != 0) {
             fprintf(stderr, "netpoll export: cannot make %s: %s\n", dir, strerror(errno));
-            sqlite3_close(h);
+            close_ro(h);
             return 2;
         }
         made = true;
     } else if (!S_ISDIR(sb.st_mode)) {
         fprintf(stderr, "netpoll export: %s: not a folder\n", dir);
-        sqlite3_close(h);
+        close_ro(h);
         return 2;
     }
     csv_file *t;
@@ -441,7 +525,7 @@ int np_cli_export(int argc, char **argv)
         free(t[i].name);
     }
     free(t);
-    sqlite3_close(h);
+    close_ro(h);
     if (status && made)
         rmdir(dir);
     if (!status)

@@ -266,6 +266,23 @@ if [ -n "$as" ] || [ ! -w "$dir/ro" ]; then
     $as "$np" runs --db "$dir/ro/r.db" | grep -q '^ *2 ' || fail "runs in a read-only folder"
     $as "$np" export --db "$dir/ro/r.db" --run 2 --csv /dev/null/x 2>&1 | grep -q "cannot make" ||
         fail "export from a read-only folder: the database was not read"
+    # a run committed only to the -wal (its writer killed before it closed),
+    # with the -shm left there and without it: read all the same
+    chmod 755 "$dir/ro"
+    $py -c "
+import os, signal, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute(\"INSERT INTO runs (kind, params, started_at, ended_at, status) VALUES ('replay', 'netpoll replay wal-only.npt', 'x', 'y', 0)\")
+os.kill(os.getpid(), signal.SIGKILL)" "$dir/ro/r.db" 2>/dev/null
+    [ -s "$dir/ro/r.db-wal" ] || fail "the killed writer left no -wal"
+    chmod 644 "$dir/ro/r.db-wal" "$dir/ro/r.db-shm"; chmod 555 "$dir/ro"
+    $as "$np" runs --db "$dir/ro/r.db" | grep -q "wal-only.npt" || fail "runs: a commit in the -wal, -shm there"
+    chmod 755 "$dir/ro"; rm "$dir/ro/r.db-shm"; chmod 555 "$dir/ro"
+    $as "$np" runs --db "$dir/ro/r.db" | grep -q "wal-only.npt" || fail "runs: a commit in the -wal, no -shm"
+    mkdir "$dir/csvout" && chmod 777 "$dir/csvout"
+    $as "$np" export --db "$dir/ro/r.db" --run 3 --csv "$dir/csvout" 2>&1 | grep -q "^export: run 3" ||
+        fail "export: a commit in the -wal, no -shm"
+    ls -d "${TMPDIR:-/tmp}"/netpoll-ro-* >/dev/null 2>&1 && fail "the private copy was left behind"
     chmod 700 "$dir"
 fi
 chmod 755 "$dir/ro"
