@@ -3,7 +3,7 @@
 
 usage: make_fixture.py SCHEMA.sql OUT.db [--empty]
 
-The schema is cli/schema.sql itself (user_version 3). --empty: the schema
+The schema is cli/schema.sql itself (user_version 4). --empty: the schema
 and no rows. Deterministic (a fixed seed). Standard library only.
 """
 
@@ -20,7 +20,7 @@ def main(argv):
     db = sqlite3.connect(path)
     with open(schema, encoding="utf-8") as f:
         db.executescript(f.read())
-    db.execute("PRAGMA user_version = 3")
+    db.execute("PRAGMA user_version = 4")
     if len(argv) == 3:
         db.commit()
         return 0

@@ -286,10 +286,14 @@ static void explore_one(check *c, const char *name, const np_trace *tr, const ch
                 }
                 c->printed++;
             }
-            if (c->db)
-                np_db_violation_rec(c->db, &p->first, p->minimized ? p->min_schedule : p->schedule,
-                                    p->minimized ? p->min_trace : text, p->listing,
-                                    p->minimized ? p->min_preemptions : p->preemptions);
+            if (c->db) { /* with the scenario's name and identity */
+                char scen[256], scen_hash[24];
+                np_cli_trace_id(tr, name, scen, sizeof scen, scen_hash, sizeof scen_hash);
+                np_db_violation_in(c->db, &p->first, p->minimized ? p->min_schedule : p->schedule,
+                                   p->minimized ? p->min_trace : text, p->listing,
+                                   p->minimized ? p->min_preemptions : p->preemptions, scen,
+                                   *scen_hash ? scen_hash : NULL);
+            }
             if (again)
                 np_explore_result_free(&m);
         }

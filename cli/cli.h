@@ -17,6 +17,8 @@ int np_cli_explore_program(int argc, char **argv);
 int np_cli_merge(int argc, char **argv);
 int np_cli_report(int argc, char **argv);
 int np_cli_check(int argc, char **argv);
+int np_cli_runs(int argc, char **argv);
+int np_cli_export(int argc, char **argv);
 
 /* The .npt files of dir, sorted, as malloc'd paths (NULL, *n = 0 if none);
  * np_cli_free_list frees them. */
@@ -79,8 +81,15 @@ void np_cli_params(int argc, char **argv, char *buf, size_t len);
  * none with --no-db (off), else the default, which only warns if it cannot
  * be opened. */
 struct np_db *np_cli_db_default(const char *cmd, const char *path, _Bool off, _Bool *failed);
-/* Stores a replay's outcomes and its findings (r->viol: records, not
- * printed text) in the open run. 0 or -1. */
-int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r);
+/* A trace's identity for the results store: its name (path's file name
+ * without .npt) and the FNV-1a 64 of its canonical text (np_trace_emit), 16
+ * hex digits, equal for equal traces wherever they are. 0, or -1 with hash
+ * "" (an event the writer cannot print). */
+int np_cli_trace_id(const struct np_trace *tr, const char *path, char *name, size_t nlen,
+                    char *hash, size_t hlen);
+/* Stores a replay's findings (r->viol: records, not printed text), the
+ * histogram of its recorded - replayed wake times (sim_wake_delay) and, with
+ * outcomes, each wait's outcome, in the open run. 0 or -1. */
+int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r, _Bool outcomes);
 
 #endif

@@ -32,14 +32,17 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: netpoll compare FILE [--workload NAME] [--db FILE|--no-db]\n\n"
+    fprintf(f, "usage: netpoll compare FILE [--workload NAME] [--db FILE|--no-db] [--outcomes]\n\n"
                "Compares a recorded live trace with the simulator: outcome agreement when\n"
                "replayed as recorded, outcomes that depended on timer lateness (replayed with\n"
                "exact timers), and the distributions of live wake latency and deadline\n"
                "lateness. Exit status 1 if any outcome disagrees with the record.\n"
                "The run is stored in --db FILE (default results.db) unless --no-db, with\n"
                "its workload: --workload NAME, else that of the live run that recorded\n"
-               "FILE in the same database, else FILE's name without .npt.\n");
+               "FILE in the same database, else FILE's name without .npt. The distributions\n"
+               "are stored as log-scale histograms (timing_hist), the live wake latency\n"
+               "over the run's time too (timing_series); --outcomes stores each wait's\n"
+               "outcome as well (table outcomes).\n");
 }
 
 static int cmp64(const void *a, const void *b)
@@ -118,7 +121,7 @@ static wake_match *match_wakes(const np_replay_result *r1, const np_replay_resul
 int np_cli_compare(int argc, char **argv)
 {
     const char *file = NULL, *dbpath = NULL, *workload = NULL;
-    bool nodb = false, dbfail;
+    bool nodb = false, dbfail, outcomes = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -131,6 +134,8 @@ int np_cli_compare(int argc, char **argv)
                 return 2;
         } else if (!strcmp(argv[i], "--no-db")) {
             nodb = true;
+        } else if (!strcmp(argv[i], "--outcomes")) {
+            outcomes = true;
         } else if (argv[i][0] == '-' || file) {
             fprintf(stderr,
                     "netpoll compare: unexpected argument '%s' (see netpoll compare --help)\n",
@@ -150,6 +155,8 @@ int np_cli_compare(int argc, char **argv)
         fprintf(stderr, "%s\n", msg);
         return 2;
     }
+    char scen[256], scen_hash[24]; /* the trace's identity, as read (before any faults) */
+    np_cli_trace_id(&tr, file, scen, sizeof scen, scen_hash, sizeof scen_hash);
     if (!tr.has_wake) {
         fprintf(stderr, "%s: no wake lines: compare needs a recorded trace (netpoll record)\n",
                 file);
@@ -199,17 +206,16 @@ int np_cli_compare(int argc, char **argv)
     size_t differ = 0, nwl = 0;
     int64_t *wl_live = malloc((r1.nwakes + 1) * sizeof *wl_live);
     int64_t *wl_sim = malloc((r1.nwakes + 1) * sizeof *wl_sim);
-    int32_t(*wl_gpd)[2] = malloc((r1.nwakes + 1) * sizeof *wl_gpd);
+    int64_t *wl_t = malloc((r1.nwakes + 1) * sizeof *wl_t); /* when: the recorded wake */
     wake_match *match = match_wakes(&r1, &r2);
     for (size_t i = 0; match && i < r1.nwakes; i++) {
         const np_replay_wake *a = &r1.wakes[i];
         size_t nth = match[i].nth;
         const np_replay_wake *b = match[i].other < r2.nwakes ? &r2.wakes[match[i].other] : NULL;
-        if (b && b->res == a->res && a->rec_t >= 0 && wl_live && wl_sim && wl_gpd) {
+        if (b && b->res == a->res && a->rec_t >= 0 && wl_live && wl_sim && wl_t) {
+            wl_t[nwl] = a->rec_t;
             wl_live[nwl] = a->rec_t - b->t; /* due: the exact-timer wake */
-            wl_sim[nwl] = a->t - b->t;
-            wl_gpd[nwl][0] = a->g;
-            wl_gpd[nwl++][1] = a->pd;
+            wl_sim[nwl++] = a->t - b->t;
         }
         if (!b || b->res != a->res) {
             if (differ < 10)
@@ -308,16 +314,16 @@ int np_cli_compare(int argc, char **argv)
                 wl[n - 4] = 0;
         }
         np_db_run run = {"compare", "sim", "go1.21", wl, file, params, -1};
-        int bad = np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r1) != 0;
-        for (size_t i = 0; !bad && i < nlat; i++)
-            bad = np_db_timing(db, "wake_latency", 0, 0, lat[i]) != 0;
-        for (size_t i = 0; !bad && i < nlate; i++)
-            bad = np_db_timing(db, "deadline_lateness_trace", 0, 0, late[i]) != 0 ||
-                  np_db_timing(db, "deadline_span", 0, 0, spans[i]) != 0;
-        for (size_t i = 0; !bad && i < nwl; i++)
-            bad = np_db_timing(db, "wake_latency_live", wl_gpd[i][0], wl_gpd[i][1], wl_live[i]) !=
-                      0 ||
-                  np_db_timing(db, "wake_latency_sim", wl_gpd[i][0], wl_gpd[i][1], wl_sim[i]) != 0;
+        /* each distribution once, as a histogram (the live wake latency,
+         * recorded - replayed, is replay's sim_wake_delay) */
+        int bad = np_db_begin_run_of(db, &run, scen, scen_hash) < 0 ||
+                  np_cli_db_store_replay(db, &r1, outcomes) != 0 ||
+                  np_db_hist(db, "deadline_lateness_trace", late, nlate) != 0 ||
+                  np_db_hist(db, "deadline_span", spans, nlate) != 0 ||
+                  (wl_live && wl_sim && wl_t &&
+                   (np_db_hist(db, "wake_latency_live", wl_live, nwl) != 0 ||
+                    np_db_hist(db, "wake_latency_sim", wl_sim, nwl) != 0 ||
+                    np_db_series(db, "wake_latency_live", wl_t, wl_live, nwl) != 0));
         if (!bad)
             bad = np_db_timing(db, "lateness_dependent_outcomes", 0, 0, (int64_t)differ) != 0;
         if (bad || np_db_end_run(db, status, (int64_t)r1.events, (int64_t)r1.divergences,
@@ -332,7 +338,7 @@ int np_cli_compare(int argc, char **argv)
     free(spans);
     free(wl_live);
     free(wl_sim);
-    free(wl_gpd);
+    free(wl_t);
     free(dls);
     free(lines);
     np_replay_result_free(&r1);

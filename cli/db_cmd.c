@@ -1,12 +1,15 @@
 /* cli/db_cmd.c - what the commands share: the results store, and --faults. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "cli.h"
 #include "netpoll/faults.h"
 #include "netpoll/poll.h"
 #include "netpoll/replay.h"
+#include "netpoll/trace.h"
 #include "results.h"
 
 struct np_db *np_cli_db_default(const char *cmd, const char *path, bool off, bool *failed)
@@ -42,17 +45,25 @@ static const char *res_name(int res)
     return res < 0 ? NULL : np_poll_result_name(res);
 }
 
-int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r)
+int np_cli_db_store_replay(struct np_db *db, const struct np_replay_result *r, bool outcomes)
 {
-    for (size_t i = 0; i < r->nwakes; i++) {
+    for (size_t i = 0; outcomes && i < r->nwakes; i++) {
         const np_replay_wake *w = &r->wakes[i];
         if (np_db_outcome(db, (int64_t)i, w->g, w->pd, w->mode == NP_MODE_W ? "w" : "r",
                           res_name(w->res), res_name(w->rec_res), w->t, w->rec_t, w->wait_t,
                           w->deadline) != 0)
             return -1;
-        if (w->rec_t >= 0 && np_db_timing(db, "sim_wake_delay", w->g, w->pd, w->rec_t - w->t) != 0)
-            return -1;
     }
+    /* the recorded - replayed wake times, as a histogram */
+    int64_t *d = malloc((r->nwakes + 1) * sizeof *d);
+    size_t n = 0;
+    for (size_t i = 0; d && i < r->nwakes; i++)
+        if (r->wakes[i].rec_t >= 0)
+            d[n++] = r->wakes[i].rec_t - r->wakes[i].t;
+    int err = !d || np_db_hist(db, "sim_wake_delay", d, n) != 0;
+    free(d);
+    if (err)
+        return -1;
     /* the findings, as records (the first NP_REPLAY_VIOLATIONS) */
     for (size_t i = 0; i < r->nviol; i++)
         if (np_db_violation_rec(db, &r->viol[i], NULL, NULL, NULL, -1) != 0)
@@ -88,5 +99,37 @@ int np_cli_faults_apply(const char *cmd, np_trace *tr, unsigned mask, uint64_t s
         o->late_timers = seed | 1; /* nonzero: on */
     o->poller_faults = mask & NP_FAULT_POLLER;
     o->poller_seed = seed;
+    return 0;
+}
+
+/* FNV-1a 64 over what the canonical writer prints, as it prints it (a
+ * stdio cookie stream: no copy of the text in memory). */
+static ssize_t fnv_write(void *cookie, const char *buf, size_t n)
+{
+    uint64_t *h = cookie;
+    for (size_t i = 0; i < n; i++)
+        *h = (*h ^ (unsigned char)buf[i]) * 0x100000001b3ULL;
+    return (ssize_t)n;
+}
+
+int np_cli_trace_id(const np_trace *tr, const char *path, char *name, size_t nlen, char *hash,
+                    size_t hlen)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (n > 4 && !strcmp(base + n - 4, ".npt"))
+        n -= 4;
+    snprintf(name, nlen, "%.*s", (int)n, base);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    FILE *f = fopencookie(&h, "w", (cookie_io_functions_t){.write = fnv_write});
+    int err = f ? np_trace_emit(tr, f) : -1;
+    if (f && fclose(f) != 0)
+        err = -1;
+    if (err) {
+        snprintf(hash, hlen, "%s", "");
+        return -1;
+    }
+    snprintf(hash, hlen, "%016llx", (unsigned long long)h);
     return 0;
 }

@@ -89,7 +89,7 @@ static void indent(const char *text, const char *pre)
 
 static int store(np_db *db, int argc, char **argv, const char *file, const char *design,
                  const np_explore_opts *o, const np_explore_result *r, int status, double secs,
-                 size_t events)
+                 size_t events, const char *scen, const char *scen_hash)
 {
     static const char *const names[] = {"dfs", "random", "pct"};
     char params[1024];
@@ -101,7 +101,7 @@ static int store(np_db *db, int argc, char **argv, const char *file, const char 
                      file,
                      params,
                      o->strategy == NP_EXPLORE_DFS ? -1 : (int64_t)o->seed};
-    if (np_db_begin_run(db, &run) < 0)
+    if (np_db_begin_run_of(db, &run, scen, scen_hash) < 0)
         return -1;
     if (status == 1 &&
         np_db_violation_rec(db, &r->first, r->minimized ? r->min_schedule : r->schedule,
@@ -245,6 +245,8 @@ int np_cli_explore(int argc, char **argv)
         fprintf(stderr, "%s\n", msg);
         return 2;
     }
+    char scen[256], scen_hash[24]; /* the trace's identity, as read (before any faults) */
+    np_cli_trace_id(&tr, file, scen, sizeof scen, scen_hash, sizeof scen_hash);
     if (fmask) {
         np_replay_opts ro = {0};
         if (np_cli_faults_apply("explore", &tr, fmask, o.seed, &ro)) {
@@ -331,7 +333,8 @@ int np_cli_explore(int argc, char **argv)
                 printf("  ... %zu more classes\n", r.nclasses - 12);
         }
     }
-    if (db && status != 2 && store(db, argc, argv, file, design, &o, &r, status, secs, tr.n)) {
+    if (db && status != 2 &&
+        store(db, argc, argv, file, design, &o, &r, status, secs, tr.n, scen, scen_hash)) {
         fprintf(stderr, "netpoll explore: %s\n", np_db_error(db));
         status = 2;
     }

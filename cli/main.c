@@ -19,6 +19,8 @@ static const struct {
     {"merge", np_cli_merge, "merge results databases (and the shards of explorations)"},
     {"replay", np_cli_replay, "replay a trace through the real pollDesc code in virtual time"},
     {"report", np_cli_report, "plots and report.html from a results database"},
+    {"runs", np_cli_runs, "list the runs of a results database (id, time, commit, verdict)"},
+    {"export", np_cli_export, "write one run of a results database as CSV, a file per table"},
     {"echo", np_cli_echo, "an echo server or client on the descriptor API (serve | client)"},
 };
 

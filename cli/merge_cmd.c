@@ -5,8 +5,9 @@
  * "[merged N shards]", with the union of their abstract states and outcome
  * classes, their summed executions and every violation they found.
  *
- * The inputs are only read. OUT is written as a copy beside it and renamed
- * into place at the end, so a failure leaves it as it was. */
+ * The inputs are only read. They are staged in a private copy beside OUT,
+ * and OUT gets the result in one transaction: a failure, or a kill, leaves
+ * it as it was. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -27,8 +28,8 @@ static void usage(FILE *f)
                "missing, else added to), and combines the shards of each sharded\n"
                "exploration (netpoll explore --shard I/N) into one run marked\n"
                "\"[merged N shards]\": union of states and outcome classes, summed\n"
-               "executions, every violation. The inputs are not changed; OUT.db is\n"
-               "replaced in one step, or left as it was on error.\n"
+               "executions, every violation. The inputs are not changed; OUT.db gets\n"
+               "all of it in one transaction, or is left as it was on error.\n"
                "exit status: 0 merged, 2 bad input\n");
 }
 
@@ -39,55 +40,48 @@ static int fail(sqlite3 *db, const char *what, const char *path)
     return 2;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    char buf[65536];
-    size_t n;
-    int err = in && out ? 0 : -errno;
-    while (!err && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            err = -errno;
-    if (in && ferror(in))
-        err = -EIO;
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0 && !err)
-        err = -errno;
-    return err;
-}
-
-/* Column lists per table, beyond run_id (version 3; versions 1 and 2 lack
+/* Column lists per table, beyond run_id (version 4; versions 1 to 3 lack
  * some: NULL there means the same list, "" a table they do not have). */
 static const struct {
-    const char *table, *cols, *cols_v1, *cols_v2;
+    const char *table, *cols, *cols_v1, *cols_v2, *cols_v3;
 } tables[] = {
     {"outcomes", "seq, g, pd, mode, result, recorded, virtual_ns, wall_ns, wait_ns, deadline_ns",
-     NULL, NULL},
-    {"violations", "name, detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line",
-     "name, detail, schedule, trace, NULL, NULL, NULL, NULL, NULL, NULL, NULL",
-     "name, detail, schedule, trace, listing, preemptions, NULL, NULL, NULL, NULL, NULL"},
-    {"timing", "kind, g, pd, value_ns", NULL, NULL},
-    {"explore_stats", "strategy, executions, distinct_states, race_pairs, elapsed_ns", NULL, NULL},
-    {"explore_progress", "executions, states, elapsed_ns", "", NULL},
-    {"explore_states", "state, text", "", NULL},
-    {"outcome_classes", "class, count", NULL, NULL},
-    {"bench", "name, contender, metric, value, rep", NULL, NULL},
+     NULL, NULL, NULL},
+    {"violations",
+     "name, detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line, scenario, "
+     "scenario_hash",
+     "name, detail, schedule, trace, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL",
+     "name, detail, schedule, trace, listing, preemptions, NULL, NULL, NULL, NULL, NULL, NULL, "
+     "NULL",
+     "name, detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line, NULL, NULL"},
+    {"timing", "kind, g, pd, value_ns", NULL, NULL, NULL},
+    {"timing_hist", "kind, lo_ns, hi_ns, count", "", "", ""},
+    {"timing_series", "kind, t_ns, window_ns, count, p50_ns, p99_ns, max_ns", "", "", ""},
+    {"explore_stats", "strategy, executions, distinct_states, race_pairs, elapsed_ns", NULL, NULL,
+     NULL},
+    {"explore_progress", "executions, states, elapsed_ns", "", NULL, NULL},
+    {"explore_states", "state, text", "", NULL, NULL},
+    {"outcome_classes", "class, count", NULL, NULL, NULL},
+    {"bench", "name, contender, metric, value, rep", NULL, NULL, NULL},
     {"check_designs", "design, scenarios, enumerated, executions, expected, unexpected, elapsed_ns",
-     "", ""},
-    {"mutants", "mutant, operator, function, set_name, verdict, seconds", "", ""},
+     "", "", NULL},
+    {"mutants", "mutant, operator, function, set_name, verdict, seconds", "", "", NULL},
 };
 
-#define RUN_COLS                                                                                   \
+/* the runs columns of versions 1 to 3, and of version 4 */
+#define RUN_COLS_V3                                                                                \
     "kind, backend, design, workload, trace, seed, git_rev, machine, params, started_at, "         \
     "ended_at, status, events, divergences, violations"
+#define RUN_COLS RUN_COLS_V3 ", scenario, scenario_hash"
 
 static int exec(sqlite3 *db, const char *sql)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-static int copy_input(sqlite3 *db, const char *path)
+/* Attaches the results database at path read-only as "src": its schema
+ * version in *version, 0; or 2 after one line (and detached). */
+static int attach_input(sqlite3 *db, const char *path, int *version)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS src", -1, &st, NULL);
@@ -100,38 +94,52 @@ static int copy_input(sqlite3 *db, const char *path)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return fail(db, "cannot open", path);
-    int version = -1, ok = 0;
+    int ok = 0;
+    *version = -1;
     if (sqlite3_prepare_v2(db, "PRAGMA src.user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
+        *version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM src.sqlite_master WHERE name = 'runs'", -1,
                            &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         ok = sqlite3_column_int(st, 0) == 1;
     sqlite3_finalize(st);
-    if (version < 0) {
+    if (*version < 0) {
         fail(db, "not an SQLite database", path);
         exec(db, "DETACH DATABASE src");
         return 2;
     }
-    if (!ok || version < 1 || version > NP_DB_SCHEMA_VERSION) {
+    if (!ok || *version < 1 || *version > NP_DB_SCHEMA_VERSION) {
         fprintf(stderr, "netpoll merge: %s: %s\n", path,
                 !ok ? "an SQLite database, but not netpoll's results"
                     : "written by a newer netpoll");
         exec(db, "DETACH DATABASE src");
         return 2;
     }
-    int err = exec(db, "BEGIN IMMEDIATE") || exec(db, "DELETE FROM idmap") ||
+    return 0;
+}
+
+/* Copies every run of the attached "src" (schema version) into main, with
+ * new ids after main's largest, in the caller's transaction. 0 or -1. */
+static int copy_runs(sqlite3 *db, int version)
+{
+    int err = exec(db, "DELETE FROM idmap") ||
               exec(db, "INSERT INTO idmap (old) SELECT id FROM src.runs ORDER BY id");
     /* new ids: after the largest in OUT, in the inputs' order */
     err = err || exec(db, "UPDATE idmap SET new = old - (SELECT min(old) FROM idmap) + 1 + "
                           "(SELECT coalesce(max(id), 0) FROM main.runs)");
-    err = err || exec(db, "INSERT INTO main.runs (id, " RUN_COLS ") SELECT m.new, " RUN_COLS
-                          " FROM src.runs r JOIN idmap m ON r.id = m.old");
+    err =
+        err || exec(db, version >= 4
+                            ? "INSERT INTO main.runs (id, " RUN_COLS ") SELECT m.new, " RUN_COLS
+                              " FROM src.runs r JOIN idmap m ON r.id = m.old"
+                            : "INSERT INTO main.runs (id, " RUN_COLS ") SELECT m.new, " RUN_COLS_V3
+                              ", NULL, NULL FROM src.runs r JOIN idmap m ON r.id = "
+                              "m.old");
     for (size_t i = 0; !err && i < sizeof tables / sizeof tables[0]; i++) {
         const char *cols = version == 1 && tables[i].cols_v1   ? tables[i].cols_v1
                            : version == 2 && tables[i].cols_v2 ? tables[i].cols_v2
+                           : version == 3 && tables[i].cols_v3 ? tables[i].cols_v3
                                                                : tables[i].cols;
         if (!*cols)
             continue; /* the table came with version 2 */
@@ -148,7 +156,16 @@ static int copy_input(sqlite3 *db, const char *path)
                  " FROM src.%s t JOIN idmap m ON t.run_id = m.old", tables[i].table);
         err = exec(db, sql);
     }
-    if (err || exec(db, "COMMIT")) {
+    return err ? -1 : 0;
+}
+
+/* One input into the staging copy, in a transaction of its own. */
+static int copy_input(sqlite3 *db, const char *path)
+{
+    int version;
+    if (attach_input(db, path, &version))
+        return 2;
+    if (exec(db, "BEGIN IMMEDIATE") || copy_runs(db, version) || exec(db, "COMMIT")) {
         fail(db, "cannot copy its runs", path);
         exec(db, "ROLLBACK");
         exec(db, "DETACH DATABASE src");
@@ -251,8 +268,8 @@ static int combine_shards(sqlite3 *db, const char *out)
             char *sql = sqlite3_mprintf(
                 "INSERT INTO runs (" RUN_COLS ") SELECT 'explore', 'sim', min(design), "
                 "NULL, min(trace), min(seed), min(git_rev), min(machine), %Q, min(started_at), "
-                "max(ended_at), max(status), max(events), sum(divergences), sum(violations) "
-                "FROM runs WHERE id IN (%s);"
+                "max(ended_at), max(status), max(events), sum(divergences), sum(violations), "
+                "min(scenario), min(scenario_hash) FROM runs WHERE id IN (%s);"
                 "INSERT INTO explore_states (run_id, state, text) SELECT last_insert_rowid(), "
                 "state, min(text) FROM explore_states WHERE run_id IN (%s) GROUP BY state;"
                 "INSERT INTO explore_stats (run_id, strategy, executions, distinct_states, "
@@ -267,9 +284,9 @@ static int combine_shards(sqlite3 *db, const char *out)
                 "runs), class, sum(count) FROM outcome_classes WHERE run_id IN (%s) GROUP BY "
                 "class;"
                 "INSERT INTO violations (run_id, name, detail, schedule, trace, listing, "
-                "preemptions, pd, g, mode, t_ns, line) SELECT (SELECT max(id) FROM runs), name, "
-                "detail, schedule, trace, listing, preemptions, pd, g, mode, t_ns, line FROM "
-                "violations WHERE run_id IN (%s);",
+                "preemptions, pd, g, mode, t_ns, line, scenario, scenario_hash) SELECT (SELECT "
+                "max(id) FROM runs), name, detail, schedule, trace, listing, preemptions, pd, g, "
+                "mode, t_ns, line, scenario, scenario_hash FROM violations WHERE run_id IN (%s);",
                 params, list, list, list, list, list);
             err = !sql || exec(db, sql);
             sqlite3_free(sql);
@@ -353,62 +370,85 @@ int np_cli_merge(int argc, char **argv)
         }
     }
     free(ids);
-    char tmp[4200];
+    /* The inputs are first copied into a private staging file beside OUT
+     * (each input once, new ids from 1); then OUT gets the staged runs and
+     * the combined shards in one transaction of its own. SQLite makes that
+     * transaction atomic, also against a kill: OUT has all of the merge or
+     * none of it, and the commits of other writers (a WAL that a killed
+     * writer left, a concurrent run) are kept, where a copy of OUT renamed
+     * over it lost them. */
+    char tmp[4200], side[4300];
     snprintf(tmp, sizeof tmp, "%s.merge-%ld.tmp", out, (long)getpid());
     bool existed = stat(out, &sb) == 0;
-    if (existed && (!S_ISREG(sb.st_mode) || copy_file(out, tmp) != 0)) {
-        fprintf(stderr, "netpoll merge: %s: %s\n", out,
-                S_ISREG(sb.st_mode) ? "cannot copy it" : "not a file");
-        unlink(tmp);
+    if (existed && !S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "netpoll merge: %s: not a file\n", out);
         free(in);
         return 2;
     }
-    /* the schema (created or upgraded) through the results store */
     np_db *ndb;
     char msg[600];
+    int status = 0;
+    sqlite3 *db = NULL;
     if (np_db_open(tmp, &ndb, msg, sizeof msg) != 0) {
         fprintf(stderr, "netpoll merge: %s\n", msg);
-        unlink(tmp);
-        free(in);
-        return 2;
+        status = 2;
+    } else {
+        np_db_close(ndb);
     }
-    np_db_close(ndb);
-    sqlite3 *db = NULL;
-    int status = 0;
-    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
-        exec(db, "PRAGMA journal_mode = DELETE") ||
-        exec(db, "CREATE TEMP TABLE idmap (old INTEGER PRIMARY KEY, new INTEGER)"))
-        status = fail(db, "cannot write", out);
+    if (!status &&
+        (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+         exec(db, "PRAGMA journal_mode = DELETE") ||
+         exec(db, "CREATE TEMP TABLE idmap (old INTEGER PRIMARY KEY, new INTEGER)")))
+        status = fail(db, "cannot write", tmp);
     for (int i = 0; !status && i < nin; i++)
         status = copy_input(db, in[i]);
-    /* (a failure leaves only the temporary copy half-written: it is removed) */
-    if (!status && exec(db, "BEGIN IMMEDIATE"))
-        status = fail(db, "cannot write", out);
-    if (!status)
-        status = combine_shards(db, out);
-    if (!status && exec(db, "COMMIT"))
-        status = fail(db, "cannot commit", out);
     if (db)
         sqlite3_close(db);
+    db = NULL;
+    /* OUT: created or upgraded by the results store, then written */
+    bool made = false;
     if (!status) {
-        int fd = open(tmp, O_RDONLY);
-        if (fd < 0 || fsync(fd) != 0 || rename(tmp, out) != 0) {
-            fprintf(stderr, "netpoll merge: %s: cannot write: %s\n", out, strerror(errno));
+        if (np_db_open(out, &ndb, msg, sizeof msg) != 0) {
+            fprintf(stderr, "netpoll merge: %s\n", msg);
             status = 2;
+        } else {
+            np_db_close(ndb);
+            made = !existed;
         }
-        if (fd >= 0)
-            close(fd);
     }
-    if (status) {
-        unlink(tmp);
-        char side[4300];
-        snprintf(side, sizeof side, "%s-wal", tmp);
+    int version;
+    if (!status &&
+        (sqlite3_open_v2(out, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+         (sqlite3_busy_timeout(db, 2000), 0) ||
+         exec(db, "CREATE TEMP TABLE idmap (old INTEGER PRIMARY KEY, new INTEGER)")))
+        status = fail(db, "cannot write", out);
+    if (!status)
+        status = attach_input(db, tmp, &version);
+    if (!status) {
+        if (exec(db, "BEGIN IMMEDIATE") || copy_runs(db, version))
+            status = fail(db, "cannot write", out);
+        if (!status)
+            status = combine_shards(db, out);
+        if (!status && exec(db, "COMMIT"))
+            status = fail(db, "cannot commit", out);
+        if (status)
+            exec(db, "ROLLBACK");
+        exec(db, "DETACH DATABASE src");
+    }
+    if (db)
+        sqlite3_close(db);
+    unlink(tmp);
+    snprintf(side, sizeof side, "%s-journal", tmp);
+    unlink(side);
+    if (status && made) { /* an OUT this merge created and could not fill */
+        unlink(out);
+        snprintf(side, sizeof side, "%s-wal", out);
         unlink(side);
-        snprintf(side, sizeof side, "%s-shm", tmp);
+        snprintf(side, sizeof side, "%s-shm", out);
         unlink(side);
-    } else {
+    }
+    if (!status)
         printf("merge: %d database%s into %s\n", nin, nin == 1 ? "" : "s", out);
-    }
     free(in);
     return status;
 }

@@ -18,7 +18,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: netpoll record WORKLOAD [--seconds S] [--out FILE.npt] [--workers N]\n"
-               "                      [--reserve MIB] [--db FILE | --no-db]\n\n"
+               "                      [--reserve MIB] [--db FILE | --no-db] [--outcomes]\n\n"
                "Runs a live workload on epoll over 127.0.0.1, records every pollDesc\n"
                "operation, and writes the trace (default WORKLOAD.npt).\n"
                "  --seconds S   how long the workload runs (default 1, at most 600)\n"
@@ -27,7 +27,9 @@ static void usage(FILE *f)
                "                recording does not slow it (default 32 per second of\n"
                "                --seconds, at most 1024 and a quarter of RAM; 0: none;\n"
                "                a longer run allocates more as it goes)\n"
-               "  --db FILE     store the run in this SQLite database (default results.db)\n"
+               "  --db FILE     store the run in this SQLite database (default results.db),\n"
+               "                with the histogram of its deadline timers' lateness\n"
+               "  --outcomes    store each wait's outcome too (table outcomes)\n"
                "  --no-db       do not store the run\nworkloads:\n");
     for (const np_workload *w = np_workloads; w->name; w++)
         fprintf(f, "  %-15s %s\n", w->name, w->help);
@@ -66,7 +68,7 @@ int np_cli_record(int argc, char **argv)
     char defout[64];
     snprintf(defout, sizeof defout, "%s.npt", a.w->name);
     const char *out = defout, *dbpath = NULL;
-    bool nodb = false, dbfail;
+    bool nodb = false, dbfail, outcomes = false;
     int workers = 2;
     double reserve_mib = -1; /* -1: from --seconds */
     for (int i = 2; i < argc; i++) {
@@ -90,6 +92,8 @@ int np_cli_record(int argc, char **argv)
                 return 2;
         } else if (!strcmp(opt, "--no-db")) {
             nodb = true;
+        } else if (!strcmp(opt, "--outcomes")) {
+            outcomes = true;
         } else {
             fprintf(stderr,
                     "netpoll record: unexpected argument '%s' (see netpoll record --help)\n", opt);
@@ -140,15 +144,19 @@ int np_cli_record(int argc, char **argv)
         np_cli_params(argc, argv, params, sizeof params);
         np_db_run run = {"live", "epoll", "go1.21", a.w->name, out, params, -1};
         int bad = np_db_begin_run(db, &run) < 0;
-        int64_t seq = 0;
+        int64_t seq = 0, *late = malloc((a.tr.n + 1) * sizeof *late);
+        size_t nlate = 0;
+        bad = bad || !late;
         for (size_t i = 0; !bad && i < a.tr.n; i++) {
             const np_tr_event *e = &a.tr.ev[i];
-            if (e->kind == NP_TR_WAKE)
+            if (e->kind == NP_TR_WAKE && outcomes)
                 bad = np_db_outcome(db, seq++, e->g, e->pd, e->mode == NP_MODE_W ? "w" : "r",
                                     np_poll_result_name(e->res), NULL, -1, a.real[i], -1, 0) != 0;
             else if (e->kind == NP_TR_FIRE && e->at > 0) /* real time past the deadline */
-                bad = np_db_timing(db, "deadline_lateness", 0, e->pd, a.real[i] - e->at) != 0;
+                late[nlate++] = a.real[i] - e->at;
         }
+        bad = bad || np_db_hist(db, "deadline_lateness", late, nlate) != 0;
+        free(late);
         if (bad || np_db_end_run(db, status, (int64_t)a.tr.n, 0, 0) != 0) {
             fprintf(stderr, "netpoll record: %s\n", np_db_error(db));
             status = 2;

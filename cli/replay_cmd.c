@@ -19,7 +19,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: netpoll replay FILE [--design NAME] [--exact-timers] [--emit OUT.npt] [--db "
-               "FILE]\n\n"
+               "FILE]\n"
+               "                     [--outcomes]\n\n"
                "Replays a trace through the real pollDesc code in virtual time, checks every\n"
                "invariant, and compares the outcomes with the recorded ones (if any).\n"
                "  --design NAME    ");
@@ -27,7 +28,10 @@ static void usage(FILE *f)
         fprintf(f, "%s%s", (*d)->name, d[1] ? ", " : " (default go1.21)\n");
     fprintf(f, "  --exact-timers   ignore fire lines: every timer fires at its deadline\n"
                "  --emit OUT.npt   write the full trace (stimuli and computed outcomes)\n"
-               "  --db FILE        store the run in this SQLite database (default results.db)\n"
+               "  --db FILE        store the run in this SQLite database (default results.db):\n"
+               "                   its findings and the histogram of recorded - replayed wake\n"
+               "                   times\n"
+               "  --outcomes       store each wait's outcome too (table outcomes)\n"
                "  --no-db          do not store the run\n"
                "  --faults LIST    inject faults, comma-separated; outcomes may then differ, the\n"
                "                   invariants must hold. In the stimuli: spurious, errevent,\n"
@@ -117,7 +121,7 @@ int np_cli_replay(int argc, char **argv)
 {
     const char *file = NULL, *emit = NULL, *dbpath = NULL, *faults = NULL;
     uint64_t seed = 1;
-    bool nodb = false, dbfail;
+    bool nodb = false, dbfail, outcomes = false;
     np_replay_opts o = {.out = stdout};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -128,6 +132,8 @@ int np_cli_replay(int argc, char **argv)
             o.exact_timers = true;
         } else if (!strcmp(a, "--no-db")) {
             nodb = true;
+        } else if (!strcmp(a, "--outcomes")) {
+            outcomes = true;
         } else if (!strcmp(a, "--design")) {
             const char *v = np_cli_value("replay", argc, argv, &i);
             if (!v)
@@ -176,6 +182,8 @@ int np_cli_replay(int argc, char **argv)
         fprintf(stderr, "%s\n", msg);
         return 2;
     }
+    char scen[256], scen_hash[24]; /* the trace's identity, as read (before any faults) */
+    np_cli_trace_id(&tr, file, scen, sizeof scen, scen_hash, sizeof scen_hash);
     if (fault_mask && np_cli_faults_apply("replay", &tr, fault_mask, seed, &o)) {
         np_trace_free(&tr);
         return 2;
@@ -234,7 +242,8 @@ int np_cli_replay(int argc, char **argv)
         char params[512];
         np_cli_params(argc, argv, params, sizeof params);
         np_db_run run = {"replay", "sim", design, NULL, file, params, -1};
-        if (np_db_begin_run(db, &run) < 0 || np_cli_db_store_replay(db, &r) != 0 ||
+        if (np_db_begin_run_of(db, &run, scen, scen_hash) < 0 ||
+            np_cli_db_store_replay(db, &r, outcomes) != 0 ||
             np_db_end_run(db, status, (int64_t)r.events, (int64_t)r.divergences,
                           (int64_t)r.violations) != 0) {
             fprintf(stderr, "netpoll replay: %s\n", np_db_error(db));

@@ -1,6 +1,7 @@
 /* cli/results.c - the SQLite results store. */
 #include "results.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,27 @@
 #ifndef NP_GIT_REV
 #define NP_GIT_REV "unknown"
 #endif
+
+const char *np_db_abs_path(const char *path, char *buf, size_t len)
+{
+    char real[PATH_MAX], cwd[PATH_MAX];
+    if (!path)
+        return NULL;
+    if (realpath(path, real)) {
+        if (strlen(real) < len) {
+            snprintf(buf, len, "%s", real);
+            return buf;
+        }
+    } else if (path[0] != '/' && getcwd(cwd, sizeof cwd)) {
+        while (path[0] == '.' && path[1] == '/')
+            path += 2;
+        if (strlen(cwd) + 1 + strlen(path) < len) {
+            snprintf(buf, len, "%s/%s", cwd, path);
+            return buf;
+        }
+    }
+    return path;
+}
 
 struct np_db {
     sqlite3 *h;
@@ -91,29 +113,41 @@ int np_db_open(const char *path, np_db **out, char *msg, size_t len)
                  path);
         goto bad;
     }
-    if (v == 1 || v == 2) { /* an older version: what the later ones added, in one transaction */
+    if (v >= 1 && v < NP_DB_SCHEMA_VERSION) { /* older: what later versions added, at once */
         char set[64];
         snprintf(set, sizeof set, "PRAGMA user_version = %d", NP_DB_SCHEMA_VERSION);
         /* version 3: the runs table again, for its CHECK on kind (SQLite alters
          * no constraint): renamed without rewriting the other tables'
-         * references (legacy_alter_table), created anew by the schema, filled,
-         * dropped */
+         * references (legacy_alter_table), created anew by the schema (so with
+         * version 4's columns already), filled, dropped. Version 4: the
+         * scenario columns of runs (unless made so) and violations. */
         if (exec(db, "BEGIN IMMEDIATE", "cannot write") ||
             (v == 1 &&
              (exec(db, "ALTER TABLE violations ADD COLUMN listing TEXT", "cannot upgrade it") ||
               exec(db, "ALTER TABLE violations ADD COLUMN preemptions INTEGER",
                    "cannot upgrade it"))) ||
-            exec(db, "ALTER TABLE violations ADD COLUMN pd INTEGER", "cannot upgrade it") ||
-            exec(db, "ALTER TABLE violations ADD COLUMN g INTEGER", "cannot upgrade it") ||
-            exec(db, "ALTER TABLE violations ADD COLUMN mode TEXT", "cannot upgrade it") ||
-            exec(db, "ALTER TABLE violations ADD COLUMN t_ns INTEGER", "cannot upgrade it") ||
-            exec(db, "ALTER TABLE violations ADD COLUMN line INTEGER", "cannot upgrade it") ||
-            exec(db, "PRAGMA legacy_alter_table = ON", "cannot upgrade it") ||
-            exec(db, "ALTER TABLE runs RENAME TO runs_v2", "cannot upgrade it") ||
-            exec(db, np_schema_sql, "cannot upgrade it") ||
-            exec(db, "INSERT INTO runs SELECT * FROM runs_v2", "cannot upgrade it") ||
-            exec(db, "DROP TABLE runs_v2", "cannot upgrade it") ||
-            exec(db, "PRAGMA legacy_alter_table = OFF", "cannot upgrade it") ||
+            (v <= 2 &&
+             (exec(db, "ALTER TABLE violations ADD COLUMN pd INTEGER", "cannot upgrade it") ||
+              exec(db, "ALTER TABLE violations ADD COLUMN g INTEGER", "cannot upgrade it") ||
+              exec(db, "ALTER TABLE violations ADD COLUMN mode TEXT", "cannot upgrade it") ||
+              exec(db, "ALTER TABLE violations ADD COLUMN t_ns INTEGER", "cannot upgrade it") ||
+              exec(db, "ALTER TABLE violations ADD COLUMN line INTEGER", "cannot upgrade it") ||
+              exec(db, "PRAGMA legacy_alter_table = ON", "cannot upgrade it") ||
+              exec(db, "ALTER TABLE runs RENAME TO runs_v2", "cannot upgrade it") ||
+              exec(db, np_schema_sql, "cannot upgrade it") ||
+              exec(db,
+                   "INSERT INTO runs (id, kind, backend, design, workload, trace, seed, git_rev, "
+                   "machine, params, started_at, ended_at, status, events, divergences, "
+                   "violations) SELECT * FROM runs_v2",
+                   "cannot upgrade it") ||
+              exec(db, "DROP TABLE runs_v2", "cannot upgrade it") ||
+              exec(db, "PRAGMA legacy_alter_table = OFF", "cannot upgrade it"))) ||
+            (v == 3 &&
+             (exec(db, "ALTER TABLE runs ADD COLUMN scenario TEXT", "cannot upgrade it") ||
+              exec(db, "ALTER TABLE runs ADD COLUMN scenario_hash TEXT", "cannot upgrade it"))) ||
+            exec(db, "ALTER TABLE violations ADD COLUMN scenario TEXT", "cannot upgrade it") ||
+            exec(db, "ALTER TABLE violations ADD COLUMN scenario_hash TEXT", "cannot upgrade it") ||
+            exec(db, np_schema_sql, "cannot upgrade it") || /* tables and indexes it lacks */
             exec(db, set, "cannot upgrade it") || exec(db, "COMMIT", "cannot write")) {
             sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
             sqlite3_exec(db->h, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
@@ -169,6 +203,12 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 
 int64_t np_db_begin_run(np_db *db, const np_db_run *r)
 {
+    return np_db_begin_run_of(db, r, NULL, NULL);
+}
+
+int64_t np_db_begin_run_of(np_db *db, const np_db_run *r, const char *scenario,
+                           const char *scenario_hash)
+{
     if (exec(db, "BEGIN IMMEDIATE", "cannot start a run"))
         return -1;
     struct utsname u;
@@ -179,14 +219,16 @@ int64_t np_db_begin_run(np_db *db, const np_db_run *r)
     now_iso(started, sizeof started);
     sqlite3_stmt *st;
     const char *sql = "INSERT INTO runs (kind, backend, design, workload, trace, seed, git_rev, "
-                      "machine, params, started_at) VALUES (?,?,?,?,?,?,?,?,?,?)";
+                      "machine, params, started_at, scenario, scenario_hash) "
+                      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+    char trace[PATH_MAX];
     if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
         goto bad;
     bind_text(st, 1, r->kind);
     bind_text(st, 2, r->backend);
     bind_text(st, 3, r->design);
     bind_text(st, 4, r->workload);
-    bind_text(st, 5, r->trace);
+    bind_text(st, 5, np_db_abs_path(r->trace, trace, sizeof trace));
     if (r->seed >= 0)
         sqlite3_bind_int64(st, 6, r->seed);
     else
@@ -195,6 +237,8 @@ int64_t np_db_begin_run(np_db *db, const np_db_run *r)
     bind_text(st, 8, machine);
     bind_text(st, 9, r->params);
     bind_text(st, 10, started);
+    bind_text(st, 11, scenario);
+    bind_text(st, 12, scenario_hash);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -207,8 +251,8 @@ int64_t np_db_begin_run(np_db *db, const np_db_run *r)
             -1, &db->outcome, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db->h,
                            "INSERT INTO violations (run_id, name, detail, schedule, trace, "
-                           "listing, preemptions, pd, g, mode, t_ns, line) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                           "listing, preemptions, pd, g, mode, t_ns, line, scenario, "
+                           "scenario_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &db->violation, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db->h,
                            "INSERT INTO timing (run_id, kind, g, pd, value_ns) VALUES (?,?,?,?,?)",
@@ -280,13 +324,19 @@ int np_db_violation_ex(np_db *db, const char *name, const char *detail, const ch
         sqlite3_bind_int(st, 7, preemptions);
     else
         sqlite3_bind_null(st, 7);
-    for (int i = 8; i <= 12; i++)
+    for (int i = 8; i <= 14; i++)
         sqlite3_bind_null(st, i);
     return step(db, st, "cannot store a violation");
 }
 
 int np_db_violation_rec(np_db *db, const np_violation *v, const char *schedule, const char *trace,
                         const char *listing, int preemptions)
+{
+    return np_db_violation_in(db, v, schedule, trace, listing, preemptions, NULL, NULL);
+}
+
+int np_db_violation_in(np_db *db, const np_violation *v, const char *schedule, const char *trace,
+                       const char *listing, int preemptions, const char *scenario, const char *hash)
 {
     char line[600];
     np_violation_line(v, line, sizeof line);
@@ -319,6 +369,8 @@ int np_db_violation_rec(np_db *db, const np_violation *v, const char *schedule, 
         sqlite3_bind_int64(st, 12, v->line);
     else
         sqlite3_bind_null(st, 12);
+    bind_text(st, 13, scenario);
+    bind_text(st, 14, hash);
     return step(db, st, "cannot store a violation");
 }
 
@@ -374,6 +426,138 @@ int np_db_timing(np_db *db, const char *kind, int g, int pd, int64_t value_ns)
     sqlite3_bind_int(st, 4, pd);
     sqlite3_bind_int64(st, 5, value_ns);
     return step(db, st, "cannot store a timing sample");
+}
+
+/* The histogram bucket [*lo, *hi] of v (np_db_hist). */
+static void hist_bucket(int64_t v, int64_t *lo, int64_t *hi)
+{
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    if (a > (uint64_t)INT64_MAX)
+        a = (uint64_t)INT64_MAX;
+    if (a < 256) {
+        *lo = *hi = v;
+        return;
+    }
+    int e = 63 - __builtin_clzll(a); /* a in [2^e, 2^(e+1)), e >= 8 */
+    uint64_t w = (uint64_t)1 << (e - 7), l = a & ~(w - 1), h = l + (w - 1);
+    if (h > (uint64_t)INT64_MAX)
+        h = (uint64_t)INT64_MAX;
+    if (v < 0) {
+        *lo = -(int64_t)h;
+        *hi = -(int64_t)l;
+    } else {
+        *lo = (int64_t)l;
+        *hi = (int64_t)h;
+    }
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int np_db_hist(np_db *db, const char *kind, const int64_t *v, size_t n)
+{
+    if (!n)
+        return 0;
+    int64_t *s = malloc(n * sizeof *s);
+    sqlite3_stmt *st = NULL;
+    if (!s) {
+        snprintf(db->err, sizeof db->err, "%s: out of memory", db->path);
+        return -1;
+    }
+    memcpy(s, v, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_i64);
+    int err = sqlite3_prepare_v2(db->h,
+                                 "INSERT INTO timing_hist (run_id, kind, lo_ns, hi_ns, count) "
+                                 "VALUES (?,?,?,?,?)",
+                                 -1, &st, NULL) != SQLITE_OK;
+    for (size_t i = 0; !err && i < n;) {
+        int64_t lo, hi;
+        hist_bucket(s[i], &lo, &hi);
+        size_t j = i;
+        while (j < n && s[j] <= hi)
+            j++;
+        sqlite3_bind_int64(st, 1, db->run);
+        bind_text(st, 2, kind);
+        sqlite3_bind_int64(st, 3, lo);
+        sqlite3_bind_int64(st, 4, hi);
+        sqlite3_bind_int64(st, 5, (int64_t)(j - i));
+        err = sqlite3_step(st) != SQLITE_DONE;
+        sqlite3_reset(st);
+        i = j;
+    }
+    sqlite3_finalize(st);
+    free(s);
+    return err ? fail(db, "cannot store a histogram") : 0;
+}
+
+typedef struct {
+    int64_t t, v;
+} tv_pair;
+
+static int cmp_tv(const void *a, const void *b)
+{
+    const tv_pair *x = a, *y = b;
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+int np_db_series(np_db *db, const char *kind, const int64_t *t, const int64_t *v, size_t n)
+{
+    if (!n)
+        return 0;
+    tv_pair *p = malloc(n * sizeof *p);
+    int64_t *w = malloc(n * sizeof *w);
+    sqlite3_stmt *st = NULL;
+    if (!p || !w) {
+        free(p);
+        free(w);
+        snprintf(db->err, sizeof db->err, "%s: out of memory", db->path);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        p[i] = (tv_pair){t[i], v[i]};
+    qsort(p, n, sizeof *p, cmp_tv);
+    /* about 100 windows: the span / 100 rounded up to 1, 2 or 5 times 10^k */
+    int64_t span = p[n - 1].t - p[0].t, want = span / 100 + 1, win = 1;
+    while (win < want) {
+        if (win * 2 >= want) {
+            win *= 2;
+            break;
+        }
+        if (win * 5 >= want) {
+            win *= 5;
+            break;
+        }
+        win *= 10;
+    }
+    int err = sqlite3_prepare_v2(db->h,
+                                 "INSERT INTO timing_series (run_id, kind, t_ns, window_ns, count, "
+                                 "p50_ns, p99_ns, max_ns) VALUES (?,?,?,?,?,?,?,?)",
+                                 -1, &st, NULL) != SQLITE_OK;
+    for (size_t i = 0; !err && i < n;) {
+        int64_t start = p[i].t - ((p[i].t % win) + win) % win; /* floor to the window */
+        size_t j = i, m = 0;
+        while (j < n && p[j].t < start + win)
+            w[m++] = p[j++].v;
+        qsort(w, m, sizeof *w, cmp_i64);
+        sqlite3_bind_int64(st, 1, db->run);
+        bind_text(st, 2, kind);
+        sqlite3_bind_int64(st, 3, start);
+        sqlite3_bind_int64(st, 4, win);
+        sqlite3_bind_int64(st, 5, (int64_t)m);
+        sqlite3_bind_int64(st, 6, w[(m - 1) / 2]);
+        sqlite3_bind_int64(st, 7, w[(m * 99 + 99) / 100 - 1]);
+        sqlite3_bind_int64(st, 8, w[m - 1]);
+        err = sqlite3_step(st) != SQLITE_DONE;
+        sqlite3_reset(st);
+        i = j;
+    }
+    sqlite3_finalize(st);
+    free(p);
+    free(w);
+    return err ? fail(db, "cannot store a series") : 0;
 }
 
 int np_db_bench(np_db *db, const char *name, const char *contender, const char *metric,
@@ -442,11 +626,13 @@ int np_db_trace_workload(np_db *db, const char *trace, char *buf, size_t len)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db->h,
-                           "SELECT workload FROM runs WHERE kind = 'live' AND trace = ? AND "
-                           "workload IS NOT NULL ORDER BY id DESC LIMIT 1",
+                           "SELECT workload FROM runs WHERE kind = 'live' AND trace IN (?, ?) "
+                           "AND workload IS NOT NULL ORDER BY id DESC LIMIT 1",
                            -1, &st, NULL) != SQLITE_OK)
         return fail(db, "cannot read it");
-    bind_text(st, 1, trace);
+    char abs[PATH_MAX];
+    bind_text(st, 1, np_db_abs_path(trace, abs, sizeof abs));
+    bind_text(st, 2, trace);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));

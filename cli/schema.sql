@@ -1,9 +1,13 @@
--- netpoll results store, schema version 3 (PRAGMA user_version).
+-- netpoll results store, schema version 4 (PRAGMA user_version).
 -- Version 2 added violations.listing and violations.preemptions, and the
 -- explore_progress and explore_states tables; version 3 the run kinds
 -- 'check' and 'mutation', the structured columns of violations (pd, g,
--- mode, t_ns, line), and the check_designs and mutants tables. A version 1
--- or 2 file is upgraded in place when opened.
+-- mode, t_ns, line), and the check_designs and mutants tables; version 4
+-- the scenario identity (scenario, scenario_hash) of runs and violations,
+-- columns added at the end (a reader that names its columns reads every
+-- version alike), and the timing_hist and timing_series tables, which hold
+-- the distributions that version 3 stored as a row per sample in timing.
+-- A version 1, 2 or 3 file is upgraded in place when opened.
 -- One SQLite file; every run is one transaction. Plots and reports read
 -- only this database (analysis/).
 --
@@ -16,7 +20,8 @@ CREATE TABLE IF NOT EXISTS runs (
     backend      TEXT,               -- epoll | sim
     design       TEXT,               -- go1.5 | go1.18 | go1.21
     workload     TEXT,               -- live and compare runs: the workload; else NULL
-    trace        TEXT,               -- the trace file read or written
+    trace        TEXT,               -- the trace file read or written, its absolute path
+                                     -- (version 4; before: as typed)
     seed         INTEGER,            -- explore: the seed
     git_rev      TEXT,               -- `git describe` of the build, if known
     machine      TEXT,               -- uname -srm and the CPU count
@@ -26,11 +31,17 @@ CREATE TABLE IF NOT EXISTS runs (
     status       INTEGER,            -- the exit status (0, 1)
     events       INTEGER,            -- trace lines recorded or replayed
     divergences  INTEGER,
-    violations   INTEGER
+    violations   INTEGER,
+    scenario     TEXT,               -- replay, compare, explore: the trace's name (its file
+                                     -- name without .npt); else NULL
+    scenario_hash TEXT               -- and its identity: FNV-1a 64 of its canonical text
+                                     -- (the trace as netpoll's writer prints it), 16 hex
+                                     -- digits - equal for equal traces, wherever they are
 );
 
 -- outcomes: each wait's result (live: as recorded; replay: computed, with the
--- recorded one beside it).
+-- recorded one beside it). Stored on request only (--outcomes on record,
+-- replay and compare; version 3 stored them always).
 CREATE TABLE IF NOT EXISTS outcomes (
     run_id       INTEGER NOT NULL REFERENCES runs (id),
     seq          INTEGER NOT NULL,   -- order in which the waits returned
@@ -60,38 +71,75 @@ CREATE TABLE IF NOT EXISTS violations (
     g            INTEGER,            -- the task (NULL: none)
     mode         TEXT,               -- r | w | rw (NULL: none)
     t_ns         INTEGER,            -- trace time
-    line         INTEGER             -- the trace line (NULL: none)
+    line         INTEGER,            -- the trace line (NULL: none)
+    scenario     TEXT,               -- check: the scenario it was found in (a file name
+                                     -- without .npt, or enum:HASH for an enumerated one
+                                     -- that has no file); else NULL (see the run's)
+    scenario_hash TEXT               -- check: that scenario's identity, as runs.scenario_hash
 );
 
--- timing samples: live wake latency, deadline lateness, replay time deltas.
--- The kinds, by the command that stores them:
---   deadline_lateness            record: real ns from a deadline to its fire
---                                (per fire; pd set)
---   sim_wake_delay               replay: recorded wake time - replayed wake
---                                time, trace clock (per wake; g, pd set)
---   wake_latency                 compare: the same, for the replay as recorded
---   wake_latency_live            compare: recorded wake - the time the wait
---                                became due (its wake replayed with exact
---                                timers: the waking event, or the deadline);
---                                trace clock, per wait whose result both
---                                replays agree on (g, pd set)
---   wake_latency_sim             compare: the same wait's wake in the replay
---                                as recorded - that due time (the simulator's
---                                view: recorded timer lateness, woken tasks
---                                run at once); paired with wake_latency_live
---   deadline_lateness_trace      compare: fire - deadline, trace clock
---   deadline_span                compare: deadline - the time it was set, one
---                                per deadline_lateness_trace row, same order
---   lateness_dependent_outcomes  compare: one row, the count of outcomes that
---                                differ with exact timers
--- compare runs carry runs.workload (--workload, or the live run that wrote
--- the trace, or the trace file's name).
+-- timing: single figures, a row each. Since version 4 only
+--   lateness_dependent_outcomes  compare: the count of outcomes that differ
+--                                with exact timers (one row)
+-- Version 3 stored every sample of the distributions below here, a row per
+-- sample (g, pd set where the sample concerned one task or slot); readers
+-- take both (analysis/report.py does).
 CREATE TABLE IF NOT EXISTS timing (
     run_id       INTEGER NOT NULL REFERENCES runs (id),
     kind         TEXT NOT NULL,      -- see above
     g            INTEGER,
     pd           INTEGER,
     value_ns     INTEGER NOT NULL
+);
+
+-- timing_hist: distributions as log-scale histograms, one row per bucket
+-- with samples in it: count samples had values from lo_ns to hi_ns
+-- (inclusive). Values from -255 to 255 ns have a bucket each (lo_ns =
+-- hi_ns); beyond, each power of two [2^e, 2^(e+1)) is cut into 128 buckets
+-- of width 2^(e-7) (mirrored for negative values): a bucket is at most 1/128
+-- of its values wide, so its middle is within 0.4 % of every value in it
+-- (HDR-style). The kinds, by the command that stores them:
+--   deadline_lateness            record: real ns from a deadline to its fire
+--   sim_wake_delay               replay and compare: recorded wake time -
+--                                replayed wake time, trace clock (per wake
+--                                with a recorded time)
+--   wake_latency_live            compare: recorded wake - the time the wait
+--                                became due (its wake replayed with exact
+--                                timers: the waking event, or the deadline);
+--                                trace clock, per wait whose result both
+--                                replays agree on
+--   wake_latency_sim             compare: the same wait's wake in the replay
+--                                as recorded - that due time (the simulator's
+--                                view: recorded timer lateness, woken tasks
+--                                run at once); the same waits as
+--                                wake_latency_live
+--   deadline_lateness_trace      compare: fire - deadline, trace clock
+--   deadline_span                compare: deadline - the time it was set, per
+--                                fire of deadline_lateness_trace
+-- compare runs carry runs.workload (--workload, or the live run that wrote
+-- the trace, or the trace file's name).
+CREATE TABLE IF NOT EXISTS timing_hist (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    kind         TEXT NOT NULL,      -- see above
+    lo_ns        INTEGER NOT NULL,
+    hi_ns        INTEGER NOT NULL,
+    count        INTEGER NOT NULL
+);
+-- timing_series: a value over the run's time, per window of trace time
+-- (at most about 100 windows over the samples' span; window_ns 1, 2 or 5 times a
+-- power of ten): the samples whose time falls in [t_ns, t_ns + window_ns),
+-- their count, median, 99th percentile (nearest rank) and maximum, exact.
+--   wake_latency_live            compare: as in timing_hist, at the time of
+--                                the recorded wake
+CREATE TABLE IF NOT EXISTS timing_series (
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    kind         TEXT NOT NULL,
+    t_ns         INTEGER NOT NULL,
+    window_ns    INTEGER NOT NULL,
+    count        INTEGER NOT NULL,
+    p50_ns       INTEGER NOT NULL,
+    p99_ns       INTEGER NOT NULL,
+    max_ns       INTEGER NOT NULL
 );
 
 -- exploration statistics and outcome classes (the explorer fills them).
@@ -159,3 +207,4 @@ CREATE TABLE IF NOT EXISTS bench (
 
 CREATE INDEX IF NOT EXISTS outcomes_run ON outcomes (run_id);
 CREATE INDEX IF NOT EXISTS timing_run ON timing (run_id, kind);
+CREATE INDEX IF NOT EXISTS timing_hist_run ON timing_hist (run_id, kind);

@@ -105,6 +105,42 @@ expect2msg "merge: one input twice, as a link" "the same file" "$np" merge "$dir
 "$np" merge "$dir/g.db" --into "$dir/m.db" >/dev/null && [ "$(runs "$dir/m.db")" = 4 ] ||
     fail "merge of another file"
 
+# netpoll runs and export: a missing or foreign database, an unknown run, a
+# DIR that cannot be written, missing values: one line, exit 2, and nothing
+# created (no database, no folder, no file in DIR)
+expect2msg "runs: no results.db here" "results.db: No such file" "$np" runs
+[ -e results.db ] && fail "runs created results.db"
+expect2msg "runs: missing --db file" "nope.db: No such file" "$np" runs --db "$dir/nope.db"
+[ -e "$dir/nope.db" ] && fail "runs created the database"
+expect2msg "runs: not SQLite" "not an SQLite database" "$np" runs --db "$dir/noise.db"
+expect2msg "runs: a folder" "not a file" "$np" runs --db "$dir"
+expect2msg "runs: --db without a value" "--db needs a value" "$np" runs --db
+expect2 "runs: unknown option" "$np" runs --bogus
+/usr/bin/python3 -c "import sqlite3; c=sqlite3.connect('$dir/other.db'); c.execute('create table t(x)'); c.commit()"
+expect2msg "runs: another application's database" "not netpoll's results" "$np" runs --db "$dir/other.db"
+expect2msg "export: unknown run" "has no run 99 (its runs: 1 to 2" "$np" export --db "$dir/g.db" --run 99 --csv "$dir/x"
+[ -e "$dir/x" ] && fail "export made DIR for an unknown run"
+expect2msg "export: run 0" "--run wants a whole number from 1" "$np" export --db "$dir/g.db" --run 0 --csv "$dir/x"
+expect2msg "export: run not a number" "--run wants" "$np" export --db "$dir/g.db" --run 1x --csv "$dir/x"
+expect2msg "export: --run without a value" "--run needs a value" "$np" export --db "$dir/g.db" --run --csv "$dir/x"
+expect2msg "export: --csv without a value" "--csv needs a value" "$np" export --db "$dir/g.db" --run 1 --csv
+expect2msg "export: no --csv" "--run ID and --csv DIR are both needed" "$np" export --db "$dir/g.db" --run 1
+expect2msg "export: no --run" "--run ID and --csv DIR are both needed" "$np" export --db "$dir/g.db" --csv "$dir/x"
+expect2msg "export: missing database" "nope.db: No such file" "$np" export --db "$dir/nope.db" --run 1 --csv "$dir/x"
+expect2msg "export: DIR's parent missing" "cannot make" "$np" export --db "$dir/g.db" --run 1 --csv "$dir/no/such/x"
+expect2msg "export: DIR is a file" "not a folder" "$np" export --db "$dir/g.db" --run 1 --csv "$dir/noise.db"
+expect2 "export: unknown option" "$np" export --db "$dir/g.db" --run 1 --csv "$dir/x" --bogus
+[ -e "$dir/x" ] && fail "export made DIR after bad usage"
+# a full disk (a file-size limit): the CSV files already there stay whole,
+# no temporary file is left, and a folder export made is removed again
+mkdir "$dir/csv" && echo keep >"$dir/csv/runs.csv"
+"$np" replay "$traces/workloads/echo.npt" --db "$dir/big.db" >/dev/null || fail "replay --db big.db"
+expect2msg "export on a full disk" "cannot write" sh -c "ulimit -f 1; exec '$np' export --db '$dir/big.db' --run 1 --csv '$dir/csv'"
+[ "$(cat "$dir/csv/runs.csv")" = keep ] || fail "export on a full disk changed runs.csv"
+[ "$(ls "$dir/csv")" = runs.csv ] || fail "export on a full disk left files: $(ls "$dir/csv")"
+expect2 "export on a full disk, new DIR" sh -c "ulimit -f 1; exec '$np' export --db '$dir/big.db' --run 1 --csv '$dir/csv2'"
+[ -e "$dir/csv2" ] && fail "export on a full disk left the folder it made"
+
 # demo: a --traces folder that is not there fails before any work
 expect2msg "demo: --traces missing" "--traces /nonexistent: no such folder" timeout 30 "$np" demo --traces /nonexistent --out "$dir/demo"
 expect2msg "demo: --traces not a traces folder" "no corpus.tsv" timeout 30 "$np" demo --traces "$dir" --out "$dir/demo"

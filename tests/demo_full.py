@@ -8,6 +8,8 @@ checks what it wrote:
     each recording with zero divergences, explore runs of every scenario under
     go1.18 and go1.21 with dfs and random (and pct where the explorer has it),
     explore runs of the corpus, and a bench run with the netpoll contenders;
+  - results.db stays small: under 10 MB, no outcome per wait, the
+    distributions as histograms (timing_hist, timing_series);
   - the corpus replays give the verdicts of traces/corpus.tsv under go1.18
     and go1.21;
   - every expected file: results.db, traces/W.npt, logs/STAGE.log, and, if
@@ -64,6 +66,19 @@ try:
     check(os.path.isfile(db), "no results.db")
     con = sqlite3.connect(db)
     q = lambda sql, *a: con.execute(sql, a).fetchall()
+    # the store's size: distributions as histograms, one copy of each series,
+    # no outcome per wait unless asked (a default demo, at 2 s, stays under
+    # 20 MB; this one runs 1 s). Schema version 3 wrote about 80 MB here.
+    size = os.path.getsize(db) + (os.path.getsize(db + "-wal") if os.path.exists(db + "-wal") else 0)
+    check(size <= 10 * 1024 * 1024, f"results.db is {size / 1048576:.1f} MB, over 10 MB")
+    check(q("SELECT count(*) FROM outcomes") == [(0,)], "outcomes stored without --outcomes")
+    check(q("SELECT count(*) FROM timing WHERE kind != 'lateness_dependent_outcomes'") == [(0,)],
+          "samples stored one row each in timing")
+    for kind in ("deadline_lateness", "sim_wake_delay", "wake_latency_live", "wake_latency_sim"):
+        check(q("SELECT count(*) FROM timing_hist WHERE kind = ?", kind)[0][0] > 0,
+              f"no histogram of {kind}")
+    check(q("SELECT count(*) FROM timing_series WHERE kind = 'wake_latency_live'")[0][0] > 0,
+          "no series of the live wake latency")
 
     # live runs and their replays
     for w in WORKLOADS:

@@ -28,7 +28,7 @@ expect2 "not an SQLite file" "$dir/noise.db"
 expect2 "an empty file" "$dir/zero.db"
 $py -c "import sqlite3; c=sqlite3.connect('$dir/other.db'); c.execute('create table t(x)'); c.commit()"
 expect2 "another application's database" "$dir/other.db"
-for v in 1 2 4; do
+for v in 1 2 5; do
     $py "$src/analysis/make_fixture.py" "$src/cli/schema.sql" "$dir/v$v.db" --empty
     $py -c "import sqlite3; c=sqlite3.connect('$dir/v$v.db'); c.execute('pragma user_version=$v'); c.commit()"
     expect2 "schema version $v" "$dir/v$v.db"

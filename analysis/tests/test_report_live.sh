@@ -1,7 +1,7 @@
 #!/bin/sh
 # End to end on real data: a short live recording and the comparisons of the
 # workload samples stored in one database (compare stores the workload and
-# the live/simulated wake latencies), then netpoll report draws the timing
+# the live/simulated wake latencies, as histograms), then netpoll report draws the timing
 # figures from them and notes the others as without data.
 # usage: test_report_live.sh NETPOLL SOURCE_DIR
 set -u
@@ -26,7 +26,7 @@ got=$($py -c "
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 print(' '.join(r[0] for r in c.execute(\"select workload from runs where kind = 'compare' order by id\")))
-k = dict(c.execute(\"select kind, count(*) from timing group by kind\"))
+k = dict(c.execute(\"select kind, sum(count) from timing_hist group by kind\"))
 assert k.get('wake_latency_live', 0) > 0 and k['wake_latency_live'] == k.get('wake_latency_sim'), k
 assert k.get('deadline_span', 0) == k.get('deadline_lateness_trace', 0) > 0, k
 " "$db") || fail "stored timing kinds"

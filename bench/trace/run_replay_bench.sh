@@ -11,8 +11,8 @@
 #    with `taskset -c 0` when taskset exists:
 #      scenario  `netpoll replay SCENARIO --no-db`   (no wake lines)
 #      emitted   `netpoll replay EMITTED --no-db`    (wake lines: compared)
-#      stored    `netpoll replay SCENARIO --db NEW`  (and the run's outcomes and
-#                timing samples stored in a new SQLite file, the default use)
+#      stored    `netpoll replay SCENARIO --db NEW --outcomes` (the run, each
+#                wait's outcome and the histograms in a new SQLite file)
 #      empty     `netpoll replay HEADER-ONLY --no-db` (process start + sim start)
 #      phases    `bench_replay SCENARIO` / `bench_replay EMITTED` (in-process:
 #                parse time and np_replay time apart)
@@ -87,7 +87,7 @@ while [ "$r" -le "$REPS" ]; do
     timed scenario "$NSC" $NP replay "$SC" --no-db
     timed emitted "$NEM" $NP replay "$EM" --no-db
     rm -f "$DIR/stored.db" "$DIR/stored.db-wal" "$DIR/stored.db-shm"
-    timed stored "$NSC" $NP replay "$SC" --db "$DIR/stored.db"
+    timed stored "$NSC" $NP replay "$SC" --db "$DIR/stored.db" --outcomes
     timed empty 0 $NP replay "$HO" --no-db
     $TO $PIN $BR "$SC" >"$DIR/last.out" || { echo "bench_replay failed"; exit 1; }
     echo "phases_scenario $(cat "$DIR/last.out")" >>"$LOG"
