@@ -6,14 +6,18 @@
 # `--strategy random --runs 3000 --seed 1` (timeout 120 s each), then reverts
 # core/ (git checkout -- core/).
 #
-# usage: tests/mutation_rt_try.sh [--full] [--build DIR] [--out FILE] [NAME|rt_NNN ...]
+# usage: tests/mutation_rt_try.sh [--full|--quick|--slow] [--build DIR] [--out FILE]
+#                                  [NAME|rt_NNN ...]
 #
 #   --full       run all 36 (program, workers, strategy) combinations of every
 #                mutant. Default: the 30 quick ones (everything but dfs at 3
 #                workers, which takes 10-100 s a program) always, and dfs at
 #                3 workers only for a mutant none of them caught.
+#   --quick      the 30 quick combinations only (a first pass over all mutants
+#                on a busy machine; then --slow on the survivors)
+#   --slow       dfs at 3 workers only (6 runs a mutant)
 #   --build DIR  the build directory (default ./build, configured if missing)
-#   --out FILE   one line per explore run, TSV (default /tmp/mutation_rt_try.tsv)
+#   --out FILE   one line per explore run appended, TSV (default /tmp/mutation_rt_try.tsv)
 #   NAME         mutants to run (file name without .patch, or its rt_NNN prefix);
 #                default all
 #
@@ -29,10 +33,13 @@ cd "$repo" || exit 2
 bld=build
 out=/tmp/mutation_rt_try.tsv
 full=0
+mode=both
 only=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --full) full=1; shift ;;
+    --quick) mode=quick; shift ;;
+    --slow) mode=slow; shift ;;
     --build) bld=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     -h | --help) sed -n '/^# usage:/,/^# core/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -57,7 +64,7 @@ for p in $programs; do
     done
 done
 
-printf 'mutant\tprogram\tworkers\tstrategy\texit\tkind\tseconds\n' >"$out"
+[ -f "$out" ] || printf 'mutant\tprogram\tworkers\tstrategy\texit\tkind\tseconds\n' >"$out"
 for patch in tests/mutants/rt_*.patch; do
     n=$(basename "$patch" .patch)
     if [ ${#only[@]} -gt 0 ]; then
@@ -74,6 +81,7 @@ for patch in tests/mutants/rt_*.patch; do
     fi
     first="" ncaught=0 nruns=0 cut=0
     combos=("${quick[@]}")
+    [ $mode = slow ] && combos=("${slow[@]}")
     for pass in 1 2; do
         for c in "${combos[@]}"; do
             read -r p w s <<<"$c"
@@ -95,6 +103,7 @@ for patch in tests/mutants/rt_*.patch; do
             fi
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$p" "$w" "$s" "$rc" "$kind" "$dt" >>"$out"
         done
+        [ $mode = both ] || break
         [ $full = 1 ] || [ -z "$first" ] || break
         combos=("${slow[@]}")
     done
