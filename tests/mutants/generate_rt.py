@@ -108,9 +108,10 @@ mut("np_ready_runnext_ignores_sleepers", S, "condition", "np_ready",
     [("    if (w && w->cur && NP_RT_LOADX(&rt.nsleep, memory_order_relaxed) == 0 &&\n"
       "        !NP_RT_LOADX(&rt.polling, memory_order_relaxed)) {",
       "    if (w && w->cur && !NP_RT_LOADX(&rt.polling, memory_order_relaxed)) {")])
-mut("ready_list_wakes_none", S, "removal", "ready_list",
-    "the loop waking a sleeper for each task a poll returned (but one) removed",
-    [("    for (unsigned i = keep; i < n && wake_sleeper(); i++)\n        ;\n", "")])
+mut("block_in_poller_wakes_none", S, "constant", "block_in_poller",
+    "`keep` 1 becomes the number of tasks the poll returned: after a blocking poll no sleeper is "
+    "woken to steal them (the poller runs them all)",
+    [("    ready_list(w, &l, 1);\n}", "    ready_list(w, &l, l.n);\n}")])
 mut("run_task_parked_after_commit", S, "swap", "run_task",
     "PARKED stored after a successful commit instead of before it: a waker that finds the task "
     "through what the commit published sees RUNNING (np_ready's fatal), or its RUNNABLE is overwritten",
@@ -150,7 +151,7 @@ mut("rwlock_closed_no_decref", F, "removal", "np__fdmu_rwlock",
 mut("rwunlock_no_sema_release", F, "removal", "np__fdmu_rwunlock",
     "an unlock that hands a turn to a waiter (decrements the wait count) does not release the "
     "semaphore: the waiter is never woken",
-    [("        if (old & wmask)\n            np__sema_release(sem);\n", "")])
+    [("        if (old & wmask)\n            np__sema_release(sem);\n", "        (void)sem;\n")])
 mut("close_no_wake_readers", F, "removal", "np__fdmu_close",
     "close does not wake the read-lock waiters it uncounted",
     [("    for (uint64_t n = (old & NP_FDMU_RWAIT_MASK) / NP_FDMU_RWAIT; n > 0; n--)\n"
