@@ -8,10 +8,10 @@ exactly once in that function's body); the patch is `diff -u` of the pristine
 file against the mutated one, for `patch -p1` from the repo root, after a
 header of `# field: value` lines, which here include `# file:`.
 
-    tests/mutants/generate_rt.py [--check]
+    tests/mutants/generate_rt.py [--check | --table]
 
 --check: write nothing, exit 1 if a patch on disk differs from what would be
-written. Sets alternate by number (odd rt_NNN tuning, even heldout); the set
+written. --table: print the table of README.md's section (no patch written). Sets alternate by number (odd rt_NNN tuning, even heldout); the set
 of a patch already on disk is kept.
 """
 import os
@@ -287,13 +287,16 @@ def main():
         name = f"rt_{i + 1:03d}_{short}"
         out = os.path.join(OUT, name + ".patch")
         st = existing_set(out) or ("tuning" if (i + 1) % 2 else "heldout")
+        cell = what.replace("|", "\\|")
+        rows.append(f"| `rt_{i + 1:03d}` | {path[5:]} | `{func}` | {op} | {st} | {cell} |")
+        if table:
+            continue
         src = open(os.path.join(ROOT, path)).read()
         head = [f"# mutant: {name}", f"# file: {path}", f"# operator: {op}",
                 f"# function: {func}", f"# what: {what}", f"# set: {st}"]
         if equiv:
             head.append(f"# equivalent: {equiv}")
         text = "\n".join(head) + "\n" + udiff(src, mutate(src, func, edits, path), path)
-        rows.append(f"| `rt_{i + 1:03d}` | {path[5:]} | `{func}` | {op} | {st} | {what} |")
         old = open(out).read() if os.path.exists(out) else None
         if old != text:
             stale += 1
