@@ -79,7 +79,14 @@ mut("block_in_poller_polling_kept", S, "removal", "block_in_poller",
 mut("go_idle_gq_check_removed", S, "removal", "go_idle",
     "the look at the global queue under rt.lock (before taking the poller role or sleeping) removed",
     [("    if (NP_RT_LOAD(&rt.gq_n)) {\n        NP_UNLOCK(&rt.lock);\n        return true;\n    }\n",
-      "")])
+      "")],
+    "(marked after the run) every task this early exit would see is still seen before the "
+    "worker blocks: gq_n is only raised under rt.lock, so a push before this unlock is seen by "
+    "block_in_poller's re-check (after `polling`) or the sleeper's re-check (after nsleep), and "
+    "a push after it finds `polling` set or the sleeper published; either path then returns "
+    "true as this one does (the worker loops to find_task). What differs: `polling` true for "
+    "a moment, which may earn a spurious break (the next poll returns at once, as after any "
+    "break), and a sleeper popped in that moment takes its post at once: steps, no outcome")
 
 # ---- scheduler.c: run queues ----------------------------------------------------------
 mut("runq_get_cas_to_store", S, "memory", "runq_get",
@@ -214,7 +221,13 @@ mut("set_deadline_unref_twice", N, "constant", "set_deadline",
 mut("release_no_csema_wait", N, "removal", "release",
     "the last handle's release frees the struct without taking csema (without waiting until "
     "the descriptor is destroyed)",
-    [("    np__sema_acquire(&f->csema);\n    fd_free(f);", "    fd_free(f);")])
+    [("    np__sema_acquire(&f->csema);\n    fd_free(f);", "    fd_free(f);")],
+    "(marked after the run) every call holds a handle for its duration (the API's contract), "
+    "so when the last handle goes no call is in progress: if this release's close_wait closed, "
+    "it already waited on csema (the token taken here is its relay); if it found the descriptor "
+    "closed, the closer held a handle and has released it, so its close_wait returned, after "
+    "the destroy. Either way the destroy is done and csema holds one token: the acquire never "
+    "blocks, and the freed struct does not care about the token")
 mut("fd_destroy_sysfd_kept", N, "removal", "fd_destroy",
     "`sysfd = -1` removed after close(2): a destroyed descriptor keeps its old number",
     [("    f->sysfd = -1;\n", "")],
