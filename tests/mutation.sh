@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/mutation.sh - mutation testing of the checker: builds the `netpoll`
-# program once per mutant of core/poll_desc.c (tests/mutants/*.patch) and
+# program once per mutant of core/poll_desc.c (tests/mutants/pd_*.patch) or
+# of the runtime layer (rt_*.patch: the file named by `# file:`), and
 # runs a check command against it. A mutant the check reports (exit 1) is
 # caught; one it passes (exit 0) survived, unless its header documents it as
 # equivalent (tests/mutants/README.md).
@@ -16,7 +17,7 @@
 #   --set S        all (default), tuning or heldout (the header's `# set:`)
 #   --sample N     N mutants of the set, picked with seed S (default 1)
 #   --only NAME... these mutants only (file name without .patch, or its
-#                  pd_NNN prefix); the arguments up to the next --option
+#                  pd_NNN or rt_NNN prefix); the arguments up to the next --option
 #   --check 'CMD'  run by bash in the repository's working tree with $NETPOLL
 #                  (the scratch build's cli/netpoll) and $NETPOLL_SRC (the
 #                  scratch source tree) in the environment; exit 0 = clean,
@@ -32,7 +33,7 @@
 # Verdicts: caught (exit 1), caught (crash) (killed by a signal or exit >= 128),
 # survived (exit 0), equivalent (exit 0, header `# equivalent:`), timeout,
 # error (exit 2 or another status), stillborn (the patch does not apply or
-# the mutant does not build: the patches are out of sync with poll_desc.c).
+# the mutant does not build: the patches are out of sync with the core).
 # Last line: "N passed, M failed", passed = caught + equivalent; exit 0 when
 # nothing failed, 1 otherwise, 2 on bad usage or an unclean baseline.
 set -euo pipefail
@@ -87,7 +88,7 @@ header() { # FILE FIELD: the value of "# FIELD: value" in the patch's header
 
 # ---- the mutants -----------------------------------------------------------------
 mutants=()
-for p in "$mutdir"/pd_*.patch; do
+for p in "$mutdir"/pd_*.patch "$mutdir"/rt_*.patch; do
     [ -f "$p" ] || continue
     n=$(basename "$p" .patch)
     s=$(header "$p" set)
@@ -132,10 +133,11 @@ fi
 src=$scratch/src
 bld=$scratch/build
 logs=$scratch/logs
-pd=$src/core/poll_desc.c
 mkdir -p "$src" "$logs"
+# The file a mutant patches: `# file:` in its header (rt_*), else poll_desc.c.
+target() { local f; f=$(header "$1" file); echo "${f:-core/poll_desc.c}"; }
 cleanup() {
-    [ -f "$scratch/poll_desc.c.orig" ] && cp "$scratch/poll_desc.c.orig" "$pd"
+    [ -d "$scratch/orig" ] && cp "$scratch/orig/"*.c "$src/core/"
     if [ $keep = 0 ]; then rm -rf "$scratch"; else echo "mutation.sh: scratch kept in $scratch" >&2; fi
 }
 trap cleanup EXIT
@@ -145,7 +147,8 @@ trap 'exit 130' INT TERM
 # directory reused by --build rebuilds from this tree (a stamp older than the
 # last mutant's objects would leave the mutant built in).
 git -C "$repo" archive HEAD | tar -x -m -C "$src"
-cp "$pd" "$scratch/poll_desc.c.orig"
+mkdir -p "$scratch/orig"
+for n in "${mutants[@]}"; do cp "$src/$(target "$mutdir/$n.patch")" "$scratch/orig/"; done
 cmake_opts=(-DCMAKE_BUILD_TYPE=Release -DNETPOLL_TESTS=OFF)
 if [ ! -f "$bld/CMakeCache.txt" ]; then
     cmake -S "$src" -B "$bld" "${cmake_opts[@]}" >"$logs/configure.log" 2>&1 ||
@@ -189,7 +192,7 @@ for n in "${mutants[@]}"; do
     p=$mutdir/$n.patch
     s=$(header "$p" set)
     eq=$(header "$p" equivalent)
-    cp "$scratch/poll_desc.c.orig" "$pd"
+    tf=$(target "$p")
     rc=- dt=0.0
     if ! patch -p1 -s -d "$src" --no-backup-if-mismatch -r "$logs/$n.rej" <"$p" >"$logs/$n.patch.log" 2>&1; then
         verdict=stillborn
@@ -224,8 +227,8 @@ for n in "${mutants[@]}"; do
     printf '%-15s %s (%s s)%s\n' "$verdict" "$n" "$dt" "$note"
     [ -z "$out" ] || printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$s" "$(header "$p" operator)" \
         "$(header "$p" function | cut -d' ' -f1)" "$verdict" "$rc" "$dt" >>"$out"
+    cp "$scratch/orig/$(basename "$tf")" "$src/$tf"
 done
-cp "$scratch/poll_desc.c.orig" "$pd"
 
 total=${#mutants[@]}
 k=$((total - equiv))

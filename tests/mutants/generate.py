@@ -506,7 +506,7 @@ def main():
                 open(path, "w").write(text)
     known = set(n + ".patch" for n in names)
     for f in sorted(os.listdir(OUT)):
-        if f.endswith(".patch") and f not in known:
+        if f.startswith("pd_") and f.endswith(".patch") and f not in known:
             print(f"not in the table (remove it or add it): {f}")
             stale += 1
     print(f"{len(M)} mutants ({sum(1 for n in names if sets[n] == 'heldout')} held out), "
