@@ -8,6 +8,7 @@
 #                        [--only "np go uv raw bs alt"] [--build-dir DIR]
 #                        [--base-bin PATH] [--alt-env "VAR=VALUE ..."]
 #                        [--goclient-procs P] [--pin none|split|same] [--log FILE]
+#   bench/run_lowconc.sh --report LOG     # the tables again, from a raw log
 #
 # Servers (all on 127.0.0.1, fresh process per run):
 #   np   bench/echo/echo_np --workers T            (T = server threads)
@@ -63,6 +64,7 @@ PIN=none
 LOG=""
 BUDGET_S=${BENCH_BUDGET_S:-900}
 SIZE=512
+REPORT=""
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -78,10 +80,79 @@ while [ $# -gt 0 ]; do
     --goclient-procs) GC_PROCS=$2; shift 2 ;;
     --pin) PIN=$2; shift 2 ;;
     --log) LOG=$2; shift 2 ;;
+    --report) REPORT=$2; shift 2 ;;
     -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "run_lowconc.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
+report() { # report LOG: the tables from a raw log
+python3 - "$1" <<'PY'
+import sys, statistics, collections
+rows = collections.defaultdict(dict)   # (round, threads, client, conns) -> server -> dict
+for ln in open(sys.argv[1]):
+    if not ln.startswith("R "):
+        continue
+    kv = dict(x.split("=", 1) for x in ln.split()[1:] if "=" in x)
+    if "rps" not in kv:
+        continue
+    d = {"rps": float(kv["rps"]), "p50": float(kv["p50_us"]), "p99": float(kv["p99_us"])}
+    tot = int(kv.get("total", "0"))
+    if tot > 0:
+        d["cpu"] = int(kv["cpu_ticks"]) * 1e6 / int(kv["hz"]) / tot
+    if int(kv.get("errors", "0")):
+        d["errors"] = int(kv["errors"])
+    rows[(int(kv["round"]), kv["sthreads"], kv["cli"], kv["nconn"])][kv["server"]] = d
+
+def f(x):
+    return "%.0f" % x if x >= 100 else "%.1f" % x if x >= 10 else "%.2f" % x
+def mm(v):
+    if not v:
+        return "–"
+    return "%s (%s–%s)" % (f(statistics.median(v)), f(min(v)), f(max(v)))
+def mmr(v):
+    if not v:
+        return "–"
+    return "**%.2f** (%.2f–%.2f)" % (statistics.median(v), min(v), max(v))
+
+cells = sorted({k[1:] for k in rows}, key=lambda c: (c[0], c[1], int(c[2])))
+servers = []
+for k in rows:
+    for s in rows[k]:
+        if s not in servers:
+            servers.append(s)
+order = [s for s in ["np", "alt", "bs", "go", "uv", "raw"] if s in servers]
+names = {"np": "netpoll", "alt": "netpoll (alt env)", "bs": "netpoll (base)", "go": "Go", "uv": "libuv", "raw": "raw epoll"}
+print()
+print("| threads | client | conns | server | req/s | p50 µs | p99 µs | server CPU µs/req |")
+print("|---|---|---|---|---|---|---|---|")
+for c in cells:
+    for s in order:
+        vals = [rows[k][s] for k in rows if k[1:] == c and s in rows[k]]
+        if not vals:
+            continue
+        g = lambda m: [v[m] for v in vals if m in v]
+        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (c[0], c[1], c[2], names[s], mm(g("rps")), mm(g("p50")), mm(g("p99")), mm(g("cpu"))))
+pairs = [(a, "go") for a in ["np", "alt", "bs", "uv", "raw"] if a in servers] + \
+        [(a, b) for a, b in [("np", "bs"), ("alt", "np"), ("alt", "bs")] if a in servers and b in servers]
+for a, b in pairs:
+    print()
+    print("Per-round ratios %s / %s (same round, same cell): median (min–max), rounds where %s's req/s ≥ %s's" % (names[a], names[b], names[a], names[b]))
+    print()
+    print("| threads | client | conns | req/s | p50 | p99 | CPU/req | rounds req/s ≥ 1 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for c in cells:
+        ks = [k for k in sorted(rows) if k[1:] == c and a in rows[k] and b in rows[k]]
+        if not ks:
+            continue
+        rr = lambda m: [rows[k][a][m] / rows[k][b][m] for k in ks if m in rows[k][a] and m in rows[k][b] and rows[k][b][m] > 0]
+        won = sum(1 for x in rr("rps") if x >= 1)
+        print("| %s | %s | %s | %s | %s | %s | %s | %d/%d |" % (c[0], c[1], c[2], mmr(rr("rps")), mmr(rr("p50")), mmr(rr("p99")), mmr(rr("cpu")), won, len(ks)))
+errs = sum(d.get("errors", 0) for k in rows for d in rows[k].values())
+if errs:
+    print("\nnote: %d failed requests in total (see the log)" % errs)
+PY
+}
+if [ -n "$REPORT" ]; then report "$REPORT"; exit; fi
 for v in "$ROUNDS" "$RUN_S" "$GC_PROCS"; do
     case "$v" in ''|*[!0-9]*) echo "run_lowconc.sh: --rounds/--seconds/--goclient-procs want whole numbers" >&2; exit 2 ;; esac
 done
@@ -233,68 +304,4 @@ echo "- servers: ${S[*]}; uv and raw have one thread (threads=1 cells only); bas
 echo "- server CPU µs/req: utime+stime (/proc/PID/stat, $TCK Hz) over the client run / every request completed"
 echo "- raw log: $LOG"
 for note in "${NOTES[@]+"${NOTES[@]}"}"; do echo "- note: $note"; done
-python3 - "$LOG" <<'PY'
-import sys, statistics, collections
-rows = collections.defaultdict(dict)   # (round, threads, client, conns) -> server -> dict
-for ln in open(sys.argv[1]):
-    if not ln.startswith("R "):
-        continue
-    kv = dict(x.split("=", 1) for x in ln.split()[1:] if "=" in x)
-    if "rps" not in kv:
-        continue
-    d = {"rps": float(kv["rps"]), "p50": float(kv["p50_us"]), "p99": float(kv["p99_us"])}
-    tot = int(kv.get("total", "0"))
-    if tot > 0:
-        d["cpu"] = int(kv["cpu_ticks"]) * 1e6 / int(kv["hz"]) / tot
-    if int(kv.get("errors", "0")):
-        d["errors"] = int(kv["errors"])
-    rows[(int(kv["round"]), kv["sthreads"], kv["cli"], kv["nconn"])][kv["server"]] = d
-
-def f(x):
-    return "%.0f" % x if x >= 100 else "%.1f" % x if x >= 10 else "%.2f" % x
-def mm(v):
-    if not v:
-        return "–"
-    return "%s (%s–%s)" % (f(statistics.median(v)), f(min(v)), f(max(v)))
-def mmr(v):
-    if not v:
-        return "–"
-    return "**%.2f** (%.2f–%.2f)" % (statistics.median(v), min(v), max(v))
-
-cells = sorted({k[1:] for k in rows}, key=lambda c: (c[0], c[1], int(c[2])))
-servers = []
-for k in rows:
-    for s in rows[k]:
-        if s not in servers:
-            servers.append(s)
-order = [s for s in ["np", "alt", "bs", "go", "uv", "raw"] if s in servers]
-names = {"np": "netpoll", "alt": "netpoll (alt env)", "bs": "netpoll (base)", "go": "Go", "uv": "libuv", "raw": "raw epoll"}
-print()
-print("| threads | client | conns | server | req/s | p50 µs | p99 µs | server CPU µs/req |")
-print("|---|---|---|---|---|---|---|---|")
-for c in cells:
-    for s in order:
-        vals = [rows[k][s] for k in rows if k[1:] == c and s in rows[k]]
-        if not vals:
-            continue
-        g = lambda m: [v[m] for v in vals if m in v]
-        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (c[0], c[1], c[2], names[s], mm(g("rps")), mm(g("p50")), mm(g("p99")), mm(g("cpu"))))
-pairs = [(a, "go") for a in ["np", "alt", "bs", "uv", "raw"] if a in servers] + \
-        [(a, b) for a, b in [("np", "bs"), ("alt", "np")] if a in servers and b in servers]
-for a, b in pairs:
-    print()
-    print("Per-round ratios %s / %s (same round, same cell): median (min–max), rounds where %s's req/s ≥ %s's" % (names[a], names[b], names[a], names[b]))
-    print()
-    print("| threads | client | conns | req/s | p50 | p99 | CPU/req | rounds req/s ≥ 1 |")
-    print("|---|---|---|---|---|---|---|---|")
-    for c in cells:
-        ks = [k for k in sorted(rows) if k[1:] == c and a in rows[k] and b in rows[k]]
-        if not ks:
-            continue
-        rr = lambda m: [rows[k][a][m] / rows[k][b][m] for k in ks if m in rows[k][a] and m in rows[k][b] and rows[k][b][m] > 0]
-        won = sum(1 for x in rr("rps") if x >= 1)
-        print("| %s | %s | %s | %s | %s | %s | %s | %d/%d |" % (c[0], c[1], c[2], mmr(rr("rps")), mmr(rr("p50")), mmr(rr("p99")), mmr(rr("cpu")), won, len(ks)))
-errs = sum(d.get("errors", 0) for k in rows for d in rows[k].values())
-if errs:
-    print("\nnote: %d failed requests in total (see the log)" % errs)
-PY
+report "$LOG"
