@@ -44,7 +44,10 @@
 #
 # Bounded: rounds <= 60, S <= 30, every command under `timeout`, servers exit
 # by themselves after 120 s, and no new round starts after $BENCH_BUDGET_S
-# seconds (default 900). Default: 10 rounds x 36 runs x ~1.5 s = ~9 min.
+# seconds (default 900). Default: 10 rounds x 36 runs x ~1.2 s = ~7.5 min
+# (measured: 44 s a round with four servers, 45 s with np/bs/go).
+# On a 2-CPU machine server and client compete for the CPUs with each other
+# and with whatever else runs: read the per-round ratios, not single cells.
 # Builds nothing but goclient and echo_go (Go, offline); build the C targets
 # first: cmake --build build -j2 --target echo_np echo_loadgen echo_raw echo_uv
 set -u
@@ -81,7 +84,7 @@ while [ $# -gt 0 ]; do
     --pin) PIN=$2; shift 2 ;;
     --log) LOG=$2; shift 2 ;;
     --report) REPORT=$2; shift 2 ;;
-    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "run_lowconc.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
