@@ -47,6 +47,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -129,6 +130,8 @@ static struct {
     const np_backend *be;
     size_t stack_size;
     _Atomic uint64_t polls, blocking_polls, breaks;
+    int64_t spin_ns;  /* idle spin before a blocking poll (see spin_in_poller) */
+    int spin_mode;    /* NP_SPIN_PAUSE, _YIELD or _YIELD_STOP (see spin_in_poller) */
 } rt = {
     .lock = NP_MUTEX_STATIC_INIT,
     .tasks_lock = NP_MUTEX_STATIC_INIT,
@@ -771,6 +774,105 @@ static np_task *find_task(np_worker *w)
     return t;
 }
 
+/* ---- idle spin (issue 18, a prototype) ------------------------------------
+ *
+ * Before a worker blocks in the backend's poll it may look at the poller
+ * without blocking, again and again, for up to rt.spin_ns (and never more
+ * than NP_SPIN_MAX_LOOKS looks, whatever the clock says): a readiness that
+ * arrives meanwhile is picked up without the thread having slept, so nobody
+ * has to wake it (on a VM whose guest does not halt-poll, waking a halted
+ * vCPU is an exit and an IPI: tens of µs). Tunable, read once at start:
+ *   NETPOLL_IDLE_SPIN_US     0 (off) .. 1000; default NP_SPIN_DEFAULT_US
+ *   NETPOLL_IDLE_SPIN_MODE   what comes between two looks:
+ *                            0 a pause instruction;
+ *                            1 sched_yield() (a client thread on the same
+ *                              CPU runs at once);
+ *                            2 as 1, but stop once a yield ran another
+ *                              thread (it took > NP_SPIN_YIELD_RAN_NS);
+ *                            default NP_SPIN_DEFAULT_MODE
+ * The spin ends early when a look returns tasks, a task is queued where this
+ * worker could take it, a timer falls due, or the runtime stops. It costs
+ * CPU (up to spin_ns per idle period): on 2 cores a spinning server takes
+ * CPU from its clients (bench/RESULTS.md, low concurrency). The sim build
+ * never spins (its clock is virtual; the explorer decides what runs); the
+ * live spin reaches the poller and the clock only through the backend
+ * interface (poll with delay 0, now). */
+/* Off by default: measured, the spin wins 1.7-2.7x req/s when the server's
+ * vCPU would otherwise halt between requests (client on another CPU), and
+ * loses 0.64-0.96x when the kernel would have put server and client on one
+ * vCPU, which a busy-looking server prevents (bench/RESULTS.md, "Low
+ * concurrency under two clients"). 50 us is the value measured there. */
+#ifndef NP_SPIN_DEFAULT_US
+#define NP_SPIN_DEFAULT_US 0
+#endif
+enum { NP_SPIN_PAUSE, NP_SPIN_YIELD, NP_SPIN_YIELD_STOP };
+#ifndef NP_SPIN_DEFAULT_MODE
+#define NP_SPIN_DEFAULT_MODE NP_SPIN_YIELD
+#endif
+#define NP_SPIN_MAX_US    1000
+#define NP_SPIN_MAX_LOOKS 100000u
+/* A sched_yield longer than this ran another thread (an empty one costs
+ * well under 1 µs here). */
+#define NP_SPIN_YIELD_RAN_NS 4000
+
+static void spin_config(void)
+{
+    rt.spin_ns = 0;
+    rt.spin_mode = NP_SPIN_PAUSE;
+#if !NP_SIM
+    long us = NP_SPIN_DEFAULT_US;
+    const char *e = getenv("NETPOLL_IDLE_SPIN_US");
+    if (e && *e) {
+        char *end;
+        long v = strtol(e, &end, 10);
+        if (*end == 0 && v >= 0)
+            us = v;
+    }
+    if (us > NP_SPIN_MAX_US)
+        us = NP_SPIN_MAX_US;
+    rt.spin_ns = (int64_t)us * 1000;
+    rt.spin_mode = NP_SPIN_DEFAULT_MODE;
+    e = getenv("NETPOLL_IDLE_SPIN_MODE");
+    if (e && e[0] >= '0' && e[0] <= '2' && e[1] == 0)
+        rt.spin_mode = e[0] - '0';
+#endif
+}
+
+/* Non-blocking looks at the poller for up to rt.spin_ns (w holds the poller
+ * role). True when something turned up: tasks in l, or work elsewhere. */
+static bool spin_in_poller(np_task_list *l, int64_t delay)
+{
+    if (rt.spin_ns <= 0 || delay == 0)
+        return false;
+    int64_t limit = rt.spin_ns;
+    if (delay > 0 && delay < limit)
+        limit = delay;
+    int64_t start = np_now();
+    for (unsigned i = 0; i < NP_SPIN_MAX_LOOKS; i++) {
+        count_poll(0);
+        np__netpoll(0, l);
+        if (l->n || work_visible() || NP_RT_LOAD(&rt.stopping))
+            return true;
+        int64_t now = np_now();
+        if (now - start >= limit ||
+            NP_RT_LOADX(&rt.timer_next, memory_order_relaxed) <= now)
+            break;
+        if (rt.spin_mode == NP_SPIN_YIELD || rt.spin_mode == NP_SPIN_YIELD_STOP) {
+            sched_yield();
+            /* A yield that took long ran another thread on this CPU (a
+             * client, say): spinning would take its CPU, and waking this
+             * worker costs that CPU only a context switch. Stop. */
+            if (rt.spin_mode == NP_SPIN_YIELD_STOP && np_now() - now > NP_SPIN_YIELD_RAN_NS)
+                break;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        else if (rt.spin_mode == NP_SPIN_PAUSE)
+            __builtin_ia32_pause();
+#endif
+    }
+    return false;
+}
+
 /* Blocks in the backend's poll (w holds the poller role) and queues what it
  * returns on w's ring. */
 static void block_in_poller(np_worker *w)
@@ -784,8 +886,10 @@ static void block_in_poller(np_worker *w)
     }
     int64_t delay = poll_delay();
     np_task_list l = {0};
-    count_poll(delay);
-    np__netpoll(delay, &l);
+    if (!spin_in_poller(&l, delay)) {
+        count_poll(delay);
+        np__netpoll(delay, &l);
+    }
     np__spin_lock(&rt.tlock);
     rt.poll_until = 0;
     np__spin_unlock(&rt.tlock);
@@ -979,6 +1083,7 @@ int np_runtime_start(const np_config *cfg)
     np__design = c.design;
     rt.stack_size = c.stack_size;
     rt.nworkers = c.workers;
+    spin_config();
     NP_RT_STORE(&rt.stopping, false);
     NP_RT_STORE(&rt.polling, false);
     NP_RT_STORE(&rt.break_sent, false);
