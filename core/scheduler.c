@@ -67,8 +67,14 @@
 #define NP_DEFAULT_STACK (256 * 1024)
 /* A worker that keeps finding work still looks at the poller and the global
  * queue every this many tasks, so I/O readiness and tasks queued from
- * outside are not starved by a busy local queue (Go: every 61 ticks). */
+ * outside are not starved by a busy local queue (Go: every 61 ticks). The
+ * machine build looks every 5 rounds, so that its short programs reach this
+ * path (the same code; only how often it runs differs). */
+#if NP_MACHINE
+#define NP_POLL_EVERY 5
+#else
 #define NP_POLL_EVERY 61
+#endif
 /* Slots of a worker's local run queue (Go: len(p.runq)). A power of two. */
 #define NP_RUNQ_SIZE 256u
 
@@ -130,8 +136,8 @@ static struct {
     const np_backend *be;
     size_t stack_size;
     _Atomic uint64_t polls, blocking_polls, breaks;
-    int64_t spin_ns;  /* idle spin before a blocking poll (see spin_in_poller) */
-    int spin_mode;    /* NP_SPIN_PAUSE, _YIELD or _YIELD_STOP (see spin_in_poller) */
+    int64_t spin_ns; /* idle spin before a blocking poll (see spin_in_poller) */
+    int spin_mode;   /* NP_SPIN_PAUSE, _YIELD or _YIELD_STOP (see spin_in_poller) */
 } rt = {
     .lock = NP_MUTEX_STATIC_INIT,
     .tasks_lock = NP_MUTEX_STATIC_INIT,
@@ -854,8 +860,7 @@ static bool spin_in_poller(np_task_list *l, int64_t delay)
         if (l->n || work_visible() || NP_RT_LOAD(&rt.stopping))
             return true;
         int64_t now = np_now();
-        if (now - start >= limit ||
-            NP_RT_LOADX(&rt.timer_next, memory_order_relaxed) <= now)
+        if (now - start >= limit || NP_RT_LOADX(&rt.timer_next, memory_order_relaxed) <= now)
             break;
         if (rt.spin_mode == NP_SPIN_YIELD || rt.spin_mode == NP_SPIN_YIELD_STOP) {
             sched_yield();

@@ -18,6 +18,7 @@
 #include "netpoll/poll.h"
 #include "netpoll/runtime.h"
 #include "netpoll/task.h"
+#include "seam.h"
 #include "sema.h"
 
 #define MS INT64_C(1000000)
@@ -556,6 +557,56 @@ static void prog_write_deadline(void *p)
     wait_all(&g);
 }
 
+/* ---- outside_wake: a thread that is not a worker wakes a task ------------------------------
+ * np_ready and a semaphore's release may be called from any thread. An OS
+ * thread of the program's own (not a worker) releases a core semaphore once
+ * for each of a task's two waits on it, after the task says (through an OS
+ * semaphore) that it is about to wait. Both wake-ups must reach an idle
+ * worker: a sleeper's post or a break of the blocked poller, every time. */
+static struct {
+    np__sema s;
+    np__ossem waiting;
+    int woken;
+} ow;
+
+static void *ow_thread(void *p)
+{
+    (void)p;
+    for (int k = 0; k < 2; k++) {
+        (void)NP_OSSEM_WAIT(&ow.waiting);
+        np__sema_release(&ow.s);
+    }
+    return NULL;
+}
+
+static void ow_task(void *p)
+{
+    (void)p;
+    for (int k = 0; k < 2; k++) {
+        NP_OSSEM_POST(&ow.waiting);
+        np__sema_acquire(&ow.s);
+        ow.woken++;
+    }
+}
+
+static void prog_outside_wake(void *p)
+{
+    (void)p;
+    begin();
+    memset(&ow, 0, sizeof ow);
+    np__sema_init(&ow.s);
+    (void)NP_OSSEM_INIT(&ow.waiting);
+    group g;
+    group_init(&g);
+    go(&g, ow_task, NULL);
+    np__osthread th;
+    int err = NP_THREAD_CREATE(&th, ow_thread, NULL);
+    MX_ASSERT(err == 0, "thread create: %d", err);
+    wait_all(&g);
+    NP_THREAD_JOIN(th);
+    MX_ASSERT(ow.woken == 2, "the task was woken %d times of 2", ow.woken);
+}
+
 /* ---- lost_update: a self-test, a bug of the program's own ----------------------------
  * Two tasks add to a counter with a yield between the read and the write:
  * a lost update on any number of workers. The explorer must find it (an
@@ -609,6 +660,9 @@ static const mx_program programs[] = {
      prog_shutdown_eof, NULL},
     {"write_deadline", "a write deadline on a full buffer nobody reads, then the reader drains it",
      prog_write_deadline, NULL},
+    {"outside_wake",
+     "a thread that is not a worker wakes a task twice through a semaphore it waits on",
+     prog_outside_wake, NULL},
     {"lost_update",
      "self-test: two tasks add to a counter with a yield between read and write (the "
      "explorer must find the lost update)",
