@@ -49,6 +49,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdalign.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <string.h>
@@ -1204,6 +1205,75 @@ int64_t np__sched_timer_next(void)
 {
     np_timer *t = rt.running ? np__timer_heap_top(&rt.timers) : NULL;
     return t ? t->when : INT64_MAX;
+}
+
+/* The scheduler's bookkeeping between two steps of the machine: a message
+ * saying what is wrong with it, or NULL. Checked only while rt.lock is free
+ * (its holder may be half-way through an update): nsleep equals the
+ * sleepers on the list, each listed once; the global queue's count is its
+ * length; every ring holds at most NP_RUNQ_SIZE; a queued task (ring,
+ * runnext, global queue) is RUNNABLE, queued once and not running. */
+const char *np__sched_inconsistent(char *buf, size_t cap)
+{
+    if (!rt.workers || !rt.running || rt.lock.owner)
+        return NULL;
+    int ns = atomic_load_explicit(&rt.nsleep, memory_order_relaxed);
+    if (ns != rt.nsleepers) {
+        snprintf(buf, cap, "nsleep is %d with %d sleeper(s) on the list", ns, rt.nsleepers);
+        return buf;
+    }
+    for (int i = 0; i < rt.nsleepers; i++)
+        for (int j = i + 1; j < rt.nsleepers; j++)
+            if (rt.sleepers[i] == rt.sleepers[j]) {
+                snprintf(buf, cap, "worker %d is on the sleepers' list twice",
+                         (int)(rt.sleepers[i] - rt.workers));
+                return buf;
+            }
+    np_task *seen[64];
+    unsigned nseen = 0;
+    unsigned gn = 0;
+    for (np_task *t = rt.gq_head; t && gn <= 64; t = t->next)
+        seen[nseen < 64 ? nseen++ : 63] = t, gn++;
+    unsigned gq = atomic_load_explicit(&rt.gq_n, memory_order_relaxed);
+    if (gn != gq) {
+        snprintf(buf, cap, "the global queue holds %u task(s) but its count says %u", gn, gq);
+        return buf;
+    }
+    for (int i = 0; i < rt.nworkers; i++) {
+        np_worker *w = &rt.workers[i];
+        uint32_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
+        uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed);
+        if (tl - h > NP_RUNQ_SIZE) {
+            snprintf(buf, cap, "worker %d's ring holds %u tasks (head %u, tail %u)", i,
+                     (unsigned)(tl - h), (unsigned)h, (unsigned)tl);
+            return buf;
+        }
+        for (uint32_t k = h; k != tl && nseen < 64; k++)
+            seen[nseen++] = atomic_load_explicit(&w->ring[k % NP_RUNQ_SIZE], memory_order_relaxed);
+        if (w->runnext && nseen < 64)
+            seen[nseen++] = w->runnext;
+    }
+    for (unsigned i = 0; i < nseen; i++) {
+        np_task *t = seen[i];
+        int st = atomic_load_explicit(&t->state, memory_order_relaxed);
+        if (st != NP_T_RUNNABLE) {
+            snprintf(buf, cap, "task %p is queued to run in state %d (not RUNNABLE)", (void *)t,
+                     st);
+            return buf;
+        }
+        for (unsigned j = i + 1; j < nseen; j++)
+            if (seen[j] == t) {
+                snprintf(buf, cap, "task %p is queued to run twice", (void *)t);
+                return buf;
+            }
+        for (int k = 0; k < rt.nworkers; k++)
+            if (rt.workers[k].cur == t) {
+                snprintf(buf, cap, "task %p is queued to run while worker %d runs it", (void *)t,
+                         k);
+                return buf;
+            }
+    }
+    return NULL;
 }
 
 /* Every live task, at most max; returns how many there are. */

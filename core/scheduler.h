@@ -124,6 +124,7 @@ unsigned np__sched_queued(void);
 np_task *np__sched_running(int i);
 int64_t np__sched_timer_next(void);
 size_t np__sched_tasks(np_task **out, size_t max);
+const char *np__sched_inconsistent(char *buf, size_t cap);
 #endif
 
 #endif

@@ -291,6 +291,9 @@ static bool quiescent(void)
 
 static void check_step(void)
 {
+    char why[200];
+    if (np__sched_inconsistent(why, sizeof why))
+        found("scheduler-state", "%s", why);
     for (int i = 0; i < mx.workers; i++) {
         np_task *t = np__sched_running(i);
         if (!t)

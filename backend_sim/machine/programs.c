@@ -414,9 +414,8 @@ static void rc_closer(void *p)
     MX_ASSERT(np_close(rc.c) == 0, "closing the readers' descriptor failed");
 }
 
-static void prog_readers_close(void *p)
+static void readers_close(bool message)
 {
-    (void)p;
     begin();
     memset(&rc, 0, sizeof rc);
     pair("127.0.0.1:7004", &rc.c, &rc.s);
@@ -427,8 +426,10 @@ static void prog_readers_close(void *p)
     go(&g, rc_reader, (void *)0);
     go(&g, rc_reader, (void *)1);
     go(&g, rc_closer, NULL);
-    ssize_t w = np_write(rc.s, "message!", 8, NULL);
-    MX_ASSERT(w == 8, "server write: %s", np_strerror((int)w));
+    if (message) {
+        ssize_t w = np_write(rc.s, "message!", 8, NULL);
+        MX_ASSERT(w == 8, "server write: %s", np_strerror((int)w));
+    }
     wait_all(&g);
     int msgs = 0;
     for (int i = 0; i < 2; i++) {
@@ -437,7 +438,23 @@ static void prog_readers_close(void *p)
         msgs += rc.got[i] > 0 ? (int)rc.got[i] : 0;
     }
     MX_ASSERT(msgs <= 8, "two readers read %d bytes of an 8-byte message", msgs);
+    MX_ASSERT(message || msgs == 0, "two readers read %d bytes nobody sent", msgs);
     np_close(rc.s);
+}
+
+static void prog_readers_close(void *p)
+{
+    (void)p;
+    readers_close(true);
+}
+
+/* readers_idle_close: the same with nothing sent, so that the close finds
+ * one reader parked in the poller and the other waiting for the read lock:
+ * both must end with NP_ECLOSED. */
+static void prog_readers_idle_close(void *p)
+{
+    (void)p;
+    readers_close(false);
 }
 
 /* ---- shutdown_eof: a request ended by shutdown, its reply, EOF both ways ---------------------
@@ -655,6 +672,9 @@ static const mx_program programs[] = {
     {"readers_close",
      "two tasks read one connection at once, one message arrives, a third task closes it",
      prog_readers_close, NULL},
+    {"readers_idle_close",
+     "two tasks read one connection at once, nothing arrives, a third task closes it",
+     prog_readers_idle_close, NULL},
     {"shutdown_eof",
      "a request ended by shutdown read to EOF with short reads, a reply, EOF; a refused dial",
      prog_shutdown_eof, NULL},
