@@ -1276,6 +1276,42 @@ const char *np__sched_inconsistent(char *buf, size_t cap)
     return NULL;
 }
 
+/* Worker i's sleep semaphore (NULL past the last worker), and whether it is
+ * on the sleepers' list. */
+const void *np__sched_sleep_sem(int i, bool *listed)
+{
+    if (!rt.workers || i < 0 || i >= rt.nworkers)
+        return NULL;
+    *listed = rt.workers[i].asleep;
+    return &rt.workers[i].sem;
+}
+
+/* Whether a worker holds the poller role. */
+bool np__sched_polling(void)
+{
+    return atomic_load_explicit(&rt.polling, memory_order_relaxed);
+}
+
+/* The tasks a worker's look before sleeping or blocking in the poller
+ * sees (work_visible): the rings and the global queue, not runnext; at
+ * most max, returns how many were stored. */
+size_t np__sched_visible(np_task **out, size_t max)
+{
+    size_t n = 0;
+    if (!rt.workers)
+        return 0;
+    for (np_task *t = rt.gq_head; t && n < max; t = t->next)
+        out[n++] = t;
+    for (int i = 0; i < rt.nworkers; i++) {
+        np_worker *w = &rt.workers[i];
+        uint32_t h = atomic_load_explicit(&w->head, memory_order_relaxed);
+        uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed);
+        for (uint32_t k = h; k != tl && tl - h <= NP_RUNQ_SIZE && n < max; k++)
+            out[n++] = atomic_load_explicit(&w->ring[k % NP_RUNQ_SIZE], memory_order_relaxed);
+    }
+    return n;
+}
+
 /* Every live task, at most max; returns how many there are. */
 size_t np__sched_tasks(np_task **out, size_t max)
 {

@@ -289,8 +289,96 @@ static bool quiescent(void)
     return false;
 }
 
+/* Idle workers. A worker that publishes itself as a sleeper (on the
+ * sleepers' list) or as the poller (polling set) looks at the rings and the
+ * global queue once more before it blocks, so it never blocks while a task
+ * it could take has been queued since before its publication: the task
+ * would wait for a busy worker although this one is idle (parallelism lost;
+ * a lost wake-up if nobody else runs it). Tasks queued after the
+ * publication are the waker's to announce (a post or a break). Tracked per
+ * step: since when each visible task has been queued without a break, and
+ * the step of each publication. */
+#define IDLE_MAX 64
+static struct {
+    np_task *task[IDLE_MAX];
+    uint64_t since[IDLE_MAX];
+    int n;
+    bool listed[MX_MAX_THREADS];
+    uint64_t listed_at[MX_MAX_THREADS];
+    bool polling;
+    uint64_t polling_at;
+} idle;
+
+static void idle_reset(void)
+{
+    memset(&idle, 0, sizeof idle);
+}
+
+static int thread_blocked_on(const void *obj, int bk)
+{
+    for (int i = 0; i < mx.nth; i++)
+        if (mx.th[i].state == MT_BLOCK && mx.th[i].bk == bk && (!obj || mx.th[i].bobj == obj))
+            return i;
+    return -1;
+}
+
+static void check_idle(void)
+{
+    uint64_t now = mx.steps;
+    np_task *vis[IDLE_MAX];
+    size_t nv = np__sched_visible(vis, IDLE_MAX);
+    np_task *task[IDLE_MAX];
+    uint64_t since[IDLE_MAX];
+    int n = 0;
+    for (size_t i = 0; i < nv; i++) {
+        uint64_t s = now;
+        for (int j = 0; j < idle.n; j++)
+            if (idle.task[j] == vis[i])
+                s = idle.since[j];
+        task[n] = vis[i];
+        since[n++] = s;
+    }
+    memcpy(idle.task, task, sizeof task[0] * (size_t)n);
+    memcpy(idle.since, since, sizeof since[0] * (size_t)n);
+    idle.n = n;
+    uint64_t oldest = UINT64_MAX;
+    np_task *old = NULL;
+    for (int i = 0; i < n; i++)
+        if (since[i] < oldest)
+            oldest = since[i], old = task[i];
+    bool polling = np__sched_polling();
+    if (polling && !idle.polling)
+        idle.polling_at = now;
+    idle.polling = polling;
+    for (int w = 0; w < mx.workers && w < MX_MAX_THREADS; w++) {
+        bool listed = false;
+        const void *sem = np__sched_sleep_sem(w, &listed);
+        if (!sem)
+            break;
+        if (listed && !idle.listed[w])
+            idle.listed_at[w] = now;
+        idle.listed[w] = listed;
+        if (listed && old && oldest < idle.listed_at[w] && ((const np__ossem *)sem)->count == 0 &&
+            thread_blocked_on(sem, MB_SEM) >= 0) {
+            found("idle-worker",
+                  "worker %d sleeps although task %p, queued where it looks since step %" PRIu64
+                  ", was there when it went on the sleepers' list (step %" PRIu64 ")",
+                  w, (void *)old, oldest, idle.listed_at[w]);
+            return;
+        }
+    }
+    if (polling && old && oldest < idle.polling_at && thread_blocked_on(NULL, MB_POLL) >= 0 &&
+        !mnet_poll_ready()) {
+        found("idle-worker",
+              "a worker blocks in the poller although task %p, queued where it looks since step "
+              "%" PRIu64 ", was there when it took the poller role (step %" PRIu64 ")",
+              (void *)old, oldest, idle.polling_at);
+    }
+}
+
 static void check_step(void)
 {
+    check_idle();
     char why[200];
     if (np__sched_inconsistent(why, sizeof why))
         found("scheduler-state", "%s", why);
@@ -454,6 +542,7 @@ static int decide_at_point(void)
 static bool execute(ex *e)
 {
     mx_reset();
+    idle_reset();
     mx.workers = e->o->workers;
     e->n = 0;
     e->prev = -1;
