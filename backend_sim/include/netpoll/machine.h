@@ -52,8 +52,8 @@ typedef struct np_mx_result {
     bool complete;        /* dfs: every schedule within the bound was run */
     bool found;           /* a finding */
     char kind[32];        /* its kind: lost-wakeup, timer-not-run, deadlock,
-                             double-run, scheduler-state, use-after-close,
-                             assertion, crash, livelock */
+                             double-run, scheduler-state, idle-worker,
+                             use-after-close, assertion, crash, livelock */
     char msg[512];        /* what happened */
     char schedule[8192];  /* the schedule that shows it (--schedule) */
     unsigned preemptions; /* ... and its preemptions */
