@@ -43,38 +43,38 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: netpoll check [--design NAME|all] [--k K] [--k2 K] [--seconds S]\n"
-            "                     [--shard I/N] [--traces DIR] [--keep-going] [--no-reduce]\n"
-            "                     [--enumerated-only] [--judge J] [--list] [--verdicts FILE]\n"
-            "                     [--programs-only|--no-programs] [--program-preemptions P]\n"
-            "                     [--program-runs N] [--quiet] [--db FILE|--no-db]\n\n"
-            "The whole checking suite, under every design by default: the shipped\n"
-            "scenarios explored (dfs, state caching), the corpus replayed against\n"
-            "traces/corpus.tsv, and every enumerated scenario explored: up to K stimuli\n"
-            "on one pollDesc slot (with reopens), and up to K2 on two slots. Then every\n"
-            "program of the simulated machine (netpoll explore --program list) on 1, 2\n"
-            "and 3 workers, under the first design: dfs with at most P preemptions\n"
-            "(--program-preemptions, default 1; none on 3 workers), N random and N pct\n"
-            "schedules (--program-runs, default 2000).\n"
-            "  --design NAME     go1.5, go1.18, go1.21 or all (default all)\n"
-            "  --k K             stimuli per one-slot scenario, 0 to 6 (default 3)\n"
-            "  --k2 K            stimuli per two-slot scenario, 0 to 6 (default 3)\n"
-            "  --seconds S       stop after S seconds (exit 3: a check cut short is not clean)\n"
-            "  --shard I/N       only the I-th of N parts of the enumerated scenarios\n"
-            "  --traces DIR      the scenarios and corpus (default: the source tree's traces/)\n"
-            "  --keep-going      go on after an unexpected violation (default: stop)\n"
-            "  --no-reduce       enumerate without the reductions (to check they are sound)\n"
-            "  --judge J         default, model or oracle (see netpoll explore --help)\n"
-            "  --enumerated-only the enumerated scenarios alone (not the files, nor the corpus)\n"
-            "  --list            print the enumerated scenarios (one per block), run nothing\n"
-            "  --verdicts FILE   write each enumerated scenario's verdict and outcome classes\n"
-            "                    (by the hash of its canonical text) to FILE\n"
-            "  --quiet           no progress line on a terminal\n"
-            "  --db FILE         store the run in FILE (default results.db); --no-db: none\n"
-            "Expected findings per design: traces/expected_findings.tsv.\n"
-            "Exit: 0 as expected, 1 a finding not expected (or an expected one missing),\n"
-            "2 bad input, 3 cut short.\n");
+    fprintf(f, "usage: netpoll check [--design NAME|all] [--k K] [--k2 K] [--seconds S]\n"
+               "                     [--shard I/N] [--traces DIR] [--keep-going] [--no-reduce]\n"
+               "                     [--enumerated-only] [--judge J] [--list] [--verdicts FILE]\n"
+               "                     [--programs-only|--no-programs] [--program-preemptions P]\n"
+               "                     [--program-runs N] [--quiet] [--db FILE|--no-db]\n\n"
+               "The whole checking suite, under every design by default: the shipped\n"
+               "scenarios explored (dfs, state caching), the corpus replayed against\n"
+               "traces/corpus.tsv, and every enumerated scenario explored: up to K stimuli\n"
+               "on one pollDesc slot (with reopens), and up to K2 on two slots. Then every\n"
+               "program of the simulated machine (netpoll explore --program list) on 1, 2\n"
+               "and 3 workers, under the first design: dfs with at most P preemptions\n"
+               "(--program-preemptions, default 1; none on 3 workers), N random and N pct\n"
+               "schedules (--program-runs, default 2000).\n"
+               "  --design NAME     go1.5, go1.18, go1.21 or all (default all)\n"
+               "  --k K             stimuli per one-slot scenario, 0 to 6 (default 3)\n"
+               "  --k2 K            stimuli per two-slot scenario, 0 to 6 (default 3)\n"
+               "  --seconds S       stop after S seconds (exit 3: a check cut short is not clean)\n"
+               "  --shard I/N       only the I-th of N parts of the enumerated scenarios\n"
+               "  --traces DIR      the scenarios and corpus (default: the source tree's traces/)\n"
+               "  --keep-going      go on after an unexpected violation (default: stop)\n"
+               "  --no-reduce       enumerate without the reductions (to check they are sound)\n"
+               "  --judge J         default, model or oracle (see netpoll explore --help)\n"
+               "  --enumerated-only the enumerated scenarios alone (not the files, the corpus or\n"
+               "                    the programs)\n"
+               "  --list            print the enumerated scenarios (one per block), run nothing\n"
+               "  --verdicts FILE   write each enumerated scenario's verdict and outcome classes\n"
+               "                    (by the hash of its canonical text) to FILE\n"
+               "  --quiet           no progress line on a terminal\n"
+               "  --db FILE         store the run in FILE (default results.db); --no-db: none\n"
+               "Expected findings per design: traces/expected_findings.tsv.\n"
+               "Exit: 0 as expected, 1 a finding not expected (or an expected one missing),\n"
+               "2 bad input, 3 cut short.\n");
 }
 
 typedef struct {
@@ -750,7 +750,9 @@ int np_cli_check(int argc, char **argv)
                (unsigned long long)(c.expected + c.unexpected - f0),
                (unsigned long long)(c.expected + c.unexpected - f0 - (c.unexpected)), now_s() - td);
     }
-    if (c.programs && !c.stop && !c.cut)
+    /* The programs: not part of --enumerated-only, and in a sharded run only
+     * the first shard's. */
+    if (c.programs && !c.enum_only && (c.shards <= 1 || c.shard == 0) && !c.stop && !c.cut)
         run_programs(&c);
     /* An expected finding that never showed in a full run: the suite lost
      * the case, or the design's bug is gone - either way, not a pass. */
