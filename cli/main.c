@@ -24,6 +24,20 @@ static const struct {
     {"echo", np_cli_echo, "an echo server or client on the descriptor API (serve | client)"},
 };
 
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
+/* TSan waits 1 s at every exit by default (for threads still running to
+ * show their races); the explorers' children exit by the hundred with no
+ * thread left, so the wait only made a program check take minutes. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+    return "atexit_sleep_ms=0";
+}
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: netpoll COMMAND [options]   (netpoll COMMAND --help for each)\n\n"
