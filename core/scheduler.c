@@ -1135,7 +1135,13 @@ int np_runtime_stop(void)
     rt.be = NULL;
     rt.running = false;
     NP_UNLOCK(&rt.tasks_lock);
+#if !NP_MACHINE
     np__stack_pool_drain();
+#else
+    /* The machine starts and stops the runtime once an execution: its
+     * stacks stay pooled for the next (a third of the explorer's time went
+     * to mapping and faulting them in afresh). */
+#endif
     return 0;
 }
 
