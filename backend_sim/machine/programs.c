@@ -624,6 +624,35 @@ static void prog_outside_wake(void *p)
     MX_ASSERT(ow.woken == 2, "the task was woken %d times of 2", ow.woken);
 }
 
+/* ---- spread: work for every worker -----------------------------------------------------
+ * The main task starts four tasks one after another, each yielding three
+ * times: the tasks queue on the main task's worker while the others go idle
+ * and steal, so a worker that publishes itself idle while a task already
+ * waits in a ring is seen (the idle-worker invariant). Every task runs to
+ * its end. */
+static int sp_done;
+
+static void sp_task(void *p)
+{
+    (void)p;
+    for (int k = 0; k < 3; k++)
+        np_yield();
+    sp_done++;
+}
+
+static void prog_spread(void *p)
+{
+    (void)p;
+    begin();
+    sp_done = 0;
+    group g;
+    group_init(&g);
+    for (int i = 0; i < 4; i++)
+        go(&g, sp_task, NULL);
+    wait_all(&g);
+    MX_ASSERT(sp_done == 4, "%d of 4 tasks ended", sp_done);
+}
+
 /* ---- lost_update: a self-test, a bug of the program's own ----------------------------
  * Two tasks add to a counter with a yield between the read and the write:
  * a lost update on any number of workers. The explorer must find it (an
@@ -683,6 +712,8 @@ static const mx_program programs[] = {
     {"outside_wake",
      "a thread that is not a worker wakes a task twice through a semaphore it waits on",
      prog_outside_wake, NULL},
+    {"spread", "four tasks that yield three times each, started one after another", prog_spread,
+     NULL},
     {"lost_update",
      "self-test: two tasks add to a counter with a yield between read and write (the "
      "explorer must find the lost update)",
