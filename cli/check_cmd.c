@@ -525,7 +525,7 @@ static void run_programs(check *c)
                 if (pass == 0 && !r.complete && !r.found)
                     c->cut = true;
                 clear_progress(c);
-                printf("check: program %-13s %d worker(s) %-6s %8llu executions %10llu steps "
+                printf("check: program %-18s %d worker(s) %-6s %8llu executions %10llu steps "
                        "%6.1f s: %s\n",
                        name, w, o.strategy, (unsigned long long)r.executions,
                        (unsigned long long)r.steps, r.seconds,
@@ -537,7 +537,7 @@ static void run_programs(check *c)
                     /* a self-test: its bug must be found, by each strategy */
                     bool ok = r.found && !strcmp(r.kind, want);
                     clear_progress(c);
-                    printf("check: program %-13s %d worker(s) %-6s self-test: %s\n", name, w,
+                    printf("check: program %-18s %d worker(s) %-6s self-test: %s\n", name, w,
                            o.strategy,
                            ok ? "its bug found, as it must be" : "its bug NOT FOUND (expected)");
                     if (ok) {

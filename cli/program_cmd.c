@@ -46,8 +46,12 @@ static void usage(FILE *f)
 static void list_programs(void)
 {
     const char *name, *desc;
+    int width = 0;
     for (size_t i = 0; np_mx_program(i, &name, &desc); i++)
-        printf("%-14s %s\n", name, desc);
+        if ((int)strlen(name) > width)
+            width = (int)strlen(name);
+    for (size_t i = 0; np_mx_program(i, &name, &desc); i++)
+        printf("%-*s  %s\n", width, name, desc);
 }
 
 int np_cli_explore_program(int argc, char **argv)

@@ -36,7 +36,7 @@ expect2 "unknown design" "$np" explore --program pingpong --design go9 --no-db
 
 "$np" explore --program list >out || fail "list: exit $?"
 for p in pingpong accept_close double_close write_close timers_idle handoff readers_close \
-    shutdown_eof write_deadline lost_update; do
+    readers_idle_close shutdown_eof write_deadline outside_wake spread lost_update; do
     grep -q "^$p " out || fail "list: no $p"
 done
 echo "ok: list"
