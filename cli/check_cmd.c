@@ -47,11 +47,15 @@ static void usage(FILE *f)
                "                     [--shard I/N] [--traces DIR] [--keep-going] [--no-reduce]\n"
                "                     [--enumerated-only] [--judge J] [--list] [--verdicts FILE]\n"
                "                     [--programs-only|--no-programs] [--program-preemptions P]\n"
-               "                     [--program-runs N] [--quiet] [--db FILE|--no-db]\n\n"
+               "                     [--program-runs N] [--record-k K] [--record-k2 K]\n"
+               "                     [--quiet] [--db FILE|--no-db]\n\n"
                "The whole checking suite, under every design by default: the shipped\n"
                "scenarios explored (dfs, state caching), the corpus replayed against\n"
                "traces/corpus.tsv, and every enumerated scenario explored: up to K stimuli\n"
-               "on one pollDesc slot (with reopens), and up to K2 on two slots. Then every\n"
+               "on one pollDesc slot (with reopens), and up to K2 on two slots; then the\n"
+               "shipped scenarios and the enumerated ones up to --record-k/--record-k2\n"
+               "stimuli (default K, K2) again with every run recorded, as netpoll record\n"
+               "records the live runtime, and the recording judged (explore --record). Then every\n"
                "program of the simulated machine (netpoll explore --program list) on 1, 2\n"
                "and 3 workers, under the first design: dfs with at most P preemptions\n"
                "(--program-preemptions, default 1; none on 3 workers), N random and N pct\n"
@@ -59,6 +63,9 @@ static void usage(FILE *f)
                "  --design NAME     go1.5, go1.18, go1.21 or all (default all)\n"
                "  --k K             stimuli per one-slot scenario, 0 to 6 (default 3)\n"
                "  --k2 K            stimuli per two-slot scenario, 0 to 6 (default 3)\n"
+               "  --record-k K      the recorded pass's K, 0 to 6 (default: K; 0 with\n"
+               "                    --record-k2 0: no recorded pass of enumerated scenarios)\n"
+               "  --record-k2 K     the recorded pass's K2 (default: K2)\n"
                "  --seconds S       stop after S seconds (exit 3: a check cut short is not clean)\n"
                "  --shard I/N       only the I-th of N parts of the enumerated scenarios\n"
                "  --traces DIR      the scenarios and corpus (default: the source tree's traces/)\n"
@@ -95,6 +102,8 @@ typedef struct {
     double seconds, t0;
     int shard, shards;
     int k, k2;
+    int rk, rk2;    /* the recorded pass: its k and k2 (-1: as k, k2) */
+    bool recording; /* the pass running is the recorded one */
     expect ex[3];
     int nex;
     np_db *db;
@@ -241,7 +250,8 @@ static void explore_one(check *c, const char *name, const np_trace *tr, const ch
                          .strategy = NP_EXPLORE_DFS,
                          .preemptions = -1,
                          .stop_at_first = true,
-                         .judge = c->judge};
+                         .judge = c->judge,
+                         .record = c->recording};
     np_explore_result r;
     int st = np_explore(tr, &o, &r);
     c->scenarios++;
@@ -269,7 +279,8 @@ static void explore_one(check *c, const char *name, const np_trace *tr, const ch
             }
             const np_explore_result *p = again && m.status == 1 ? &m : &r;
             clear_progress(c);
-            printf("check: %s under %s: %s\n", name, c->cur->design->name, p->detail);
+            printf("check: %s under %s%s: %s\n", name, c->cur->design->name,
+                   c->recording ? ", recorded" : "", p->detail);
             if (again) {
                 printf("schedule: %s (%d preemption%s)\n", p->schedule, p->preemptions,
                        p->preemptions == 1 ? "" : "s");
@@ -570,6 +581,8 @@ int np_cli_check(int argc, char **argv)
                .reduce = true,
                .k = 3,
                .k2 = 3,
+               .rk = -1,
+               .rk2 = -1,
                .programs = true,
                .program_pb = 1,
                .program_runs = 2000};
@@ -588,6 +601,10 @@ int np_cli_check(int argc, char **argv)
             if (np_cli_int_arg("check", argc, argv, &i, 0, 6, &n))
                 return 2;
             *(!strcmp(a, "--k") ? &c.k : &c.k2) = (int)n;
+        } else if (!strcmp(a, "--record-k") || !strcmp(a, "--record-k2")) {
+            if (np_cli_int_arg("check", argc, argv, &i, 0, 6, &n))
+                return 2;
+            *(!strcmp(a, "--record-k") ? &c.rk : &c.rk2) = (int)n;
         } else if (!strcmp(a, "--seconds")) {
             if (np_cli_real_arg("check", argc, argv, &i, 0.001, 1e7, &c.seconds))
                 return 2;
@@ -667,6 +684,10 @@ int np_cli_check(int argc, char **argv)
                 traces ? traces : "traces");
         return 2;
     }
+    if (c.rk < 0)
+        c.rk = c.k;
+    if (c.rk2 < 0)
+        c.rk2 = c.k2;
     if (load_expected(&c))
         return 2;
     c.tty = isatty(2);
@@ -733,6 +754,31 @@ int np_cli_check(int argc, char **argv)
             }
         }
         enum_total = c.enumerated;
+        /* The recorded pass: the shipped scenarios and the enumerated ones
+         * up to rk/rk2 stimuli again, each run recorded as `netpoll record`
+         * records the live runtime, so that the recording paths of the
+         * pollDesc code run and the recordings are judged (explore
+         * --record). */
+        uint64_t rec0 = c.scenarios;
+        c.recording = true;
+        if (!c.enum_only && !c.stop && !c.cut)
+            run_files(&c, "scenarios");
+        c.index = 0;
+        uint64_t enumerated_plain = c.enumerated;
+        for (int slots = 1; slots <= 2 && !c.stop && !c.cut; slots++) {
+            np_enum_opts eo = {slots == 1 ? c.rk : c.rk2, slots, true, !c.reduce};
+            if (eo.k == 0)
+                continue;
+            c.slots = slots;
+            if (np_enumerate(&eo, on_scenario, &c) < 0) {
+                fprintf(stderr, "netpoll check: out of memory\n");
+                np_db_close(c.db);
+                return 2;
+            }
+        }
+        c.recording = false;
+        uint64_t rec_scen = c.scenarios - rec0;
+        c.enumerated = enumerated_plain;
         uint64_t unexp = c.unexpected + c.mismatches - u0;
         if (c.db && np_db_check_design(c.db, c.cur->design->name, (int64_t)(c.scenarios - s0),
                                        (int64_t)c.enumerated, (int64_t)(c.executions - x0),
@@ -743,10 +789,11 @@ int np_cli_check(int argc, char **argv)
             return 2;
         }
         clear_progress(&c);
-        printf("check: %-6s %llu enumerated scenarios, %llu in all, %llu executions, %llu "
-               "findings (%llu expected) in %.1f s\n",
+        printf("check: %-6s %llu enumerated scenarios, %llu in all (%llu of them recorded), "
+               "%llu executions, %llu findings (%llu expected) in %.1f s\n",
                c.cur->design->name, (unsigned long long)c.enumerated,
-               (unsigned long long)(c.scenarios - s0), (unsigned long long)(c.executions - x0),
+               (unsigned long long)(c.scenarios - s0), (unsigned long long)rec_scen,
+               (unsigned long long)(c.executions - x0),
                (unsigned long long)(c.expected + c.unexpected - f0),
                (unsigned long long)(c.expected + c.unexpected - f0 - (c.unexpected)), now_s() - td);
     }

@@ -50,6 +50,10 @@ static void usage(FILE *f)
                "                     it can judge the trace, plus bad-state, stale-event and\n"
                "                     crashes), model (the older model invariants alone), or\n"
                "                     oracle (the oracle alone)\n"
+               "  --record           record every run as `netpoll record` does (the pollDesc\n"
+               "                     code's recording paths run, explored like the rest) and\n"
+               "                     judge the recording against the run (violation\n"
+               "                     `recording`)\n"
                "  --quiet            no progress line\n"
                "exit status: 0 no violation, 1 a violation (with its schedule), 2 invalid\n"
                "(netpoll explore --program NAME: a program on the simulated machine, see\n"
@@ -165,6 +169,8 @@ int np_cli_explore(int argc, char **argv)
                         v);
                 return 2;
             }
+        } else if (!strcmp(a, "--record")) {
+            o.record = true;
         } else if (!strcmp(a, "--judge")) {
             if (!(v = np_cli_value("explore", argc, argv, &i)))
                 return 2;

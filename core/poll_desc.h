@@ -62,7 +62,11 @@ struct np_poll_desc {
     /* Recording (core/record.h), on the line of wg and the deadlines, which
      * the steps it brackets touch anyway (measured no different, within the
      * noise, from a line of its own: bench/RESULTS.md). */
+#if NP_SIM
+    np__mutex rec_lock; /* simulated, so that sections interleave as threads do (core/record.c) */
+#else
     np__spinlock rec_lock; /* a section's lock; guards [R] */
+#endif
     uint32_t rec_gen;      /* [R] the recording that numbered this pd */
     uint32_t rec_slot;     /* [R] its raw slot number in that recording */
     np_timer rt;           /* read deadline timer (serves both when rd == wd) */
@@ -91,8 +95,8 @@ struct np_poll_desc {
     HASHED(wd)                                                                                     \
     HASHED(rseq)                                                                                   \
     HASHED(wseq)                                                                                   \
-    NOT_HASHED(rec_lock) /* recording: not explored with recording on */                           \
-    NOT_HASHED(rec_gen)                                                                            \
+    HASHED(rec_lock) /* its owner (explored with recording on: explore --record) */                \
+    NOT_HASHED(rec_gen)  /* with rec_slot: what the records so far say (np__rec_sim_hist) */       \
     NOT_HASHED(rec_slot)                                                                           \
     HASHED(rt) /* queued or not, when, seq, and the order of equal deadlines */                    \
     HASHED(wt)                                                                                     \

@@ -187,14 +187,44 @@ static struct {
 /* The calling thread's buffer and open section. initial-exec: no
  * __tls_get_addr call (as core/scheduler.c's tls_worker). A section never
  * spans a task switch, so a cached thread-local address cannot go stale. */
-static _Thread_local struct {
+typedef struct rec_sec {
     rec_buf *buf;
     uint32_t gen;     /* the recording the open section records for, 0: none */
     uint64_t seq;     /* its sequence number, 0 until its first record */
     int64_t clock;    /* the clock at its start: np_now(), or the TSC (use_tsc) */
     uint64_t cal_tsc; /* TSC of this thread's latest calibration pair */
     uint64_t *last;   /* its latest record's h */
-} sec __attribute__((tls_model("initial-exec")));
+#if NP_SIM
+    uint32_t buf_gen; /* the recording buf was taken for (see below) */
+#endif
+} rec_sec;
+
+#if NP_SIM
+/* The sim builds run every simulated thread on one OS thread, and a section
+ * spans scheduling points there: the open section is the simulated
+ * thread's (a task of the world, a thread of the machine), in storage the
+ * simulator keeps for it (core/seam.h, np__sim_rec_sec). Its buffer is its
+ * own for one recording: taken at its first section, handed back to the
+ * free buffers by the stop (buf_gen tells a buffer of an earlier recording,
+ * which another thread may own by now). The buffers' locks are not taken:
+ * one OS thread, and no stop while a section is open (the simulator stops
+ * between runs). pd->rec_lock is a simulated lock (poll_desc.h), so that a
+ * section's owner switched out keeps the others of its pollDesc waiting,
+ * as a preempted thread does. */
+_Static_assert(sizeof(rec_sec) <= NP_SIM_REC_SEC_BYTES, "the simulator keeps room for a section");
+#define sec (*(rec_sec *)np__sim_rec_sec())
+#define BUF_LOCK(b)   ((void)(b))
+#define BUF_UNLOCK(b) ((void)(b))
+#define PD_LOCK(pd)   NP_LOCK(&(pd)->rec_lock)
+#define PD_UNLOCK(pd) NP_UNLOCK(&(pd)->rec_lock)
+uint64_t np__rec_sim_hist; /* every record appended so far, folded (the explorer's state hash) */
+#else
+static _Thread_local rec_sec sec __attribute__((tls_model("initial-exec")));
+#define BUF_LOCK(b)   np__spin_lock(&(b)->lock)
+#define BUF_UNLOCK(b) np__spin_unlock(&(b)->lock)
+#define PD_LOCK(pd)   np__spin_lock(&(pd)->rec_lock)
+#define PD_UNLOCK(pd) np__spin_unlock(&(pd)->rec_lock)
+#endif
 
 /* ---- the clock -------------------------------------------------------------- */
 
@@ -218,6 +248,9 @@ static _Atomic bool tsc_known;
 
 static bool tsc_is_clock(void)
 {
+#if NP_SIM
+    return false; /* the simulator's clock is virtual: np_now() */
+#endif
 #if REC_HAVE_TSC
     const char *env = getenv("NETPOLL_RECORD_TSC");
     if (env && env[0] == '0')
@@ -290,8 +323,10 @@ static rec_buf *buf_get(void)
     }
     if (b) {
         b->owned = true;
+#if !NP_SIM
         if (rec.key != (pthread_key_t)-1)
             pthread_setspecific(rec.key, b);
+#endif
     }
     pthread_mutex_unlock(&rec.reg);
     return b;
@@ -470,6 +505,10 @@ static uint64_t *append(uint64_t h, uint32_t slot, uint32_t g, unsigned nx, uint
         w[k++] = x1;
     w[0] = h;
     b->wp = w + k;
+#if NP_SIM
+    for (size_t i = 0; i < k; i++)
+        np__rec_sim_hist = (np__rec_sim_hist ^ w[i]) * UINT64_C(0x100000001b3);
+#endif
     /* The chunk's lines left the cache since it was faulted in: ask for the
      * next ones now, so that later records are not stores that miss. */
     if (b->wend - b->wp > 16)
@@ -492,8 +531,17 @@ static void buf_reset(rec_buf *b, uint32_t gen)
 
 void np__rec_begin(np_poll_desc *pd, bool clock)
 {
+#if NP_SIM
+    if (sec.buf && sec.buf_gen != atomic_load(&rec.cur))
+        sec.buf = NULL; /* of an earlier recording: the stop freed it */
+    if (!sec.buf && (sec.buf = buf_get()) != NULL)
+        sec.buf_gen = atomic_load(&rec.cur);
+    if (!sec.buf)
+        atomic_store(&rec.oom, true);
+#else
     if (!sec.buf && !(sec.buf = buf_get()))
         atomic_store(&rec.oom, true);
+#endif
     if (sec.buf && !sec.buf->spare)
         sec.buf->spare = chunk_new(); /* NULL: append tries again, then fails */
     if (!atomic_load_explicit(&tsc_known, memory_order_acquire))
@@ -512,11 +560,11 @@ void np__rec_begin(np_poll_desc *pd, bool clock)
     }
     sec.seq = 0;
     sec.last = NULL;
-    np__spin_lock(&pd->rec_lock);
+    PD_LOCK(pd);
     rec_buf *b = sec.buf;
     sec.gen = 0;
     if (b) {
-        np__spin_lock(&b->lock);
+        BUF_LOCK(b);
         /* Read under the buffer's lock: np_record_stop clears cur before it
          * takes each buffer's lock, so a section either sees its recording
          * stopped or is collected by that stop. */
@@ -534,8 +582,8 @@ void np__rec_begin(np_poll_desc *pd, bool clock)
 void np__rec_end(np_poll_desc *pd)
 {
     if (sec.buf)
-        np__spin_unlock(&sec.buf->lock);
-    np__spin_unlock(&pd->rec_lock);
+        BUF_UNLOCK(sec.buf);
+    PD_UNLOCK(pd);
 }
 
 /* t's raw number in recording gen; t is the calling task (or the one parking
@@ -979,7 +1027,7 @@ int np_record_stop_real(np_trace *out, int64_t **real)
     bool overflow = false;
     size_t nl = 0;
     for (rec_buf *b = rec.bufs; b; b = b->next) {
-        np__spin_lock(&b->lock);
+        BUF_LOCK(b);
         if (b->gen == gen) {
             oom |= b->oom;
             overflow |= b->overflow;
@@ -992,7 +1040,10 @@ int np_record_stop_real(np_trace *out, int64_t **real)
             }
         }
         buf_reset(b, 0);
-        np__spin_unlock(&b->lock);
+#if NP_SIM
+        b->owned = false; /* each simulated thread takes one again (rec_sec) */
+#endif
+        BUF_UNLOCK(b);
     }
     int64_t t0 = rec.t0;
     cal_pt ends[2] = {{rec.cal_tsc0, rec.cal_ns0}, {0, 0}};

@@ -33,6 +33,10 @@ struct np_task;
  * the buffer's lock decides whether its records are collected). */
 extern _Atomic bool np__rec_on;
 #define NP_RECORDING() atomic_load_explicit(&np__rec_on, memory_order_relaxed)
+#if NP_SIM
+/* Every record appended so far, folded (the explorer's state hash; core/record.c). */
+extern uint64_t np__rec_sim_hist;
+#endif
 
 /* Opens / closes a section on pd: reads the clock (unless clock is false:
  * then the section is stamped with the thread's previous section's clock

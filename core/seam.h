@@ -70,6 +70,11 @@ typedef struct np__mutex {
 } np__mutex;
 void np__sim_lock(np__mutex *m, const char *file, int line);
 void np__sim_unlock(np__mutex *m, const char *file, int line);
+/* The recorder's open section, per simulated thread (core/record.c): room
+ * for it, zeroed when the simulated thread is made; supplied by the world
+ * (per task) and the machine (per simulated OS thread). */
+#define NP_SIM_REC_SEC_BYTES 64
+void *np__sim_rec_sec(void);
 
 #define NP__PT(kind, addr) np__sim_point((kind), (const volatile void *)(addr), __FILE__, __LINE__)
 #define NP_MUTEX_STATIC_INIT                                                                       \

@@ -570,6 +570,7 @@ static int run_once(const np_trace *tr, const np_explore_opts *o, chooser *c, FI
                          .poller_faults = o->poller_faults,
                          .poller_seed = o->poller_seed,
                          .judge = o->judge,
+                         .record = o->record,
                          .choose = choose,
                          .choose_ctx = c,
                          .want_state = c->cache,

@@ -117,6 +117,7 @@ static uint64_t file_id(const char *file)
 }
 
 static bool continue_here(replay *rp, np_task *t);
+static void explore_lock_busy(const void *lock);
 
 static void explore_point(int kind, const volatile void *addr, const char *file, int line)
 {
@@ -141,6 +142,19 @@ static void explore_point(int kind, const volatile void *addr, const char *file,
             np_world_yield_to(n);
         else
             np_yield(); /* abandoned: back to run_chosen */
+    }
+    /* Recording, a park's commit may open a section of its own on the
+     * pollDesc (core/poll_desc.c, block_commit): the world runs a commit at
+     * once, on its own stack, where no other task can run; so a park waits
+     * here, as a lock acquisition does, until no other task holds that
+     * pollDesc's recording lock - where live, the committing thread would
+     * spin until the holder is done. */
+    if (kind == NP_PT_PARK && rp->o->record && t->user) {
+        actor *a = t->user;
+        while (a->in_op && a->pd && a->pd->rec_lock.owner &&
+               a->pd->rec_lock.owner != np__simt(t)->id) {
+            explore_lock_busy(&a->pd->rec_lock); /* back when the holder let go */
+        }
     }
     /* chosen: the step happens now */
     if (rp->o->on_point) {
@@ -277,6 +291,8 @@ static uint64_t state_hash(replay *rp)
 {
     uint64_t h = np__mix((uint64_t)rp->pos, (uint64_t)np_now());
     h = np__mix(h, rp->wake_hash);
+    if (rp->o->record)
+        h = np__mix(h, np__rec_sim_hist); /* what was recorded so far */
     if (rp->oracle)
         h = np__mix(h, np_oracle_cursor_hash(rp->oracle, rp->ocur) ^ rp->odone_hash);
     h = np__mix(h, rp->r->violations << 20 | rp->r->divergences);
@@ -299,6 +315,7 @@ static uint64_t state_hash(replay *rp)
         h = np__mix(h, norm(atomic_load(&pd->rg)));
         h = np__mix(h, norm(atomic_load(&pd->wg)));
         h = np__mix(h, (uint64_t)(uint32_t)pd->lock.owner);
+        h = np__mix(h, (uint64_t)(uint32_t)pd->rec_lock.owner); /* (recording) */
         h = np__mix(h, guarded_hash(pd));
     }
     for (size_t i = 0; i < rp->nactors; i++) {
@@ -318,6 +335,9 @@ static uint64_t state_hash(replay *rp)
             if (rp->slots[k]->pd &&
                 (const void *)&rp->slots[k]->pd->lock == np__simt(t)->blocked_on)
                 lock = k + 1;
+            else if (rp->slots[k]->pd &&
+                     (const void *)&rp->slots[k]->pd->rec_lock == np__simt(t)->blocked_on)
+                lock = k + 1 + 64;
         if (np__simt(t)->blocked_on && !lock)
             lock = UINT64_MAX;
         int st = atomic_load(&t->state); /* (the running one is about to yield) */

@@ -19,6 +19,7 @@ static const char *const names[NP_INV_COUNT] = {
     [NP_INV_CRASH] = "crash",
     [NP_INV_LIVELOCK] = "livelock",
     [NP_INV_DIVERGENCE] = "divergence",
+    [NP_INV_RECORDING] = "recording",
 };
 
 const char *np_inv_name(np_inv kind)
@@ -39,7 +40,7 @@ void np_violation_line(const np_violation *v, char *buf, unsigned len)
     if (v->kind == NP_INV_DIVERGENCE)
         snprintf(buf, len, "divergence: %s", v->detail);
     else if (v->kind == NP_INV_CRASH || v->kind == NP_INV_DOUBLE_WAKEUP ||
-             v->kind == NP_INV_LIVELOCK)
+             v->kind == NP_INV_LIVELOCK || v->kind == NP_INV_RECORDING)
         snprintf(buf, len, "violation: %s: %s", names[v->kind], v->detail);
     else
         snprintf(buf, len, "violation: %s %s", np_inv_name(v->kind), v->detail);

@@ -196,6 +196,13 @@ void **np__m_tls(void)
     return t ? &t->tls : &outside;
 }
 
+void *np__sim_rec_sec(void)
+{
+    static _Alignas(8) unsigned char outside[NP_SIM_REC_SEC_BYTES];
+    mx_thread *t = self();
+    return t ? t->rec_sec : outside;
+}
+
 static void thread_entry(void *p)
 {
     mx_thread *t = p;
@@ -225,6 +232,7 @@ static int new_thread(void *(*fn)(void *), void *arg)
     t->fn = fn;
     t->arg = arg;
     t->tls = NULL;
+    memset(t->rec_sec, 0, sizeof t->rec_sec);
     t->timed_out = false;
     t->kind = NP_PT_THREAD;
     t->file = "(start)";

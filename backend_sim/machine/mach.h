@@ -18,6 +18,7 @@
 #include "netpoll/backend.h"
 #include "netpoll/machine.h"
 #include "scheduler.h"
+#include "seam.h"
 
 #define MX_MAX_THREADS 8 /* the main thread and the workers */
 #define MX_EPOCH       INT64_C(1000000000)
@@ -39,6 +40,7 @@ typedef struct mx_thread {
     void *(*fn)(void *);
     void *arg;
     void *tls;        /* its thread-local slot (the scheduler's worker) */
+    _Alignas(8) unsigned char rec_sec[NP_SIM_REC_SEC_BYTES]; /* the recorder's section */
     int kind;         /* the scheduling point it stands at (NP_PT_*) */
     const char *file; /* ... and where */
     int line;

@@ -43,6 +43,7 @@ static struct {
     unsigned rbig;      /* and how many others it has */
     np_task *byid[64];  /* live tasks by sim_id - 1 */
     np_task *came;      /* the task that switched home last */
+    np_task *committing; /* the task whose park's commit runs now (on the world's stack) */
     np_task *spare;     /* ended tasks kept with their stacks, for the next spawn */
     unsigned nspare;
 } w;
@@ -288,6 +289,15 @@ int np_go(void (*fn)(void *), void *arg)
     return np_world_spawn(fn, arg) ? 0 : -ENOMEM;
 }
 
+/* The simulated thread of the world is the task: the one running, or the
+ * one whose park's commit runs on the world's stack. */
+void *np__sim_rec_sec(void)
+{
+    static _Alignas(8) unsigned char outside[NP_SIM_REC_SEC_BYTES]; /* the driver's */
+    np_task *t = np__world_cur ? np__world_cur : w.committing;
+    return t ? np__simt(t)->rec_sec : outside;
+}
+
 void np_park(np_commit_fn commit, void *arg)
 {
     np_task *t = np__world_cur;
@@ -362,7 +372,10 @@ static int step(np_task *t)
         case SW_PARK:
             t->parks++;
             set_state(t, NP_T_PARKED);
-            if (!t->commit || t->commit(t, t->commit_arg))
+            w.committing = t;
+            bool parked = !t->commit || t->commit(t, t->commit_arg);
+            w.committing = NULL;
+            if (parked)
                 return NP_WORLD_PARKED;
             t->parks--;
             continue;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "scheduler.h"
+#include "seam.h"
 
 /* What the world and its explorer keep per task, in the task's extension
  * (np__task_ext: the live np_task has no simulator fields). */
@@ -14,6 +15,8 @@ typedef struct np_sim_task {
     const void *blocked_on; /* the simulated lock it waits for */
     uint64_t hist;          /* hash of what it observed (the explorer's state) */
     uint64_t steps;         /* explored steps it took */
+    /* the recorder's open section (np__sim_rec_sec) */
+    _Alignas(8) unsigned char rec_sec[NP_SIM_REC_SEC_BYTES];
 } np_sim_task;
 static inline np_sim_task *np__simt(const np_task *t)
 {

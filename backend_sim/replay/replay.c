@@ -385,13 +385,18 @@ static void actor_main(void *p)
             a->in_op = true;
             a->reported = false;
             waiting_add(rp, a);
+            a->op_parks = np_task_parks(a->task);
             int res = np_poll_wait(a->pd, a->mode);
             a->in_op = false;
             waiting_remove(rp, a);
             np__rp_mark_dirty(rp, a->s);
+            if (rp->o->record)
+                np__rp_rec_note(rp, a, true, res);
             record_wake(rp, a, res);
         } else {
             int res = np_poll_reset(a->pd, a->mode);
+            if (rp->o->record)
+                np__rp_rec_note(rp, a, false, res);
             np__rp_emit(rp, (np_tr_event){.t = now_t(rp),
                                           .kind = NP_TR_RESET,
                                           .pd = a->s->id,
@@ -957,6 +962,8 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
     if (rp.o->choose)
         np__rp_explore_hooks(&rp, &h);
     np_sim_set_hooks(&h);
+    if (rp.o->record)
+        np__rp_rec_start(&rp);
     if (!collect_recorded(&rp))
         rp.oom = true;
     if (rp.o->poller_faults) {
@@ -975,6 +982,8 @@ int np_replay(const np_trace *tr, const np_replay_opts *o, np_replay_result *r)
         drive(&rp);
     np__rp_exploring = false; /* (a crash may leave an explored step) */
     r->abandoned = rp.abandoned;
+    if (rp.o->record) /* (before the slots are closed below) */
+        np__rp_rec_stop(&rp, r->status != 2 && !rp.abandoned && !rp.crashed && !rp.oom);
     if (r->status != 2 && !rp.abandoned) {
         if (!rp.crashed)
             finish(&rp);

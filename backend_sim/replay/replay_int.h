@@ -23,6 +23,7 @@
 #include "netpoll/replay.h"
 #include "netpoll/sim.h"
 #include "poll_desc.h"
+#include "record.h"
 #include "scheduler.h"
 
 /* ---- state ---------------------------------------------------------------------- */
@@ -77,6 +78,11 @@ typedef struct actor {
     np_tr_event **rec;
     size_t nrec, caprec, next_rec;
     size_t computed; /* wakes computed so far */
+    /* explored with recording on (np_replay_opts.record): its waits and
+     * resets as they ran, one token each (check/recorded.c) */
+    uint32_t *sig;
+    size_t nsig, capsig;
+    uint64_t op_parks; /* np_task_parks when its wait began */
 } actor;
 
 typedef struct {
@@ -211,6 +217,12 @@ bool np__rp_poller_step(replay *rp, size_t *ip);
 void np__rp_explore_step(replay *rp, size_t *ip, int64_t T);
 void np__rp_name_pd(const np_poll_desc *pd, int32_t id);
 void np__rp_explore_hooks(replay *rp, np_sim_hooks *h);
+
+/* check/recorded.c: explored with recording on */
+uint32_t np__rp_rec_token(bool wait, int fd, int mode, unsigned parks, int res);
+void np__rp_rec_note(replay *rp, actor *a, bool wait, int res);
+void np__rp_rec_start(replay *rp);
+void np__rp_rec_stop(replay *rp, bool judge);
 
 /* check/quiescence.c */
 void np__rp_check_quiescent(replay *rp);

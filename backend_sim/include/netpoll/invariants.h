@@ -27,6 +27,7 @@ typedef enum np_inv {
     NP_INV_CRASH,            /* the simulated code aborted (np__fatal) */
     NP_INV_LIVELOCK,         /* a task looped without parking, yielding or ending */
     NP_INV_DIVERGENCE,       /* the replay differs from the record */
+    NP_INV_RECORDING,        /* explored with recording on: the recording differs from the run */
     NP_INV_COUNT
 } np_inv;
 

@@ -71,6 +71,13 @@ typedef struct np_replay_opts {
      * before the oracle; NP_JUDGE_ORACLE: the oracle alone (crashes still end
      * a run, as a violation). Plain replay always judges by the model. */
     int judge;
+    /* Explored (choose set): the run is recorded (netpoll/record.h) as the
+     * live runtime records itself - the recording paths of the pollDesc
+     * code run, their sections are scheduling points like the rest - and
+     * the recording is judged at the run's end (violation `recording`):
+     * each task's waits and resets must be recorded as they ran (slot, mode,
+     * parks, result, in order). */
+    bool record;
 } np_replay_opts;
 
 enum { NP_JUDGE_DEFAULT, NP_JUDGE_MODEL, NP_JUDGE_ORACLE };
