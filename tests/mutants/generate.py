@@ -395,7 +395,15 @@ mut("wait_recorded_again_negated", "condition", "wait_recorded",
     [("    *again = !block_park(pd, g, mode, true);", "    *again = block_park(pd, g, mode, true);")])
 mut("poll_wait_recording_negated", "condition", "np_poll_wait",
     "the NP_RECORDING() test negated: non-recording waits take the recorded path and vice versa",
-    [("    if (NP_RECORDING()) {", "    if (!NP_RECORDING()) {")])
+    [("    if (NP_RECORDING()) {", "    if (!NP_RECORDING()) {")],
+    equivalent="recording, the mutant runs wait_err's first recorded check and block without "
+    "the wait's record: the composition the code runs when recording begins during a wait, "
+    "whose lines are a recording the sections allow (the same per-task lines; explore --record "
+    "judges them); not recording, it runs wait_recorded, whose sections record nothing "
+    "(np__rec_begin finds no recording) and whose steps on rg/wg and the error state are the "
+    "unrecorded wait's, in the same order - the recording lock it takes only orders it "
+    "against other such waits, none of which parks holding it. A cost, not a behaviour: marked "
+    "after explore --record existed and the mutant survived it (2026-12-07), see README")
 mut("poll_wait_first_block_negated", "condition", "np_poll_wait",
     "the first block's result negated: readiness loops to wait again, a bare wake returns ok",
     [("        if (block(pd, mode, !recorded))", "        if (!block(pd, mode, !recorded))")])
