@@ -20,6 +20,7 @@ import argparse
 import base64
 import html
 import os
+import re
 import shutil
 import sqlite3
 import statistics
@@ -263,17 +264,45 @@ def load(db):
 
 # --------------------------------------------------------------- the plots
 
+# Every figure is drawn for a page about 1000 px wide: at most FIG_MAX_PX
+# pixels wide (so the browser shows it at its own size, or shrinks it but a
+# little), and no text smaller than FONT_MIN_PT (at 100 dpi, 8 pt is 11 px).
+DPI = 100
+FIG_MAX_PX = 960
+FONT_MIN_PT = 8
+
+
 def save(plt, fig, path):
     """Saves a figure after checking what every plot must have: a title, both
-    axis labels (with units) and a legend on each of its axes."""
+    axis labels (with units) and a legend on each of its axes (or one legend
+    for the whole figure), a size that fits the page and no tiny text. The
+    axes' titles and labels, the smallest font and the dpi go into the PNG as
+    a text chunk "netpoll" (JSON), which the layout test reads."""
+    import json
+    import matplotlib.text
     for ax in fig.axes:
         missing = [what for what, ok in (("title", ax.get_title()),
                                          ("x label", ax.get_xlabel()),
                                          ("y label", ax.get_ylabel()),
-                                         ("legend", ax.get_legend())) if not ok]
+                                         ("legend", ax.get_legend() or fig.legends)) if not ok]
         if missing:
             raise AssertionError("%s: no %s" % (os.path.basename(path), ", ".join(missing)))
-    fig.savefig(path)
+    width_px = fig.get_figwidth() * DPI
+    if width_px > FIG_MAX_PX + 0.5:
+        raise AssertionError("%s: %d px wide, more than %d" % (os.path.basename(path), width_px,
+                                                                FIG_MAX_PX))
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip()]
+    if sizes and min(sizes) < FONT_MIN_PT:
+        small = [t.get_text() for t in fig.findobj(matplotlib.text.Text)
+                 if t.get_visible() and t.get_text().strip() and t.get_fontsize() < FONT_MIN_PT]
+        raise AssertionError("%s: text of %.1f pt (%r), less than %d"
+                             % (os.path.basename(path), min(sizes), small[0], FONT_MIN_PT))
+    about = {"dpi": DPI, "min_font_pt": min(sizes) if sizes else None,
+             "suptitle": fig._suptitle.get_text() if fig._suptitle else "",
+             "axes": [{"title": ax.get_title(), "xlabel": ax.get_xlabel(),
+                       "ylabel": ax.get_ylabel()} for ax in fig.axes]}
+    fig.savefig(path, dpi=DPI, metadata={"netpoll": json.dumps(about, ensure_ascii=True)})
     plt.close(fig)
     return True
 
@@ -286,14 +315,57 @@ def contender_key(c):
     return (len(order), c)
 
 
-def metric_label(m):
-    if m == "req_per_s":
-        return "throughput (requests/s)"
-    for suf, unit in (("_us", "µs"), ("_ns", "ns"), ("_ms", "ms"), ("_per_s", "per second"),
-                      ("_s", "s"), ("_bytes", "bytes"), ("_pct", "%")):
-        if m.endswith(suf):
-            return "%s (%s)" % (m[: -len(suf)].replace("_", " "), unit)
-    return "%s (value)" % m.replace("_", " ")
+METRICS = {  # bench.metric: (panel title, axis label with its unit)
+    "req_per_s": ("requests per second", "throughput (requests/s)"),
+}
+
+
+def metric_title(m):
+    """A bench metric's readable name and axis label: p50_us -> "p50 latency
+    (µs)", "latency, 50th percentile (µs)"; req_per_s -> "requests per
+    second"; other names with their unit from the suffix."""
+    if m in METRICS:
+        return METRICS[m]
+    units = (("_us", "µs"), ("_ns", "ns"), ("_ms", "ms"), ("_per_s", "per second"),
+             ("_s", "s"), ("_bytes", "bytes"), ("_pct", "%"))
+    unit = next((u for suf, u in units if m.endswith(suf)), None)
+    base = m[: -len(next(suf for suf, u in units if u == unit))] if unit else m
+    if re.fullmatch(r"p\d+(\.\d+)?", base) and unit in ("µs", "ns", "ms", "s"):
+        return ("%s latency (%s)" % (base, unit),
+                "latency, %s percentile (%s)" % (ordinal(base[1:]), unit))
+    name = base.replace("_", " ")
+    if unit == "per second":
+        return ("%s per second" % name, "%s (per second)" % name)
+    return ("%s (%s)" % (name, unit or "value"), "%s (%s)" % (name, unit or "value"))
+
+
+def ordinal(n):
+    if "." in n:
+        return n + "th"
+    k = int(n)
+    suf = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return "%d%s" % (k, suf)
+
+
+def contender_name(c):
+    """netpoll-w2 -> "netpoll, 2 workers", go-1 -> "Go, GOMAXPROCS=1",
+    epoll-raw -> "raw epoll"; others as stored."""
+    m = re.fullmatch(r"netpoll-w(\d+)", c)
+    if m:
+        return "netpoll, %s worker%s" % (m.group(1), "" if m.group(1) == "1" else "s")
+    m = re.fullmatch(r"go-(\d+)", c)
+    if m:
+        return "Go, GOMAXPROCS=%s" % m.group(1)
+    return {"epoll-raw": "raw epoll"}.get(c, c)
+
+
+def bench_name(n):
+    """A benchmark's readable name: echo_persistent -> "echo, persistent
+    connections"."""
+    known = {"echo_persistent": "echo, persistent connections",
+             "echo_oneshot": "echo, a connection per request",
+             "echo_connect": "echo, a connection per request"}
+    return known.get(n, n.replace("_", " "))
 
 
 def plot_wake(plt, d, path):
@@ -352,44 +424,57 @@ def plot_lateness(plt, d, path):
 
 
 def plot_classes(plt, d, path):
+    """Horizontal bars, a row per scenario (so that every name is readable
+    however many there are), a bar per design; a violation hatched red."""
     if not d["classes"]:
         return None
     from matplotlib.patches import Patch
-    scenarios = sorted({s for s, _ in d["classes"]})
-    designs = sorted({g for _, g in d["classes"]})
-    width = 0.8 / len(designs)
-    fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(scenarios) * max(1, len(designs) / 2)), 5))
+    from matplotlib.ticker import MaxNLocator
+    scenarios = sorted({s for s, _ in d["classes"]}, reverse=True)  # a to z, top down
+    designs = sorted({g for _, g in d["classes"]}, key=design_key)
+    row = 0.1 + 0.1 * len(designs)  # inches per scenario
+    fig, ax = plt.subplots(figsize=(9.4, 1.6 + row * len(scenarios)))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    height = 0.8 / len(designs)
     handles = []
     top = max(len(v) for v in d["classes"].values())
     for j, g in enumerate(designs):
-        xs, hs, viol = [], [], []
-        for i, s in enumerate(scenarios):
-            if (s, g) in d["classes"]:
-                xs.append(i - 0.4 + width * (j + 0.5))
-                hs.append(len(d["classes"][(s, g)]))
-                viol.append(d["explore_violations"].get((s, g), 0))
-        bars = ax.bar(xs, hs, width * 0.95, color=colors[j % len(colors)], label="design " + g)
+        ys, ws, viol = [], [], []
+        for i, sc in enumerate(scenarios):
+            if (sc, g) in d["classes"]:
+                ys.append(i + 0.4 - height * (j + 0.5))
+                ws.append(len(d["classes"][(sc, g)]))
+                viol.append(d["explore_violations"].get((sc, g), 0))
+        bars = ax.barh(ys, ws, height * 0.9, color=colors[j % len(colors)], label="design " + g)
         handles.append(bars)
         for b, n in zip(bars, viol):
             if n:
                 b.set_hatch("//")
                 b.set_edgecolor("red")
-                b.set_linewidth(1.5)
-                ax.text(b.get_x() + b.get_width() / 2, b.get_height() + top * 0.02, "%d viol." % n,
-                        ha="center", va="bottom", color="red", fontsize="small")
+                b.set_linewidth(1.2)
+                ax.text(b.get_width() + top * 0.01, b.get_y() + b.get_height() / 2,
+                        "%d viol." % n, va="center", ha="left", color="red", fontsize=8)
     handles.append(Patch(facecolor="white", edgecolor="red", hatch="//",
                          label="violation found"))
-    ax.set_xticks(range(len(scenarios)))
-    ax.set_xticklabels(scenarios, rotation=30, ha="right", fontsize="small")
-    ax.set_ylim(0, top * 1.15 + 0.5)
+    ax.set_yticks(range(len(scenarios)))
+    ax.set_yticklabels(scenarios, fontsize=9)
+    ax.set_ylim(-0.6, len(scenarios) - 0.4)
+    ax.set_xlim(0, top * 1.18 + 0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(axis="x", labeltop=True)
     ax.set_title("Outcome classes per scenario and design (explored interleavings)")
-    ax.set_xlabel("scenario (trace)")
-    ax.set_ylabel("distinct outcome classes (count)")
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_xlabel("distinct outcome classes (count)")
+    ax.set_ylabel("scenario (trace)")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(handles=handles, fontsize=9, loc="lower right")
     fig.tight_layout()
     return save(plt, fig, path)
+
+
+def design_key(g):
+    """go1.5 < go1.18 < go1.21 (not as strings)."""
+    m = re.fullmatch(r"go(\d+)\.(\d+)", g or "")
+    return (0, int(m.group(1)), int(m.group(2))) if m else (1, 0, 0, g or "")
 
 
 def plot_coverage(plt, d, path):
@@ -462,15 +547,21 @@ def plot_mutants(plt, d, path):
 
 
 def plot_bench(plt, d, path):
+    """A panel per metric (up to three a row), titled by what it measures,
+    the contenders' colours in one legend for the figure."""
     if not d["bench"]:
         return None
-    metrics = sorted({m for _, m in d["bench"]})
-    fig, axes = plt.subplots(1, len(metrics), figsize=(max(8, 6 * len(metrics)), 5),
-                             squeeze=False)
+    from matplotlib.ticker import FuncFormatter
+    metrics = sorted({m for _, m in d["bench"]}, key=lambda m: (m not in METRICS, m))
+    ncol = min(3, len(metrics))
+    nrow = (len(metrics) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(9.4, 0.9 + 3.4 * nrow), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     allc = sorted({c for v in d["bench"].values() for c in v}, key=contender_key)
     color = {c: colors[i % len(colors)] for i, c in enumerate(allc)}
-    for ax, m in zip(axes[0], metrics):
+    handles = {}
+    for k, m in enumerate(metrics):
+        ax = axes[k // ncol][k % ncol]
         names = sorted(n for n, mm in d["bench"] if mm == m)
         conts = sorted({c for n in names for c in d["bench"][(n, m)]}, key=contender_key)
         width = 0.8 / len(conts)
@@ -485,29 +576,44 @@ def plot_bench(plt, d, path):
                 med.append(md)
                 lo.append(md - min(v))
                 hi.append(max(v) - md)
-            ax.bar(xs, med, width * 0.95, yerr=[lo, hi], capsize=3, color=color[c], label=c)
+            handles[c] = ax.bar(xs, med, width * 0.95, yerr=[lo, hi], capsize=2,
+                                color=color[c], label=contender_name(c))
+        title, ylabel = metric_title(m)
         ax.set_xticks(range(len(names)))
-        ax.set_xticklabels(names, fontsize="small")
-        ax.set_title("%s: median of repetitions, bars min–max" % m)
+        ax.set_xticklabels([bench_name(n).replace(", ", ",\n") for n in names], fontsize=9)
+        ax.set_title(title)
         ax.set_xlabel("benchmark")
-        ax.set_ylabel(metric_label(m))
+        ax.set_ylabel(ylabel)
+        ax.yaxis.set_major_formatter(FuncFormatter(
+            lambda v, _pos: "%gk" % (v / 1e3) if abs(v) >= 1e4 else "%g" % v))
         ax.grid(True, axis="y", alpha=0.3)
-        ax.legend(title="contender", fontsize="small")
-    fig.suptitle("Benchmarks: netpoll against Go, libuv and raw epoll")
-    fig.tight_layout()
+    for k in range(len(metrics), nrow * ncol):
+        axes[k // ncol][k % ncol].set_visible(False)
+        fig.delaxes(axes[k // ncol][k % ncol])
+    fig.suptitle("Benchmarks: netpoll against Go, libuv and raw epoll "
+                 "(median of the repetitions, bars min–max)")
+    shown = [c for c in allc if c in handles]
+    ncolumns = min(3, len(shown))
+    fig.legend([handles[c] for c in shown], [contender_name(c) for c in shown],
+               title="contender", loc="lower center", ncol=ncolumns, fontsize=9)
+    legend_in = 0.35 + 0.2 * ((len(shown) + ncolumns - 1) // ncolumns)
+    fig.set_figheight(fig.get_figheight() + legend_in)
+    fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1))
     return save(plt, fig, path)
 
 
 # --------------------------------------------------------------- the page
 
 CSS = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+body { font-family: sans-serif; margin: 2em auto; padding: 0 1em; max-width: 1000px;
+       color: #222; box-sizing: border-box; }
 h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #eee; } tr.bad td { background: #fde4e4; }
-figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+table { max-width: 100%; } td { overflow-wrap: anywhere; }
 figcaption, p.note { font-size: 0.9em; color: #555; }
 p.nodata { padding: 0.8em; background: #f4f4f4; border-left: 4px solid #999; }
 """
@@ -687,8 +793,8 @@ def summary_tables(d):
         for (n, m), conts in sorted(d["bench"].items()):
             for c in sorted(conts, key=contender_key):
                 v = conts[c]
-                rows.append((n, m, c, len(v), float(statistics.median(v)), float(min(v)),
-                             float(max(v))))
+                rows.append((bench_name(n), metric_title(m)[0], c, len(v),
+                             float(statistics.median(v)), float(min(v)), float(max(v))))
         parts.append(table(["benchmark", "metric", "contender", "repetitions", "median", "min",
                             "max"], rows))
     else:
@@ -771,7 +877,7 @@ def main(argv):
     except ImportError:
         die("matplotlib is missing for %s; install it with: apt-get install python3-matplotlib"
             % sys.executable)
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100})
+    plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI})
 
     try:
         tmp = tempfile.mkdtemp(prefix=".report-", dir=os.path.dirname(os.path.abspath(out)))
