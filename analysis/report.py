@@ -151,6 +151,54 @@ def hist_samples(db, sql, *args):
     return out
 
 
+class Dist:
+    """A distribution as sorted (value, count) pairs: a histogram's buckets
+    (each at its middle) or single samples, never expanded sample by sample."""
+
+    def __init__(self, counts=None):
+        self.counts = dict(counts or {})
+
+    def add(self, v, n=1):
+        self.counts[v] = self.counts.get(v, 0) + n
+
+    @property
+    def n(self):
+        return sum(self.counts.values())
+
+    def items(self):
+        return sorted(self.counts.items())
+
+    def zeros(self):
+        return self.counts.get(0, 0)
+
+    def nonzero(self):
+        return Dist({v: n for v, n in self.counts.items() if v != 0})
+
+    def pct(self, p):
+        """The value at nearest rank int((n - 1) * p), as pct() of the samples."""
+        total = self.n
+        if not total:
+            return None
+        k, seen = min(total - 1, int((total - 1) * p)), 0
+        for v, n in self.items():
+            seen += n
+            if seen > k:
+                return v
+        return None
+
+    def __bool__(self):
+        return bool(self.counts)
+
+
+def hist_counts(db, sql, *args):
+    """Rows (key..., lo_ns, hi_ns, count) of timing_hist as (key..., value,
+    count): each bucket at its middle (within 0.4 % of every sample in it;
+    exact below 256 ns). None if there is no timing_hist (version 3)."""
+    if not q(db, "SELECT 1 FROM sqlite_master WHERE name = 'timing_hist'"):
+        return []
+    return [(*key, lo if lo == hi else (lo + hi) // 2, n) for *key, lo, hi, n in q(db, sql, *args)]
+
+
 def load(db):
     d = {}
     d["runs_per_kind"] = q(db, """
@@ -162,17 +210,16 @@ def load(db):
     # wake latency per workload: paired live / sim samples of compare runs
     # (version 4 stores them as histograms in timing_hist, version 3 as rows)
     wl = {}
-    for w, trace, kind, v in q(db, """
-            SELECT r.workload, r.trace, t.kind, t.value_ns FROM timing t
+    for w, trace, kind, v, n in q(db, """
+            SELECT r.workload, r.trace, t.kind, t.value_ns, 1 FROM timing t
             JOIN runs r ON r.id = t.run_id
             WHERE r.kind = 'compare' AND t.kind IN ('wake_latency_live', 'wake_latency_sim')""") + \
-            hist_samples(db, """
+            hist_counts(db, """
             SELECT r.workload, r.trace, h.kind, h.lo_ns, h.hi_ns, h.count FROM timing_hist h
             JOIN runs r ON r.id = h.run_id
-            WHERE r.kind = 'compare' AND h.kind IN ('wake_latency_live', 'wake_latency_sim')
-            ORDER BY h.run_id, h.kind, h.lo_ns"""):
+            WHERE r.kind = 'compare' AND h.kind IN ('wake_latency_live', 'wake_latency_sim')"""):
         side = "live" if kind == "wake_latency_live" else "sim"
-        wl.setdefault(w or stem(trace), {"live": [], "sim": []})[side].append(v)
+        wl.setdefault(w or stem(trace), {"live": Dist(), "sim": Dist()})[side].add(v, n)
     d["wake"] = wl
 
     # deadline lateness of live runs, per workload; the deadlines' spans from compare runs
@@ -369,29 +416,79 @@ def bench_name(n):
 
 
 def plot_wake(plt, d, path):
+    """Two panels: the share of waits whose latency is exactly 0 (live and
+    simulated, per workload), and the distribution of the others on a log
+    axis (a CDF of the non-zero waits), where a log axis can show them."""
     if not any(v["live"] or v["sim"] for v in d["wake"].values()):
         return None
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    from matplotlib.lines import Line2D
+    wls = sorted(d["wake"])
+    legend_rows = (len(wls) + 1) // 2 + 1
+    fig, (az, ax) = plt.subplots(1, 2, figsize=(9.4, 2.4 + 0.4 * max(4, len(wls))
+                                                + 0.2 * legend_rows),
+                                 gridspec_kw={"width_ratios": [1, 1.9]})
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (w, v) in enumerate(sorted(d["wake"].items())):
+    # left: the share at exactly 0, a pair of bars per workload (top down)
+    for k, (side, label, c) in enumerate((("live", "live", "tab:blue"),
+                                          ("sim", "simulated", "tab:gray"))):
+        ys, ws = [], []
+        for i, w in enumerate(wls):
+            dist = d["wake"][w][side]
+            if dist.n:
+                ys.append(len(wls) - 1 - i + (0.2 if k == 0 else -0.2))
+                ws.append(100.0 * dist.zeros() / dist.n)
+        bars = az.barh(ys, ws, 0.38, color=c, label=label)
+        for b, v in zip(bars, ws):
+            az.text(min(v, 100) + 2, b.get_y() + b.get_height() / 2, "%.0f%%" % v,
+                    va="center", ha="left", fontsize=8)
+    az.set_yticks(range(len(wls)))
+    az.set_yticklabels(list(reversed(wls)), fontsize=9)
+    az.set_ylim(-0.6, len(wls) - 0.4)
+    az.set_xlim(0, 125)
+    az.set_xticks([0, 25, 50, 75, 100])
+    az.set_title("waits at exactly 0")
+    az.set_xlabel("share of the waits (%)")
+    az.set_ylabel("workload")
+    az.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    # right: the non-zero waits, CDF on a log axis
+    drawn = False
+    for i, w in enumerate(wls):
         c = colors[i % len(colors)]
-        for side, style, label in (("live", "-", "live"), ("sim", "--", "simulated")):
-            xs = sorted(x / 1e3 for x in v[side])
-            if not xs:
+        for side, style in (("live", "-"), ("sim", "--")):
+            nz = d["wake"][w][side].nonzero()
+            if not nz:
                 continue
-            ys = [(k + 1) / len(xs) for k in range(len(xs))]
-            ax.step(xs, ys, where="post", linestyle=style, color=c,
-                    label="%s, %s (n=%d)" % (w, label, len(xs)))
-    ax.set_xscale("symlog", linthresh=1.0)
-    ax.set_xlim(left=0)
+            xs, ys, seen, total = [], [], 0, nz.n
+            for v, n in nz.items():
+                seen += n
+                xs.append(max(v, 1) / 1e3)
+                ys.append(seen / total)
+            ax.step(xs, ys, where="post", linestyle=style, color=c)
+            drawn = True
+    handles = [Line2D([], [], color=colors[i % len(colors)],
+                      label="%s (above 0: %s live, %s sim.)"
+                      % (w, count(d["wake"][w]["live"].nonzero().n),
+                         count(d["wake"][w]["sim"].nonzero().n)))
+               for i, w in enumerate(wls)]
+    handles += [Line2D([], [], color="k", linestyle="-", label="live"),
+                Line2D([], [], color="k", linestyle="--", label="simulated")]
+    ax.set_xscale("log")
+    if not drawn:
+        ax.text(0.5, 0.5, "every wait at exactly 0", transform=ax.transAxes, ha="center")
     ax.set_ylim(0, 1.02)
-    ax.set_title("Wake latency from due time, live against simulated, per workload")
-    ax.set_xlabel("wake latency (µs; linear below 1 µs, log above)")
-    ax.set_ylabel("fraction of waits (CDF)")
+    ax.set_title("waits above 0: distribution")
+    ax.set_xlabel("wake latency (µs, log scale)")
+    ax.set_ylabel("fraction of the non-zero waits (CDF)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              ncol=2)
+    fig.suptitle("Wake latency from the time a wait became due, live against simulated")
     fig.tight_layout()
     return save(plt, fig, path)
+
+
+def count(n):
+    return "{:,}".format(n)
 
 
 def plot_lateness(plt, d, path):
@@ -631,16 +728,29 @@ function npCheckImages() {
 window.addEventListener('load', npCheckImages);
 """
 
+# What the wake latency measures, and what a 0 means (beside the table and
+# under the figure).
+WAKE_ABOUT = (
+    "<b>Wake latency</b> (<code>netpoll compare</code>): for each wait whose result is "
+    "the same with the recorded timer fires and with exact timers, the trace time from "
+    "when the wait became due - the event that woke it (readiness, close, unblock) or its "
+    "deadline, as the replay with exact timers says - to its wake. <b>live</b>: the wake as "
+    "recorded; <b>simulated</b>: the wake in the replay as recorded, which runs a woken "
+    "task at once. <b>A latency of exactly 0</b> is a wake stamped at the very time it "
+    "became due, not a task that ran in 0 ns: the recorder's trace clock stands still "
+    "while a woken task has not yet run (traces/README.md), so a wait woken by an event "
+    "carries that event's time, and the scheduling delay is not in the trace (times are "
+    "in ns; the smallest non-zero ones are about 0.1 µs). Where most waits are at 0 the "
+    "p50 is 0; \"p50 above 0\" is the median of the others. The simulator runs woken "
+    "tasks at once, so its waits are at 0 but where a timer fired late.")
+
 CAPTIONS = {
     "mutants": "Each single-change mutant of core/poll_desc.c (tests/mutants/), built and run "
                "under <code>netpoll check</code> by tests/mutation.sh: caught (the check exits 1), "
                "survived (it passes), equivalent (argued in the patch's header that no execution "
                "can tell it apart), other (stillborn, timeout, error).",
-    "wake_latency": "Per wait whose result is the same with recorded and with exact timers "
-                    "(<code>netpoll compare</code>): the time it became due is its wake with exact "
-                    "timers (the waking event, or the deadline). <b>live</b>: the recorded wake "
-                    "after that; <b>simulated</b>: the wake of the replay as recorded (which "
-                    "reuses the recorded timer fires and runs woken tasks at once). Trace clock.",
+    "wake_latency": "Left: the share of the waits whose latency is exactly 0; right: how the "
+                    "others are spread (a log axis cannot show 0). " + WAKE_ABOUT,
     "deadline_lateness": "Real nanoseconds from each deadline to its timer's fire, from "
                          "<code>netpoll record</code> on epoll. Go's deadline tests accept up to "
                          "10% of the deadline; dotted lines mark 10% of each workload's median "
@@ -716,23 +826,27 @@ def summary_tables(d):
 
     if d["wake"] or d["late"]:
         rows = []
+        empty = {"live": Dist(), "sim": Dist()}
+        us = lambda v: v / 1e3 if v is not None else None
+        share0 = lambda dist: 100.0 * dist.zeros() / dist.n if dist.n else None
         for w in sorted(set(d["wake"]) | set(d["late"])):
-            wv = d["wake"].get(w, {"live": [], "sim": []})
+            live, sim = d["wake"].get(w, empty)["live"], d["wake"].get(w, empty)["sim"]
             lv = d["late"].get(w, [])
             span = d["span"].get(w)
             within = (sum(1 for v in lv if v * 10 <= span) / len(lv) * 100) if lv and span else None
-            rows.append((w, len(wv["live"]),
-                         pct(wv["live"], 0.5) / 1e3 if wv["live"] else None,
-                         pct(wv["live"], 0.99) / 1e3 if wv["live"] else None,
-                         pct(wv["sim"], 0.99) / 1e3 if wv["sim"] else None,
+            rows.append((w, live.n, share0(live), us(live.pct(0.5)),
+                         us(live.nonzero().pct(0.5)), us(live.pct(0.99)),
+                         share0(sim), us(sim.pct(0.99)),
                          len(lv), pct(lv, 0.5) / 1e3 if lv else None,
                          pct(lv, 0.99) / 1e3 if lv else None,
                          span / 1e6 if span else None, within))
         parts.append("<h2>Timing per workload</h2>")
-        parts.append(table(["workload", "waits", "live p50 (µs)", "live p99 (µs)",
+        parts.append(table(["workload", "waits", "live: at 0 (%)", "live p50 (µs)",
+                            "live p50 above 0 (µs)", "live p99 (µs)", "simulated: at 0 (%)",
                             "simulated p99 (µs)", "live fires", "lateness p50 (µs)",
                             "lateness p99 (µs)", "median deadline (ms)",
                             "fires within 10% (%)"], rows))
+        parts.append('<p class="note" id="wake-zero">%s</p>' % WAKE_ABOUT)
 
     parts.append("<h2>Violations per scenario and design</h2>")
     if d["violations"]:
