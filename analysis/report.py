@@ -151,6 +151,116 @@ def hist_samples(db, sql, *args):
     return out
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_tsv(path):
+    """The rows of a tab-separated table, without comments and blank lines."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [line.rstrip("\n").split("\t") for line in f
+                    if line.strip() and not line.startswith("#")]
+    except OSError:
+        return []
+
+
+class Corpus:
+    """What a corpus expects of a trace, read from the corpus folder beside
+    the trace that a run read: the first folder above it with a corpus.tsv
+    (netpoll demo's and check's --traces, the source tree's traces/ by
+    default). There, corpus_findings.tsv gives the kinds of finding of each
+    corpus trace's replay per design (exact: go1.21 with --exact-timers),
+    corpus.tsv its exit status (1: some finding), expected_findings.tsv the
+    known bug of an older design, expected of any scenario it explores. A
+    trace whose folder is gone, or a path stored relative (before schema
+    version 4), is looked up in the source tree's traces/ by its end
+    (traces/bugs/NAME.npt)."""
+
+    def __init__(self):
+        self.folders = {}
+        self.used = set()  # the corpus folders that answered
+
+    def tables(self, folder):
+        if folder not in self.folders:
+            t = None
+            if os.path.isfile(os.path.join(folder, "corpus.tsv")):
+                cols = ("go1.5", "go1.18", "go1.21", "exact")
+                status = {r[0]: dict(zip(cols, r[1:])) for r in
+                          read_tsv(os.path.join(folder, "corpus.tsv")) if len(r) >= 2}
+                findings = {}
+                for r in read_tsv(os.path.join(folder, "corpus_findings.tsv")):
+                    if len(r) >= 3:
+                        findings[(r[0], r[1])] = set() if r[2] == "-" else set(r[2].split(","))
+                known = {(r[0], r[1]) for r in
+                         read_tsv(os.path.join(folder, "expected_findings.tsv")) if len(r) >= 2}
+                t = {"status": status, "findings": findings, "known": known}
+            self.folders[folder] = t
+        return self.folders[folder]
+
+    def find(self, path):
+        """(folder, the path relative to it or None if not a corpus trace,
+        tables), or None: no corpus folder for it."""
+        if not path:
+            return None
+        if os.path.isabs(path):
+            f = os.path.dirname(path)
+            while True:
+                t = self.tables(f)
+                if t:
+                    rel = os.path.relpath(path, f)
+                    return f, rel if rel in t["status"] else None, t
+                if os.path.dirname(f) == f:
+                    break
+                f = os.path.dirname(f)
+        src = os.path.normpath(os.path.join(HERE, "..", "traces"))
+        t = self.tables(src)
+        norm = path.replace(os.sep, "/")
+        if t and ("/traces/" in "/" + norm):
+            rel = norm[("/" + norm).rindex("/traces/") + len("/traces/") - 1:]
+            return src, rel if rel in t["status"] else None, t
+        return None
+
+    def expected(self, path, run_kind, design, exact, kind):
+        """Whether a finding of this kind (divergence, stale-event, ...) is
+        expected of a run: (True, why), (False, why) or (None, why) when no
+        corpus says."""
+        found = self.find(path)
+        if not found:
+            return None, "not in a corpus"
+        folder, rel, t = found
+        key = "exact" if exact else (design or "go1.21")
+        if rel is not None:
+            kinds = t["findings"].get((rel, key))
+            if kinds is None and rel in t["status"] and key in t["status"][rel]:
+                kinds = {"*"} if t["status"][rel][key] == "1" else set()  # exit status only
+            if kinds is not None:
+                self.used.add(folder)
+                if kind in kinds or "*" in kinds:
+                    return True, "corpus, %s" % key
+                if run_kind == "explore" and (design, kind) in t["known"]:
+                    return True, "%s's known bug" % design
+                return False, "corpus: none under %s" % key
+        if run_kind == "explore" and (design, kind) in t["known"]:
+            self.used.add(folder)
+            return True, "%s's known bug" % design
+        return None, "not in a corpus"
+
+
+def short_names(paths):
+    """Each path by its file name, with as many of its folders as it takes
+    to tell it from the others (out/traces/echo.npt and
+    traces/workloads/echo.npt: traces/echo.npt, workloads/echo.npt): the
+    same for every trace on the page, whatever was typed or stored."""
+    parts = {p: p.replace(os.sep, "/").split("/") for p in set(paths) if p}
+    out = {}
+    for p, ps in parts.items():
+        k = 1
+        while k < len(ps) and any(o != p and os[-k:] == ps[-k:] for o, os in parts.items()):
+            k += 1
+        out[p] = "/".join(ps[-k:])
+    return out
+
+
 class Dist:
     """A distribution as sorted (value, count) pairs: a histogram's buckets
     (each at its middle) or single samples, never expanded sample by sample."""
@@ -253,25 +363,73 @@ def load(db):
         classes.setdefault(k, {})
         classes[k][cls] = classes[k].get(cls, 0) + n
     d["classes"] = classes
-    d["explore_violations"] = {
-        (stem(t), g or "?"): n for t, g, n in q(db, """
-            SELECT r.trace, r.design, count(*) FROM violations v JOIN runs r ON r.id = v.run_id
-            WHERE r.kind = 'explore' GROUP BY r.trace, r.design""")}
-    d["violations"] = q(db, """
-        SELECT r.kind, r.trace, coalesce(r.design, ''), v.name, count(*),
-               min(v.preemptions), max(v.schedule IS NOT NULL)
-        FROM violations v JOIN runs r ON r.id = v.run_id
-        GROUP BY r.kind, r.trace, r.design, v.name ORDER BY r.trace, r.design, r.kind, v.name""")
+    # every run's trace, by one short name each; the traces recorded live
+    d["names"] = short_names(r[0] for r in q(db, "SELECT DISTINCT trace FROM runs"))
+    d["recorded"] = dict(q(db, """SELECT trace, workload FROM runs
+                                  WHERE kind = 'live' AND trace IS NOT NULL"""))
+    corpus = d["corpus"] = Corpus()
 
-    # divergences per workload (compare and replay runs)
-    d["divergences"] = q(db, """
-        SELECT coalesce(workload, trace), kind, count(*), sum(coalesce(divergences, 0)),
-               sum(coalesce(divergences, 0) > 0)
-        FROM runs WHERE kind IN ('compare', 'replay') GROUP BY 1, 2 ORDER BY 1, 2""")
-    d["lateness_dependent"] = dict(q(db, """
-        SELECT coalesce(r.workload, r.trace), sum(t.value_ns) FROM timing t
-        JOIN runs r ON r.id = t.run_id
-        WHERE r.kind = 'compare' AND t.kind = 'lateness_dependent_outcomes' GROUP BY 1"""))
+    def expect(kind, trace, design, params, name):
+        if kind in ("replay", "compare") and trace in d["recorded"]:
+            return (name != "divergence", "a recording replays without divergence"
+                    if name == "divergence" else "a recording")
+        return corpus.expected(trace, kind, design, "--exact-timers" in (params or ""), name)
+
+    # violations (and divergences), each run's with whether it was expected
+    viol = {}
+    expl = {}
+    for kind, trace, design, params, name, pre, sched, scen in q(db, """
+            SELECT r.kind, r.trace, r.design, r.params, v.name, v.preemptions,
+                   v.schedule IS NOT NULL, v.scenario
+            FROM violations v JOIN runs r ON r.id = v.run_id"""):
+        if kind == "check":  # check stores the findings it did not expect
+            where, exp = scen or d["names"].get(trace, "?"), (False, "check: unexpected")
+        else:
+            where, exp = d["names"].get(trace, "?"), expect(kind, trace, design, params, name)
+        k = (where, design or "", kind, name)
+        v = viol.setdefault(k, [0, None, False, exp])
+        v[0] += 1
+        if pre is not None:
+            v[1] = pre if v[1] is None else min(v[1], pre)
+        v[2] = v[2] or bool(sched)
+        if kind == "explore":
+            expl.setdefault((stem(trace), design or "?"), []).append(exp[0] is True)
+    d["violations"] = sorted(((w, g, k, n) + tuple(v) for (w, g, k, n), v in viol.items()),
+                             key=lambda r: (r[0], design_key(r[1]), r[2], r[3]))
+    d["explore_violations"] = {k: len(v) for k, v in expl.items()}
+    d["explore_unexpected"] = {k: v.count(False) for k, v in expl.items()}
+
+    # divergences per trace (compare and replay runs), each run against the corpus
+    late_dep = dict(q(db, """SELECT run_id, sum(value_ns) FROM timing
+                             WHERE kind = 'lateness_dependent_outcomes' GROUP BY run_id"""))
+    div = {}
+    for rid, kind, trace, w, design, params, n in q(db, """
+            SELECT id, kind, trace, workload, design, params, coalesce(divergences, 0)
+            FROM runs WHERE kind IN ('compare', 'replay') ORDER BY id"""):
+        shown = w if kind == "compare" else d["recorded"].get(trace)
+        k = (d["names"].get(trace, "?") if trace else "?", shown or "", kind)
+        r = div.setdefault(k, {"designs": set(), "runs": 0, "div": 0, "with": 0, "late": None,
+                               "expected": set(), "unexpected": 0, "missing": set(),
+                               "unknown": False, "why": set()})
+        exp, why = expect(kind, trace, design, params, "divergence")
+        label = ("exact" if "--exact-timers" in (params or "") else design) or "?"
+        r["designs"].add(label)
+        r["runs"] += 1
+        r["div"] += n
+        r["with"] += n > 0
+        if rid in late_dep:
+            r["late"] = (r["late"] or 0) + late_dep[rid]
+        if exp is None:
+            r["unknown"] = True
+            r["unexpected"] += n > 0
+        elif exp:
+            r["expected"].add(label)
+            if n == 0:
+                r["missing"].add(label)
+        else:
+            r["unexpected"] += n > 0
+        r["why"].add(why)
+    d["divergences"] = sorted(div.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1]))
 
     # exploration
     d["strategy_stats"] = q(db, """
@@ -541,22 +699,27 @@ def plot_classes(plt, d, path):
             if (sc, g) in d["classes"]:
                 ys.append(i + 0.4 - height * (j + 0.5))
                 ws.append(len(d["classes"][(sc, g)]))
-                viol.append(d["explore_violations"].get((sc, g), 0))
+                viol.append((d["explore_violations"].get((sc, g), 0),
+                             d["explore_unexpected"].get((sc, g), 0)))
         bars = ax.barh(ys, ws, height * 0.9, color=colors[j % len(colors)], label="design " + g)
         handles.append(bars)
-        for b, n in zip(bars, viol):
+        for b, (n, bad) in zip(bars, viol):
             if n:
+                edge = "red" if bad else "darkorange"
                 b.set_hatch("//")
-                b.set_edgecolor("red")
+                b.set_edgecolor(edge)
                 b.set_linewidth(1.2)
                 ax.text(b.get_width() + top * 0.01, b.get_y() + b.get_height() / 2,
-                        "%d viol." % n, va="center", ha="left", color="red", fontsize=8)
+                        "%d viol.%s" % (n, "" if bad else " (expected)"), va="center",
+                        ha="left", color=edge, fontsize=8)
     handles.append(Patch(facecolor="white", edgecolor="red", hatch="//",
                          label="violation found"))
+    handles.append(Patch(facecolor="white", edgecolor="darkorange", hatch="//",
+                         label="violation expected (corpus)"))
     ax.set_yticks(range(len(scenarios)))
     ax.set_yticklabels(scenarios, fontsize=9)
     ax.set_ylim(-0.6, len(scenarios) - 0.4)
-    ax.set_xlim(0, top * 1.18 + 0.3)
+    ax.set_xlim(0, top * 1.3 + 0.6)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", labeltop=True)
     ax.set_title("Outcome classes per scenario and design (explored interleavings)")
@@ -705,12 +868,12 @@ CSS = """
 body { font-family: sans-serif; margin: 2em auto; padding: 0 1em; max-width: 1000px;
        color: #222; box-sizing: border-box; }
 h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
-th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: left; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.85em; }
+th, td { border: 1px solid #bbb; padding: 0.2em 0.5em; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #eee; } tr.bad td { background: #fde4e4; }
 figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
-table { max-width: 100%; } td { overflow-wrap: anywhere; }
+div.wide { overflow-x: auto; max-width: 100%; }
 figcaption, p.note { font-size: 0.9em; color: #555; }
 p.nodata { padding: 0.8em; background: #f4f4f4; border-left: 4px solid #999; }
 """
@@ -756,8 +919,11 @@ CAPTIONS = {
                          "10% of the deadline; dotted lines mark 10% of each workload's median "
                          "deadline where <code>netpoll compare</code> stored the deadlines' spans.",
     "outcome_classes": "Distinct outcome classes (each task's results) that "
-                       "<code>netpoll explore</code> reached per scenario and design; hatched red "
-                       "bars (with the count): the exploration found a violation.",
+                       "<code>netpoll explore</code> reached per scenario and design; hatched "
+                       "bars (with the count): the exploration found a violation - red where "
+                       "not expected, orange where the corpus expects it of that design "
+                       "(corpus_findings.tsv, or the design's known bug in "
+                       "expected_findings.tsv).",
     "coverage": "Distinct abstract pollDesc states found against executions, for the scenario "
                 "explored by the most strategies, one line per "
                 "exploration run, coloured by strategy (dfs, pct, random).",
@@ -788,7 +954,8 @@ def fmt(v, digits=3):
 
 
 def table(head, rows, bad=None):
-    out = ["<table><tr>%s</tr>" % "".join("<th>%s</th>" % html.escape(h) for h in head)]
+    out = ['<div class="wide"><table><tr>%s</tr>'
+           % "".join("<th>%s</th>" % html.escape(h) for h in head)]
     for r in rows:
         cls = ' class="bad"' if bad and bad(r) else ""
         cells = []
@@ -796,7 +963,7 @@ def table(head, rows, bad=None):
             num = isinstance(v, (int, float)) and not isinstance(v, bool)
             cells.append('<td%s>%s</td>' % (' class="n"' if num else "", html.escape(fmt(v))))
         out.append("<tr%s>%s</tr>" % (cls, "".join(cells)))
-    out.append("</table>")
+    out.append("</table></div>")
     return "\n".join(out)
 
 
@@ -816,52 +983,74 @@ def summary_tables(d):
 
     parts.append("<h2>Workloads and divergences</h2>")
     if d["divergences"]:
-        rows = [(w if w else "?", k, n, dv, nd, d["lateness_dependent"].get(w) if k == "compare"
-                 else None) for w, k, n, dv, nd in d["divergences"]]
-        parts.append(table(["workload / trace", "kind", "runs", "divergences",
-                            "runs with divergences", "lateness-dependent outcomes"], rows,
-                           bad=lambda r: r[3] > 0))
+        rows = []
+        for (name, w, kind), r in d["divergences"]:
+            if r["unexpected"]:
+                exp = "no" + (" (not in a corpus)" if r["unknown"] else "")
+            elif r["missing"]:
+                exp = "expected under %s, not seen" % ", ".join(sorted(r["missing"], key=design_key))
+            elif r["div"]:
+                exp = "yes (%s)" % ", ".join(sorted(r["expected"], key=design_key))
+            elif r["unknown"]:
+                exp = "–"
+            else:
+                exp = "none expected"
+            if w and w + ".npt" != name.rsplit("/", 1)[-1]:
+                name = "%s (workload %s)" % (name, w)
+            rows.append((name, kind, ", ".join(sorted(r["designs"], key=design_key)),
+                         r["runs"], r["div"], exp, r["late"]))
+        parts.append(table(["trace", "kind", "designs", "runs", "divergences", "expected",
+                            "lateness-dependent outcomes"],
+                           rows, bad=lambda r: r[5] == "no" or r[5].startswith(("no ",
+                                                                               "expected under"))))
+        parts.append('<p class="note">%s</p>' % expected_note(d))
     else:
         parts.append('<p class="note">no compare or replay runs</p>')
 
-    if d["wake"] or d["late"]:
+    if d["wake"]:
         rows = []
-        empty = {"live": Dist(), "sim": Dist()}
         us = lambda v: v / 1e3 if v is not None else None
         share0 = lambda dist: 100.0 * dist.zeros() / dist.n if dist.n else None
-        for w in sorted(set(d["wake"]) | set(d["late"])):
-            live, sim = d["wake"].get(w, empty)["live"], d["wake"].get(w, empty)["sim"]
-            lv = d["late"].get(w, [])
-            span = d["span"].get(w)
-            within = (sum(1 for v in lv if v * 10 <= span) / len(lv) * 100) if lv and span else None
+        for w in sorted(d["wake"]):
+            live, sim = d["wake"][w]["live"], d["wake"][w]["sim"]
             rows.append((w, live.n, share0(live), us(live.pct(0.5)),
                          us(live.nonzero().pct(0.5)), us(live.pct(0.99)),
-                         share0(sim), us(sim.pct(0.99)),
-                         len(lv), pct(lv, 0.5) / 1e3 if lv else None,
-                         pct(lv, 0.99) / 1e3 if lv else None,
-                         span / 1e6 if span else None, within))
-        parts.append("<h2>Timing per workload</h2>")
+                         share0(sim), us(sim.pct(0.99))))
+        parts.append("<h2>Wake latency per workload</h2>")
         parts.append(table(["workload", "waits", "live: at 0 (%)", "live p50 (µs)",
                             "live p50 above 0 (µs)", "live p99 (µs)", "simulated: at 0 (%)",
-                            "simulated p99 (µs)", "live fires", "lateness p50 (µs)",
-                            "lateness p99 (µs)", "median deadline (ms)",
-                            "fires within 10% (%)"], rows))
+                            "simulated p99 (µs)"], rows))
         parts.append('<p class="note" id="wake-zero">%s</p>' % WAKE_ABOUT)
+    if d["late"]:
+        rows = []
+        for w in sorted(d["late"]):
+            lv = d["late"][w]
+            span = d["span"].get(w)
+            within = (sum(1 for v in lv if v * 10 <= span) / len(lv) * 100) if lv and span else None
+            rows.append((w, len(lv), pct(lv, 0.5) / 1e3 if lv else None,
+                         pct(lv, 0.99) / 1e3 if lv else None,
+                         span / 1e6 if span else None, within))
+        parts.append("<h2>Deadline lateness per workload</h2>")
+        parts.append(table(["workload", "live fires", "lateness p50 (µs)", "lateness p99 (µs)",
+                            "median deadline (ms)", "fires within 10% (%)"], rows))
 
     parts.append("<h2>Violations per scenario and design</h2>")
     if d["violations"]:
-        rows = [(stem(t), g, k, n, c, p, "yes" if s else "no")
-                for k, t, g, n, c, p, s in d["violations"]]
+        rows = [(w, g or "–", k, name, n, pre, "yes" if sched else "no",
+                 ("yes (%s)" % why) if exp is True else ("no" if exp is False else "? (%s)" % why))
+                for w, g, k, name, n, pre, sched, (exp, why) in d["violations"]]
         parts.append(table(["scenario / trace", "design", "run kind", "violation", "count",
-                            "fewest preemptions", "schedule stored"], rows,
-                           bad=lambda r: True))
+                            "fewest preemptions", "schedule stored", "expected"], rows,
+                           bad=lambda r: not r[7].startswith("yes")))
     else:
         parts.append('<p class="note">no violations recorded</p>')
     if d["classes"]:
-        rows = [(s, g, len(c), sum(c.values()), d["explore_violations"].get((s, g), 0))
-                for (s, g), c in sorted(d["classes"].items())]
+        rows = [(s, g, len(c), sum(c.values()), d["explore_violations"].get((s, g), 0),
+                 d["explore_unexpected"].get((s, g), 0))
+                for (s, g), c in sorted(d["classes"].items(), key=lambda kv: (kv[0][0],
+                                                                           design_key(kv[0][1])))]
         parts.append(table(["scenario", "design", "outcome classes", "executions classified",
-                            "violations"], rows, bad=lambda r: r[4] > 0))
+                            "violations", "of them unexpected"], rows, bad=lambda r: r[5] > 0))
 
     parts.append("<h2>netpoll check</h2>")
     if d["check"]:
@@ -914,6 +1103,17 @@ def summary_tables(d):
     else:
         parts.append('<p class="note">no benchmark figures</p>')
     return "\n".join(parts)
+
+
+def expected_note(d):
+    used = sorted(d["corpus"].used)
+    return ("Traces by file name (with a folder where two share one). <b>expected</b>: what "
+            "the corpus says of each run - a recording (<code>netpoll record</code>) replays "
+            "without divergence; a corpus trace as its corpus_findings.tsv (or corpus.tsv) "
+            "says for that design (exact: go1.21 with <code>--exact-timers</code>). Shaded: a "
+            "divergence not expected, or one expected that did not show. Read from: %s."
+            % (", ".join("<code>%s</code>" % html.escape(f) for f in used) if used
+               else "no corpus folder found beside the traces"))
 
 
 def page(dbpath, d, figures):
