@@ -38,9 +38,12 @@ TABLES = ("runs", "outcomes", "violations", "timing", "explore_stats",
 # The figures, in page order: (file stem, section title).
 PLOTS = (
     ("wake_latency", "Wake latency, live against simulated"),
+    ("wake_series", "Wake latency over the run"),
     ("deadline_lateness", "Deadline lateness on the live backend"),
+    ("violations", "Where violations were found, by scenario and design"),
     ("outcome_classes", "Outcome classes per scenario and design"),
     ("coverage", "Exploration coverage"),
+    ("explore_rate", "Exploration rate"),
     ("bench", "Benchmarks"),
     ("mutants", "Mutants of core/poll_desc.c caught by netpoll check, per operator"),
 )
@@ -240,9 +243,11 @@ class Corpus:
                 if run_kind == "explore" and (design, kind) in t["known"]:
                     return True, "%s's known bug" % design
                 return False, "corpus: none under %s" % key
-        if run_kind == "explore" and (design, kind) in t["known"]:
+        if run_kind == "explore":  # a scenario of the corpus folder: only a known bug
             self.used.add(folder)
-            return True, "%s's known bug" % design
+            if (design, kind) in t["known"]:
+                return True, "%s's known bug" % design
+            return False, "not a known bug of %s" % design
         return None, "not in a corpus"
 
 
@@ -437,13 +442,31 @@ def load(db):
                max(s.distinct_states), sum(s.elapsed_ns)
         FROM explore_stats s GROUP BY 1 ORDER BY 1""")
     curves = {}
-    for rid, strat, trace, e, s in q(db, """
-            SELECT p.run_id, coalesce(st.strategy, '?'), r.trace, p.executions, p.states
+    for rid, strat, trace, e, s, t in q(db, """
+            SELECT p.run_id, coalesce(st.strategy, '?'), r.trace, p.executions, p.states,
+                   p.elapsed_ns
             FROM explore_progress p JOIN runs r ON r.id = p.run_id
             LEFT JOIN explore_stats st ON st.run_id = p.run_id
             ORDER BY p.run_id, p.executions"""):
-        curves.setdefault((strat, rid, stem(trace)), []).append((e, s))
+        curves.setdefault((strat, rid, stem(trace)), []).append((e, s, t))
     d["curves"] = curves
+    # explore runs per (scenario, design): how many, how many found a violation
+    d["explored"] = {(stem(t), g or "?"): (n, v) for t, g, n, v in q(db, """
+        SELECT trace, design, count(*), sum(coalesce(violations, 0) > 0 OR status = 1)
+        FROM runs WHERE kind = 'explore' GROUP BY trace, design""")}
+    # live wake latency per time window: the latest compare run of each workload
+    series = {}
+    if q(db, "SELECT 1 FROM sqlite_master WHERE name = 'timing_series'"):
+        rows = q(db, """
+            SELECT r.id, r.workload, r.trace, s.t_ns, s.window_ns, s.count,
+                   s.p50_ns, s.p99_ns, s.max_ns
+            FROM timing_series s JOIN runs r ON r.id = s.run_id
+            WHERE r.kind = 'compare' AND s.kind = 'wake_latency_live' ORDER BY r.id, s.t_ns""")
+        latest = {(w or stem(t)): rid for rid, w, t, *_ in rows}
+        for rid, w, t, *rest in rows:
+            if latest[w or stem(t)] == rid:
+                series.setdefault(w or stem(t), []).append(tuple(rest))
+    d["series"] = series
     d["end_points"] = q(db, """
         SELECT coalesce(strategy, '?'), executions, distinct_states FROM explore_stats
         WHERE distinct_states IS NOT NULL AND distinct_states >= 0 AND executions > 0""")
@@ -737,6 +760,21 @@ def design_key(g):
     return (0, int(m.group(1)), int(m.group(2))) if m else (1, 0, 0, g or "")
 
 
+def chosen_exploration(d):
+    """The scenario explored by the most strategies (then the most
+    executions), and its latest run per strategy: {strategy: (run, points)}."""
+    scen = {}
+    for (strat, rid, sc), pts in d["curves"].items():
+        scen.setdefault(sc, {})
+        if strat not in scen[sc] or rid > scen[sc][strat][0]:
+            scen[sc][strat] = (rid, pts)
+    if not scen:
+        return None, {}
+    chosen = max(scen, key=lambda sc: (len(scen[sc]),
+                                       sum(p[-1][0] for _r, p in scen[sc].values())))
+    return chosen, scen[chosen]
+
+
 def plot_coverage(plt, d, path):
     if not d["curves"] and not d["end_points"]:
         return None
@@ -745,21 +783,11 @@ def plot_coverage(plt, d, path):
     strategies = sorted({k[0] for k in d["curves"]} | {p[0] for p in d["end_points"]})
     color = {s: colors[i % len(colors)] for i, s in enumerate(strategies)}
     labelled = set()
-    # one scenario, the one explored by the most strategies (then the most
-    # executions), its latest run per strategy: the strategies side by side
-    scen = {}
-    for (strat, rid, sc), pts in d["curves"].items():
-        scen.setdefault(sc, {})
-        if strat not in scen[sc] or rid > scen[sc][strat][0]:
-            scen[sc][strat] = (rid, pts)
-    chosen = None
-    if scen:
-        chosen = max(scen, key=lambda sc: (len(scen[sc]),
-                                           sum(p[-1][0] for _r, p in scen[sc].values())))
-    curves = {(strat, rid, chosen): pts for strat, (rid, pts) in scen.get(chosen, {}).items()}
-    for (strat, _rid, _sc), pts in sorted(curves.items()):
-        xs = [max(e, 1) for e, _ in pts]
-        ys = [s for _, s in pts]
+    # one scenario, its latest run per strategy: the strategies side by side
+    chosen, runs = chosen_exploration(d)
+    for strat, (_rid, pts) in sorted(runs.items()):
+        xs = [max(e, 1) for e, _, _ in pts]
+        ys = [s for _, s, _ in pts]
         lab = None if strat in labelled else strat
         labelled.add(strat)
         ax.plot(xs, ys, color=color[strat], alpha=0.8, marker="." if len(xs) < 30 else None,
@@ -778,6 +806,181 @@ def plot_coverage(plt, d, path):
     ax.legend(title="strategy", fontsize="small")
     fig.tight_layout()
     return save(plt, fig, path)
+
+
+def plot_explore_rate(plt, d, path):
+    """Executions per second between consecutive progress samples (taken at
+    1, 2, 4, 8 ... executions and at the end), for the scenario and runs of
+    the coverage plot; dotted: each run's overall rate."""
+    chosen, runs = chosen_exploration(d)
+    lines = {}
+    for strat, (rid, pts) in runs.items():
+        xs, ys = [], []
+        for (e0, _s0, t0), (e1, _s1, t1) in zip(pts, pts[1:]):
+            if t1 > t0 and e1 > e0:
+                xs.append(t1 / 1e9)
+                ys.append((e1 - e0) / ((t1 - t0) / 1e9))
+        if xs:
+            overall = pts[-1][0] / (pts[-1][2] / 1e9) if pts[-1][2] > 0 else None
+            lines[strat] = (xs, ys, overall, pts[-1][0])
+    if not lines:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 4.4))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    strategies = sorted({k[0] for k in d["curves"]})
+    color = {s: colors[i % len(colors)] for i, s in enumerate(strategies)}
+    for strat, (xs, ys, overall, total) in sorted(lines.items()):
+        ax.plot(xs, ys, color=color[strat], marker=".",
+                label="%s (%s executions)" % (strat, count(total)))
+        if overall:
+            ax.axhline(overall, color=color[strat], linestyle=":", linewidth=1)
+    from matplotlib.ticker import FuncFormatter
+    ax.set_xscale("log")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(FuncFormatter(
+        lambda v, _pos: "%gk" % (v / 1e3) if abs(v) >= 1e4 else "%g" % v))
+    ax.set_title("Exploration rate over the run, per strategy (scenario %s)" % chosen)
+    ax.set_xlabel("time into the exploration (s, log scale)")
+    ax.set_ylabel("executions per second")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="strategy (dotted: overall rate)", fontsize="small")
+    fig.tight_layout()
+    return save(plt, fig, path)
+
+
+def plot_violations(plt, d, path):
+    """A grid, scenario by design: how many explore runs found a violation,
+    red where not expected, orange where the corpus expects it; the other
+    scenarios in one row; netpoll check's findings per design at the bottom."""
+    expl = d["explored"]
+    if not expl and not d["check"]:
+        return None
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+    designs = sorted({g for _, g in expl} | {c[0] for c in d["check"]}, key=design_key)
+    bad = sorted({sc for (sc, g), (n, v) in expl.items() if v})
+    quiet = sorted({sc for sc, _ in expl} - set(bad))
+    rows, cells = [], []  # cells: (category, text); 0 none, 1 expected, 2 not, 3 not run
+    for sc in bad:
+        rows.append(sc)
+        line = []
+        for g in designs:
+            if (sc, g) not in expl:
+                line.append((3, "not run"))
+                continue
+            n, v = expl[(sc, g)]
+            unexp = d["explore_unexpected"].get((sc, g), 0)
+            line.append((0 if not v else 2 if unexp else 1,
+                         "%d of %d run%s" % (v, n, "" if n == 1 else "s")))
+        cells.append(line)
+    if quiet:
+        rows.append("the other %d scenario%s" % (len(quiet), "" if len(quiet) == 1 else "s"))
+        line = []
+        for g in designs:
+            n = sum(expl[(sc, g)][0] for sc in quiet if (sc, g) in expl)
+            line.append((0, "0 of %d runs" % n) if n else (3, "not run"))
+        cells.append(line)
+    if d["check"]:
+        rows.append("netpoll check, every scenario")
+        by = {c[0]: c for c in d["check"]}
+        line = []
+        for g in designs:
+            if g not in by:
+                line.append((3, "not run"))
+                continue
+            _g, _e, scn, _x, ex, un, _el, _p = by[g]
+            line.append((2 if un else 1 if ex else 0,
+                         "%d expected, %d not\n(%s scenarios)" % (ex, un, count(scn))))
+        cells.append(line)
+    fig, ax = plt.subplots(figsize=(8.5, 1.7 + 0.42 * len(rows)))
+    cmap = ListedColormap(["#e8f5e9", "#ffd8a8", "#ff8a80", "#eeeeee"])
+    ax.imshow([[c for c, _ in line] for line in cells], cmap=cmap, vmin=0, vmax=3,
+              aspect="auto", interpolation="nearest")
+    for i, line in enumerate(cells):
+        for j, (_c, text) in enumerate(line):
+            ax.text(j, i, text, ha="center", va="center", fontsize=8.5)
+    ax.set_xticks(range(len(designs)))
+    ax.set_xticklabels(designs)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(rows, fontsize=9)
+    ax.set_xticks([x - 0.5 for x in range(1, len(designs))], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
+    ax.grid(which="minor", color="white", linewidth=2)
+    ax.tick_params(which="minor", length=0)
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_title("Violations per scenario and design (explore runs, netpoll check)", pad=12)
+    ax.set_xlabel("design")
+    ax.set_ylabel("scenario (trace)")
+    ax.legend(handles=[Patch(color=cmap(k), label=lab) for k, lab in
+                       ((0, "no violation"), (1, "violation, expected (corpus)"),
+                        (2, "violation not expected"), (3, "not run"))],
+              loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=4, fontsize=8.5)
+    fig.tight_layout()
+    return save(plt, fig, path)
+
+
+def plot_wake_series(plt, d, path):
+    """The live wake latency per time window of each workload's latest
+    compare run: p50, p99 and maximum on a log axis, a window whose value is
+    0 drawn in a band below it."""
+    if not d["series"]:
+        return None
+    from matplotlib.lines import Line2D
+    wls = sorted(d["series"])[:6]
+    pos = [v / 1e3 for w in wls for row in d["series"][w] for v in row[3:] if v > 0]
+    zero = (min(pos) if pos else 1.0) / 4
+    ncol = 2 if len(wls) > 1 else 1
+    nrow = (len(wls) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(9.4, 1.2 + 2.7 * nrow), squeeze=False,
+                             sharey=True)
+    styles = (("p50", 3, "tab:blue", "-"), ("p99", 4, "tab:orange", "-"),
+              ("max", 5, "tab:red", ":"))
+    for k, w in enumerate(wls):
+        ax = axes[k // ncol][k % ncol]
+        rows = d["series"][w]
+        xs = [(t + win / 2) / 1e9 for t, win, *_ in rows]
+        for _label, col, c, ls in styles:
+            ys = [r[col] / 1e3 if r[col] > 0 else zero for r in rows]
+            ax.plot(xs, ys, color=c, linestyle=ls, marker="." if len(xs) < 40 else None,
+                    markersize=3)
+        ax.axhspan(zero / 1.6, zero * 1.6, color="#eeeeee", zorder=0)
+        ax.set_yscale("log")
+        ax.set_ylim(zero / 1.6, max(pos) * 2 if pos else 10)
+        ax.set_title("%s (%s waits, windows of %s)" % (w, count(sum(r[2] for r in rows)),
+                                                       duration(rows[0][1])), fontsize=9.5)
+        ax.set_xlabel("time into the run (s, trace clock)")
+        ax.set_ylabel("wake latency (µs, log)")
+        ax.grid(True, alpha=0.3)
+    from matplotlib.ticker import NullLocator
+    top = max(pos) * 2 if pos else 10
+    ticks = [10.0 ** e for e in range(-3, 10) if zero * 2 < 10.0 ** e < top]
+    for ax in [a for row in axes for a in row]:
+        if ax.get_title():
+            ax.set_yticks([zero] + ticks)
+            ax.set_yticklabels(["0"] + ["%g" % t for t in ticks])
+            ax.yaxis.set_minor_locator(NullLocator())
+            ax.set_ylim(zero / 1.6, top)
+    for k in range(len(wls), nrow * ncol):
+        fig.delaxes(axes[k // ncol][k % ncol])
+    fig.suptitle("Live wake latency over the run, per time window")
+    fig.legend(handles=[Line2D([], [], color=c, linestyle=ls, label=label + " of the window")
+                        for label, _col, c, ls in styles] +
+               [zero_band_patch()], loc="lower center", ncol=4, fontsize=9)
+    fig.tight_layout(rect=(0, 0.45 / fig.get_figheight(), 1, 1))
+    return save(plt, fig, path)
+
+
+def zero_band_patch():
+    from matplotlib.patches import Patch
+    return Patch(color="#eeeeee", label="0 (a log axis has no 0)")
+
+
+def duration(ns):
+    for unit, f in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= f:
+            return "%g %s" % (ns / f, unit)
+    return "%d ns" % ns
 
 
 def plot_mutants(plt, d, path):
@@ -928,6 +1131,21 @@ CAPTIONS = {
                 "explored by the most strategies, one line per "
                 "exploration run, coloured by strategy (dfs, pct, random).",
     "bench": "Median of the repetitions; error bars from the minimum to the maximum.",
+    "wake_series": "The live wake latency of each workload's latest <code>netpoll "
+                   "compare</code> run, per window of trace time (at most about 100 windows a "
+                   "run; table timing_series): the median, 99th percentile and maximum of "
+                   "the waits that woke in the window. A window whose median is exactly 0 "
+                   "(most of its waits at 0, see above) is drawn in the grey band.",
+    "violations": "Each scenario that an exploration found a violation in, per design: how "
+                  "many of its <code>netpoll explore</code> runs found one. Orange: the corpus "
+                  "expects it of that design (corpus_findings.tsv, or the design's known bug "
+                  "in expected_findings.tsv); red: not expected. One row gathers the "
+                  "scenarios explored without a violation; the last row is the latest "
+                  "<code>netpoll check</code> (its findings per design, expected or not).",
+    "explore_rate": "Executions per second between consecutive progress samples of the "
+                    "runs in the coverage plot (samples at 1, 2, 4, 8 ... executions and at "
+                    "the end, so each point averages over twice the executions of the one "
+                    "before; the first include the start-up); dotted: each run's overall rate.",
 }
 
 NODATA = {
@@ -938,6 +1156,11 @@ NODATA = {
     "outcome_classes": "no outcome_classes rows from explore runs",
     "coverage": "no explore_progress rows and no explore_stats with distinct states",
     "bench": "no bench rows",
+    "wake_series": "no compare run with a wake_latency_live series (table timing_series, "
+                   "schema version 4: run <code>netpoll compare TRACE --db FILE</code>)",
+    "violations": "no explore runs and no check run",
+    "explore_rate": "no explore_progress rows with their elapsed time (<code>netpoll explore "
+                    "--db FILE</code> stores them)",
     "mutants": "no mutation run in this database (tests/mutation.sh; <code>netpoll demo</code> "
                "imports the last full run from tests/mutants/results.tsv)",
 }
@@ -1133,6 +1356,11 @@ def page(dbpath, d, figures):
                         % (name, html.escape(title), b64, CAPTIONS[name]))
         else:
             body.append('<p class="nodata" data-plot="%s">No data: %s.</p>' % (name, NODATA[name]))
+        if name == "bench":
+            body.append('<p class="note" id="recording-overhead">Recording overhead (the same '
+                        "benchmark with the recorder on and off) is not stored in the results "
+                        "database: <code>bench/trace/run_record_slices.sh</code> measures it "
+                        "and bench/RESULTS.md has its figures.</p>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>netpoll report</title>\n<style>%s</style>\n<script>%s</script>\n"
             "</head>\n<body data-images=\"pending\">\n%s\n</body></html>\n"
@@ -1202,9 +1430,11 @@ def main(argv):
     os.umask(mask)
     try:
         figures = {}
-        makers = {"wake_latency": plot_wake, "deadline_lateness": plot_lateness,
+        makers = {"wake_latency": plot_wake, "wake_series": plot_wake_series,
+                  "deadline_lateness": plot_lateness, "violations": plot_violations,
                   "outcome_classes": plot_classes, "coverage": plot_coverage,
-                  "bench": plot_bench, "mutants": plot_mutants}
+                  "explore_rate": plot_explore_rate, "bench": plot_bench,
+                  "mutants": plot_mutants}
         for name, _ in PLOTS:
             p = os.path.join(tmp, name + ".png")
             if makers[name](plt, d, p):

@@ -12,7 +12,7 @@ trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 py=/usr/bin/python3
 [ -x $py ] || py=python3
-all=wake_latency,deadline_lateness,outcome_classes,coverage,bench,mutants
+all=wake_latency,wake_series,deadline_lateness,violations,outcome_classes,coverage,explore_rate,bench,mutants
 
 $py "$src/analysis/make_fixture.py" "$src/cli/schema.sql" "$dir/fx.db" || fail "fixture"
 "$np" report --db "$dir/fx.db" --out "$dir/out" || fail "report exit $?"
