@@ -4,9 +4,13 @@
 usage: make_fixture.py SCHEMA.sql OUT.db [--empty]
 
 The schema is cli/schema.sql itself (user_version 4). --empty: the schema
-and no rows. Deterministic (a fixed seed). Standard library only.
+and no rows. Deterministic (a fixed seed). The corpus and scenario traces
+are named by their absolute paths in the source tree that holds SCHEMA.sql
+(as version 4 stores them; the report finds the corpus's expectations
+beside them), the recordings by a relative name. Standard library only.
 """
 
+import os
 import random
 import sqlite3
 import sys
@@ -17,6 +21,7 @@ def main(argv):
         print("usage: make_fixture.py SCHEMA.sql OUT.db [--empty]", file=sys.stderr)
         return 2
     schema, path = argv[0], argv[1]
+    traces = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(schema))), "traces")
     db = sqlite3.connect(path)
     with open(schema, encoding="utf-8") as f:
         db.executescript(f.read())
@@ -94,7 +99,7 @@ def main(argv):
     # divergence and a violation, both expected (traces/corpus_findings.tsv)
     for design in ("go1.18", "go1.21"):
         bad = design == "go1.18"
-        rp = run("replay", "sim", design, None, "traces/bugs/go59545_stale_error_event.npt",
+        rp = run("replay", "sim", design, None, os.path.join(traces, "bugs/go59545_stale_error_event.npt"),
                  status=1 if bad else 0, events=12, viol=1 if bad else 0, div=1 if bad else 0)
         db.execute("INSERT INTO outcomes (run_id, seq, g, pd, mode, result, recorded, "
                    "virtual_ns, wait_ns, deadline_ns) VALUES (?,0,1,1,'r',?,'ok',500,100,0)",
@@ -115,7 +120,7 @@ def main(argv):
         for design in ("go1.21", "go1.5"):
             for strat in ("dfs", "pct", "random"):
                 bad = design == "go1.5" and sc == "read_timer_close" and strat == "dfs"
-                ex = run("explore", "sim", design, None, "traces/scenarios/%s.npt" % sc,
+                ex = run("explore", "sim", design, None, os.path.join(traces, "scenarios/%s.npt" % sc),
                          status=1 if bad else 0, events=6, viol=1 if bad else 0,
                          seed=None if strat == "dfs" else 7)
                 total, states, pts = 0, 0, []

@@ -749,8 +749,10 @@ def plot_classes(plt, d, path):
     ax.set_xlabel("distinct outcome classes (count)")
     ax.set_ylabel("scenario (trace)")
     ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(handles=handles, fontsize=9, loc="lower right")
-    fig.tight_layout()
+    legend_in = 0.5
+    fig.set_figheight(fig.get_figheight() + legend_in)
+    fig.legend(handles=handles, fontsize=9, loc="lower center", ncol=len(handles))
+    fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1))
     return save(plt, fig, path)
 
 
@@ -1003,9 +1005,11 @@ def plot_mutants(plt, d, path):
     ax.set_xticklabels(ops, fontsize=11)
     ax.set_ylabel("mutants", fontsize=11)
     ax.set_xlabel("mutation operator (tests/mutants/README.md)", fontsize=11)
-    ax.legend(fontsize=10)
+    ax.set_ylim(0, max(bottom) * 1.3 + 1)
+    ax.legend(fontsize=10, ncol=4, loc="upper center")
     ax.grid(axis="y", alpha=0.3)
     ax.set_title("Mutants per operator and verdict (%d in all)" % len(d["mutants"]), fontsize=12)
+    fig.tight_layout()
     return save(plt, fig, path)
 
 
@@ -1319,7 +1323,7 @@ def summary_tables(d):
         for (n, m), conts in sorted(d["bench"].items()):
             for c in sorted(conts, key=contender_key):
                 v = conts[c]
-                rows.append((bench_name(n), metric_title(m)[0], c, len(v),
+                rows.append((bench_name(n), metric_title(m)[0], contender_name(c), len(v),
                              float(statistics.median(v)), float(min(v)), float(max(v))))
         parts.append(table(["benchmark", "metric", "contender", "repetitions", "median", "min",
                             "max"], rows))
