@@ -3,10 +3,13 @@
 
 usage: report.py --db FILE --out DIR
 
-Reads only the SQLite results store (cli/schema.sql, version 4 or 3) and writes
-OUT/*.png and OUT/report.html (every PNG embedded as a data URI, inline CSS,
-no external links). A plot whose data is absent is left out, and the page
-says so in its place (<p class="nodata" data-plot="NAME">).
+Reads the SQLite results store (cli/schema.sql, version 4 or 3) - and, to
+tell expected findings from the others, the corpus tables beside the traces
+the runs read (corpus.tsv, corpus_findings.tsv, expected_findings.tsv; see
+Corpus) - and writes OUT/*.png and OUT/report.html (every PNG embedded as a
+data URI, inline CSS, no external links). A plot whose data is absent is
+left out, and the page says so in its place (<p class="nodata"
+data-plot="NAME">). Figures are drawn for a page 1000 px wide (see save()).
 
 Exit status: 0 written; 2 bad input (a missing file, not SQLite, not
 netpoll's results, another schema version, matplotlib missing), with one
