@@ -386,10 +386,13 @@ def load(db):
     # violations (and divergences), each run's with whether it was expected
     viol = {}
     expl = {}
+    # (violations.scenario: version 4; NULL before)
+    scen_col = ("v.scenario" if any(c[1] == "scenario" for c in
+                                    q(db, "PRAGMA table_info(violations)")) else "NULL")
     for kind, trace, design, params, name, pre, sched, scen in q(db, """
             SELECT r.kind, r.trace, r.design, r.params, v.name, v.preemptions,
-                   v.schedule IS NOT NULL, v.scenario
-            FROM violations v JOIN runs r ON r.id = v.run_id"""):
+                   v.schedule IS NOT NULL, %s
+            FROM violations v JOIN runs r ON r.id = v.run_id""" % scen_col):
         if kind == "check":  # check stores the findings it did not expect
             where, exp = scen or d["names"].get(trace, "?"), (False, "check: unexpected")
         else:

@@ -72,7 +72,7 @@ def png_info(data, what):
             texts[k.decode("latin-1")] = v.decode("latin-1")
         elif kind == b"iTXt":
             k, _, rest = body.partition(b"\0")
-            flag, _method, rest = rest[0], rest[1], rest[2:]
+            flag, rest = rest[0], rest[2:]  # (compression flag, method)
             _lang, _, rest = rest.partition(b"\0")
             _tkey, _, v = rest.partition(b"\0")
             texts[k.decode("latin-1")] = (zlib.decompress(v) if flag else v).decode("utf-8")
