@@ -981,7 +981,7 @@ def plot_wake_series(plt, d, path):
 
 def zero_band_patch():
     from matplotlib.patches import Patch
-    return Patch(color="#eeeeee", label="0 (a log axis has no 0)")
+    return Patch(color="#eeeeee", label="exactly 0 (below the log scale)")
 
 
 def duration(ns):
