@@ -31,7 +31,7 @@ dump() {
 $py "$src/analysis/make_fixture.py" "$src/cli/schema.sql" "$dir/fx.db" || fail "fixture"
 "$np" report --db "$dir/fx.db" --out "$dir/out" >/dev/null || fail "report exit $?"
 n=$(grep -o '<img ' "$dir/out/report.html" | wc -l)
-[ "$n" -eq 6 ] || fail "$n figures in the page, want 6"
+[ "$n" -eq 9 ] || fail "$n figures in the page, want 9"
 mark=$(dump "$dir/out/report.html")
 [ "$mark" = "data-images=\"ok $n\"" ] || { tail -5 "$dir/browser.err"; fail "report.html: $mark"; }
 echo "ok: report.html in $browser: $mark"

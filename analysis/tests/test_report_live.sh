@@ -35,8 +35,8 @@ assert k.get('deadline_span', 0) == k.get('deadline_lateness_trace', 0) > 0, k
 echo "ok: compare runs stored with workloads: $got"
 
 "$np" report --db "$db" --out "$dir/out" || fail "report exit $?"
-$py "$src/analysis/tests/check_report.py" "$dir/out" --figures wake_latency,deadline_lateness \
-    --nodata outcome_classes,coverage,bench,mutants || exit 1
+$py "$src/analysis/tests/check_report.py" "$dir/out" --figures wake_latency,wake_series,deadline_lateness \
+    --nodata violations,outcome_classes,coverage,explore_rate,bench,mutants || exit 1
 for w in deadline-churn echo close-race accept-churn echo-again; do
     grep -q "<td>$w</td>" "$dir/out/report.html" || fail "workload $w not in the tables"
 done
