@@ -28,12 +28,17 @@ cmake --build "$build" -j "$(nproc)" --target netpoll_cli >/dev/null
 [ -n "${COVERAGE_NO_RUN:-}" ] || find "$build" -name '*.gcda' -delete
 [ -n "${COVERAGE_NO_RUN:-}" ] ||
     "$build/cli/netpoll" check --k "$k" --k2 "$k2" --no-db --quiet --traces "$repo/traces" >/dev/null
-# Only the sim build's object counts: it is what the checker runs.
+# Only the sim builds' objects count - the trace world's (the scenarios,
+# enumerated and shipped, plain and recorded) and the simulated machine's
+# (the programs, which reach poll_desc.c through netfd.c): they are what the
+# checker runs; gcovr merges the two counts of the one source file.
 objdir=$(dirname "$(find "$build" -path '*netpoll_sim_hidden.dir*' -name 'poll_desc.c.gcda' | head -1)")
 [ -n "$objdir" ] || { echo "coverage.sh: no coverage data from the sim build" >&2; exit 1; }
+mobj=$(find "$build" -path '*netpoll_machine_hidden.dir*' -name 'poll_desc.c.gcda' | head -1)
+mdir=${mobj:+$(dirname "$mobj")}
 args=(--root "$repo" --filter "$repo/core/poll_desc.c" --exclude-unreachable-branches
-    --exclude-throw-branches --object-directory "$objdir" "$objdir")
-echo "== core/poll_desc.c, reached by netpoll check --k $k --k2 $k2 (all designs), sim build"
+    --exclude-throw-branches "$objdir" ${mdir:+"$mdir"})
+echo "== core/poll_desc.c, reached by netpoll check --k $k --k2 $k2 (all designs): the sim build${mdir:+ and the machine build}"
 gcovr "${args[@]}" --print-summary -o /dev/null
 echo "== lines not reached"
 gcovr "${args[@]}" --json - | /usr/bin/python3 -c '
