@@ -195,6 +195,9 @@ ls "$dir"/emitted.npt.tmp* >/dev/null 2>&1 && fail "--emit left a temporary file
 # netpoll check: its options, its folder, and its tables
 expect2msg "check: --k out of range" "from 0 to 6" "$np" check --no-db --k 9
 expect2msg "check: --k2 missing" "needs a value" "$np" check --no-db --k2 --quiet
+expect2msg "check: --record-k out of range" "from 0 to 6" "$np" check --no-db --record-k 7
+expect2msg "check: --record-k2 missing" "needs a value" "$np" check --no-db --record-k2 --quiet
+expect2 "check: --record-k not a number" "$np" check --no-db --record-k two
 expect2 "check: --seconds 0" "$np" check --no-db --seconds 0
 expect2 "check: --shard 0/3" "$np" check --no-db --shard 0/3
 expect2 "check: unknown design" "$np" check --no-db --design go9
