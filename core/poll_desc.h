@@ -67,12 +67,12 @@ struct np_poll_desc {
 #else
     np__spinlock rec_lock; /* a section's lock; guards [R] */
 #endif
-    uint32_t rec_gen;      /* [R] the recording that numbered this pd */
-    uint32_t rec_slot;     /* [R] its raw slot number in that recording */
-    np_timer rt;           /* read deadline timer (serves both when rd == wd) */
-    np_timer wt;           /* write deadline timer */
-    bool rt_on;            /* [L] rt is in use (Go: rt.f != nil) */
-    bool wt_on;            /* [L] wt is in use */
+    uint32_t rec_gen;  /* [R] the recording that numbered this pd */
+    uint32_t rec_slot; /* [R] its raw slot number in that recording */
+    np_timer rt;       /* read deadline timer (serves both when rd == wd) */
+    np_timer wt;       /* write deadline timer */
+    bool rt_on;        /* [L] rt is in use (Go: rt.f != nil) */
+    bool wt_on;        /* [L] wt is in use */
 } __attribute__((aligned(64)));
 
 /* Every field of np_poll_desc, and what the interleaving explorer's state
@@ -95,8 +95,8 @@ struct np_poll_desc {
     HASHED(wd)                                                                                     \
     HASHED(rseq)                                                                                   \
     HASHED(wseq)                                                                                   \
-    HASHED(rec_lock) /* its owner (explored with recording on: explore --record) */                \
-    NOT_HASHED(rec_gen)  /* with rec_slot: what the records so far say (np__rec_sim_hist) */       \
+    HASHED(rec_lock)    /* its owner (explored with recording on: explore --record) */             \
+    NOT_HASHED(rec_gen) /* with rec_slot: what the records so far say (np__rec_sim_hist) */        \
     NOT_HASHED(rec_slot)                                                                           \
     HASHED(rt) /* queued or not, when, seq, and the order of equal deadlines */                    \
     HASHED(wt)                                                                                     \

@@ -212,7 +212,7 @@ typedef struct rec_sec {
  * section's owner switched out keeps the others of its pollDesc waiting,
  * as a preempted thread does. */
 _Static_assert(sizeof(rec_sec) <= NP_SIM_REC_SEC_BYTES, "the simulator keeps room for a section");
-#define sec (*(rec_sec *)np__sim_rec_sec())
+#define sec           (*(rec_sec *)np__sim_rec_sec())
 #define BUF_LOCK(b)   ((void)(b))
 #define BUF_UNLOCK(b) ((void)(b))
 #define PD_LOCK(pd)   NP_LOCK(&(pd)->rec_lock)

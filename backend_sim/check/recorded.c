@@ -108,17 +108,18 @@ static void describe(const seq *s, char *buf, size_t len)
         const char *mode = m == 1 ? "r" : m == 2 ? "w" : "rw";
         const char *res = r == RES_PENDING ? "(still blocked)" : np_poll_result_name((int)r - 16);
         if (t >> 31)
-            o += (size_t)snprintf(buf + o, len - o, "%swait fd=%u %s, %u park%s, %s",
-                                  i ? "; " : "", fd, mode, parks, parks == 1 ? "" : "s", res);
+            o += (size_t)snprintf(buf + o, len - o, "%swait fd=%u %s, %u park%s, %s", i ? "; " : "",
+                                  fd, mode, parks, parks == 1 ? "" : "s", res);
         else
-            o += (size_t)snprintf(buf + o, len - o, "%sreset fd=%u %s: %s", i ? "; " : "", fd,
-                                  mode, res);
+            o += (size_t)snprintf(buf + o, len - o, "%sreset fd=%u %s: %s", i ? "; " : "", fd, mode,
+                                  res);
     }
     if (!s->n)
         snprintf(buf, len, "nothing");
 }
 
-static void report(replay *rp, int32_t g, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void report(replay *rp, int32_t g, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void report(replay *rp, int32_t g, const char *fmt, ...)
 {
     np_violation v = {.kind = NP_INV_RECORDING, .g = g, .t = now_t(rp)};
@@ -171,8 +172,8 @@ void np__rp_rec_stop(replay *rp, bool judge)
     }
     for (size_t i = 0; i < rec.n; i++) {
         const np_tr_event *e = &rec.ev[i];
-        if (e->g <= 0 || (e->kind != NP_TR_WAIT && e->kind != NP_TR_WAKE &&
-                          e->kind != NP_TR_PARK && e->kind != NP_TR_RESET))
+        if (e->g <= 0 || (e->kind != NP_TR_WAIT && e->kind != NP_TR_WAKE && e->kind != NP_TR_PARK &&
+                          e->kind != NP_TR_RESET))
             continue;
         int fd = e->pd > 0 && e->pd < 64 ? fd_of[e->pd] : 0;
         size_t g = (size_t)e->g;

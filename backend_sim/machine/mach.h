@@ -39,7 +39,7 @@ typedef struct mx_thread {
     size_t stack_size; /* ... in bytes */
     void *(*fn)(void *);
     void *arg;
-    void *tls;        /* its thread-local slot (the scheduler's worker) */
+    void *tls; /* its thread-local slot (the scheduler's worker) */
     _Alignas(8) unsigned char rec_sec[NP_SIM_REC_SEC_BYTES]; /* the recorder's section */
     int kind;         /* the scheduling point it stands at (NP_PT_*) */
     const char *file; /* ... and where */

@@ -35,16 +35,16 @@ static struct {
     const np_backend *be;
     size_t stack_size;
     uint64_t polls, blocking_polls;
-    int next_id;        /* sim_id of the next task */
-    bool poller_asleep; /* a driver holds the poller in its wait (np_world_poller_block) */
-    int64_t poll_end;   /* ... until then at most (INT64_MAX: no timeout) */
-    int64_t poll_until; /* breaks are sent for timers earlier than this */
-    uint64_t rmask;     /* the run queue's tasks with sim_id <= 64: bit sim_id - 1 */
-    unsigned rbig;      /* and how many others it has */
-    np_task *byid[64];  /* live tasks by sim_id - 1 */
-    np_task *came;      /* the task that switched home last */
+    int next_id;         /* sim_id of the next task */
+    bool poller_asleep;  /* a driver holds the poller in its wait (np_world_poller_block) */
+    int64_t poll_end;    /* ... until then at most (INT64_MAX: no timeout) */
+    int64_t poll_until;  /* breaks are sent for timers earlier than this */
+    uint64_t rmask;      /* the run queue's tasks with sim_id <= 64: bit sim_id - 1 */
+    unsigned rbig;       /* and how many others it has */
+    np_task *byid[64];   /* live tasks by sim_id - 1 */
+    np_task *came;       /* the task that switched home last */
     np_task *committing; /* the task whose park's commit runs now (on the world's stack) */
-    np_task *spare;     /* ended tasks kept with their stacks, for the next spawn */
+    np_task *spare;      /* ended tasks kept with their stacks, for the next spawn */
     unsigned nspare;
 } w;
 

@@ -66,7 +66,7 @@ typedef struct np_explore_opts {
     uint64_t late_timers;    /* fault: deadline timers fire late (np_replay_opts) */
     unsigned poller_faults;  /* faults at the simulated poller (np_replay_opts) */
     uint64_t poller_seed;
-    int judge; /* NP_JUDGE_* (netpoll/replay.h): the oracle, the model, or both */
+    int judge;   /* NP_JUDGE_* (netpoll/replay.h): the oracle, the model, or both */
     bool record; /* every run recorded and the recording judged (np_replay_opts.record) */
     /* called about every 0.2 s while exploring, and once at the end */
     void (*progress)(void *ctx, const np_explore_sample *s, bool final);
