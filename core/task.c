@@ -6,7 +6,9 @@
 
 #include "netpoll/runtime.h"
 
+#include "fatal.h"
 #include "scheduler.h"
+#include "spinlock.h"
 #include "stack_pool.h"
 
 size_t np__task_ext_size;
@@ -76,4 +78,104 @@ int np_sleep(int64_t ns)
 uint64_t np_task_parks(const np_task *t)
 {
     return t ? t->parks : 0;
+}
+
+/* ---- joinable tasks (netpoll/task.h) ------------------------------------------
+ *
+ * A handle is shared by the spawned task and whoever joins or detaches it;
+ * its lock orders the three events that matter - the task returned, a joiner
+ * parked, the handle was detached - and whoever comes last frees it: the
+ * joiner (after it is readied, or at once if the task had returned), the
+ * task (if detached), or np_detach (if the task had returned). The joiner
+ * parks with the lock released by its commit, as core/sema.c's waiters do,
+ * so the task's np_ready finds it parked. */
+struct np_task_handle {
+    np__spinlock lock;   /* guards the fields below */
+    void *(*fn)(void *); /* what the task runs (constant) */
+    void *arg;           /* its argument (constant) */
+    void *result;        /* what fn returned, once `finished` */
+    bool finished;       /* fn has returned */
+    bool detached;       /* np_detach ran: the task frees the handle */
+    np_task *joiner;     /* the task parked in np_join, or NULL */
+};
+
+static void spawn_entry(void *p)
+{
+    np_task_handle *h = p;
+    void *res = h->fn(h->arg);
+    np__spin_lock(&h->lock);
+    h->result = res;
+    h->finished = true;
+    bool detached = h->detached;
+    np_task *joiner = h->joiner; /* read under the lock: h is the joiner's to free */
+    np__spin_unlock(&h->lock);
+    if (detached)
+        free(h);
+    else if (joiner)
+        np_ready(joiner);
+}
+
+int np_spawn(void *(*fn)(void *), void *arg, np_task_handle **out)
+{
+    if (!fn || !out)
+        return -EINVAL;
+    np_task_handle *h = calloc(1, sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    np__spin_init(&h->lock);
+    h->fn = fn;
+    h->arg = arg;
+    int err = np_go(spawn_entry, h);
+    if (err) {
+        free(h);
+        return err;
+    }
+    *out = h;
+    return 0;
+}
+
+static bool join_commit(np_task *t, void *lock)
+{
+    (void)t;
+    np__spin_unlock(lock);
+    return true;
+}
+
+int np_join(np_task_handle *h, void **result)
+{
+    if (!h)
+        return -EINVAL;
+    np__spin_lock(&h->lock);
+    if (!h->finished) {
+        np_task *self = np_self();
+        if (!self) {
+            np__spin_unlock(&h->lock);
+            return -EPERM;
+        }
+        if (h->joiner || h->detached) {
+            np__spin_unlock(&h->lock);
+            np__fatal("np_join: handle %p is already joined or detached", (void *)h);
+        }
+        h->joiner = self;
+        np_park(join_commit, &h->lock); /* readied by spawn_entry once finished */
+    } else {
+        np__spin_unlock(&h->lock);
+    }
+    if (result)
+        *result = h->result;
+    free(h);
+    return 0;
+}
+
+int np_detach(np_task_handle *h)
+{
+    if (!h)
+        return -EINVAL;
+    np__spin_lock(&h->lock);
+    bool finished = h->finished;
+    h->detached = true;
+    np__spin_unlock(&h->lock);
+    if (finished)
+        free(h);
+    return 0;
 }

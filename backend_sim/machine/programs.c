@@ -17,6 +17,7 @@
 #include "netpoll/net.h"
 #include "netpoll/poll.h"
 #include "netpoll/runtime.h"
+#include "netpoll/sync.h"
 #include "netpoll/task.h"
 #include "seam.h"
 #include "sema.h"
@@ -653,6 +654,143 @@ static void prog_spread(void *p)
     MX_ASSERT(sp_done == 4, "%d of 4 tasks ended", sp_done);
 }
 
+/* ---- sync_select_timeout: a select's deadline racing a send (netpoll/sync.h) -----------
+ * An unbuffered channel; the main task receives with a select whose
+ * deadline is 1 ms ahead, and a task sleeps 1 ms, then sends with a select
+ * of the same deadline (then due: it does not wait). The sender's wake-up
+ * and the receiver's timer fall due together, so the send races the timer
+ * function on another worker. The value moved exactly when both sides say
+ * so - never a send that nobody received, never a receive of a send that
+ * timed out. */
+static struct {
+    np_chan *c;
+    int64_t deadline;
+    int send_rc;
+    int sleeping; /* the sender is about to sleep */
+} sst;
+
+static void sst_sender(void *p)
+{
+    (void)p;
+    int v = 77;
+    sst.sleeping = 1;
+    np_sleep(sst.deadline - np_now());
+    np_select_case k = {.chan = sst.c, .op = NP_SELECT_SEND, .elem = &v};
+    sst.send_rc = np_select(&k, 1, sst.deadline);
+}
+
+static void prog_sync_select_timeout(void *p)
+{
+    (void)p;
+    begin();
+    sst.c = np_chan_new(sizeof(int), 0);
+    MX_ASSERT(sst.c, "np_chan_new");
+    sst.deadline = np_now() + MS;
+    sst.send_rc = -1;
+    group g;
+    group_init(&g);
+    sst.sleeping = 0;
+    go(&g, sst_sender, NULL);
+    /* The sender's timer first (in most schedules): at 1 ms a worker fires
+     * it, then the receiver's, while another may run the sender already. */
+    for (int i = 0; i < 10 && !sst.sleeping; i++)
+        np_yield();
+    int v = 0;
+    np_select_case k = {.chan = sst.c, .op = NP_SELECT_RECV, .elem = &v};
+    int r = np_select(&k, 1, sst.deadline);
+    wait_all(&g);
+    MX_ASSERT(r == 0 || r == NP_EDEADLINE, "receive: %d", r);
+    MX_ASSERT(sst.send_rc == 0 || sst.send_rc == NP_EDEADLINE, "send: %d", sst.send_rc);
+    MX_ASSERT((r == 0) == (sst.send_rc == 0), "receive %d but send %d", r, sst.send_rc);
+    MX_ASSERT(r != 0 || (k.ok && v == 77), "received ok=%d value %d", k.ok, v);
+    np_chan_free(sst.c);
+}
+
+/* ---- sync_close_send: close racing a sender and a receiver (netpoll/sync.h) ------------
+ * A channel of one slot; a task sends 0, 1, 2 until the channel is closed, a
+ * task closes it, the main task receives until ok = false: every send that
+ * returned 0 is received once, in order. */
+static struct {
+    np_chan *c;
+    int sent, close_rc, bad;
+} scs;
+
+static void scs_sender(void *p)
+{
+    (void)p;
+    for (int i = 0; i < 3; i++) {
+        int r = np_chan_send(scs.c, &i);
+        if (r) {
+            scs.bad += r != NP_ECHANCLOSED;
+            return;
+        }
+        scs.sent++;
+    }
+}
+
+static void scs_closer(void *p)
+{
+    (void)p;
+    scs.close_rc = np_chan_close(scs.c);
+}
+
+static void prog_sync_close_send(void *p)
+{
+    (void)p;
+    begin();
+    memset(&scs, 0, sizeof scs);
+    scs.c = np_chan_new(sizeof(int), 1);
+    MX_ASSERT(scs.c, "np_chan_new");
+    group g;
+    group_init(&g);
+    go(&g, scs_sender, NULL);
+    go(&g, scs_closer, NULL);
+    int v, got = 0;
+    while (got < 4 && np_chan_recv(scs.c, &v)) {
+        MX_ASSERT(v == got, "received %d, expected %d", v, got);
+        got++;
+    }
+    wait_all(&g);
+    MX_ASSERT(scs.close_rc == 0 && !scs.bad, "close %d, bad sends %d", scs.close_rc, scs.bad);
+    MX_ASSERT(got == scs.sent, "sent %d, received %d", scs.sent, got);
+    np_chan_free(scs.c);
+}
+
+/* ---- sync_mutex: a mutex and a wait group (netpoll/sync.h) ----------------------------
+ * Two tasks add to a counter under a mutex with a yield between the read
+ * and the write (lost_update made right), the main task waits for both on
+ * a wait group. */
+static struct {
+    np_mutex m;
+    np_waitgroup wg;
+    int counter;
+} smx;
+
+static void smx_add(void *p)
+{
+    (void)p;
+    np_mutex_lock(&smx.m);
+    int v = smx.counter;
+    np_yield();
+    smx.counter = v + 1;
+    np_mutex_unlock(&smx.m);
+    np_waitgroup_done(&smx.wg);
+}
+
+static void prog_sync_mutex(void *p)
+{
+    (void)p;
+    begin();
+    np_mutex_init(&smx.m);
+    np_waitgroup_init(&smx.wg);
+    smx.counter = 0;
+    np_waitgroup_add(&smx.wg, 2);
+    for (int i = 0; i < 2; i++)
+        MX_ASSERT(np_go(smx_add, NULL) == 0, "np_go");
+    np_waitgroup_wait(&smx.wg);
+    MX_ASSERT(smx.counter == 2, "two additions made the counter %d", smx.counter);
+}
+
 /* ---- lost_update: a self-test, a bug of the program's own ----------------------------
  * Two tasks add to a counter with a yield between the read and the write:
  * a lost update on any number of workers. The explorer must find it (an
@@ -714,6 +852,15 @@ static const mx_program programs[] = {
      prog_outside_wake, NULL},
     {"spread", "four tasks that yield three times each, started one after another", prog_spread,
      NULL},
+    {"sync_select_timeout",
+     "a select's 1 ms deadline racing a send made as it falls due, on an unbuffered channel "
+     "(netpoll/sync.h)",
+     prog_sync_select_timeout, NULL},
+    {"sync_close_send",
+     "close racing a sender and a receiver on a one-slot channel (netpoll/sync.h)",
+     prog_sync_close_send, NULL},
+    {"sync_mutex", "two tasks add under a mutex with a yield inside, a wait group waits for them",
+     prog_sync_mutex, NULL},
     {"lost_update",
      "self-test: two tasks add to a counter with a yield between read and write (the "
      "explorer must find the lost update)",

@@ -7,6 +7,7 @@
 #include "netpoll/net.h"
 #include "netpoll/poll.h"
 #include "netpoll/runtime.h"
+#include "netpoll/sync.h"
 #include "netpoll/task.h"
 
 #define NETPOLL_VERSION "0.1.0"

@@ -44,6 +44,30 @@ void np_yield(void);
  * (virtual time on the sim backend). Returns 0, or -EPERM outside a task. */
 int np_sleep(int64_t ns);
 
+/* ---- joinable tasks (Go has none: its programs use a WaitGroup or a channel)
+ *
+ * np_spawn starts fn(arg) as a task, as np_go does, and returns a handle
+ * that receives what fn returns. Every handle must be passed exactly once to
+ * np_join or np_detach, which free it (a handle used after that, or twice, is
+ * undefined, as a pthread_t is). A task still parked when the runtime stops
+ * is freed with the others (np_runtime_stop); its handle is then never
+ * completed: join it before that, or detach it. */
+typedef struct np_task_handle np_task_handle;
+
+/* Starts fn(arg) as a new task and sets *out to its handle. Returns 0,
+ * -EINVAL (fn or out NULL), -ENOMEM, or -ESRCH (no runtime). */
+int np_spawn(void *(*fn)(void *arg), void *arg, np_task_handle **out);
+
+/* Parks the calling task until h's task has returned, stores what fn
+ * returned in *result (if result is not NULL) and frees h. Returns 0, or
+ * -EPERM if the task has not returned yet and the caller is not a task
+ * (h stays valid then). */
+int np_join(np_task_handle *h, void **result);
+
+/* Lets h's task run on unjoined: the handle is freed once the task returns
+ * (at once if it has). Returns 0. */
+int np_detach(np_task_handle *h);
+
 /* How many times this task has parked (committed to sleep). For tests. */
 uint64_t np_task_parks(const np_task *t);
 
