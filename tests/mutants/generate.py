@@ -314,7 +314,18 @@ mut("set_deadline_no_publish", "removal", "np_poll_set_deadline",
     [("    publish_info(pd);\n", "")])
 mut("set_deadline_lazy_switch_negated", "design", "np_poll_set_deadline",
     "the lazy_timers switch negated: go1.18/go1.21 use the eager re-arm, go1.5 the lazy one",
-    [("    if (np__design->lazy_timers) /* DESIGN */", "    if (!np__design->lazy_timers) /* DESIGN */")])
+    [("    if (np__design->lazy_timers) /* DESIGN */", "    if (!np__design->lazy_timers) /* DESIGN */")],
+    equivalent="both re-arms are correct implementations of one timer protocol, chosen per "
+    "design for cost: each keeps a timer armed at every positive deadline, at that deadline "
+    "(eager re-arms the one it did not change at its own time, passed or not, and a timer "
+    "armed at or before now fires at once), and each makes a firing already in flight for a "
+    "moved, cleared or combined deadline stale by the seq that deadline_fire checks per "
+    "direction (eager bumps both seqs, lazy the one that changed; rseq/wseq are read only "
+    "there). So every deadline expires at the same time under both and the same waiters are "
+    "woken; which timer object delivers an expiry, and how many are stopped and re-created, "
+    "is not observable but as cost (why Go 1.12 made them lazy). Marked 2026-12-07 after it "
+    "survived netpoll check (held out; its survival was already known from the last full "
+    "run): the argument, not that run, is the reason")
 mut("set_deadline_unblock_w_on_rd", "memory", "np_poll_set_deadline",
     "wrong field: the write waiter is unblocked when rd (not wd) is expired",
     [("    if (NP_OWN(&pd->wd) < 0)\n        wg = unblock", "    if (NP_OWN(&pd->rd) < 0)\n        wg = unblock")])
