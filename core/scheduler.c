@@ -122,6 +122,8 @@ static struct {
     np__mutex tasks_lock; /* guards `tasks`, `running`, and makes np_go's
                              check of `stopping` and its queueing one step */
     np_task *tasks;       /* every live task (all_next list) */
+    bool empty_wanted;    /* np_main_wait waits for `tasks` to empty (under tasks_lock) */
+    np__ossem empty;      /* ... posted once by the exit that empties it */
 
     np__spinlock tlock;         /* guards the timer heap and poll_until */
     np_timer_heap timers;       /* deadline and sleep timers */
@@ -652,8 +654,13 @@ static void run_task(np_worker *w, np_task *t)
                 rt.tasks = t->all_next;
             if (t->all_next)
                 t->all_next->all_prev = t->all_prev;
+            bool last = !rt.tasks && rt.empty_wanted;
+            if (last)
+                rt.empty_wanted = false;
             NP_UNLOCK(&rt.tasks_lock);
             np__task_free(t);
+            if (last)
+                NP_OSSEM_POST(&rt.empty);
             return;
         case SW_PARK:
             /* PARKED before the commit: once the commit publishes t, a
@@ -1148,36 +1155,85 @@ int np_runtime_stop(void)
 typedef struct {
     void (*fn)(void *);
     void *arg;
+    np_task *self;  /* the main task */
     np__ossem done; /* posted once when fn returns */
 } main_arg;
 
 static void main_task(void *p)
 {
     main_arg *ma = p;
+    ma->self = np_self();
     ma->fn(ma->arg);
     NP_OSSEM_POST(&ma->done);
 }
 
-int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
+static void sem_wait_all(np__ossem *s)
 {
+    while (NP_OSSEM_WAIT(s) != 0)
+        if (errno != EINTR)
+            np__fatal("np_main: sem_wait: %s", strerror(errno));
+}
+
+/* np_main, and np_main_wait (wait_all): after the main task returns, the
+ * tasks that have not ended are waited for (wait_all), or counted into
+ * *left, reported on stderr and freed with the runtime. */
+static int main_run(const np_config *cfg, void (*fn)(void *), void *arg, bool wait_all,
+                    unsigned *left)
+{
+    if (left)
+        *left = 0;
     if (!fn)
         return -EINVAL;
     int err = np_runtime_start(cfg);
     if (err)
         return err;
     main_arg ma = {.fn = fn, .arg = arg};
-    if (NP_OSSEM_INIT(&ma.done) != 0) {
+    if (NP_OSSEM_INIT(&ma.done) != 0 || NP_OSSEM_INIT(&rt.empty) != 0) {
         np_runtime_stop();
         return -ENOMEM;
     }
     err = np_go(main_task, &ma);
-    if (err == 0)
-        while (NP_OSSEM_WAIT(&ma.done) != 0)
-            if (errno != EINTR)
-                np__fatal("np_main: sem_wait: %s", strerror(errno));
+    unsigned n = 0;
+    if (err == 0) {
+        sem_wait_all(&ma.done);
+        NP_LOCK(&rt.tasks_lock);
+        for (np_task *t = rt.tasks; t; t = t->all_next)
+            n += t != ma.self; /* (the main task may still be ending) */
+        bool wait = wait_all && rt.tasks;
+        rt.empty_wanted = wait;
+        NP_UNLOCK(&rt.tasks_lock);
+        if (wait)
+            sem_wait_all(&rt.empty);
+    }
     np_runtime_stop();
     NP_OSSEM_DESTROY(&ma.done);
+    NP_OSSEM_DESTROY(&rt.empty);
+    if (!wait_all && n) {
+        if (left)
+            *left = n;
+        else
+            fprintf(stderr,
+                    "netpoll: np_main: the main task returned with %u other task%s not ended "
+                    "(parked, or not run to its end); freed with the runtime (np_main_wait "
+                    "waits for every task, np_main_left counts them)\n",
+                    n, n == 1 ? "" : "s");
+    }
     return err;
+}
+
+int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
+{
+    return main_run(cfg, fn, arg, false, NULL);
+}
+
+int np_main_left(const np_config *cfg, void (*fn)(void *), void *arg, unsigned *left)
+{
+    return main_run(cfg, fn, arg, false, left);
+}
+
+int np_main_wait(const np_config *cfg, void (*fn)(void *), void *arg)
+{
+    return main_run(cfg, fn, arg, true, NULL);
 }
 
 #if NP_MACHINE

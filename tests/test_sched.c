@@ -87,6 +87,69 @@ static void body_ping_pong(void *arg)
     free(sides);
 }
 
+/* ---- np_main and the tasks left when the main task returns ------------------ */
+
+static bool park_forever_commit(np_task *t, void *arg)
+{
+    (void)t;
+    (void)arg;
+    return true; /* parked; nobody will ready it */
+}
+
+static void parks_forever(void *arg)
+{
+    atomic_fetch_add((_Atomic int *)arg, 1);
+    np_park(park_forever_commit, NULL);
+}
+
+static void body_leaves_two_parked(void *arg)
+{
+    _Atomic int *started = arg;
+    np_go(parks_forever, arg);
+    np_go(parks_forever, arg);
+    for (int i = 0; i < 5000 && atomic_load(started) < 2; i++) /* bounded: 5 s */
+        np_sleep(MS);
+}
+
+static void main_left_counts_the_tasks_still_parked(void)
+{
+    _Atomic int started = 0;
+    unsigned left = 99;
+    np_config cfg = {.workers = test_workers, .backend = test_backend};
+    NP_ASSERT_EQ_INT(np_main_left(&cfg, body_leaves_two_parked, &started, &left), 0);
+    NP_ASSERT_EQ_INT(atomic_load(&started), 2);
+    NP_ASSERT_EQ_INT((int)left, 2);
+    /* and 0 when every task ended */
+    pp_arg a = {.ntasks = 4, .rounds = 3};
+    NP_ASSERT_EQ_INT(np_main_left(&cfg, body_ping_pong, &a, &left), 0);
+    NP_ASSERT_EQ_INT((int)left, 0);
+}
+
+static void sleeps_then_marks(void *arg)
+{
+    np_sleep(20 * MS);
+    atomic_store((_Atomic int *)arg, 1);
+}
+
+static void body_starts_a_sleeper(void *arg)
+{
+    np_go(sleeps_then_marks, arg); /* and returns at once */
+}
+
+static void main_wait_returns_once_every_task_ended(void)
+{
+    _Atomic int marked = 0;
+    np_config cfg = {.workers = test_workers, .backend = test_backend};
+    NP_ASSERT_EQ_INT(np_main_wait(&cfg, body_starts_a_sleeper, &marked), 0);
+    NP_ASSERT_EQ_INT(atomic_load(&marked), 1);
+    /* np_main does not wait: the sleeper is freed, counted */
+    atomic_store(&marked, 0);
+    unsigned left = 0;
+    NP_ASSERT_EQ_INT(np_main_left(&cfg, body_starts_a_sleeper, &marked, &left), 0);
+    NP_ASSERT_EQ_INT(atomic_load(&marked), 0);
+    NP_ASSERT_EQ_INT((int)left, 1);
+}
+
 static void ten_thousand_tasks_ping_pong_through_park_and_ready(void)
 {
     pp_arg a = {.ntasks = 10000, .rounds = 20};
@@ -449,6 +512,8 @@ static void sim_build_has_scheduling_points_live_build_none(void)
 }
 
 static const np_test_case cases[] = {
+    {"main_left_counts_the_tasks_still_parked", main_left_counts_the_tasks_still_parked},
+    {"main_wait_returns_once_every_task_ended", main_wait_returns_once_every_task_ended},
     {"ten_thousand_tasks_ping_pong_through_park_and_ready",
      ten_thousand_tasks_ping_pong_through_park_and_ready},
     {"idle_runtime_burns_under_10ms_cpu_in_200ms", idle_runtime_burns_under_10ms_cpu_in_200ms},

@@ -593,8 +593,13 @@ static void main_task(void *p)
     m->done = true;
 }
 
-int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
+/* As core/scheduler.c's: after the main task returns, the tasks not ended
+ * are waited for (wait_all) or counted into *left (else reported). */
+static int main_run(const np_config *cfg, void (*fn)(void *), void *arg, bool wait_all,
+                    unsigned *left)
 {
+    if (left)
+        *left = 0;
     if (!fn)
         return -EINVAL;
     int err = np_runtime_start(cfg);
@@ -605,10 +610,38 @@ int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
         np_runtime_stop();
         return -ENOMEM;
     }
-    while (!m.done && np_world_turn())
+    while ((!m.done || (wait_all && w.all)) && np_world_turn())
         ;
-    if (!m.done)
+    if (!m.done || (wait_all && w.all))
         err = -EDEADLK; /* every task parked with nothing left to wake them */
+    unsigned n = 0;
+    for (np_task *t = w.all; t; t = t->all_next)
+        n++;
     np_runtime_stop();
+    if (!wait_all && m.done && n) {
+        if (left)
+            *left = n;
+        else
+            fprintf(stderr,
+                    "netpoll: np_main: the main task returned with %u other task%s not ended "
+                    "(parked, or not run to its end); freed with the runtime (np_main_wait "
+                    "waits for every task, np_main_left counts them)\n",
+                    n, n == 1 ? "" : "s");
+    }
     return err;
+}
+
+int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
+{
+    return main_run(cfg, fn, arg, false, NULL);
+}
+
+int np_main_left(const np_config *cfg, void (*fn)(void *), void *arg, unsigned *left)
+{
+    return main_run(cfg, fn, arg, false, left);
+}
+
+int np_main_wait(const np_config *cfg, void (*fn)(void *), void *arg)
+{
+    return main_run(cfg, fn, arg, true, NULL);
 }

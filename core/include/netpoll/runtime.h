@@ -34,8 +34,21 @@ int np_runtime_start(const np_config *cfg);
 int np_runtime_stop(void);
 
 /* Convenience: start, run fn(arg) as a task, wait for it to return, stop.
- * Returns 0 or what np_runtime_start returned. */
+ * Returns 0 or what np_runtime_start returned. Tasks that have not ended
+ * when fn returns (parked, say, on a descriptor or a channel nobody will
+ * use again) are freed with the runtime, as a Go program's goroutines end
+ * with main - and never silently: np_main says how many on stderr. */
 int np_main(const np_config *cfg, void (*fn)(void *arg), void *arg);
+
+/* np_main, but the count of those tasks goes to *left instead of stderr
+ * (0: every task had ended): the documented way to cancel them. */
+int np_main_left(const np_config *cfg, void (*fn)(void *arg), void *arg, unsigned *left);
+
+/* np_main, but it returns only once every task has ended: after fn returns
+ * it waits for the others (a task parked forever keeps it waiting; the sim
+ * build's single-threaded world returns -EDEADLK when no task can run and no
+ * timer is left). */
+int np_main_wait(const np_config *cfg, void (*fn)(void *arg), void *arg);
 
 /* The runtime clock in nanoseconds (monotonic; virtual on the sim backend). */
 int64_t np_now(void);
