@@ -4,6 +4,12 @@
  * Every call here that can block must run in a task (np_go); it parks the
  * task, never the worker thread - except on a descriptor the poller refuses
  * (a regular file), which falls back to blocking I/O on its task's worker.
+ * Called from a plain thread (not a task), a call that finds nothing to do
+ * at once and would have to wait - np_accept with no connection queued,
+ * np_read with no bytes, np_write into a full buffer, a dial still
+ * connecting or looking a name up - fails with -EPERM instead, which
+ * np_strerror spells out ("this call must run inside a task
+ * (np_go/np_main)"). What it could do at once it has done.
  *
  * Results: >= 0 on success; otherwise a negative error code: -errno from the
  * kernel, or one of the NP_E* codes below. np_strerror names both.
@@ -13,7 +19,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,8 +56,12 @@ int np_listen(const char *network, const char *address, int backlog, np_fd **out
  * ECONNABORTED and EINTR. */
 int np_accept(np_fd *l, np_fd **out);
 
-/* Connects to `address` (same forms as np_listen). timeout > 0 bounds the
- * whole dial in ns (NP_EDEADLINE when it passes); 0 means no limit. */
+/* Connects to `address`: the forms of np_listen, and
+ *   "udp", "udp4", "udp6": a connected datagram socket (np_read / np_write
+ *   then receive from / send to that peer only; a zero-byte datagram reads
+ *   as 0, not NP_EOF).
+ * timeout > 0 bounds the whole dial in ns (NP_EDEADLINE when it passes); 0
+ * means no limit. */
 int np_dial(const char *network, const char *address, int64_t timeout, np_fd **out);
 
 /* Reads at most n bytes. Returns the count read (> 0); 0 only when n == 0
@@ -61,6 +73,41 @@ ssize_t np_read(np_fd *f, void *buf, size_t n);
  * either way *written (if not NULL) is the number of bytes the kernel
  * accepted. */
 ssize_t np_write(np_fd *f, const void *buf, size_t n, size_t *written);
+
+/* Scatter / gather: np_read and np_write over n buffers (n <= 0 is
+ * -EINVAL). np_readv fills the buffers in order and returns the count read,
+ * with np_read's results (0 only when the buffers hold no byte, NP_EOF, the
+ * deadline, ...). np_writev writes every byte of every buffer, looping over
+ * partial writes, which may end inside a buffer; it returns the total, or an
+ * error with *written (if not NULL) the bytes the kernel accepted, as
+ * np_write. Sockets never raise SIGPIPE (sendmsg with MSG_NOSIGNAL). Any n
+ * works: more than IOV_MAX buffers go out in several system calls (np_readv
+ * reads into the first IOV_MAX). */
+ssize_t np_readv(np_fd *f, const struct iovec *iov, int n);
+ssize_t np_writev(np_fd *f, const struct iovec *iov, int n, size_t *written);
+
+/* Datagrams (Go: net.ListenPacket, PacketConn.ReadFrom / WriteTo).
+ * np_listen_packet binds a UDP socket: network "udp", "udp4" or "udp6",
+ * address "HOST:PORT" as np_listen's (numeric hosts and "localhost"; port 0
+ * picks a free one; np_local_addr tells which). Returns 0 and *out, or an
+ * error. np_close closes it; np_read / np_write work on it once connected
+ * (np_dial "udp"). Live build only (-ENOSYS in the machine build). */
+int np_listen_packet(const char *network, const char *address, np_fd **out);
+
+/* Receives one datagram: at most n bytes of it are stored, the rest is
+ * dropped (as recvfrom(2) does; Go too). Returns the bytes stored (0 for an
+ * empty datagram, or when n == 0: a datagram is still consumed), or an
+ * error; parks until one arrives, the read deadline passes (NP_EDEADLINE) or
+ * f is closed (NP_ECLOSED). The sender's address goes to *from (if not
+ * NULL), its length to *fromlen (in: ignored; out: the length). */
+ssize_t np_read_from(np_fd *f, void *buf, size_t n, struct sockaddr_storage *from,
+                     socklen_t *fromlen);
+
+/* Sends buf as one datagram to `to` (NULL: the connected peer). Returns n,
+ * or an error (-EMSGSIZE if it cannot be one datagram); parks while the send
+ * buffer is full, until the write deadline (NP_EDEADLINE). */
+ssize_t np_write_to(np_fd *f, const void *buf, size_t n, const struct sockaddr *to,
+                    socklen_t tolen);
 
 /* Deadlines: an absolute time on the runtime clock (np_now(); see
  * np_deadline_after for "from now"), or 0 for none. A time at or before now
