@@ -1,15 +1,17 @@
 /* core/net_more.c - more of the descriptor layer, on netfd.c's rules
  * (core/netfd.h): vectored I/O (Go: internal/poll.FD.Writev), datagrams
- * (net.ListenPacket, ReadFrom/WriteTo).
+ * (net.ListenPacket, ReadFrom/WriteTo) and a buffered reader (bufio.Reader).
  *
  * Which build has what. The vectored and datagram calls use system calls
  * the simulated machine does not have (readv, sendmsg, recvfrom, sendto):
- * live and sim-world builds only, -ENOSYS in the machine build. */
+ * live and sim-world builds only, -ENOSYS in the machine build. The
+ * buffered reader is plain code over np_read: every build. */
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -311,3 +313,148 @@ ssize_t np_write_to(np_fd *f, const void *buf, size_t n, const struct sockaddr *
 }
 
 #endif
+
+/* ---- the buffered reader ---------------------------------------------------------- */
+
+/* The default buffer: bufio's 4096, enough for a line of a text protocol. */
+#define NP_BUFREADER_SIZE 4096
+
+struct np_bufreader {
+    np_fd *f;    /* read with np_read; not owned */
+    char *buf;   /* size bytes */
+    size_t size; /* capacity, the longest line read_line can return */
+    size_t r, w; /* the buffered bytes are buf[r, w) */
+};
+
+np_bufreader *np_bufreader_new(np_fd *f, size_t size)
+{
+    if (!f)
+        return NULL;
+    np_bufreader *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->size = size ? size : NP_BUFREADER_SIZE;
+    if (!(b->buf = malloc(b->size))) {
+        free(b);
+        return NULL;
+    }
+    b->f = f;
+    return b;
+}
+
+void np_bufreader_free(np_bufreader *b)
+{
+    if (!b)
+        return;
+    free(b->buf);
+    free(b);
+}
+
+size_t np_bufreader_buffered(const np_bufreader *b)
+{
+    return b ? b->w - b->r : 0;
+}
+
+/* Moves the buffered bytes to the front, then one np_read into the free
+ * room (the caller leaves some): > 0 bytes added, or its error. */
+static ssize_t fill(np_bufreader *b)
+{
+    if (b->r > 0) {
+        memmove(b->buf, b->buf + b->r, b->w - b->r);
+        b->w -= b->r;
+        b->r = 0;
+    }
+    ssize_t k = np_read(b->f, b->buf + b->w, b->size - b->w);
+    if (k > 0)
+        b->w += (size_t)k;
+    else if (k == 0)
+        k = -EIO; /* np_read returns 0 only for an empty buffer: not here */
+    return k;
+}
+
+static size_t take(np_bufreader *b, void *dst, size_t n)
+{
+    size_t have = b->w - b->r;
+    if (n > have)
+        n = have;
+    memcpy(dst, b->buf + b->r, n);
+    b->r += n;
+    return n;
+}
+
+ssize_t np_bufreader_read_line(np_bufreader *b, char *line, size_t cap)
+{
+    if (!b || !line || cap == 0)
+        return -EINVAL;
+    size_t scanned = 0; /* buffered bytes known to hold no '\n' */
+    for (;;) {
+        size_t have = b->w - b->r;
+        char *nl = memchr(b->buf + b->r + scanned, '\n', have - scanned);
+        if (nl) {
+            size_t len = (size_t)(nl - (b->buf + b->r)) + 1;
+            if (len > cap - 1)
+                return NP_ELONGLINE;
+            take(b, line, len);
+            line[len] = 0;
+            return (ssize_t)len;
+        }
+        scanned = have;
+        if (scanned >= cap - 1 || scanned >= b->size)
+            return NP_ELONGLINE; /* even a '\n' next would not fit */
+        ssize_t k = fill(b);
+        if (k == NP_EOF && scanned > 0) { /* the last line, without its '\n' */
+            take(b, line, scanned);
+            line[scanned] = 0;
+            return (ssize_t)scanned;
+        }
+        if (k < 0)
+            return k;
+    }
+}
+
+ssize_t np_bufreader_read_exact(np_bufreader *b, void *buf, size_t n, size_t *got)
+{
+    if (got)
+        *got = 0;
+    if (!b || (!buf && n))
+        return -EINVAL;
+    size_t done = 0;
+    while (done < n) {
+        if (b->r < b->w) {
+            done += take(b, (char *)buf + done, n - done);
+            continue;
+        }
+        ssize_t k;
+        if (n - done >= b->size) { /* as bufio: a large read skips the copy */
+            k = np_read(b->f, (char *)buf + done, n - done);
+            if (k > 0)
+                done += (size_t)k;
+        } else {
+            k = fill(b);
+        }
+        if (k < 0) {
+            if (got)
+                *got = done;
+            return k;
+        }
+    }
+    if (got)
+        *got = n;
+    return (ssize_t)n;
+}
+
+ssize_t np_bufreader_read(np_bufreader *b, void *buf, size_t n)
+{
+    if (!b || (!buf && n))
+        return -EINVAL;
+    if (n == 0)
+        return 0;
+    if (b->r == b->w) {
+        if (n >= b->size)
+            return np_read(b->f, buf, n);
+        ssize_t k = fill(b);
+        if (k < 0)
+            return k;
+    }
+    return (ssize_t)take(b, buf, n);
+}

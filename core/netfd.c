@@ -43,6 +43,8 @@ const char *np_strerror(int err)
         return "not pollable";
     case NP_ENODEADLINE:
         return "file type does not support deadline";
+    case NP_ELONGLINE:
+        return "line longer than the limit";
     case -EPERM:
         /* netpoll's own -EPERM: a call that has to wait, made from a plain
          * thread (np_poll_wait, np_sleep). The kernel's

@@ -1,5 +1,6 @@
-/* tests/test_net_more.c - datagrams, vectored I/O and the "not in a task"
- * error (core/net_more.c; real sockets on loopback, epoll backend). */
+/* tests/test_net_more.c - datagrams, vectored I/O, the buffered reader and
+ * the "not in a task" error (core/net_more.c; real sockets on loopback,
+ * epoll backend). */
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -361,6 +362,168 @@ static void a_writev_into_a_full_buffer_ends_at_its_deadline_with_the_count(void
     run(body_vec_deadline, NULL);
 }
 
+/* ---- the buffered reader ----------------------------------------------------------- */
+
+typedef struct {
+    np_fd *f;
+    const char *parts[4];
+    int64_t gap; /* between parts */
+    bool close_after;
+    _Atomic int done;
+} writer;
+
+static void slow_writer(void *p)
+{
+    writer *w = p;
+    for (int i = 0; i < 4 && w->parts[i]; i++) {
+        if (i)
+            np_sleep(w->gap);
+        size_t len = strlen(w->parts[i]);
+        NP_ASSERT_EQ_INT(np_write(w->f, w->parts[i], len, NULL), (long long)len);
+    }
+    if (w->close_after)
+        np_shutdown(w->f, NP_MODE_W);
+    atomic_store(&w->done, 1);
+}
+
+static void body_lines(void *arg)
+{
+    (void)arg;
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, NULL), 0);
+    /* lines split across writes: the reader parks in the middle of one */
+    writer w = {k.client, {"one\ntwo\nthr", "ee\n", "last", NULL}, 5 * MS, true, 0};
+    np_go(slow_writer, &w);
+    NP_ASSERT_EQ_INT(np_set_read_deadline(k.server, np_deadline_after(2000 * MS)), 0); /* guard */
+    np_bufreader *b = np_bufreader_new(k.server, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    char line[64];
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, sizeof line), 4);
+    CU_ASSERT_STRING_EQUAL(line, "one\n");
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, sizeof line), 4);
+    CU_ASSERT_STRING_EQUAL(line, "two\n");
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, sizeof line), 6);
+    CU_ASSERT_STRING_EQUAL(line, "three\n");
+    /* the last line lacks its '\n': returned as it is, then the end */
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, sizeof line), 4);
+    CU_ASSERT_STRING_EQUAL(line, "last");
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, sizeof line), NP_EOF);
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, sizeof line), NP_EOF);
+    np_bufreader_free(b);
+    drop_link(&k);
+}
+static void bufreader_reads_lines_split_across_writes_and_a_last_line_without_newline(void)
+{
+    run(body_lines, NULL);
+}
+
+static void body_long_line(void *arg)
+{
+    (void)arg;
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, NULL), 0);
+    char line[64], rest[32] = {0};
+    /* a guard: a reader that lost bytes fails instead of waiting for them */
+    NP_ASSERT_EQ_INT(np_set_read_deadline(k.server, np_deadline_after(2000 * MS)), 0);
+    /* longer than the buffer (8): an error, nothing consumed */
+    np_bufreader *b = np_bufreader_new(k.server, 8);
+    NP_ASSERT_EQ_INT(np_write(k.client, "0123456789\nok\n", 14, NULL), 14);
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, sizeof line), NP_ELONGLINE);
+    NP_ASSERT_EQ_INT(np_bufreader_buffered(b), 8);
+    NP_ASSERT_EQ_INT(np_bufreader_read_exact(b, rest, 11, NULL), 11);
+    CU_ASSERT_STRING_EQUAL(rest, "0123456789\n");
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, sizeof line), 3);
+    CU_ASSERT_STRING_EQUAL(line, "ok\n");
+    np_bufreader_free(b);
+    /* longer than the caller's room: the same, and a larger room then takes it */
+    b = np_bufreader_new(k.server, 64);
+    NP_ASSERT_EQ_INT(np_write(k.client, "abcdef\n", 7, NULL), 7);
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, 4), NP_ELONGLINE);
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, 7), NP_ELONGLINE); /* 7 + NUL */
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, 8), 7);
+    CU_ASSERT_STRING_EQUAL(line, "abcdef\n");
+    CU_ASSERT_STRING_NOT_EQUAL(np_strerror(NP_ELONGLINE), "unknown error");
+    np_bufreader_free(b);
+    drop_link(&k);
+}
+static void bufreader_line_longer_than_the_limit_is_an_error_that_consumes_nothing(void)
+{
+    run(body_long_line, NULL);
+}
+
+static void body_exact(void *arg)
+{
+    (void)arg;
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, NULL), 0);
+    NP_ASSERT_EQ_INT(np_set_read_deadline(k.server, np_deadline_after(2000 * MS)), 0); /* guard */
+    np_bufreader *b = np_bufreader_new(k.server, 16);
+    char buf[2048] = {0};
+    size_t got = 99;
+    writer w = {k.client, {"hel", "lo wor", "ld", NULL}, 3 * MS, false, 0};
+    np_go(slow_writer, &w);
+    NP_ASSERT_EQ_INT(np_bufreader_read_exact(b, buf, 5, &got), 5);
+    NP_ASSERT_EQ_INT(got, 5);
+    CU_ASSERT(memcmp(buf, "hello", 5) == 0);
+    NP_ASSERT_EQ_INT(np_bufreader_read_exact(b, buf, 6, &got), 6);
+    CU_ASSERT(memcmp(buf, " world", 6) == 0);
+    /* larger than the buffer: read straight into the caller's */
+    char big[1500];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)('a' + i % 26);
+    NP_ASSERT_EQ_INT(np_write(k.client, big, sizeof big, NULL), (long long)sizeof big);
+    NP_ASSERT_EQ_INT(np_bufreader_read_exact(b, buf, sizeof big, &got), (long long)sizeof big);
+    CU_ASSERT(memcmp(buf, big, sizeof big) == 0);
+    /* read some: what is buffered first */
+    NP_ASSERT_EQ_INT(np_write(k.client, "xyzw", 4, NULL), 4);
+    NP_ASSERT_EQ_INT(np_bufreader_read(b, buf, 2), 2);
+    CU_ASSERT(memcmp(buf, "xy", 2) == 0);
+    NP_ASSERT_EQ_INT(np_bufreader_buffered(b), 2);
+    NP_ASSERT_EQ_INT(np_bufreader_read(b, buf, sizeof buf), 2);
+    CU_ASSERT(memcmp(buf, "zw", 2) == 0);
+    NP_ASSERT_EQ_INT(np_bufreader_read(b, buf, 0), 0);
+    /* the stream ends 3 bytes into a read of 5: NP_EOF, with the 3 */
+    NP_ASSERT_EQ_INT(np_write(k.client, "end", 3, NULL), 3);
+    NP_ASSERT_EQ_INT(np_shutdown(k.client, NP_MODE_W), 0);
+    memset(buf, 0, 8);
+    NP_ASSERT_EQ_INT(np_bufreader_read_exact(b, buf, 5, &got), NP_EOF);
+    NP_ASSERT_EQ_INT(got, 3);
+    CU_ASSERT(memcmp(buf, "end", 3) == 0);
+    NP_ASSERT_EQ_INT(np_bufreader_read_exact(b, buf, 5, &got), NP_EOF);
+    NP_ASSERT_EQ_INT(got, 0);
+    NP_ASSERT_EQ_INT(np_bufreader_read(b, buf, 5), NP_EOF);
+    np_bufreader_free(b);
+    CU_ASSERT_PTR_NULL(np_bufreader_new(NULL, 0));
+    drop_link(&k);
+}
+static void bufreader_reads_exactly_n_bytes_or_eof_with_what_it_got(void)
+{
+    run(body_exact, NULL);
+}
+
+static void body_buf_deadline(void *arg)
+{
+    (void)arg;
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, NULL), 0);
+    np_bufreader *b = np_bufreader_new(k.server, 0);
+    char line[64];
+    NP_ASSERT_EQ_INT(np_write(k.client, "par", 3, NULL), 3);
+    NP_ASSERT_EQ_INT(np_set_read_deadline(k.server, np_deadline_after(30 * MS)), 0);
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, sizeof line), NP_EDEADLINE);
+    NP_ASSERT_EQ_INT(np_bufreader_buffered(b), 3); /* kept for the next call */
+    NP_ASSERT_EQ_INT(np_set_read_deadline(k.server, 0), 0);
+    NP_ASSERT_EQ_INT(np_write(k.client, "tial\n", 5, NULL), 5);
+    NP_ASSERT_EQ_INT(np_bufreader_read_line(b, line, sizeof line), 8);
+    CU_ASSERT_STRING_EQUAL(line, "partial\n");
+    np_bufreader_free(b);
+    drop_link(&k);
+}
+static void bufreader_keeps_buffered_bytes_across_a_deadline(void)
+{
+    run(body_buf_deadline, NULL);
+}
+
 /* ---- outside a task ---------------------------------------------------------------- */
 
 typedef struct {
@@ -410,6 +573,14 @@ static const np_test_case cases[] = {
      a_large_writev_survives_partial_writes_in_order},
     {"a_writev_into_a_full_buffer_ends_at_its_deadline_with_the_count",
      a_writev_into_a_full_buffer_ends_at_its_deadline_with_the_count},
+    {"bufreader_reads_lines_split_across_writes_and_a_last_line_without_newline",
+     bufreader_reads_lines_split_across_writes_and_a_last_line_without_newline},
+    {"bufreader_line_longer_than_the_limit_is_an_error_that_consumes_nothing",
+     bufreader_line_longer_than_the_limit_is_an_error_that_consumes_nothing},
+    {"bufreader_reads_exactly_n_bytes_or_eof_with_what_it_got",
+     bufreader_reads_exactly_n_bytes_or_eof_with_what_it_got},
+    {"bufreader_keeps_buffered_bytes_across_a_deadline",
+     bufreader_keeps_buffered_bytes_across_a_deadline},
     {"calls_that_wait_from_a_plain_thread_fail_with_eperm_and_say_why",
      calls_that_wait_from_a_plain_thread_fail_with_eperm_and_say_why},
     {NULL, NULL},

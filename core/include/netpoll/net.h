@@ -38,6 +38,8 @@ enum {
     NP_ENOTPOLLABLE = -4099, /* the poller reported an error-only event */
     NP_ENODEADLINE = -4100,  /* deadlines are not supported on this descriptor
                                 (a regular file: Go's ErrNoDeadline) */
+    NP_ELONGLINE = -4102,    /* np_bufreader_read_line: no '\n' within the limit
+                                (Go: bufio.ErrBufferFull) */
 };
 
 /* A message for any result code: NP_E* or -errno. */
@@ -108,6 +110,37 @@ ssize_t np_read_from(np_fd *f, void *buf, size_t n, struct sockaddr_storage *fro
  * buffer is full, until the write deadline (NP_EDEADLINE). */
 ssize_t np_write_to(np_fd *f, const void *buf, size_t n, const struct sockaddr *to,
                     socklen_t tolen);
+
+/* Buffered reading (Go: bufio.Reader) over an np_fd: fewer system calls
+ * for small reads, and reads by line or by count. One task at a time uses a
+ * reader; it does not own f (np_bufreader_free leaves f open). Errors of f
+ * (NP_EDEADLINE, NP_ECLOSED, ...) are returned as np_read returns them, and
+ * bytes already buffered stay buffered for the next call. */
+typedef struct np_bufreader np_bufreader;
+
+/* A reader with a buffer of `size` bytes (0: 4096), the longest line it can
+ * return. NULL when out of memory. */
+np_bufreader *np_bufreader_new(np_fd *f, size_t size);
+void np_bufreader_free(np_bufreader *b);
+
+/* Reads one line, '\n' included, into line (cap bytes), NUL-terminated;
+ * returns its length without the NUL. At end of stream the last line may
+ * lack its '\n' (it is returned; the next call gives NP_EOF). A line longer
+ * than the reader's buffer or than cap - 1 gives NP_ELONGLINE and consumes
+ * nothing (the bytes are still there for np_bufreader_read). */
+ssize_t np_bufreader_read_line(np_bufreader *b, char *line, size_t cap);
+
+/* Reads exactly n bytes (Go: io.ReadFull). Returns n, or an error with
+ * *got (if not NULL) the bytes stored in buf, which are consumed: NP_EOF if
+ * the stream ends first (with *got < n telling how short it fell). */
+ssize_t np_bufreader_read_exact(np_bufreader *b, void *buf, size_t n, size_t *got);
+
+/* Reads what is buffered, or else what one np_read brings (at most n bytes):
+ * > 0, NP_EOF or an error; 0 only when n == 0. */
+ssize_t np_bufreader_read(np_bufreader *b, void *buf, size_t n);
+
+/* Bytes buffered, readable without a system call. */
+size_t np_bufreader_buffered(const np_bufreader *b);
 
 /* Deadlines: an absolute time on the runtime clock (np_now(); see
  * np_deadline_after for "from now"), or 0 for none. A time at or before now
