@@ -1,25 +1,34 @@
 /* core/net_more.c - more of the descriptor layer, on netfd.c's rules
  * (core/netfd.h): vectored I/O (Go: internal/poll.FD.Writev), datagrams
- * (net.ListenPacket, ReadFrom/WriteTo) and a buffered reader (bufio.Reader).
+ * (net.ListenPacket, ReadFrom/WriteTo), a buffered reader (bufio.Reader) and
+ * name resolution off the workers (Go's cgo resolver: getaddrinfo on threads
+ * of its own while the goroutine parks).
  *
  * Which build has what. The vectored and datagram calls use system calls
  * the simulated machine does not have (readv, sendmsg, recvfrom, sendto):
  * live and sim-world builds only, -ENOSYS in the machine build. The
+ * resolver needs OS threads that wake a task with np_ready: live build
+ * only; the sim builds never hand it a name (NP__HAVE_RESOLVER). The
  * buffered reader is plain code over np_read: every build. */
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "netfd.h"
 #include "netpoll/net.h"
 #include "netpoll/poll.h"
+#include "netpoll/task.h"
+#include "scheduler.h"
 #include "seam.h"
 
 /* ---- readv / writev ----------------------------------------------------------- */
@@ -458,3 +467,307 @@ ssize_t np_bufreader_read(np_bufreader *b, void *buf, size_t n)
     }
     return (ssize_t)take(b, buf, n);
 }
+
+/* ---- name resolution -------------------------------------------------------------- */
+
+#if NP__HAVE_RESOLVER
+
+/* How many lookups run at once: getaddrinfo blocks its thread for a DNS
+ * round trip (up to resolv.conf's timeout times its attempts when a server
+ * does not answer), so a few threads keep a burst of dials moving without a
+ * thread per dial. Lookups are rare next to I/O; no benchmark tuned this.
+ * The threads start on demand and then stay, idle on a condition variable. */
+#define NP_RESOLVER_THREADS 4
+
+_Atomic int64_t np__resolve_delay_ns;
+
+/* What ended a lookup (lookup.waiter), besides a task pointer. */
+#define LK_DONE      ((uintptr_t)1) /* the resolver thread finished: err, res are set */
+#define LK_TIMEOUT   ((uintptr_t)2) /* the dial's deadline passed first */
+#define LK_ABANDONED ((uintptr_t)3) /* the runtime stopped (np__resolver_stop) */
+
+/* One lookup, shared by the dialing task, a resolver thread and the
+ * deadline timer; each holds a reference, the last one frees it.
+ *
+ * waiter works as a pollDesc's rg: 0, then the parked task (stored by the
+ * park's commit), then one of LK_*, stored by the first of the resolver
+ * thread, the timer and np__resolver_stop to get there; that one readies
+ * the task if it had parked, and nobody else does. The three mark it under
+ * pool.mu, so once np__resolver_stop has marked every live lookup, no
+ * wake-up is half done and none follows. */
+typedef struct lookup {
+    struct lookup *next;                  /* [pool.mu] the queue */
+    struct lookup *live_prev, *live_next; /* [pool.mu] pool.live */
+    _Atomic uintptr_t waiter;             /* see above */
+    _Atomic int refs;                     /* task, resolver thread, the timer while armed */
+    _Atomic bool cancelled;               /* the dialer gave up: skip it if still queued */
+    np_timer timer;                       /* fires at the dial's deadline */
+    char host[256], port[8];              /* what to look up */
+    int family, socktype;                 /* hints */
+    int err;                              /* [resolver thread, before LK_DONE] 0 or an error */
+    struct addrinfo *res; /* [likewise] the answer, freed with the lookup unless taken */
+} lookup;
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;   /* a lookup was queued */
+    lookup *head, *tail; /* queued lookups, oldest first */
+    lookup *live;        /* every lookup whose dialing task has not looked at the end */
+    int queued;          /* queued lookups */
+    int threads, idle;   /* resolver threads started; of which waiting on cv */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, NULL, 0, 0, 0};
+
+static void lookup_unref(lookup *lk)
+{
+    if (atomic_fetch_sub(&lk->refs, 1) != 1)
+        return;
+    if (lk->res)
+        freeaddrinfo(lk->res); /* a late answer nobody took */
+    free(lk);
+}
+
+/* Marks how the lookup ended unless it is marked already, and readies the
+ * task if it had parked (not for LK_ABANDONED: its runtime is stopping).
+ * Under pool.mu. */
+static void lookup_mark(lookup *lk, uintptr_t how)
+{
+    uintptr_t v = atomic_load(&lk->waiter);
+    for (;;) {
+        if (v == LK_DONE || v == LK_TIMEOUT || v == LK_ABANDONED)
+            return;
+        if (atomic_compare_exchange_weak(&lk->waiter, &v, how)) {
+            if (v && how != LK_ABANDONED)
+                np_ready((np_task *)v);
+            return;
+        }
+    }
+}
+
+static void live_remove(lookup *lk)
+{
+    if (lk->live_prev)
+        lk->live_prev->live_next = lk->live_next;
+    else
+        pool.live = lk->live_next;
+    if (lk->live_next)
+        lk->live_next->live_prev = lk->live_prev;
+}
+
+void np__resolver_stop(void)
+{
+    pthread_mutex_lock(&pool.mu);
+    for (lookup *lk = pool.live; lk; lk = lk->live_next)
+        lookup_mark(lk, LK_ABANDONED);
+    pthread_mutex_unlock(&pool.mu);
+}
+
+/* np_park's commit: park unless the lookup ended already. */
+static bool lookup_commit(np_task *t, void *arg)
+{
+    lookup *lk = arg;
+    uintptr_t none = 0;
+    return atomic_compare_exchange_strong(&lk->waiter, &none, (uintptr_t)t);
+}
+
+static void lookup_timeout(void *arg, uintptr_t seq)
+{
+    (void)seq;
+    lookup *lk = arg;
+    pthread_mutex_lock(&pool.mu);
+    lookup_mark(lk, LK_TIMEOUT);
+    pthread_mutex_unlock(&pool.mu);
+    lookup_unref(lk); /* the timer's */
+}
+
+/* getaddrinfo's failures as results: every failure to find the name is
+ * NP_ENORESOLVE (Go folds them into one DNSError too). */
+static int gai_err(int gai)
+{
+    switch (gai) {
+    case EAI_FAMILY:
+        return -EAFNOSUPPORT;
+    case EAI_MEMORY:
+        return -ENOMEM;
+    case EAI_SYSTEM:
+        return errno ? -errno : NP_ENORESOLVE;
+    default: /* EAI_NONAME, EAI_NODATA, EAI_ADDRFAMILY, EAI_AGAIN, EAI_FAIL ... */
+        return NP_ENORESOLVE;
+    }
+}
+
+static void resolve(lookup *lk)
+{
+    int64_t delay = atomic_load(&np__resolve_delay_ns);
+    if (delay > 0) { /* tests: a name service that is slow to answer */
+        struct timespec ts = {delay / 1000000000, delay % 1000000000};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    if (atomic_load(&lk->cancelled)) {
+        lk->err = NP_EDEADLINE;
+        return;
+    }
+    struct addrinfo hints = {0};
+    hints.ai_family = lk->family;
+    hints.ai_socktype = lk->socktype;
+    hints.ai_flags = AI_NUMERICSERV;
+    errno = 0;
+    int gai = getaddrinfo(lk->host, lk->port, &hints, &lk->res);
+    if (gai == 0 && !lk->res)
+        gai = EAI_NONAME;
+    lk->err = gai ? gai_err(gai) : 0;
+}
+
+static void *resolver_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&pool.mu);
+    for (;;) {
+        while (!pool.head) {
+            pool.idle++;
+            pthread_cond_wait(&pool.cv, &pool.mu);
+            pool.idle--;
+        }
+        lookup *lk = pool.head;
+        if (!(pool.head = lk->next))
+            pool.tail = NULL;
+        pool.queued--;
+        pthread_mutex_unlock(&pool.mu);
+        resolve(lk);
+        pthread_mutex_lock(&pool.mu);
+        lookup_mark(lk, LK_DONE);
+        pthread_mutex_unlock(&pool.mu);
+        lookup_unref(lk); /* the thread's */
+        pthread_mutex_lock(&pool.mu);
+    }
+    return NULL;
+}
+
+/* Queues lk for a resolver thread (and makes it live), starting a thread
+ * if every one is busy and there are fewer than NP_RESOLVER_THREADS. 0, or
+ * -errno when no thread runs and none could be started (lk is then
+ * neither queued nor live). */
+static int submit(lookup *lk)
+{
+    pthread_mutex_lock(&pool.mu);
+    lk->next = NULL;
+    if (pool.tail)
+        pool.tail->next = lk;
+    else
+        pool.head = lk;
+    pool.tail = lk;
+    pool.queued++;
+    lk->live_prev = NULL;
+    if ((lk->live_next = pool.live) != NULL)
+        pool.live->live_prev = lk;
+    pool.live = lk;
+    int err = 0;
+    if (pool.queued > pool.idle && pool.threads < NP_RESOLVER_THREADS) {
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        err = -pthread_create(&t, &at, resolver_main, NULL);
+        pthread_attr_destroy(&at);
+        if (err == 0)
+            pool.threads++;
+        else if (pool.threads > 0)
+            err = 0; /* the running ones will get to it */
+    }
+    if (err) { /* no thread at all: take it back out (it is the only one queued) */
+        pool.head = pool.tail = NULL;
+        pool.queued = 0;
+        live_remove(lk);
+    } else {
+        pthread_cond_signal(&pool.cv);
+    }
+    pthread_mutex_unlock(&pool.mu);
+    return err;
+}
+
+/* Looks host:port up on a resolver thread while the calling task parks,
+ * until the answer or the deadline (absolute, 0 none). 0 and *res (the
+ * caller frees it), or an error. */
+static int lookup_host(const np__addr *a, int64_t deadline, struct addrinfo **res)
+{
+    if (!np_self())
+        return -EPERM;
+    if (deadline && deadline <= np_now())
+        return NP_EDEADLINE;
+    lookup *lk = calloc(1, sizeof *lk);
+    if (!lk)
+        return -ENOMEM;
+    memcpy(lk->host, a->name, sizeof lk->host);
+    memcpy(lk->port, a->port, sizeof lk->port);
+    lk->family = a->family;
+    lk->socktype = a->socktype;
+    lk->timer = (np_timer)NP_TIMER_INIT;
+    atomic_init(&lk->waiter, 0);
+    atomic_init(&lk->cancelled, false);
+    atomic_init(&lk->refs, deadline ? 3 : 2);
+    int err = submit(lk);
+    if (err) {
+        free(lk);
+        return err;
+    }
+    if (deadline)
+        np__timer_set(&lk->timer, deadline, lookup_timeout, lk, 0);
+    np_park(lookup_commit, lk); /* returns at once if the lookup ended already */
+    pthread_mutex_lock(&pool.mu);
+    live_remove(lk);
+    pthread_mutex_unlock(&pool.mu);
+    uintptr_t how = atomic_load(&lk->waiter);
+    if (how == LK_ABANDONED) /* the runtime is stopping under us: no timer to */
+        return -ECANCELED;   /* touch, the lookup keeps our reference (a leak) */
+    if (deadline && np__timer_del(&lk->timer))
+        lookup_unref(lk); /* the timer's: it will not fire (else it drops it itself) */
+    if (how == LK_TIMEOUT) {
+        atomic_store(&lk->cancelled, true); /* still queued: skipped */
+        lookup_unref(lk);                   /* the late answer goes with the last reference */
+        return NP_EDEADLINE;
+    }
+    err = lk->err;
+    *res = lk->res;
+    lk->res = NULL;
+    lookup_unref(lk);
+    return err;
+}
+
+int np__dial_name(const np__addr *a, int64_t deadline, np_fd **out)
+{
+    struct addrinfo *res = NULL;
+    int err = lookup_host(a, deadline, &res);
+    if (err)
+        return err;
+    int first = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        if (ai->ai_addrlen > sizeof(struct sockaddr_storage))
+            continue;
+        np__addr b = {0};
+        memcpy(&b.ss, ai->ai_addr, ai->ai_addrlen);
+        b.len = ai->ai_addrlen;
+        b.family = ai->ai_family;
+        b.socktype = a->socktype;
+        err = np__dial_addr(&b, deadline, out);
+        if (err == 0)
+            break;
+        if (!first)
+            first = err; /* as Go: the first address's error is the one reported */
+        if (err == NP_EDEADLINE)
+            break;
+    }
+    freeaddrinfo(res);
+    return err == 0 ? 0 : first ? first : NP_ENORESOLVE;
+}
+
+#else /* the sim builds: np__parse_addr never says NP__ENAME there */
+
+int np__dial_name(const np__addr *a, int64_t deadline, np_fd **out)
+{
+    (void)a, (void)deadline, (void)out;
+    return -EINVAL;
+}
+
+void np__resolver_stop(void) {}
+
+#endif

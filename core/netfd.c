@@ -43,13 +43,15 @@ const char *np_strerror(int err)
         return "not pollable";
     case NP_ENODEADLINE:
         return "file type does not support deadline";
+    case NP_ENORESOLVE:
+        return "no such host (the name could not be resolved)";
     case NP_ELONGLINE:
         return "line longer than the limit";
     case -EPERM:
         /* netpoll's own -EPERM: a call that has to wait, made from a plain
-         * thread (np_poll_wait, np_sleep). The kernel's
-         * EPERM (a firewall rule refusing a send, say) reads the same, hence
-         * both halves of the message. */
+         * thread (np_poll_wait, np_sleep, a dial's look-up). The kernel's EPERM
+         * (a firewall rule refusing a send, say) reads the same, hence both
+         * halves of the message. */
         return "operation not permitted (from a call that waits: this call must run inside a "
                "task (np_go/np_main))";
     default:
@@ -667,7 +669,7 @@ static int finish_connect(np_fd *f)
     }
 }
 
-/* Dials one address: np_dial's connect. */
+/* Dials one address: np_dial's connect, and each try of np__dial_name. */
 int np__dial_addr(const np__addr *a, int64_t deadline, np_fd **out)
 {
     int s = new_socket(a->family, a->socktype);
@@ -705,10 +707,13 @@ int np_dial(const char *network, const char *address, int64_t timeout, np_fd **o
 {
     if (!out || timeout < 0)
         return -EINVAL;
-    /* One deadline for the whole dial. */
+    /* One deadline for the whole dial: the look-up, then every connect. */
     int64_t deadline = timeout > 0 ? np_deadline_after(timeout) : 0;
     np__addr a;
-    int err = parse_addr(network, address, &a, NP__ADDR_UDP);
+    int err =
+        parse_addr(network, address, &a, NP__ADDR_UDP | (NP__HAVE_RESOLVER ? NP__ADDR_NAMES : 0));
+    if (err == NP__ENAME)
+        return np__dial_name(&a, deadline, out);
     if (err)
         return err;
     return np__dial_addr(&a, deadline, out);

@@ -70,6 +70,21 @@ enum {
 /* An internal result of np__parse_addr, never returned to a caller. */
 #define NP__ENAME (-4200)
 
+/* The resolver runs on OS threads that wake the dialing task with np_ready:
+ * the live build only. The sim builds (one OS thread runs every simulated
+ * one) dial numeric hosts and "localhost" inline, as before it existed. */
+#if NP_SIM
+#define NP__HAVE_RESOLVER 0
+#else
+#define NP__HAVE_RESOLVER 1
+#endif
+
+#if NP__HAVE_RESOLVER
+/* Tests only: the resolver threads sleep this long (ns) before each lookup,
+ * a name service slow to answer (0, the default: no delay). */
+extern _Atomic int64_t np__resolve_delay_ns;
+#endif
+
 int np__parse_addr(const char *network, const char *address, np__addr *a, int flags);
 
 /* Registers a non-blocking sysfd with the poller (netfd.c's fd_init); takes
@@ -87,4 +102,8 @@ int np__fd_wait(np_fd *f, int mode);
 /* Connects a new socket of a's family and socktype to a's address, the
  * connect bounded by deadline (absolute, 0 = none): np_dial's second half. */
 int np__dial_addr(const np__addr *a, int64_t deadline, np_fd **out);
+/* Looks a->name up off the workers (core/net_more.c), then dials its
+ * addresses in order until one connects; the whole bounded by deadline. */
+int np__dial_name(const np__addr *a, int64_t deadline, np_fd **out);
+
 #endif

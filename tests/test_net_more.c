@@ -1,6 +1,6 @@
-/* tests/test_net_more.c - datagrams, vectored I/O, the buffered reader and
- * the "not in a task" error (core/net_more.c; real sockets on loopback,
- * epoll backend). */
+/* tests/test_net_more.c - datagrams, vectored I/O, the buffered reader, name
+ * resolution off the workers and the "not in a task" error (core/net_more.c;
+ * real sockets on loopback, epoll backend). */
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "netfd.h"
 #include "netpoll/net.h"
 
 #define MS INT64_C(1000000)
@@ -524,11 +525,174 @@ static void bufreader_keeps_buffered_bytes_across_a_deadline(void)
     run(body_buf_deadline, NULL);
 }
 
+/* ---- dialing a name ------------------------------------------------------------------- */
+
+typedef struct {
+    _Atomic int stop;
+    _Atomic int ticks;
+} ticker;
+
+/* Counts milliseconds on the workers: it only advances if no worker is
+ * blocked in a look-up. */
+static void tick(void *p)
+{
+    ticker *t = p;
+    while (!atomic_load(&t->stop)) {
+        np_sleep(MS);
+        atomic_fetch_add(&t->ticks, 1);
+    }
+    atomic_store(&t->stop, 2);
+}
+
+static void stop_ticker(ticker *t)
+{
+    atomic_store(&t->stop, 1);
+    for (int i = 0; i < 1000 && atomic_load(&t->stop) != 2; i++)
+        np_sleep(MS);
+}
+
+static void body_localhost(void *arg)
+{
+    (void)arg;
+    ticker t = {0, 0};
+    np_go(tick, &t);
+    /* a slow name service shows that the look-up parks the task, not the worker */
+    atomic_store(&np__resolve_delay_ns, 40 * MS);
+    int64_t t0 = np_now();
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, "localhost:%d"), 0);
+    int64_t took = np_now() - t0;
+    atomic_store(&np__resolve_delay_ns, 0);
+    CU_ASSERT(took >= 35 * MS);
+    CU_ASSERT(atomic_load(&t.ticks) >= 10); /* the workers ran meanwhile */
+    char buf[8] = {0};
+    NP_ASSERT_EQ_INT(np_write(k.client, "hi", 2, NULL), 2);
+    NP_ASSERT_EQ_INT(np_read(k.server, buf, sizeof buf), 2);
+    CU_ASSERT_STRING_EQUAL(buf, "hi");
+    drop_link(&k);
+    /* udp takes names too */
+    np_fd *u, *c;
+    char uaddr[128], name[160];
+    NP_ASSERT_EQ_INT(np_listen_packet("udp4", "127.0.0.1:0", &u), 0);
+    NP_ASSERT_EQ_INT(np_local_addr(u, uaddr, sizeof uaddr), 0);
+    snprintf(name, sizeof name, "localhost%s", strrchr(uaddr, ':'));
+    NP_ASSERT_EQ_INT(np_dial("udp4", name, 1000 * MS, &c), 0);
+    NP_ASSERT_EQ_INT(np_write(c, "u", 1, NULL), 1);
+    NP_ASSERT_EQ_INT(np_set_read_deadline(u, np_deadline_after(1000 * MS)), 0);
+    NP_ASSERT_EQ_INT(np_read_from(u, buf, sizeof buf, NULL, NULL), 1);
+    np_close(c);
+    np_close(u);
+    stop_ticker(&t);
+}
+static void dial_localhost_resolves_off_the_workers_and_connects(void)
+{
+    run(body_localhost, NULL);
+}
+
+static void body_unresolvable(void *arg)
+{
+    (void)arg;
+    np_fd *f = NULL;
+    /* RFC 6761: .invalid never resolves. Without a network the name
+     * service may fail or not answer: either way within the bound. */
+    int64_t t0 = np_now();
+    int err = np_dial("tcp", "nonexistent.invalid:80", 3000 * MS, &f);
+    int64_t took = np_now() - t0;
+    if (err != NP_ENORESOLVE)
+        fprintf(stderr, "dial nonexistent.invalid: %d (%s)\n", err, np_strerror(err));
+    CU_ASSERT(err == NP_ENORESOLVE || err == NP_EDEADLINE);
+    CU_ASSERT(took < 3500 * MS);
+    CU_ASSERT_PTR_NULL(f);
+    CU_ASSERT(strstr(np_strerror(NP_ENORESOLVE), "host") != NULL);
+    /* names are still refused where they were: np_listen, np_listen_packet */
+    NP_ASSERT_EQ_INT(np_listen("tcp", "nonexistent.invalid:0", 0, &f), -EINVAL);
+    NP_ASSERT_EQ_INT(np_listen_packet("udp", "nonexistent.invalid:0", &f), -EINVAL);
+    NP_ASSERT_EQ_INT(np_listen_packet("tcp", "127.0.0.1:0", &f), -EAFNOSUPPORT);
+    NP_ASSERT_EQ_INT(np_dial("tcp", "nonexistent.invalid:99999", 0, &f), -EINVAL);
+}
+static void dial_of_a_name_that_cannot_resolve_fails_with_noresolve_within_its_bound(void)
+{
+    run(body_unresolvable, NULL);
+}
+
+static void body_resolve_timeout(void *arg)
+{
+    (void)arg;
+    np_fd *l, *f = NULL;
+    char addr[128], name[160];
+    NP_ASSERT_EQ_INT(np_listen("tcp", "127.0.0.1:0", 4, &l), 0);
+    NP_ASSERT_EQ_INT(np_local_addr(l, addr, sizeof addr), 0);
+    snprintf(name, sizeof name, "localhost%s", strrchr(addr, ':'));
+    /* the answer would come after 200 ms; the dial gives up at 30 */
+    atomic_store(&np__resolve_delay_ns, 200 * MS);
+    int64_t t0 = np_now();
+    NP_ASSERT_EQ_INT(np_dial("tcp", name, 30 * MS, &f), NP_EDEADLINE);
+    int64_t took = np_now() - t0;
+    CU_ASSERT(took >= 25 * MS && took < 150 * MS);
+    CU_ASSERT_PTR_NULL(f);
+    atomic_store(&np__resolve_delay_ns, 0);
+    /* the late answer is dropped (ASan watches), and later dials work */
+    np_sleep(220 * MS);
+    NP_ASSERT_EQ_INT(np_dial("tcp", name, 1000 * MS, &f), 0);
+    np_close(f);
+    np_close(l);
+}
+static void a_dial_whose_timeout_passes_during_the_lookup_fails_with_deadline(void)
+{
+    run(body_resolve_timeout, NULL);
+}
+
+static char stop_name[160];
+static _Atomic int stop_dial_returned;
+
+static void dial_without_timeout(void *arg)
+{
+    (void)arg;
+    np_fd *f;
+    if (np_dial("tcp", stop_name, 0, &f) == 0)
+        np_close(f);
+    atomic_store(&stop_dial_returned, 1);
+}
+
+static void body_stop_during_lookup(void *arg)
+{
+    (void)arg;
+    np_fd *l;
+    char addr[128];
+    NP_ASSERT_EQ_INT(np_listen("tcp", "127.0.0.1:0", 4, &l), 0);
+    NP_ASSERT_EQ_INT(np_local_addr(l, addr, sizeof addr), 0);
+    snprintf(stop_name, sizeof stop_name, "localhost%s", strrchr(addr, ':'));
+    np_close(l);
+    atomic_store(&np__resolve_delay_ns, 100 * MS);
+    np_go(dial_without_timeout, NULL);
+    np_sleep(10 * MS); /* it parks in the lookup; then np_main stops the runtime */
+}
+
+static void body_dial_again(void *arg)
+{
+    (void)arg;
+    link_ k;
+    NP_ASSERT_EQ_INT(make_link(&k, "localhost:%d"), 0);
+    drop_link(&k);
+}
+
+static void stopping_the_runtime_during_a_lookup_leaves_the_late_answer_nothing_to_wake(void)
+{
+    run(body_stop_during_lookup, NULL);
+    /* The answer comes after the stop freed the parked task: it must ready
+     * nothing (a use after free, which ASan reports, or np_ready's fatal). */
+    usleep(150 * 1000);
+    atomic_store(&np__resolve_delay_ns, 0);
+    CU_ASSERT_FALSE(atomic_load(&stop_dial_returned));
+    run(body_dial_again, NULL); /* the next runtime's dials resolve as ever */
+}
+
 /* ---- outside a task ---------------------------------------------------------------- */
 
 typedef struct {
     link_ *k;
-    int accept_err, read_err, sleep_err;
+    char name[160];
+    int accept_err, read_err, dial_err, sleep_err;
 } plain;
 
 static void *plain_thread(void *p)
@@ -538,6 +702,7 @@ static void *plain_thread(void *p)
     char buf[4];
     t->accept_err = np_accept(t->k->l, &f);
     t->read_err = (int)np_read(t->k->server, buf, sizeof buf);
+    t->dial_err = np_dial("tcp", t->name, 1000 * MS, &f);
     t->sleep_err = np_sleep(MS);
     return NULL;
 }
@@ -547,12 +712,14 @@ static void body_plain(void *arg)
     (void)arg;
     link_ k;
     NP_ASSERT_EQ_INT(make_link(&k, NULL), 0);
-    plain t = {&k, 0, 0, 0};
+    plain t = {&k, "", 0, 0, 0, 0};
+    snprintf(t.name, sizeof t.name, "localhost%s", strrchr(k.address, ':'));
     pthread_t th;
     NP_ASSERT_EQ_INT(pthread_create(&th, NULL, plain_thread, &t), 0);
     pthread_join(th, NULL); /* none of its calls waits for a worker */
     NP_ASSERT_EQ_INT(t.accept_err, -EPERM);
     NP_ASSERT_EQ_INT(t.read_err, -EPERM);
+    NP_ASSERT_EQ_INT(t.dial_err, -EPERM);
     NP_ASSERT_EQ_INT(t.sleep_err, -EPERM);
     CU_ASSERT(strstr(np_strerror(-EPERM), "must run inside a task (np_go/np_main)") != NULL);
     drop_link(&k);
@@ -581,6 +748,14 @@ static const np_test_case cases[] = {
      bufreader_reads_exactly_n_bytes_or_eof_with_what_it_got},
     {"bufreader_keeps_buffered_bytes_across_a_deadline",
      bufreader_keeps_buffered_bytes_across_a_deadline},
+    {"dial_localhost_resolves_off_the_workers_and_connects",
+     dial_localhost_resolves_off_the_workers_and_connects},
+    {"dial_of_a_name_that_cannot_resolve_fails_with_noresolve_within_its_bound",
+     dial_of_a_name_that_cannot_resolve_fails_with_noresolve_within_its_bound},
+    {"a_dial_whose_timeout_passes_during_the_lookup_fails_with_deadline",
+     a_dial_whose_timeout_passes_during_the_lookup_fails_with_deadline},
+    {"stopping_the_runtime_during_a_lookup_leaves_the_late_answer_nothing_to_wake",
+     stopping_the_runtime_during_a_lookup_leaves_the_late_answer_nothing_to_wake},
     {"calls_that_wait_from_a_plain_thread_fail_with_eperm_and_say_why",
      calls_that_wait_from_a_plain_thread_fail_with_eperm_and_say_why},
     {NULL, NULL},

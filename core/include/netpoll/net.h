@@ -38,6 +38,9 @@ enum {
     NP_ENOTPOLLABLE = -4099, /* the poller reported an error-only event */
     NP_ENODEADLINE = -4100,  /* deadlines are not supported on this descriptor
                                 (a regular file: Go's ErrNoDeadline) */
+    NP_ENORESOLVE = -4101,   /* np_dial: the host name could not be resolved - no
+                                such host, or the name service failed or could not
+                                be reached (Go: *net.DNSError) */
     NP_ELONGLINE = -4102,    /* np_bufreader_read_line: no '\n' within the limit
                                 (Go: bufio.ErrBufferFull) */
 };
@@ -59,11 +62,19 @@ int np_listen(const char *network, const char *address, int backlog, np_fd **out
 int np_accept(np_fd *l, np_fd **out);
 
 /* Connects to `address`: the forms of np_listen, and
+ *   any host name ("localhost", "example.com"), looked up with getaddrinfo
+ *   on a small pool of resolver threads while the task parks, never on a
+ *   worker; its addresses are then tried in order until one connects (if
+ *   none does, the first one's error is returned, as Go does). A name that
+ *   does not resolve gives NP_ENORESOLVE. (Live build only; the sim builds
+ *   take numeric hosts and "localhost", as np_listen.)
  *   "udp", "udp4", "udp6": a connected datagram socket (np_read / np_write
  *   then receive from / send to that peer only; a zero-byte datagram reads
  *   as 0, not NP_EOF).
- * timeout > 0 bounds the whole dial in ns (NP_EDEADLINE when it passes); 0
- * means no limit. */
+ * timeout > 0 bounds the whole dial, look-up included, in ns (NP_EDEADLINE
+ * when it passes; an answer that comes later is dropped); 0 means no limit.
+ * A runtime stopped while a task waits for a look-up frees the task as any
+ * parked one; the answer is dropped when it comes. */
 int np_dial(const char *network, const char *address, int64_t timeout, np_fd **out);
 
 /* Reads at most n bytes. Returns the count read (> 0); 0 only when n == 0
