@@ -23,34 +23,10 @@
 #include "netpoll/net.h"
 #include "netpoll/poll.h"
 #include "netpoll/runtime.h"
+#include "netfd.h"
 #include "poll_desc.h"
 #include "sema.h"
 #include "seam.h"
-
-/* The most one read or write syscall moves: Go caps at 1 GiB, since some
- * kernels misbehave above 2 GiB per call. */
-#define NP_MAX_RW (1 << 30)
-
-struct np_fd {
-    np__fd_mutex mu;          /* references, read/write locks, closed */
-    int sysfd;                /* the kernel descriptor; -1 once destroyed */
-    bool blocking;            /* the poller refused it: plain blocking I/O, no deadlines */
-    bool is_socket;           /* writes use send(MSG_NOSIGNAL): no SIGPIPE */
-    bool stream;              /* a zero-byte read of a non-empty buffer means EOF */
-    bool own;                 /* netpoll made this socket (np_listen, np_accept,
-                                 np_dial), not np_fd_wrap: see fd_destroy */
-    bool tcp;                 /* a TCP socket netpoll made itself (np_accept on a tcp
-                                 listener, np_dial "tcp*"), polled by a backend with
-                                 reports_hangup: np_read may skip a read (see there) */
-    _Atomic bool exposed;     /* np_fd_sysfd gave the number out: the caller may have
-                                 set options (SO_RCVLOWAT ...) or made dups */
-    bool drained;             /* [read lock] the last read was short: see np_read */
-    np_poll_desc *pd;         /* NULL when blocking */
-    np__sema csema;           /* np_close waits here until the descriptor is destroyed */
-    _Atomic uint32_t handles; /* owners of this struct: the creator's, plus one per
-                                 np_fd_retain; the memory goes with the last */
-    char *unlink_path;        /* a unix listener's socket file, removed on destroy */
-};
 
 const char *np_strerror(int err)
 {
@@ -67,6 +43,17 @@ const char *np_strerror(int err)
         return "not pollable";
     case NP_ENODEADLINE:
         return "file type does not support deadline";
+    case NP_ENORESOLVE:
+        return "no such host (the name could not be resolved)";
+    case NP_ELONGLINE:
+        return "line longer than the limit";
+    case -EPERM:
+        /* netpoll's own -EPERM: a call that has to wait, made from a plain
+         * thread (np_poll_wait, np_sleep, a dial's look-up). The kernel's EPERM
+         * (a firewall rule refusing a send, say) reads the same, hence both
+         * halves of the message. */
+        return "operation not permitted (from a call that waits: this call must run inside a "
+               "task (np_go/np_main))";
     default:
         return err < 0 && err > -4096 ? strerror(-err) : "unknown error";
     }
@@ -449,18 +436,13 @@ int np_set_write_deadline(np_fd *f, int64_t at)
 
 /* ---- addresses ------------------------------------------------------------------ */
 
-typedef struct {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    int family;
-} addr;
-
-/* Parses (network, address) into a socket address. */
-static int parse_addr(const char *network, const char *address, addr *a)
+/* Parses (network, address) into a socket address; flags NP__ADDR_* (netfd.h). */
+static int parse_addr(const char *network, const char *address, np__addr *a, int flags)
 {
     if (!network || !address)
         return -EINVAL;
     memset(a, 0, sizeof *a);
+    a->socktype = SOCK_STREAM;
     if (!strcmp(network, "unix")) {
         struct sockaddr_un *un = (struct sockaddr_un *)&a->ss;
         size_t len = strlen(address);
@@ -475,11 +457,20 @@ static int parse_addr(const char *network, const char *address, addr *a)
         return 0;
     }
     int family;
-    if (!strcmp(network, "tcp"))
+    const char *ip = network;
+    if ((flags & NP__ADDR_UDP) && !strncmp(network, "udp", 3)) {
+        a->socktype = SOCK_DGRAM;
+        ip = network + 3;
+    } else if (!strncmp(network, "tcp", 3)) {
+        ip = network + 3;
+    } else {
+        return -EAFNOSUPPORT;
+    }
+    if (!strcmp(ip, ""))
         family = AF_UNSPEC;
-    else if (!strcmp(network, "tcp4"))
+    else if (!strcmp(ip, "4"))
         family = AF_INET;
-    else if (!strcmp(network, "tcp6"))
+    else if (!strcmp(ip, "6"))
         family = AF_INET6;
     else
         return -EAFNOSUPPORT;
@@ -505,11 +496,18 @@ static int parse_addr(const char *network, const char *address, addr *a)
         return -EINVAL;
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = family;
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_socktype = a->socktype;
     hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-    if (strcmp(host, "localhost") != 0)
-        hints.ai_flags |= AI_NUMERICHOST; /* no name service lookups */
+    if ((flags & NP__ADDR_NAMES) || strcmp(host, "localhost") != 0)
+        hints.ai_flags |= AI_NUMERICHOST; /* no name service lookups on this thread */
     int gai = getaddrinfo(hlen ? host : NULL, port, &hints, &res);
+    if (gai == EAI_NONAME && (flags & NP__ADDR_NAMES) && hlen) {
+        /* Not a numeric address: a name, for the resolver's threads. */
+        memcpy(a->name, host, hlen + 1);
+        snprintf(a->port, sizeof a->port, "%ld", atol(port));
+        a->family = family;
+        return NP__ENAME;
+    }
     if (gai != 0 || !res)
         return gai == EAI_FAMILY || gai == EAI_ADDRFAMILY ? -EAFNOSUPPORT : -EINVAL;
     memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
@@ -570,9 +568,9 @@ int np_remote_addr(np_fd *f, char *buf, size_t len)
 
 /* ---- listen / accept / dial ----------------------------------------------------- */
 
-static int new_socket(int family)
+static int new_socket(int family, int socktype)
 {
-    int s = NP_SYS(socket)(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int s = NP_SYS(socket)(family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     return s < 0 ? -errno : s;
 }
 
@@ -580,11 +578,11 @@ int np_listen(const char *network, const char *address, int backlog, np_fd **out
 {
     if (!out)
         return -EINVAL;
-    addr a;
-    int err = parse_addr(network, address, &a);
+    np__addr a;
+    int err = parse_addr(network, address, &a, 0);
     if (err)
         return err;
-    int s = new_socket(a.family);
+    int s = new_socket(a.family, a.socktype);
     if (s < 0)
         return s;
     int one = 1;
@@ -671,23 +669,22 @@ static int finish_connect(np_fd *f)
     }
 }
 
-int np_dial(const char *network, const char *address, int64_t timeout, np_fd **out)
+/* Dials one address: np_dial's connect, and each try of np__dial_name. */
+int np__dial_addr(const np__addr *a, int64_t deadline, np_fd **out)
 {
-    if (!out || timeout < 0)
-        return -EINVAL;
-    addr a;
-    int err = parse_addr(network, address, &a);
-    if (err)
-        return err;
-    int s = new_socket(a.family);
+    int s = new_socket(a->family, a->socktype);
     if (s < 0)
         return s;
     np_fd *f;
-    if ((err = fd_init(s, true, true, a.family != AF_UNIX, &f)) != 0)
+    bool tcp = a->family != AF_UNIX && a->socktype == SOCK_STREAM;
+    int err = fd_init(s, true, true, tcp, &f);
+    if (err)
         return err;
-    if (timeout > 0 && !f->blocking)
-        np_poll_set_deadline(f->pd, np_deadline_after(timeout), NP_MODE_W);
-    if (NP_SYS(connect)(f->sysfd, (struct sockaddr *)&a.ss, a.len) == 0) {
+    if (a->socktype == SOCK_DGRAM)
+        f->stream = false; /* an empty datagram is no end of stream */
+    if (deadline && !f->blocking)
+        np_poll_set_deadline(f->pd, deadline, NP_MODE_W);
+    if (NP_SYS(connect)(f->sysfd, (const struct sockaddr *)&a->ss, a->len) == 0) {
         err = 0;
     } else if (errno == EINPROGRESS || errno == EALREADY || errno == EINTR) {
         err = f->blocking ? -errno : finish_connect(f);
@@ -696,7 +693,7 @@ int np_dial(const char *network, const char *address, int64_t timeout, np_fd **o
     } else {
         err = -errno;
     }
-    if (timeout > 0 && !f->blocking)
+    if (deadline && !f->blocking)
         np_poll_set_deadline(f->pd, 0, NP_MODE_W);
     if (err) {
         np_close(f);
@@ -704,6 +701,22 @@ int np_dial(const char *network, const char *address, int64_t timeout, np_fd **o
     }
     *out = f;
     return 0;
+}
+
+int np_dial(const char *network, const char *address, int64_t timeout, np_fd **out)
+{
+    if (!out || timeout < 0)
+        return -EINVAL;
+    /* One deadline for the whole dial: the look-up, then every connect. */
+    int64_t deadline = timeout > 0 ? np_deadline_after(timeout) : 0;
+    np__addr a;
+    int err =
+        parse_addr(network, address, &a, NP__ADDR_UDP | (NP__HAVE_RESOLVER ? NP__ADDR_NAMES : 0));
+    if (err == NP__ENAME)
+        return np__dial_name(&a, deadline, out);
+    if (err)
+        return err;
+    return np__dial_addr(&a, deadline, out);
 }
 
 int np_fd_wrap(int sysfd, np_fd **out)
@@ -766,4 +779,31 @@ int np_shutdown(np_fd *f, int how)
     err = NP_SYS(shutdown)(f->sysfd, sh) == 0 ? 0 : -errno;
     unref(f);
     return err;
+}
+
+/* ---- for core/net_more.c (core/netfd.h) ------------------------------------------ */
+
+int np__parse_addr(const char *network, const char *address, np__addr *a, int flags)
+{
+    return parse_addr(network, address, a, flags);
+}
+int np__fd_init(int sysfd, bool socket_, bool own, bool tcp, np_fd **out)
+{
+    return fd_init(sysfd, socket_, own, tcp, out);
+}
+int np__fd_lock(np_fd *f, bool read)
+{
+    return lock(f, read);
+}
+void np__fd_unlock(np_fd *f, bool read)
+{
+    unlock(f, read);
+}
+int np__fd_prepare(np_fd *f, int mode)
+{
+    return prepare(f, mode);
+}
+int np__fd_wait(np_fd *f, int mode)
+{
+    return wait_io(f, mode);
 }

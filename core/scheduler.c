@@ -1125,6 +1125,7 @@ int np_runtime_stop(void)
     NP_UNLOCK(&rt.tasks_lock);
     if (!running)
         return -ESRCH;
+    np__resolver_stop(); /* no lookup readies a task of ours from now on */
     stop_workers();
     NP_LOCK(&rt.tasks_lock);
     while (rt.tasks) {

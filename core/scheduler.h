@@ -105,6 +105,12 @@ extern const np_design *np__design;
  * runnable to out. Returns the number of events. */
 int np__netpoll(int64_t delay, np_task_list *out);
 
+/* Called by np_runtime_stop before the workers stop (core/net_more.c): a
+ * name lookup still running for a parked task of this runtime forgets the
+ * task, so that its answer, when it comes, readies nothing (the task is
+ * about to be freed with every other). */
+void np__resolver_stop(void);
+
 /* Counters for tests and benchmarks. */
 typedef struct np_sched_stats {
     uint64_t polls;          /* backend poll calls */
