@@ -47,6 +47,8 @@ const char *np_strerror(int err)
         return "no such host (the name could not be resolved)";
     case NP_ELONGLINE:
         return "line longer than the limit";
+    case -4103: /* NP_ECHANCLOSED (netpoll/sync.h) */
+        return "channel closed";
     case -EPERM:
         /* netpoll's own -EPERM: a call that has to wait, made from a plain
          * thread (np_poll_wait, np_sleep, a dial's look-up). The kernel's EPERM

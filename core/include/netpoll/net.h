@@ -43,6 +43,7 @@ enum {
                                 be reached (Go: *net.DNSError) */
     NP_ELONGLINE = -4102,    /* np_bufreader_read_line: no '\n' within the limit
                                 (Go: bufio.ErrBufferFull) */
+    /* -4103: NP_ECHANCLOSED, netpoll/sync.h */
 };
 
 /* A message for any result code: NP_E* or -errno. */

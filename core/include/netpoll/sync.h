@@ -34,9 +34,8 @@ extern "C" {
 
 /* The channel was closed: np_chan_send on a closed channel, np_chan_close of
  * a closed one (Go panics in both cases). Outside the errno range, after
- * netpoll/net.h's codes. (np_strerror, in core/netfd.c, does not name it
- * yet: it says "unknown error".) */
-enum { NP_ECHANCLOSED = -4101 };
+ * netpoll/net.h's codes (np_strerror names it). */
+enum { NP_ECHANCLOSED = -4103 };
 
 /* ---- mutex -------------------------------------------------------------------
  *
