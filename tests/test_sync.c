@@ -460,8 +460,8 @@ static void send_on_and_close_of_a_closed_channel_return_NP_ECHANCLOSED(void)
 {
     fx_run(body_closed_errors, NULL);
     /* a code of its own, named as such (not another netpoll code's) */
-    int others[] = {NP_EOF, NP_ECLOSED, NP_EDEADLINE, NP_ENOTPOLLABLE, NP_ENODEADLINE,
-                    NP_ENORESOLVE, NP_ELONGLINE};
+    int others[] = {NP_EOF,         NP_ECLOSED,    NP_EDEADLINE, NP_ENOTPOLLABLE,
+                    NP_ENODEADLINE, NP_ENORESOLVE, NP_ELONGLINE};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         CU_ASSERT_NOT_EQUAL(NP_ECHANCLOSED, others[i]);
     CU_ASSERT_STRING_EQUAL(np_strerror(NP_ECHANCLOSED), "channel closed");
