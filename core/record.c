@@ -532,11 +532,14 @@ static void buf_reset(rec_buf *b, uint32_t gen)
 void np__rec_begin(np_poll_desc *pd, bool clock)
 {
 #if NP_SIM
-    if (sec.buf && sec.buf_gen != atomic_load(&rec.cur))
+    /* No buffer while nothing is recorded: every simulated thread would
+     * take one (and a spare chunk) that no stop hands back. */
+    uint32_t cur = atomic_load(&rec.cur);
+    if (sec.buf && sec.buf_gen != cur)
         sec.buf = NULL; /* of an earlier recording: the stop freed it */
-    if (!sec.buf && (sec.buf = buf_get()) != NULL)
-        sec.buf_gen = atomic_load(&rec.cur);
-    if (!sec.buf)
+    if (!sec.buf && cur && (sec.buf = buf_get()) != NULL)
+        sec.buf_gen = cur;
+    if (!sec.buf && cur)
         atomic_store(&rec.oom, true);
 #else
     if (!sec.buf && !(sec.buf = buf_get()))
