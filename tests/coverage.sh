@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
 done
 command -v gcovr >/dev/null || { echo "coverage.sh: gcovr is not installed (apt-get install gcovr)" >&2; exit 2; }
 cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DNETPOLL_TESTS=OFF \
-    -DCMAKE_C_FLAGS="--coverage -O0" -DCMAKE_EXE_LINKER_FLAGS=--coverage \
+    -DCMAKE_C_FLAGS="--coverage -O0 -DNP_COVERAGE=1" -DCMAKE_EXE_LINKER_FLAGS=--coverage \
     -DCMAKE_SHARED_LINKER_FLAGS=--coverage >/dev/null
 cmake --build "$build" -j "$(nproc)" --target netpoll_cli >/dev/null
 [ -n "${COVERAGE_NO_RUN:-}" ] || find "$build" -name '*.gcda' -delete

@@ -749,8 +749,12 @@ static int child(ex *e)
     return rc == 0 ? 0 : 3;
 }
 
-/* libgcov's, present only in a build with --coverage. */
-extern void __gcov_dump(void) __attribute__((weak));
+#if NP_COVERAGE
+/* libgcov's (tests/coverage.sh builds with --coverage -DNP_COVERAGE=1): a
+ * child writes its counts before _exit. (A weak reference would not pull
+ * the function out of the static libgcov.) */
+extern void __gcov_dump(void);
+#endif
 
 /* Runs the exploration e in n child processes (dfs shards when n > 1),
  * areas sh[0..n), and sums their results into r; *found_in is the child
@@ -776,8 +780,9 @@ static int run_children(ex *e, int n, shared *sh, np_mx_result *r, int *found_in
             e->shard = started;
             e->shards = n;
             int rc = child(e);
-            if (__gcov_dump) /* a coverage build (tests/coverage.sh): _exit skips its write-out */
-                __gcov_dump();
+#if NP_COVERAGE
+            __gcov_dump();
+#endif
             _exit(rc);
         }
         pids[started] = pid;
