@@ -400,7 +400,9 @@ static void *main_thread(void *p)
 {
     ex *e = p;
     np_config cfg = {.workers = mx.workers, .backend = &np_backend_machine, .design = e->design};
-    int err = np_main(&cfg, e->prog->main, NULL);
+    unsigned left; /* tasks a program leaves parked (a reader on a closed socket, say):
+                      freed with the runtime; a program judges what it needs itself */
+    int err = np_main_left(&cfg, e->prog->main, NULL, &left);
     if (err)
         mx_fail("crash", __FILE__, __LINE__, "np_main: %d", err);
     return NULL;
