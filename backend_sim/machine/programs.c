@@ -844,7 +844,8 @@ static void prog_sync_mutex_rounds(void *p)
  * selects over {recv idle, recv c} with a deadline that never passes first:
  * case 1 fires with one value, the receiver gets the other. Then a lone
  * select on `idle` whose 1 ms deadline passes, and the channels are freed
- * (nothing may still wait on them). */
+ * (nothing may still wait on them). `idle` is the one at the lower address,
+ * so the select's lock order is the same in every execution. */
 static struct {
     np_chan *idle, *c;
     int r_val;
@@ -873,9 +874,15 @@ static void prog_sync_select_cases(void *p)
     (void)p;
     begin();
     memset(&ssc, 0, sizeof ssc);
-    ssc.idle = np_chan_new(sizeof(int), 0);
-    ssc.c = np_chan_new(sizeof(int), 0);
-    MX_ASSERT(ssc.idle && ssc.c, "np_chan_new");
+    np_chan *x = np_chan_new(sizeof(int), 0), *y = np_chan_new(sizeof(int), 0);
+    MX_ASSERT(x && y, "np_chan_new");
+    /* np_select locks its channels in address order (Go's lockorder), and
+     * malloc need not return the two in the same order in every execution:
+     * the roles go by address, so every execution locks idle first (the
+     * explorer replays schedules and requires the same steps). */
+    bool xfirst = (uintptr_t)x < (uintptr_t)y;
+    ssc.idle = xfirst ? x : y;
+    ssc.c = xfirst ? y : x;
     group g;
     group_init(&g);
     go(&g, ssc_sender, NULL);
