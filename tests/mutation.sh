@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/mutation.sh - mutation testing of the checker: builds the `netpoll`
-# program once per mutant of core/poll_desc.c (tests/mutants/pd_*.patch) or
-# of the runtime layer (rt_*.patch: the file named by `# file:`), and
+# program once per mutant of core/poll_desc.c (tests/mutants/pd_*.patch), of
+# the runtime layer (rt_*.patch) or of core/sync.c (sy_*.patch; both name the
+# file they patch in `# file:`), and
 # runs a check command against it. A mutant the check reports (exit 1) is
 # caught; one it passes (exit 0) survived, unless its header documents it as
 # equivalent (tests/mutants/README.md).
@@ -16,8 +17,9 @@
 #                  the end unless --keep.
 #   --set S        all (default), tuning or heldout (the header's `# set:`)
 #   --sample N     N mutants of the set, picked with seed S (default 1)
-#   --only NAME... these mutants only (file name without .patch, or its
-#                  pd_NNN or rt_NNN prefix); the arguments up to the next --option
+#   --only NAME... these mutants only (file name without .patch, or a prefix
+#                  of it up to an `_`: pd_007, rt_001, sy_012, or sy for all
+#                  sy_ mutants); the arguments up to the next --option
 #   --check 'CMD'  run by bash in the repository's working tree with $NETPOLL
 #                  (the scratch build's cli/netpoll) and $NETPOLL_SRC (the
 #                  scratch source tree) in the environment; exit 0 = clean,
@@ -88,7 +90,7 @@ header() { # FILE FIELD: the value of "# FIELD: value" in the patch's header
 
 # ---- the mutants -----------------------------------------------------------------
 mutants=()
-for p in "$mutdir"/pd_*.patch "$mutdir"/rt_*.patch; do
+for p in "$mutdir"/pd_*.patch "$mutdir"/rt_*.patch "$mutdir"/sy_*.patch; do
     [ -f "$p" ] || continue
     n=$(basename "$p" .patch)
     s=$(header "$p" set)
@@ -134,7 +136,7 @@ src=$scratch/src
 bld=$scratch/build
 logs=$scratch/logs
 mkdir -p "$src" "$logs"
-# The file a mutant patches: `# file:` in its header (rt_*), else poll_desc.c.
+# The file a mutant patches: `# file:` in its header (rt_*, sy_*), else poll_desc.c.
 target() { local f; f=$(header "$1" file); echo "${f:-core/poll_desc.c}"; }
 cleanup() {
     [ -d "$scratch/orig" ] && cp "$scratch/orig/"*.c "$src/core/"

@@ -791,6 +791,167 @@ static void prog_sync_mutex(void *p)
     MX_ASSERT(smx.counter == 2, "two additions made the counter %d", smx.counter);
 }
 
+/* ---- sync_mutex_rounds: a mutex contended again, trylock, a reused wait group -----------
+ * trylock on a free and on a held mutex; then two rounds, each waiting on the
+ * same wait group for two tasks that add to a counter twice under the mutex
+ * with a yield inside: the mutex is contended (a waiter handed the mutex)
+ * again after a handoff emptied its queue, and the main task waits on the
+ * group again after it was released once. */
+static struct {
+    np_mutex m;
+    np_waitgroup wg;
+    int counter;
+} smr;
+
+static void smr_add(void *p)
+{
+    (void)p;
+    for (int i = 0; i < 2; i++) {
+        np_mutex_lock(&smr.m);
+        int v = smr.counter;
+        np_yield();
+        smr.counter = v + 1;
+        np_mutex_unlock(&smr.m);
+    }
+    np_waitgroup_done(&smr.wg);
+}
+
+static void prog_sync_mutex_rounds(void *p)
+{
+    (void)p;
+    begin();
+    np_mutex_init(&smr.m);
+    np_waitgroup_init(&smr.wg);
+    smr.counter = 0;
+    MX_ASSERT(np_mutex_trylock(&smr.m), "trylock of a free mutex failed");
+    MX_ASSERT(!np_mutex_trylock(&smr.m), "trylock of a locked mutex succeeded");
+    np_mutex_unlock(&smr.m);
+    for (int round = 1; round <= 2; round++) {
+        np_waitgroup_add(&smr.wg, 2);
+        for (int i = 0; i < 2; i++)
+            MX_ASSERT(np_go(smr_add, NULL) == 0, "np_go");
+        np_waitgroup_wait(&smr.wg);
+        MX_ASSERT(smr.counter == 4 * round, "round %d: the counter is %d", round, smr.counter);
+    }
+    MX_ASSERT(np_mutex_trylock(&smr.m), "the mutex is not free at the end");
+    np_mutex_unlock(&smr.m);
+}
+
+/* ---- sync_select_cases: a select over two channels, a lone select's deadline ----------
+ * Unbuffered channels `idle` (nobody sends) and `c`. A sender sends 1 and 2
+ * on c with a yield between, a receiver receives once from c (started last,
+ * so on one worker it queues behind the main task), and the main task
+ * selects over {recv idle, recv c} with a deadline that never passes first:
+ * case 1 fires with one value, the receiver gets the other. Then a lone
+ * select on `idle` whose 1 ms deadline passes, and the channels are freed
+ * (nothing may still wait on them). `idle` is the one at the lower address,
+ * so the select's lock order is the same in every execution. */
+static struct {
+    np_chan *idle, *c;
+    int r_val;
+    bool r_ok;
+    int send_rc[2];
+} ssc;
+
+static void ssc_sender(void *p)
+{
+    (void)p;
+    for (int i = 0; i < 2; i++) {
+        int v = i + 1;
+        ssc.send_rc[i] = np_chan_send(ssc.c, &v);
+        np_yield();
+    }
+}
+
+static void ssc_receiver(void *p)
+{
+    (void)p;
+    ssc.r_ok = np_chan_recv(ssc.c, &ssc.r_val);
+}
+
+static void prog_sync_select_cases(void *p)
+{
+    (void)p;
+    begin();
+    memset(&ssc, 0, sizeof ssc);
+    np_chan *x = np_chan_new(sizeof(int), 0), *y = np_chan_new(sizeof(int), 0);
+    MX_ASSERT(x && y, "np_chan_new");
+    /* np_select locks its channels in address order (Go's lockorder), and
+     * malloc need not return the two in the same order in every execution:
+     * the roles go by address, so every execution locks idle first (the
+     * explorer replays schedules and requires the same steps). */
+    bool xfirst = (uintptr_t)x < (uintptr_t)y;
+    ssc.idle = xfirst ? x : y;
+    ssc.c = xfirst ? y : x;
+    group g;
+    group_init(&g);
+    go(&g, ssc_sender, NULL);
+    go(&g, ssc_receiver, NULL);
+    int a = -1, b = -1;
+    np_select_case k[2] = {{.chan = ssc.idle, .op = NP_SELECT_RECV, .elem = &a},
+                           {.chan = ssc.c, .op = NP_SELECT_RECV, .elem = &b}};
+    int r = np_select(k, 2, np_now() + 100 * MS);
+    MX_ASSERT(r == 1 && k[1].ok, "select: %d (case 1 ok %d)", r, k[1].ok);
+    MX_ASSERT(a == -1, "the idle case wrote %d", a);
+    wait_all(&g);
+    MX_ASSERT(ssc.send_rc[0] == 0 && ssc.send_rc[1] == 0, "sends: %d %d", ssc.send_rc[0],
+              ssc.send_rc[1]);
+    MX_ASSERT(ssc.r_ok && b + ssc.r_val == 3 && b != ssc.r_val,
+              "select got %d, receiver %d (ok %d)", b, ssc.r_val, ssc.r_ok);
+    int v = -1;
+    np_select_case lone = {.chan = ssc.idle, .op = NP_SELECT_RECV, .elem = &v};
+    r = np_select(&lone, 1, np_now() + MS);
+    MX_ASSERT(r == NP_EDEADLINE && v == -1, "lone select: %d, value %d", r, v);
+    np_chan_free(ssc.idle);
+    np_chan_free(ssc.c);
+}
+
+/* ---- sync_buffer_order: a full buffer with a sender waiting ---------------------------
+ * A channel of two slots; a task sends 0, 1, 2, 3 and closes it; the main
+ * task lets it fill the buffer (and, on one worker, wait with 2), then
+ * receives until ok = false: 0, 1, 2, 3 in order, each once. */
+static struct {
+    np_chan *c;
+    int full; /* the sender is about to send into a full buffer */
+    int send_rc[4], close_rc;
+} sbo;
+
+static void sbo_sender(void *p)
+{
+    (void)p;
+    for (int i = 0; i < 4; i++) {
+        if (i == 2)
+            sbo.full = 1;
+        sbo.send_rc[i] = np_chan_send(sbo.c, &i);
+    }
+    sbo.close_rc = np_chan_close(sbo.c);
+}
+
+static void prog_sync_buffer_order(void *p)
+{
+    (void)p;
+    begin();
+    memset(&sbo, 0, sizeof sbo);
+    sbo.c = np_chan_new(sizeof(int), 2);
+    MX_ASSERT(sbo.c, "np_chan_new");
+    group g;
+    group_init(&g);
+    go(&g, sbo_sender, NULL);
+    for (int i = 0; i < 10 && !sbo.full; i++)
+        np_yield();
+    int v, got = 0;
+    while (got < 5 && np_chan_recv(sbo.c, &v)) {
+        MX_ASSERT(v == got, "received %d, expected %d", v, got);
+        got++;
+    }
+    wait_all(&g);
+    MX_ASSERT(got == 4, "received %d values of 4", got);
+    for (int i = 0; i < 4; i++)
+        MX_ASSERT(sbo.send_rc[i] == 0, "send %d: %d", i, sbo.send_rc[i]);
+    MX_ASSERT(sbo.close_rc == 0, "close: %d", sbo.close_rc);
+    np_chan_free(sbo.c);
+}
+
 /* ---- lost_update: a self-test, a bug of the program's own ----------------------------
  * Two tasks add to a counter with a yield between the read and the write:
  * a lost update on any number of workers. The explorer must find it (an
@@ -861,6 +1022,18 @@ static const mx_program programs[] = {
      prog_sync_close_send, NULL},
     {"sync_mutex", "two tasks add under a mutex with a yield inside, a wait group waits for them",
      prog_sync_mutex, NULL},
+    {"sync_mutex_rounds",
+     "trylock; a mutex contended again after a handoff, a wait group waited on again after a "
+     "release (netpoll/sync.h)",
+     prog_sync_mutex_rounds, NULL},
+    {"sync_select_cases",
+     "a select over two channels woken by the second, another receiver queued behind it; a "
+     "lone select whose deadline passes (netpoll/sync.h)",
+     prog_sync_select_cases, NULL},
+    {"sync_buffer_order",
+     "a two-slot buffer filled with a sender waiting: values received in order, then close "
+     "(netpoll/sync.h)",
+     prog_sync_buffer_order, NULL},
     {"lost_update",
      "self-test: two tasks add to a counter with a yield between read and write (the "
      "explorer must find the lost update)",

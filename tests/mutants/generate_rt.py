@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """tests/mutants/generate_rt.py - writes the mutants of the runtime layer
-(core/scheduler.c, core/fd_mutex.c, core/netfd.c, core/sema.c): rt_NNN_<name>.patch.
+(core/scheduler.c, core/fd_mutex.c, core/netfd.c, core/sema.c): rt_NNN_<name>.patch,
+and of the synchronization primitives (core/sync.c): sy_NNN_<name>.patch.
 
 As generate.py does for poll_desc.c: one change per mutant, by one operator
 (README.md), located by the function it is in (the text `old` must occur
@@ -8,11 +9,15 @@ exactly once in that function's body); the patch is `diff -u` of the pristine
 file against the mutated one, for `patch -p1` from the repo root, after a
 header of `# field: value` lines, which here include `# file:`.
 
-    tests/mutants/generate_rt.py [--check | --table]
+    tests/mutants/generate_rt.py [--check | --table] [rt | sy]
 
---check: write nothing, exit 1 if a patch on disk differs from what would be
-written. --table: print the table of README.md's section (no patch written). Sets alternate by number (odd rt_NNN tuning, even heldout); the set
-of a patch already on disk is kept.
+rt, sy: that group only (default: both; --table alone: rt). --check: write
+nothing, exit 1 if a patch on disk differs from what would be written (or a
+patch of the group is not in the table). --table: print the table of
+README.md's section (no patch written). Sets: rt_ alternate by number (odd
+tuning, even heldout); sy_ are split by generate.py's rule (the new names
+shuffled by `shuf --random-source=<(yes 15)`, the first half held out). The
+set of a patch already on disk is kept.
 """
 import os
 import re
@@ -241,6 +246,197 @@ mut("read_eagain_returned", N, "condition", "np_read",
       "        if (r != -EAGAIN || !f->blocking)\n            break;")])
 
 
+# ---- sync.c (sy_NNN): mutex, wait group, channels, select ----------------------------------
+# Written by operator from the code, before any check ran on them (README.md); split by the
+# seeded shuffle of generate.py (SY_SEED), not by number.
+SY = []
+SY_SEED = 15
+
+
+def sy(name, op, func, what, edits, equivalent=None):
+    SY.append((name, "core/sync.c", op, func, what, edits, equivalent))
+
+
+# mutex: the fast path's store, trylock, unlock's release and handoff
+sy("mutex_lock_no_locked_store", "removal", "np_mutex_lock",
+   "`locked = 1` removed from the uncontended lock: the mutex stays free, a second locker "
+   "gets it too (two owners)",
+   [("    if (!x->locked) {\n        x->locked = 1;\n", "    if (!x->locked) {\n")])
+sy("mutex_trylock_negated", "condition", "np_mutex_trylock",
+   "trylock reports success when the mutex was locked and failure when it was free",
+   [("    bool got = !x->locked;", "    bool got = x->locked;")])
+sy("mutex_unlock_no_clear", "removal", "np_mutex_unlock",
+   "`locked = 0` removed from an unlock with no waiter: the mutex stays locked for good",
+   [("        x->locked = 0;\n", "")])
+sy("mutex_unlock_head_kept", "removal", "np_mutex_unlock",
+   "the handoff does not advance the queue's head: the woken waiter's record stays first, "
+   "and the next unlock readies the same task again (from a gone record)",
+   [("    x->waiters.head = w->next;\n", "")])
+sy("mutex_unlock_tail_not_reset", "removal", "np_mutex_unlock",
+   "the tail is not reset when the last waiter is handed the mutex: the next waiter is "
+   "linked behind a gone record and never found",
+   [("    if (!x->waiters.head)\n        x->waiters.tail = NULL;\n", "")])
+sy("mutex_unlock_no_ready", "removal", "np_mutex_unlock",
+   "the handoff's np_ready removed: the waiter is taken off the queue and owns the mutex, "
+   "but is never woken",
+   [("    np_ready(t); /* handoff", "    (void)t; /* handoff")])
+
+# wait group: the zero test, the release of the list, the wake-ups, wait's fast path
+sy("wg_add_release_nonzero", "condition", "np_waitgroup_add",
+   "`count == 0` negated: waiters are released by an add that leaves the counter non-zero, "
+   "and not by the one that brings it to zero",
+   [("    if (x->count == 0) {", "    if (x->count != 0) {")])
+sy("wg_add_list_kept", "removal", "np_waitgroup_add",
+   "the released waiters are not taken off the list: a later zero readies them again, a "
+   "later waiter is linked behind gone records",
+   [("        x->waiters.head = x->waiters.tail = NULL;\n", "")])
+sy("wg_add_no_ready", "removal", "np_waitgroup_add",
+   "the released waiters are not readied: a wait that parked never returns",
+   [("        np_ready(w->task);\n", "")])
+sy("wg_add_next_after_ready", "swap", "np_waitgroup_add",
+   "the next waiter read after np_ready of the current one (the comment says: before): the "
+   "readied task may have returned and reused its record's stack",
+   [("        waiter *next = w->next; /* w is gone once its task runs */\n        np_ready(w->task);\n",
+     "        np_ready(w->task);\n        waiter *next = w->next; /* w is gone once its task runs */\n")])
+sy("wg_wait_no_zero_check", "removal", "np_waitgroup_wait",
+   "wait's `count == 0` early return removed: a wait on a counter already zero parks for good",
+   [("    if (x->count == 0) {\n        np__spin_unlock(&x->lock);\n        return;\n    }\n", "")])
+
+# channel queues: claiming a waiter, firing it
+sy("sq_unlink_queued_kept", "removal", "sq_unlink",
+   "`queued = false` removed: a record unlinked by a claim still looks queued, and its owner "
+   "unlinks it again (with prev/next NULL: the queue's first and last are cleared)",
+   [("    s->queued = false;\n", "")])
+sy("sq_claim_cas_ignored", "condition", "sq_claim",
+   "the claim's CAS result ignored: a waiter whose select was already claimed (by another "
+   "case or its timer) is claimed again, completed twice and readied twice",
+   [("        if (NP_RT_CAS(&s->sel->done, &open, 1))\n            return s;\n",
+     "        (void)NP_RT_CAS(&s->sel->done, &open, 1);\n        return s;\n")])
+sy("fire_ok_not_stored", "removal", "fire",
+   "`ok` not stored: every operation completed by another task reports failure (a woken "
+   "receiver ok = false, a woken sender NP_ECHANCLOSED)",
+   [("    s->sel->ok = ok;\n", "    (void)ok;\n")])
+sy("fire_index_not_stored", "removal", "fire",
+   "`fired` not stored: a parked select reports case 0 whichever case fired",
+   [("    s->sel->fired = s->index;\n", "")])
+
+# close
+sy("close_no_double_check", "removal", "np_chan_close",
+   "the closed test removed: a second close returns 0 instead of NP_ECHANCLOSED",
+   [("    if (c->closed) {\n        chan_unlock(c);\n        return NP_ECHANCLOSED;\n    }\n", "")])
+sy("close_no_closed_store", "removal", "np_chan_close",
+   "`closed = true` removed: the waiters are woken, but later sends succeed and later "
+   "receives on the empty channel wait for good",
+   [("    c->closed = true;\n", "")])
+sy("close_recv_ok_true", "constant", "np_chan_close",
+   "a receiver woken by close is fired with ok = true (a zero value reported as received)",
+   [("        zero_elem(s->elem, c->elem_size);\n        fire(s, false);",
+     "        zero_elem(s->elem, c->elem_size);\n        fire(s, true);")])
+sy("close_senders_not_woken", "removal", "np_chan_close",
+   "the senders' loop removed: a sender waiting at close is never woken (and stays queued)",
+   [("    while ((s = sq_claim(&c->sendq))) {\n        fire(s, false);\n        *tail = s;\n"
+     "        tail = &s->next;\n    }\n", "")])
+sy("close_no_ready", "removal", "np_chan_close",
+   "the np_ready of the woken list removed: every waiter claimed by close stays parked",
+   [("        np_ready(wake->sel->task);\n", "")])
+
+# send
+sy("send_closed_ignored", "removal", "try_send",
+   "the closed test removed: a send on a closed channel with room in the buffer succeeds, on "
+   "a full or unbuffered one it waits for good",
+   [("    if (c->closed)\n        return -1;\n", "")])
+sy("send_len_not_incremented", "removal", "try_send",
+   "`len++` removed: a buffered value is written and lost",
+   [("        c->len++;\n", "")])
+sy("send_slot_ignores_recvx", "memory", "try_send",
+   "the wrong field: the slot written is len instead of recvx + len, so once recvx has "
+   "moved a value overwrites a buffered one or lands where no receive looks",
+   [("slot(c, (c->recvx + c->len) % c->cap)", "slot(c, c->len % c->cap)")])
+
+# receive
+sy("recv_sender_told_closed", "constant", "try_recv",
+   "a waiting sender whose value was taken is fired with ok = false: its send reports "
+   "NP_ECHANCLOSED although the value was received",
+   [("        *wake = fire(s, true);", "        *wake = fire(s, false);")])
+sy("recv_full_recvx_kept", "removal", "try_recv",
+   "`recvx` not advanced when a receive from a full buffer takes the oldest value and puts "
+   "the waiting sender's value in its slot: the same slot is read next, order is lost",
+   [("            copy_elem(head, s->elem, c->elem_size);\n            c->recvx = (c->recvx + 1) % c->cap;\n",
+     "            copy_elem(head, s->elem, c->elem_size);\n")])
+sy("recv_len_not_decremented", "removal", "try_recv",
+   "`len--` removed: a buffered value received stays counted, and is received again (zeroed)",
+   [("        c->len--;\n", "")])
+sy("recv_closed_before_buffer", "swap", "try_recv",
+   "the closed test moved before the buffer test: a closed channel reports closed while "
+   "buffered values remain (Go drains them first)",
+   [("    if (c->len > 0) {\n        if (elem)\n            copy_elem(elem, slot(c, c->recvx), c->elem_size);\n"
+     "        zero_elem(slot(c, c->recvx), c->elem_size); /* no stale copy lingers */\n"
+     "        c->recvx = (c->recvx + 1) % c->cap;\n        c->len--;\n        return 1;\n    }\n"
+     "    if (c->closed) {\n        zero_elem(elem, c->elem_size);\n        return -1;\n    }\n",
+     "    if (c->closed) {\n        zero_elem(elem, c->elem_size);\n        return -1;\n    }\n"
+     "    if (c->len > 0) {\n        if (elem)\n            copy_elem(elem, slot(c, c->recvx), c->elem_size);\n"
+     "        zero_elem(slot(c, c->recvx), c->elem_size); /* no stale copy lingers */\n"
+     "        c->recvx = (c->recvx + 1) % c->cap;\n        c->len--;\n        return 1;\n    }\n")])
+
+# select: the deadline timer, the commit, the engine
+sy("timeout_no_ready", "removal", "sel_timeout",
+   "the timer that wins the claim does not ready the task: a select whose deadline passes "
+   "never returns",
+   [("        NP_RT_STORE(&s->tstate, TS_DONE);\n        np_ready(t);\n        return;\n",
+     "        NP_RT_STORE(&s->tstate, TS_DONE);\n        return;\n")])
+sy("timeout_tstate_not_done", "removal", "sel_timeout",
+   "the winning timer does not store TS_DONE",
+   [("        NP_RT_STORE(&s->tstate, TS_DONE);\n        np_ready(t);\n",
+     "        np_ready(t);\n")],
+   "tstate is read only by timer_wait_commit and by this function's exchange on the losing "
+   "path; a timer is set once per select, so its function runs at most once, and when it "
+   "wins the claim the task sees fired == SEL_TIMEOUT (stored before the np_ready that "
+   "resumes it, by the only one who may ready it) and skips np__timer_del and "
+   "timer_wait_commit: nobody reads tstate after this store, so leaving it ARMED changes "
+   "nothing")
+sy("timeout_waiting_not_readied", "removal", "sel_timeout",
+   "a losing timer that finds the task waiting for it (TS_WAITING) does not ready it: the "
+   "task parked in timer_wait_commit never returns",
+   [("    if (NP_RT_XCHG(&s->tstate, TS_DONE) == TS_WAITING)\n        np_ready(t);\n",
+     "    (void)NP_RT_XCHG(&s->tstate, TS_DONE);\n")])
+sy("commit_timer_after_unlock", "swap", "sel_commit",
+   "the deadline timer queued after the channel locks are released: the select may be "
+   "claimed, readied and gone (its np__timer_del finding no timer) before the timer is set "
+   "on its dead record",
+   [("    if (s->deadline)\n        np__timer_set(&s->timer, s->deadline, sel_timeout, s, 0);\n"
+     "    for (size_t i = n; i-- > 0;)\n        chan_unlock(locks[i]);\n",
+     "    for (size_t i = n; i-- > 0;)\n        chan_unlock(locks[i]);\n"
+     "    if (s->deadline)\n        np__timer_set(&s->timer, s->deadline, sel_timeout, s, 0);\n")])
+sy("timer_wait_always_parks", "condition", "timer_wait_commit",
+   "the commit's CAS result ignored: the task parks even when the timer function is already "
+   "done with the record (TS_DONE), and nobody wakes it",
+   [("    return NP_RT_CAS(&s->tstate, &armed, TS_WAITING);",
+     "    (void)NP_RT_CAS(&s->tstate, &armed, TS_WAITING);\n    return true;")])
+sy("select_fast_no_ready", "removal", "do_select",
+   "the waiter completed by a select that did not wait (a receiver handed a value, a sender "
+   "whose value was taken) is not readied",
+   [("        if (wake)\n            np_ready(wake);\n", "")])
+sy("select_fast_ok_true", "constant", "do_select",
+   "`ok = r > 0` becomes `ok = true`: a receive on a closed, drained channel that did not "
+   "wait reports a value, a send on a closed channel reports success",
+   [("        cs->ok = r > 0;", "        cs->ok = true;")])
+sy("select_index_zero", "constant", "do_select",
+   "every queued record gets index 0: a parked select reports case 0 whichever case fired",
+   [(".index = (int)i}", ".index = 0}")])
+sy("select_lone_timeout_not_unlinked", "condition", "do_select",
+   "the `|| fired == SEL_TIMEOUT` disjunct dropped: a lone case whose deadline passed leaves "
+   "its record queued on the channel, on a stack that is gone",
+   [("    if (nlocks > 1 || n > 1 || s.fired == SEL_TIMEOUT) {", "    if (nlocks > 1 || n > 1) {")])
+sy("select_unlink_unqueued", "condition", "do_select",
+   "the `&& queued` conjunct dropped: records already unlinked (the claimed case, stale ones "
+   "dropped by a claim) are unlinked again, clearing their queue's first and last",
+   [("            if (c && sgs[i].queued)", "            if (c)")])
+sy("select_timer_del_negated", "condition", "do_select",
+   "`!np__timer_del` negated: a select that deleted its timer parks waiting for it (nobody "
+   "wakes it), one whose timer already runs returns without waiting for it",
+   [("!np__timer_del(&s.timer))", "np__timer_del(&s.timer))")])
+
+
 # ------------------------------------------------------------------------------------------------
 
 def func_span(src, func, path):
@@ -289,20 +485,33 @@ def existing_set(path):
     return None
 
 
-def main():
-    check = "--check" in sys.argv[1:]
-    table = "--table" in sys.argv[1:]
-    if len(set(m[0] for m in M)) != len(M):
-        sys.exit("generate_rt: duplicate mutant names")
+def shuffled_sets(names):
+    """The held-out rule of generate.py: the names new to the table, shuffled with the fixed
+    seed, the first half held out."""
+    r = subprocess.run(["bash", "-c", f"shuf --random-source=<(yes {SY_SEED})"],
+                       input="\n".join(names) + "\n", capture_output=True, text=True, check=True)
+    order = r.stdout.split()
+    return {n: "heldout" if k < len(order) // 2 else "tuning" for k, n in enumerate(order)}
+
+
+def group(prefix, table, check, show):
+    """Writes (or checks, or tabulates) one group of mutants; returns (count, stale, rows)."""
+    if len(set(m[0] for m in table)) != len(table):
+        sys.exit(f"generate_rt: duplicate {prefix}_ mutant names")
+    names = [f"{prefix}_{i + 1:03d}_{m[0]}" for i, m in enumerate(table)]
+    sets = {n: existing_set(os.path.join(OUT, n + ".patch")) for n in names}
+    new = [n for n in names if sets[n] is None]
+    if new and prefix == "rt":  # odd tuning, even heldout
+        sets.update({n: "tuning" if int(n[3:6]) % 2 else "heldout" for n in new})
+    elif new:
+        sets.update(shuffled_sets(new))
     stale = 0
     rows = []
-    for i, (short, path, op, func, what, edits, equiv) in enumerate(M):
-        name = f"rt_{i + 1:03d}_{short}"
-        out = os.path.join(OUT, name + ".patch")
-        st = existing_set(out) or ("tuning" if (i + 1) % 2 else "heldout")
+    for i, (name, (short, path, op, func, what, edits, equiv)) in enumerate(zip(names, table)):
+        st = sets[name]
         cell = what.replace("|", "\\|")
-        rows.append(f"| `rt_{i + 1:03d}` | {path[5:]} | `{func}` | {op} | {st} | {cell} |")
-        if table:
+        rows.append(f"| `{name[:6]}` | {path[5:]} | `{func}` | {op} | {st} | {cell} |")
+        if show:
             continue
         src = open(os.path.join(ROOT, path)).read()
         head = [f"# mutant: {name}", f"# file: {path}", f"# operator: {op}",
@@ -310,25 +519,42 @@ def main():
         if equiv:
             head.append(f"# equivalent: {equiv}")
         text = "\n".join(head) + "\n" + udiff(src, mutate(src, func, edits, path), path)
+        out = os.path.join(OUT, name + ".patch")
         old = open(out).read() if os.path.exists(out) else None
         if old != text:
             stale += 1
             if check:
                 print(f"out of date: {out}")
-            elif not table:
+            else:
                 open(out, "w").write(text)
-    if table:
-        print("| mutant | file | function | operator | set | what |\n|---|---|---|---|---|---|")
-        print("\n".join(rows))
-        return 0
-    known = set(f"rt_{i + 1:03d}_{m[0]}.patch" for i, m in enumerate(M))
-    for f in sorted(os.listdir(OUT)):
-        if f.startswith("rt_") and f.endswith(".patch") and f not in known:
-            print(f"not in the table (remove it or add it): {f}")
-            stale += 1
-    print(f"{len(M)} runtime mutants, {stale} {'out of date' if check else 'written'}")
-    return 1 if check and stale else 0
+    if not show:
+        known = set(n + ".patch" for n in names)
+        for f in sorted(os.listdir(OUT)):
+            if f.startswith(prefix + "_") and f.endswith(".patch") and f not in known:
+                print(f"not in the table (remove it or add it): {f}")
+                stale += 1
+    return len(table), stale, rows
 
+
+def main():
+    args = sys.argv[1:]
+    check = "--check" in args
+    show = "--table" in args
+    which = [a for a in args if a in ("rt", "sy")] or (["rt"] if show else ["rt", "sy"])
+    tables = {"rt": M, "sy": SY}
+    total = stale = 0
+    for prefix in which:
+        n, k, rows = group(prefix, tables[prefix], check, show)
+        if show:
+            print("| mutant | file | function | operator | set | what |\n|---|---|---|---|---|---|")
+            print("\n".join(rows))
+        total += n
+        stale += k
+    if show:
+        return 0
+    print(f"{total} mutants ({', '.join(which)}), "
+          f"{stale} {'out of date' if check else 'written'}")
+    return 1 if check and stale else 0
 
 if __name__ == "__main__":
     sys.exit(main())
