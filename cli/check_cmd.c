@@ -344,6 +344,21 @@ static int on_scenario(void *ctx, uint64_t hash, const char *text)
     return c->stop || out_of_time(c);
 }
 
+/* Every enumerated scenario up to k stimuli on one slot and k2 on two,
+ * explored (on_scenario). 0, or -1 out of memory. */
+static int run_enumerated(check *c, int k, int k2)
+{
+    for (int slots = 1; slots <= 2 && !c->stop && !c->cut; slots++) {
+        np_enum_opts eo = {slots == 1 ? k : k2, slots, true, !c->reduce};
+        if (eo.k == 0)
+            continue;
+        c->slots = slots;
+        if (np_enumerate(&eo, on_scenario, c) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static void run_files(check *c, const char *sub)
 {
     char dir[PATH_MAX];
@@ -748,16 +763,10 @@ int np_cli_check(int argc, char **argv)
         }
         c.index = 0;
         c.enumerated = 0;
-        for (int slots = 1; slots <= 2 && !c.stop && !c.cut; slots++) {
-            np_enum_opts eo = {slots == 1 ? c.k : c.k2, slots, true, !c.reduce};
-            if (eo.k == 0)
-                continue;
-            c.slots = slots;
-            if (np_enumerate(&eo, on_scenario, &c) < 0) {
-                fprintf(stderr, "netpoll check: out of memory\n");
-                np_db_close(c.db);
-                return 2;
-            }
+        if (run_enumerated(&c, c.k, c.k2) < 0) {
+            fprintf(stderr, "netpoll check: out of memory\n");
+            np_db_close(c.db);
+            return 2;
         }
         enum_total = c.enumerated;
         /* The recorded pass: the shipped scenarios and the enumerated ones
@@ -771,16 +780,10 @@ int np_cli_check(int argc, char **argv)
             run_files(&c, "scenarios");
         c.index = 0;
         uint64_t enumerated_plain = c.enumerated;
-        for (int slots = 1; slots <= 2 && !c.stop && !c.cut; slots++) {
-            np_enum_opts eo = {slots == 1 ? c.rk : c.rk2, slots, true, !c.reduce};
-            if (eo.k == 0)
-                continue;
-            c.slots = slots;
-            if (np_enumerate(&eo, on_scenario, &c) < 0) {
-                fprintf(stderr, "netpoll check: out of memory\n");
-                np_db_close(c.db);
-                return 2;
-            }
+        if (run_enumerated(&c, c.rk, c.rk2) < 0) {
+            fprintf(stderr, "netpoll check: out of memory\n");
+            np_db_close(c.db);
+            return 2;
         }
         c.recording = false;
         uint64_t rec_scen = c.scenarios - rec0;
