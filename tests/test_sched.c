@@ -142,12 +142,6 @@ static void main_wait_returns_once_every_task_ended(void)
     np_config cfg = {.workers = test_workers, .backend = test_backend};
     NP_ASSERT_EQ_INT(np_main_wait(&cfg, body_starts_a_sleeper, &marked), 0);
     NP_ASSERT_EQ_INT(atomic_load(&marked), 1);
-    /* np_main does not wait: the sleeper is freed, counted */
-    atomic_store(&marked, 0);
-    unsigned left = 0;
-    NP_ASSERT_EQ_INT(np_main_left(&cfg, body_starts_a_sleeper, &marked, &left), 0);
-    NP_ASSERT_EQ_INT(atomic_load(&marked), 0);
-    NP_ASSERT_EQ_INT((int)left, 1);
 }
 
 static void ten_thousand_tasks_ping_pong_through_park_and_ready(void)
