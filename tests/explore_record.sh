@@ -14,8 +14,12 @@ netpoll=$1
 repo=$(cd "$(dirname "$0")/.." && pwd)
 fail=0
 designs="go1.21 go1.18 go1.5"
-[ "${NETPOLL_TEST_LIGHT:-0}" = 1 ] && designs=go1.21
+light=0
+[ "${NETPOLL_TEST_LIGHT:-0}" = 1 ] && designs=go1.21 && light=1
 for f in "$repo"/traces/scenarios/*.npt; do
+    # under the sanitizers (NETPOLL_TEST_LIGHT=1): one design, and not the
+    # four- and five-actor trees (190 s of its 600 under TSan with them)
+    case "$f" in *_timer_close*) [ $light = 1 ] && continue ;; esac
     for d in $designs; do
         out=$("$netpoll" explore "$f" --design "$d" --record --no-db --quiet 2>&1)
         rc=$?
@@ -26,7 +30,7 @@ for f in "$repo"/traces/scenarios/*.npt; do
         fi
     done
 done
-[ $fail -eq 0 ] && echo "ok: every shipped scenario clean with recording on ($designs)"
+[ $fail -eq 0 ] && echo "ok: the shipped scenarios clean with recording on ($designs$([ $light = 1 ] && echo "; the *_timer_close ones left out"))"
 if [ "${2:-}" = --mutants ]; then
     # shellcheck disable=SC2016 # expanded by mutation.sh's bash
     chk='for f in traces/scenarios/deadline_past_while_waiting.npt traces/scenarios/read_ready_timer_close_mover.npt; do "$NETPOLL" explore $f --record --no-db --quiet --no-minimize >/dev/null 2>&1; rc=$?; [ $rc -ne 0 ] && exit $rc; done; exit 0'
