@@ -1209,16 +1209,8 @@ static int main_run(const np_config *cfg, void (*fn)(void *), void *arg, bool wa
     np_runtime_stop();
     NP_OSSEM_DESTROY(&ma.done);
     NP_OSSEM_DESTROY(&rt.empty);
-    if (!wait_all && n) {
-        if (left)
-            *left = n;
-        else
-            fprintf(stderr,
-                    "netpoll: np_main: the main task returned with %u other task%s not ended "
-                    "(parked, or not run to its end); freed with the runtime (np_main_wait "
-                    "waits for every task, np_main_left counts them)\n",
-                    n, n == 1 ? "" : "s");
-    }
+    if (!wait_all)
+        np__main_leftover(n, left);
     return err;
 }
 

@@ -77,6 +77,10 @@ static inline void np__task_list_push(np_task_list *l, np_task *t)
  * entering through entry(task); NULL when out of memory (core/task.c). */
 np_task *np__task_new(void (*fn)(void *), void *arg, size_t stack_size, void (*entry)(void *));
 void np__task_free(np_task *t);
+/* np_main's tasks not ended when the main task returned (core/task.c): n
+ * goes to *left, or (left NULL, n > 0) to a line on stderr. Both runtimes'
+ * np_main and np_main_left. */
+void np__main_leftover(unsigned n, unsigned *left);
 /* Makes t, a task that ended (its context destroyed), a fresh task for
  * fn(arg) on the stack it has. */
 void np__task_reuse(np_task *t, void (*fn)(void *), void *arg, void (*entry)(void *));

@@ -1,6 +1,7 @@
 /* core/task.c - creating and freeing tasks: the part both runtimes share
  * (core/scheduler.c, live; backend_sim/machine/world.c, the sim build). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,4 +179,16 @@ int np_detach(np_task_handle *h)
     if (finished)
         free(h);
     return 0;
+}
+
+void np__main_leftover(unsigned n, unsigned *left)
+{
+    if (left)
+        *left = n;
+    else if (n)
+        fprintf(stderr,
+                "netpoll: np_main: the main task returned with %u other task%s not ended "
+                "(parked, or not run to its end); freed with the runtime (np_main_wait "
+                "waits for every task, np_main_left counts them)\n",
+                n, n == 1 ? "" : "s");
 }
