@@ -588,8 +588,12 @@ int np_listen(const char *network, const char *address, int backlog, np_fd **out
     if (s < 0)
         return s;
     int one = 1;
-    if (a.family != AF_UNIX) /* as Go: rebind a port in TIME_WAIT at once */
+    if (a.family != AF_UNIX) { /* as Go: rebind a port in TIME_WAIT at once, */
         NP_SYS(setsockopt)(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        /* and no Nagle: TCP_NODELAY, which Linux copies to every accepted
+         * connection (Go sets it on each; one call here does the same) */
+        NP_SYS(setsockopt)(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     if (a.family == AF_INET6 && !strcmp(network, "tcp6"))
         NP_SYS(setsockopt)(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (NP_SYS(bind)(s, (struct sockaddr *)&a.ss, a.len) != 0 ||
@@ -679,6 +683,10 @@ int np__dial_addr(const np__addr *a, int64_t deadline, np_fd **out)
         return s;
     np_fd *f;
     bool tcp = a->family != AF_UNIX && a->socktype == SOCK_STREAM;
+    if (tcp) { /* Go's default: TCP_NODELAY (np_set_nodelay(f, 0) undoes it) */
+        int one = 1;
+        NP_SYS(setsockopt)(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     int err = fd_init(s, true, true, tcp, &f);
     if (err)
         return err;

@@ -606,6 +606,12 @@ static void body_nodelay(void *arg)
     NP_ASSERT_EQ_INT(make_link(&k, "tcp", "127.0.0.1:0"), 0);
     int v = -1;
     socklen_t len = sizeof v;
+    /* on by default, as in Go: the accepted side and the dialed side */
+    NP_ASSERT_EQ_INT(getsockopt(np_fd_sysfd(k.server), IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+    CU_ASSERT(v != 0);
+    v = -1;
+    NP_ASSERT_EQ_INT(getsockopt(np_fd_sysfd(k.client), IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+    CU_ASSERT(v != 0);
     NP_ASSERT_EQ_INT(np_set_nodelay(k.server, 1), 0);
     NP_ASSERT_EQ_INT(getsockopt(np_fd_sysfd(k.server), IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
     CU_ASSERT(v != 0);
@@ -620,7 +626,7 @@ static void body_nodelay(void *arg)
     NP_ASSERT_EQ_INT(np_set_nodelay(k.server, 1), -EOPNOTSUPP);
     drop_link(&k);
 }
-static void nodelay_sets_the_option_on_tcp_and_fails_on_unix(void)
+static void nodelay_is_on_by_default_settable_on_tcp_and_fails_on_unix(void)
 {
     run(body_nodelay, NULL);
 }
@@ -857,8 +863,8 @@ static const np_test_case cases[] = {
      after_a_short_read_bytes_below_rcvlowat_are_still_read},
     {"after_a_short_read_deadlines_and_close_behave_as_before",
      after_a_short_read_deadlines_and_close_behave_as_before},
-    {"nodelay_sets_the_option_on_tcp_and_fails_on_unix",
-     nodelay_sets_the_option_on_tcp_and_fails_on_unix},
+    {"nodelay_is_on_by_default_settable_on_tcp_and_fails_on_unix",
+     nodelay_is_on_by_default_settable_on_tcp_and_fails_on_unix},
     {"close_unregisters_from_the_poller_even_when_the_caller_holds_a_dup",
      close_unregisters_from_the_poller_even_when_the_caller_holds_a_dup},
     {NULL, NULL},

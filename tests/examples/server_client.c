@@ -69,7 +69,6 @@ static void acceptor(void *arg)
 {
     np_fd *l = arg, *c;
     while (np_accept(l, &c) == 0) { /* NP_ECLOSED once run() closes l */
-        np_set_nodelay(c, 1); /* Go's default; without it, 40 ms stalls (Nagle + delayed ACK) */
         np_waitgroup_add(&serving, 1);
         if (np_go(handle, c) != 0) {
             np_close(c);

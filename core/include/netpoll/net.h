@@ -54,7 +54,9 @@ const char *np_strerror(int err);
  *                          "localhost"; port 0 picks a free one;
  *   "unix":                a filesystem path (an existing socket file is
  *                          an error: -EADDRINUSE).
- * backlog <= 0 means SOMAXCONN. Returns 0 and *out, or an error. */
+ * backlog <= 0 means SOMAXCONN. Returns 0 and *out, or an error. TCP
+ * connections (accepted or dialed) start with TCP_NODELAY on, as in Go;
+ * np_set_nodelay(c, 0) turns Nagle's algorithm back on. */
 int np_listen(const char *network, const char *address, int backlog, np_fd **out);
 
 /* Accepts one connection, parking until one arrives or the read deadline
@@ -185,8 +187,9 @@ int np_fd_release(np_fd *f);
 /* Shuts down reading (NP_MODE_R), writing (NP_MODE_W) or both (NP_MODE_RW). */
 int np_shutdown(np_fd *f, int how);
 
-/* Sets (on != 0) or clears TCP_NODELAY on a TCP connection: small writes go
- * out at once instead of waiting for Nagle's algorithm (Go:
+/* Sets (on != 0) or clears TCP_NODELAY on a TCP connection (on by default,
+ * see np_listen): small writes go out at once instead of waiting for
+ * Nagle's algorithm (Go:
  * TCPConn.SetNoDelay). Unlike the same setsockopt through np_fd_sysfd, it
  * keeps the descriptor's number netpoll's own. 0 or -errno (-EOPNOTSUPP on
  * a unix socket). */
