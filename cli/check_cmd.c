@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../backend_sim/check/edges.h"
 #include "../backend_sim/check/enumerate.h"
 #include "cli.h"
 #include "netpoll/explore.h"
@@ -503,6 +504,39 @@ static int run_corpus(check *c)
     return 0;
 }
 
+static void edge_failed(void *ctx, const char *name, const char *msg)
+{
+    check *c = ctx;
+    clear_progress(c);
+    printf("check: %-6s edge case %s: %s\n", c->cur->design->name, name, msg);
+    c->unexpected++;
+    if (c->db) {
+        char text[512];
+        snprintf(text, sizeof text, "%s: %s: %s", c->cur->design->name, name, msg);
+        np_db_violation_ex(c->db, "edge", text, NULL, NULL, NULL, -1);
+    }
+}
+
+/* The edge pass (backend_sim/check/edges.c): the pollDesc API's documented
+ * answers where no trace goes. */
+static void run_edges(check *c)
+{
+    unsigned cases = 0;
+    uint64_t u0 = c->unexpected;
+    progress(c, "edge cases");
+    int failed = np_check_edges(c->cur->design, edge_failed, c, &cases);
+    clear_progress(c);
+    if (failed < 0) {
+        printf("check: %-6s edge cases: the runtime did not start\n", c->cur->design->name);
+        c->unexpected++;
+    } else {
+        printf("check: %-6s edge cases: %u, %llu not as documented\n", c->cur->design->name, cases,
+               (unsigned long long)(c->unexpected - u0));
+    }
+    if (c->unexpected > u0 && !c->keep_going)
+        c->stop = true;
+}
+
 /* The machine's programs on 1, 2 and 3 workers: dfs with a preemption
  * bound, then random schedules. Each finding is unexpected. */
 static void run_programs(check *c)
@@ -761,6 +795,8 @@ int np_cli_check(int argc, char **argv)
             np_db_close(c.db);
             return 2;
         }
+        if (!c.enum_only && (c.shards <= 1 || c.shard == 0) && !c.stop && !c.cut)
+            run_edges(&c);
         c.index = 0;
         c.enumerated = 0;
         if (run_enumerated(&c, c.k, c.k2) < 0) {

@@ -534,7 +534,7 @@ static np_poll_desc *cache_alloc(void)
 {
     NP_LOCK(&cache.lock);
     if (!cache.free) {
-        np_poll_desc *b = aligned_alloc(64, NP_PD_BLOCK * sizeof *b);
+        np_poll_desc *b = NP_ALIGNED_ALLOC(64, NP_PD_BLOCK * sizeof *b);
         if (!b) {
             NP_UNLOCK(&cache.lock);
             return NULL;

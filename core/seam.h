@@ -256,6 +256,17 @@ int np__msys_unlink(const char *path);
 #define NP_SYS(name) name
 #endif
 
+/* The pollcache's blocks (poll_desc.c). In the sim builds an allocation
+ * may be refused on purpose (np_sim_set_alloc_failure in netpoll/sim.h,
+ * supplied by backend_sim/machine/sim.c), so that the checker's edge pass
+ * reaches np_poll_open's -ENOMEM; live, plain aligned_alloc. */
+void *np__sim_aligned_alloc(size_t align, size_t size);
+#if NP_SIM
+#define NP_ALIGNED_ALLOC(a, n) np__sim_aligned_alloc((a), (n))
+#else
+#define NP_ALIGNED_ALLOC(a, n) aligned_alloc((a), (n))
+#endif
+
 /* Last: in the machine build the spinlock is a simulated lock (np__mutex above). */
 #include "spinlock.h"
 

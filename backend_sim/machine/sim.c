@@ -12,6 +12,7 @@
 
 #include "netpoll/backend.h"
 #include "netpoll/sim.h"
+#include "seam.h"
 
 typedef struct {
     int64_t at;     /* virtual delivery time */
@@ -282,6 +283,22 @@ static void sim_brk(void)
     }
     pthread_cond_broadcast(&sim.cond);
     pthread_mutex_unlock(&sim.lock);
+}
+
+static _Atomic bool alloc_fails; /* np_sim_set_alloc_failure */
+
+void np_sim_set_alloc_failure(bool on)
+{
+    atomic_store(&alloc_fails, on);
+}
+
+void *np__sim_aligned_alloc(size_t align, size_t size)
+{
+    if (atomic_load(&alloc_fails)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return aligned_alloc(align, size);
 }
 
 void np_sim_set_faults(const np_sim_faults *f)

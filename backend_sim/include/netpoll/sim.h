@@ -78,6 +78,11 @@ typedef struct np_sim_faults {
 } np_sim_faults;
 void np_sim_set_faults(const np_sim_faults *f);
 
+/* While on, the pollcache's allocations fail (the sim builds only: the
+ * checker's edge pass uses it to reach np_poll_open's -ENOMEM); the live
+ * build never asks. Off at start. */
+void np_sim_set_alloc_failure(bool on);
+
 /* A blocking poll in two halves, for a driver that lets virtual time pass
  * itself while the poller sleeps (replay under poller faults): np_sim_block
  * enters the wait, blocked at most until `until` (absolute virtual time,

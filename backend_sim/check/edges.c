@@ -1,0 +1,305 @@
+/* backend_sim/check/edges.c - the edge pass of `netpoll check`.
+ *
+ * The scenarios (enumerated and shipped) drive the pollDesc code through
+ * traces, and a trace only holds valid calls on a running runtime. What the
+ * API answers elsewhere is documented in netpoll/poll.h, and a change there
+ * is as much a bug as a lost wake-up: so these cases call it, one at a time
+ * on the sim backend, and compare each answer with the documented one:
+ *   - bad arguments (NULL, a bad fd, a bad mode): -EINVAL or -EBADF;
+ *   - no runtime: np_poll_open says -ESRCH; a wait from a thread that is not
+ *     a task: -EPERM;
+ *   - the backend refuses a registration (the sim backend, as epoll_ctl,
+ *     refuses an fd registered already: -EEXIST): the backend's error comes
+ *     back as is, and the pollDesc goes back to the cache, so the fd's next
+ *     open works;
+ *   - the pollcache cannot grow (np_sim_set_alloc_failure): -ENOMEM, and the
+ *     cache works again once memory is back;
+ *   - the incarnation counter wraps around (65,536 reopens of one fd): the
+ *     tag stays nonzero (0 is the untagged event's), changes at every
+ *     reopen, and under a design that drops stale events, an event of the
+ *     incarnation before the wrap does not wake a wait of the one after;
+ *   - the misuses netpoll/poll.h documents as aborting (a second
+ *     np_poll_unblock, np_poll_close before np_poll_unblock, two tasks
+ *     waiting on one direction): each must reach np__fatal, which the sim
+ *     build turns into a reported crash (np_sim_hooks.fail); the misusing
+ *     task is abandoned there and its locks let go;
+ *   - the small helpers: np_poll_fd, np_poll_result_name,
+ *     np_deadline_after's saturation and its expired value.
+ */
+#include "edges.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "netpoll/netpoll.h"
+#include "netpoll/sim.h"
+#include "../machine/world.h"
+#include "poll_desc.h"
+
+typedef struct edges {
+    const np_design *d;
+    np_edge_fail fail;
+    void *ctx;
+    unsigned cases, failed;
+} edges;
+
+static void expect(edges *e, const char *name, long long got, long long want)
+{
+    e->cases++;
+    if (got == want)
+        return;
+    char msg[160];
+    snprintf(msg, sizeof msg, "returned %lld, documented %lld", got, want);
+    e->failed++;
+    e->fail(e->ctx, name, msg);
+}
+
+static void expect_str(edges *e, const char *name, const char *got, const char *want)
+{
+    e->cases++;
+    if (got && !strcmp(got, want))
+        return;
+    char msg[160];
+    snprintf(msg, sizeof msg, "returned \"%s\", documented \"%s\"", got ? got : "(null)", want);
+    e->failed++;
+    e->fail(e->ctx, name, msg);
+}
+
+/* unblock, then close: the only way a pollDesc goes back */
+static int drop(np_poll_desc *pd)
+{
+    int err = np_poll_unblock(pd);
+    return err ? err : np_poll_close(pd);
+}
+
+static void bad_arguments(edges *e)
+{
+    np_poll_desc *pd = NULL;
+    expect(e, "open(-1)", np_poll_open(-1, &pd), -EBADF);
+    expect(e, "open(fd, NULL)", np_poll_open(5, NULL), -EINVAL);
+    expect(e, "close(NULL)", np_poll_close(NULL), -EINVAL);
+    expect(e, "reset(NULL)", np_poll_reset(NULL, NP_MODE_R), -EINVAL);
+    expect(e, "wait(NULL)", np_poll_wait(NULL, NP_MODE_W), -EINVAL);
+    expect(e, "set_deadline(NULL)", np_poll_set_deadline(NULL, 0, NP_MODE_R), -EINVAL);
+    expect(e, "unblock(NULL)", np_poll_unblock(NULL), -EINVAL);
+    expect(e, "fd(NULL)", np_poll_fd(NULL), -EINVAL);
+    bool idle = true;
+    expect(e, "reset_read(NULL) (netfd.c's)", np__poll_reset_read(NULL, &idle), -EINVAL);
+    expect(e, "reset_read(NULL) says not idle", idle, 0);
+    if (np_poll_open(5, &pd) != 0) {
+        expect(e, "open(5)", -1, 0);
+        return;
+    }
+    expect(e, "fd(pd)", np_poll_fd(pd), 5);
+    expect(e, "reset(pd, rw)", np_poll_reset(pd, NP_MODE_RW), -EINVAL);
+    expect(e, "reset(pd, 0)", np_poll_reset(pd, 0), -EINVAL);
+    expect(e, "wait(pd, rw)", np_poll_wait(pd, NP_MODE_RW), -EINVAL);
+    expect(e, "wait(pd, 'x')", np_poll_wait(pd, 'x'), -EINVAL);
+    expect(e, "set_deadline(pd, mode 0)", np_poll_set_deadline(pd, 1, 0), -EINVAL);
+    expect(e, "set_deadline(pd, 'x')", np_poll_set_deadline(pd, 1, 'x'), -EINVAL);
+    /* none of those touched the pollDesc: a reset still says ok */
+    expect(e, "reset(pd, r) after them", np_poll_reset(pd, NP_MODE_R), NP_POLL_OK);
+    expect(e, "unblock, close", drop(pd), 0);
+}
+
+static void helpers(edges *e)
+{
+    expect_str(e, "result_name(ok)", np_poll_result_name(NP_POLL_OK), "ok");
+    expect_str(e, "result_name(closing)", np_poll_result_name(NP_POLL_CLOSING), "closing");
+    expect_str(e, "result_name(timeout)", np_poll_result_name(NP_POLL_TIMEOUT), "timeout");
+    expect_str(e, "result_name(notpollable)", np_poll_result_name(NP_POLL_NOTPOLLABLE),
+               "notpollable");
+    expect_str(e, "result_name(-EINVAL)", np_poll_result_name(-EINVAL), "error");
+    expect(e, "deadline_after(0)", np_deadline_after(0), -1);
+    expect(e, "deadline_after(-5)", np_deadline_after(-5), -1);
+    expect(e, "deadline_after(INT64_MAX)", np_deadline_after(INT64_MAX), INT64_MAX);
+    int64_t now = np_now();
+    expect(e, "deadline_after(1000)", np_deadline_after(1000), now + 1000);
+}
+
+/* The backend refuses the registration: its error, and nothing lost. */
+static void backend_refuses(edges *e)
+{
+    np_poll_desc *a, *b = NULL;
+    if (np_poll_open(7, &a) != 0) {
+        expect(e, "open(7)", -1, 0);
+        return;
+    }
+    expect(e, "open(7) again (the backend: -EEXIST)", np_poll_open(7, &b), -EEXIST);
+    expect(e, "open(7) again leaves *out alone", b == NULL, 1);
+    int64_t tag = np_sim_tag(7);
+    expect(e, "unblock, close", drop(a), 0);
+    /* the refused pollDesc went back to the cache: the next opens work, and
+     * each is a new incarnation */
+    if (np_poll_open(7, &a) != 0) {
+        expect(e, "open(7) after the refusal", -1, 0);
+        return;
+    }
+    expect(e, "open(7) after the refusal: a new tag", np_sim_tag(7) != tag, 1);
+    /* readiness still reaches a wait on it */
+    np_sim_inject(0, 7, NP_MODE_R, false);
+    np_poll_set_deadline(a, np_deadline_after(1000000), NP_MODE_R);
+    expect(e, "wait(r) after the refusal", np_poll_wait(a, NP_MODE_R), NP_POLL_OK);
+    expect(e, "unblock, close", drop(a), 0);
+}
+
+/* The pollcache cannot grow: -ENOMEM, then it works again. */
+static void out_of_memory(edges *e)
+{
+    enum { MAX = 1 << 16 }; /* beyond any cache an explorer of this process left */
+    static np_poll_desc *pd[MAX];
+    int n = 0, err = 0;
+    np_sim_set_alloc_failure(true);
+    while (n < MAX && (err = np_poll_open(100 + n, &pd[n])) == 0)
+        n++;
+    np_sim_set_alloc_failure(false);
+    expect(e, "open with no memory", err, -ENOMEM);
+    np_poll_desc *x;
+    err = np_poll_open(100 + n, &x);
+    expect(e, "open once memory is back", err, 0);
+    if (!err)
+        expect(e, "unblock, close", drop(x), 0);
+    for (int i = 0; i < n; i++)
+        if (drop(pd[i]) != 0) {
+            expect(e, "unblock, close", -1, 0);
+            break;
+        }
+}
+
+/* 65,536 incarnations and a few more on one fd. */
+static void incarnation_wrap(edges *e)
+{
+    np_poll_desc *pd;
+    if (np_poll_open(6, &pd) != 0) {
+        expect(e, "open(6)", -1, 0);
+        return;
+    }
+    int64_t prev = np_sim_tag(6);
+    bool wrapped = false, tag_zero = false, tag_same = false;
+    for (int i = 0; i < 70000; i++) {
+        if (drop(pd) != 0 || np_poll_open(6, &pd) != 0) {
+            expect(e, "reopen(6)", -1, 0);
+            return;
+        }
+        int64_t tag = np_sim_tag(6);
+        tag_zero |= tag == 0;
+        tag_same |= tag == prev;
+        if (tag < prev && !wrapped) {
+            wrapped = true;
+            /* an event of the incarnation before the wrap, delivered now */
+            np_sim_inject_raw(0, pd, (uint32_t)prev, NP_MODE_R, false);
+            np_poll_set_deadline(pd, np_deadline_after(1000), NP_MODE_R);
+            int res = np_poll_wait(pd, NP_MODE_R);
+            if (e->d->event_tag)
+                expect(e, "wait(r) across the wrap: the old incarnation's event is stale", res,
+                       NP_POLL_TIMEOUT);
+            else /* the design takes any event for the current one */
+                expect(e, "wait(r) across the wrap (no tags)", res, NP_POLL_OK);
+            np_poll_set_deadline(pd, 0, NP_MODE_R);
+        }
+        prev = tag;
+    }
+    expect(e, "the tag wrapped around", wrapped, 1);
+    expect(e, "no reopen's tag is 0", tag_zero, 0);
+    expect(e, "every reopen changes the tag", tag_same, 0);
+    expect(e, "unblock, close", drop(pd), 0);
+}
+
+/* ---- the documented aborts ---- */
+
+static char crash_msg[512]; /* the last np__fatal's message, "" none */
+
+static void on_crash(const char *name, const char *msg)
+{
+    snprintf(crash_msg, sizeof crash_msg, "%s: %s", name, msg);
+    np__sim_release_locks(); /* the misusing task's: it never runs again */
+    np_world_abandon_task();
+}
+
+typedef struct misuse {
+    np_poll_desc *pd;
+    int what; /* 0 unblock, 1 close, 2 wait(r) */
+} misuse;
+
+static void misuse_task(void *arg)
+{
+    misuse *m = arg;
+    if (m->what == 0)
+        np_poll_unblock(m->pd);
+    else if (m->what == 1)
+        np_poll_close(m->pd);
+    else
+        np_poll_wait(m->pd, NP_MODE_R);
+}
+
+/* Runs m in a task of its own and says whether it crashed with a message
+ * that contains want. */
+static bool crashes(misuse *m, const char *want)
+{
+    crash_msg[0] = 0;
+    np_sim_set_hooks(&(np_sim_hooks){.fail = on_crash});
+    np_go(misuse_task, m);
+    np_sleep(1000); /* it runs, to its end or its crash */
+    np_sim_set_hooks(NULL);
+    return strstr(crash_msg, want) != NULL;
+}
+
+static void documented_aborts(edges *e)
+{
+    np_poll_desc *pd;
+    if (np_poll_open(8, &pd) != 0) {
+        expect(e, "open(8)", -1, 0);
+        return;
+    }
+    misuse close_first = {pd, 1};
+    expect(e, "close before unblock aborts", crashes(&close_first, "without pollUnblock"), 1);
+    /* a task parked on r, and a second wait on r */
+    misuse first = {pd, 2}, second = {pd, 2};
+    np_go(misuse_task, &first);
+    np_sleep(1000);
+    expect(e, "a second wait on one direction aborts", crashes(&second, "double wait"), 1);
+    expect(e, "unblock", np_poll_unblock(pd), 0); /* wakes the first with closing */
+    misuse again = {pd, 0};
+    expect(e, "a second unblock aborts", crashes(&again, "already closing"), 1);
+    np_sleep(1000);
+    expect(e, "close", np_poll_close(pd), 0);
+}
+
+static void in_task(void *arg)
+{
+    edges *e = arg;
+    documented_aborts(e);
+    bad_arguments(e);
+    helpers(e);
+    backend_refuses(e);
+    out_of_memory(e);
+    incarnation_wrap(e);
+}
+
+int np_check_edges(const np_design *d, np_edge_fail fail, void *ctx, unsigned *cases)
+{
+    edges e = {d, fail, ctx, 0, 0};
+    np_poll_desc *pd = NULL;
+    /* no runtime */
+    expect(&e, "open with no runtime", np_poll_open(5, &pd), -ESRCH);
+    /* a runtime, and a call from this thread, which is no task */
+    np_config cfg = {.workers = 1, .backend = &np_backend_sim, .design = d};
+    if (np_runtime_start(&cfg) != 0)
+        return -1;
+    int err = np_poll_open(5, &pd);
+    expect(&e, "open from a thread", err, 0);
+    if (!err) {
+        expect(&e, "wait from a thread (no task)", np_poll_wait(pd, NP_MODE_R), -EPERM);
+        expect(&e, "unblock, close", drop(pd), 0);
+    }
+    np_runtime_stop();
+    /* the rest from a task (the misusing tasks abandoned at their crash are
+     * left: np_main_left frees them without a word) */
+    unsigned left = 0;
+    if (np_main_left(&cfg, in_task, &e, &left) != 0)
+        return -1;
+    *cases = e.cases;
+    return (int)e.failed;
+}

@@ -1,0 +1,24 @@
+/* backend_sim/check/edges.h - the checker's edge pass (edges.c): the
+ * pollDesc API's documented answers where no trace goes - bad arguments, no
+ * runtime, a call from outside a task, a registration the backend refuses,
+ * an allocation refused, and the incarnation counter wrapping around. */
+#ifndef NP_BACKEND_SIM_EDGES_H
+#define NP_BACKEND_SIM_EDGES_H
+
+#include "netpoll/design.h"
+
+#ifndef NP_SIM_API
+#define NP_SIM_API __attribute__((visibility("default")))
+#endif
+
+/* A case whose answer is not the documented one: its name and what
+ * happened. */
+typedef void (*np_edge_fail)(void *ctx, const char *name, const char *msg);
+
+/* Runs every edge case under design d on the sim backend (its own runtime:
+ * none may run when it is called). Returns the number of failed cases
+ * (each reported to fail), -1 if the runtime could not start; *cases: how
+ * many ran. */
+NP_SIM_API int np_check_edges(const np_design *d, np_edge_fail fail, void *ctx, unsigned *cases);
+
+#endif
