@@ -40,24 +40,7 @@ args=(--root "$repo" --filter "$repo/core/poll_desc.c" --exclude-unreachable-bra
     --exclude-throw-branches "$objdir" ${mdir:+"$mdir"})
 echo "== core/poll_desc.c, reached by netpoll check --k $k --k2 $k2 (all designs): the sim build${mdir:+ and the machine build}"
 gcovr "${args[@]}" --print-summary -o /dev/null
-echo "== lines not reached"
-gcovr "${args[@]}" --json - | /usr/bin/python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-src = open(sys.argv[1]).read().split("\n")
-for f in d["files"]:
-    for l in f["lines"]:
-        if l.get("gcovr/noncode"):
-            continue
-        if l["count"] == 0:
-            print("  %5d  %s" % (l["line_number"], src[l["line_number"] - 1].strip()))
-print("== branches not taken (line: branch numbers)")
-for f in d["files"]:
-    for l in f["lines"]:
-        miss = [str(i) for i, b in enumerate(l.get("branches", [])) if b["count"] == 0]
-        if miss and l["count"] > 0:
-            print("  %5d  [%s]  %s" % (l["line_number"], ",".join(miss), src[l["line_number"] - 1].strip()))
-' "$repo/core/poll_desc.c"
+gcovr "${args[@]}" --json - | /usr/bin/python3 "$repo/tests/coverage_report.py" "$repo/core/poll_desc.c"
 if [ -n "$html" ]; then
     gcovr "${args[@]}" --html-details "$html"
     echo "coverage.sh: $html"

@@ -23,6 +23,8 @@
  *     waiting on one direction): each must reach np__fatal, which the sim
  *     build turns into a reported crash (np_sim_hooks.fail); the misusing
  *     task is abandoned there and its locks let go;
+ *   - a reset from a thread while recording: done, and not recorded (a
+ *     trace's reset names its task);
  *   - the small helpers: np_poll_fd, np_poll_result_name,
  *     np_deadline_after's saturation and its expired value.
  */
@@ -34,6 +36,8 @@
 #include <string.h>
 
 #include "netpoll/netpoll.h"
+#include "netpoll/record.h"
+#include "netpoll/trace.h"
 #include "netpoll/sim.h"
 #include "../machine/world.h"
 #include "poll_desc.h"
@@ -292,6 +296,17 @@ int np_check_edges(const np_design *d, np_edge_fail fail, void *ctx, unsigned *c
     expect(&e, "open from a thread", err, 0);
     if (!err) {
         expect(&e, "wait from a thread (no task)", np_poll_wait(pd, NP_MODE_R), -EPERM);
+        /* recording: a reset from a thread has no task to name, so it is
+         * done but not recorded (a trace line's reset needs its g) */
+        np_trace tr = {0};
+        expect(&e, "record start", np_record_start(), 0);
+        expect(&e, "reset from a thread, recording", np_poll_reset(pd, NP_MODE_R), NP_POLL_OK);
+        expect(&e, "record stop", np_record_stop(&tr), 0);
+        size_t resets = 0;
+        for (size_t i = 0; i < tr.n; i++)
+            resets += tr.ev[i].kind == NP_TR_RESET;
+        expect(&e, "a thread's reset is not in the recording", (long long)resets, 0);
+        np_trace_free(&tr);
         expect(&e, "unblock, close", drop(pd), 0);
     }
     np_runtime_stop();
