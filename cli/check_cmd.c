@@ -524,14 +524,15 @@ static void run_edges(check *c)
     unsigned cases = 0;
     uint64_t u0 = c->unexpected;
     progress(c, "edge cases");
+    double t0 = now_s();
     int failed = np_check_edges(c->cur->design, edge_failed, c, &cases);
     clear_progress(c);
     if (failed < 0) {
         printf("check: %-6s edge cases: the runtime did not start\n", c->cur->design->name);
         c->unexpected++;
     } else {
-        printf("check: %-6s edge cases: %u, %llu not as documented\n", c->cur->design->name, cases,
-               (unsigned long long)(c->unexpected - u0));
+        printf("check: %-6s edge cases: %u, %llu not as documented, in %.2f s\n",
+               c->cur->design->name, cases, (unsigned long long)(c->unexpected - u0), now_s() - t0);
     }
     if (c->unexpected > u0 && !c->keep_going)
         c->stop = true;
