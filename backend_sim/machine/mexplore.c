@@ -530,6 +530,7 @@ static int decide(ex *e, uint8_t en)
     s->line = mx.th[t].line;
     e->sh->cur[e->n] = (uint8_t)t;
     e->sh->cur_steps = ++e->n;
+    mx.steps = e->n; /* the clock of the step-stamped invariants (idle-worker) */
     e->pre += preempt;
     e->prev = t;
     return t;
