@@ -124,6 +124,15 @@ typedef struct mx_program {
 const mx_program *mx_program_find(const char *name);
 const mx_program *mx_program_at(size_t i); /* NULL past the last */
 
+/* A program's statement about parallelism: a task readied while a worker
+ * is idle runs while another computes (mx_busy). A finding
+ * "lost-parallelism" with the message. */
+#define MX_PARALLEL(c, ...)                                                                        \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            mx_fail("lost-parallelism", __FILE__, __LINE__, __VA_ARGS__);                          \
+    } while (0)
+
 /* A program's own assertion: a finding "assertion" with the message. */
 #define MX_ASSERT(c, ...)                                                                          \
     do {                                                                                           \
