@@ -23,9 +23,14 @@
  * Invariants, checked when no simulated thread can step (quiescence),
  * before the clock moves: no task queued to run while every worker is
  * blocked (a lost wake-up of a worker); no timer due before the poller's
- * timeout (a timer not run because no thread polls for it); the program
- * ended or something is pending (otherwise: deadlock). After every step:
- * no task running on two workers. In the runtime: a second ready for one
+ * timeout (a timer not run because no thread polls for it) - both only
+ * while no worker computes (mx_busy: then the task or timer is late, not
+ * lost); the program ended or something is pending (otherwise: deadlock).
+ * After every step: no task running on two workers, the scheduler's
+ * bookkeeping (scheduler-state), no worker idle behind work or a vacant
+ * poller role its look after publishing would have seen (idle-worker). A
+ * program states what an idle worker must take while another computes
+ * (MX_PARALLEL: lost-parallelism). In the runtime: a second ready for one
  * park and every other np__fatal (crash), a system call on a descriptor
  * closed before (use-after-close, mnet.c), the program's own assertions.
  * At the end: every descriptor the program opened is closed.

@@ -791,6 +791,46 @@ static void prog_par_poll2(void *p)
     par_run(true);
 }
 
+/* par_busy: the self-test of mx_busy and MX_PARALLEL. Every worker
+ * computes (one task per worker beside A, each 2 ms) when A, computing
+ * too, readies a task parked on a semaphore: with no idle worker np_ready
+ * puts it in A's runnext, where it waits for A (as Go's does). The
+ * statement that it runs while A computes 0.5 ms more is false, and must
+ * be found as lost-parallelism - not as a lost wake-up (a worker that
+ * computes is not idle) nor a deadlock (the clock moves to the end of a
+ * computation). */
+static void par_busy_hog(void *p)
+{
+    (void)p;
+    mx_busy(2 * MS);
+}
+
+static void par_busy_a(void *p)
+{
+    (void)p;
+    mx_busy(1 * MS);
+    np__sema_release(&par.go);
+    mx_busy(MS / 2);
+    MX_PARALLEL(par.started[1],
+                "self-test: the task readied while every worker computes did not run before "
+                "its waker's computation ended (it waits in runnext, by design)");
+}
+
+static void prog_par_busy(void *p)
+{
+    (void)p;
+    begin();
+    memset(&par, 0, sizeof par);
+    np__sema_init(&par.go);
+    group g;
+    group_init(&g);
+    for (int i = 1; i < mx.workers; i++)
+        go(&g, par_busy_hog, NULL);
+    go(&g, par_ready_waiter, NULL);
+    go(&g, par_busy_a, NULL);
+    wait_all(&g);
+}
+
 /* ---- sync_select_timeout: a select's deadline racing a send (netpoll/sync.h) -----------
  * An unbuffered channel; the main task receives with a select whose
  * deadline is 1 ms ahead, and a task sleeps 1 ms, then sends with a select
@@ -1179,6 +1219,10 @@ static const mx_program programs[] = {
      "a two-slot buffer filled with a sender waiting: values received in order, then close "
      "(netpoll/sync.h)",
      prog_sync_buffer_order, NULL},
+    {"par_busy",
+     "self-test: a task readied while every worker computes waits in runnext (MX_PARALLEL must "
+     "say so)",
+     prog_par_busy, "lost-parallelism"},
     {"lost_update",
      "self-test: two tasks add to a counter with a yield between read and write (the "
      "explorer must find the lost update)",
