@@ -1347,6 +1347,12 @@ bool np__sched_polling(void)
     return atomic_load_explicit(&rt.polling, memory_order_relaxed);
 }
 
+/* nsleep as a waker reads it (the sleepers published so far). */
+int np__sched_nsleep(void)
+{
+    return atomic_load_explicit(&rt.nsleep, memory_order_relaxed);
+}
+
 /* The tasks a worker's look before sleeping or blocking in the poller
  * sees (work_visible): the rings and the global queue, not runnext; at
  * most max, returns how many were stored. */

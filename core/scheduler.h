@@ -137,6 +137,7 @@ size_t np__sched_tasks(np_task **out, size_t max);
 const char *np__sched_inconsistent(char *buf, size_t cap);
 const void *np__sched_sleep_sem(int i, bool *listed);
 bool np__sched_polling(void);
+int np__sched_nsleep(void);
 size_t np__sched_visible(np_task **out, size_t max);
 #endif
 

@@ -36,7 +36,8 @@ expect2 "unknown design" "$np" explore --program pingpong --design go9 --no-db
 
 "$np" explore --program list >out || fail "list: exit $?"
 for p in pingpong accept_close double_close write_close timers_idle handoff readers_close \
-    readers_idle_close shutdown_eof write_deadline outside_wake spread lost_update; do
+    readers_idle_close shutdown_eof write_deadline outside_wake spread par_ready par_poll2 \
+    par_busy lost_update; do
     grep -q "^$p " out || fail "list: no $p"
 done
 echo "ok: list"
@@ -66,6 +67,25 @@ st=$?
 [ $st -eq 1 ] || { cat out2; fail "lost_update replay: exit $st, want 1"; }
 grep -q "^finding: assertion: two additions made the counter 1" out2 || { cat out2; fail "replay: another outcome"; }
 echo "ok: lost_update found and replayed ($sched)"
+
+# computing tasks (mx_busy): par_busy's false statement of parallelism is
+# found as lost-parallelism (not a lost wake-up, not a deadlock: the clock
+# moves to the end of a computation) and replays; par_poll2 is clean on 2
+# workers, every schedule without preemption
+"$np" explore --program par_busy --workers 2 --strategy random --seed 3 --no-db >out
+st=$?
+[ $st -eq 1 ] || { cat out; fail "par_busy: exit $st, want 1"; }
+grep -q "^finding: lost-parallelism: self-test" out || { cat out; fail "par_busy: no lost-parallelism"; }
+sched=$(sed -n 's/^  schedule: //p' out)
+"$np" explore --program par_busy --workers 2 --schedule "$sched" --no-db >out2
+st=$?
+[ $st -eq 1 ] || { cat out2; fail "par_busy replay: exit $st, want 1"; }
+grep -q "^finding: lost-parallelism" out2 || { cat out2; fail "par_busy replay: another outcome"; }
+"$np" explore --program par_poll2 --workers 2 --preemptions 0 --no-db >out
+st=$?
+[ $st -eq 0 ] || { cat out; fail "par_poll2 on 2 workers: exit $st"; }
+grep -q "every schedule within the bound" out || { cat out; fail "par_poll2: not complete"; }
+echo "ok: par_busy found and replayed ($sched), par_poll2 clean"
 
 # cut short: never "clean"
 "$np" explore --program pingpong --workers 3 --preemptions 2 --seconds 0.5 --no-db >out

@@ -69,6 +69,8 @@ bool mx_enabled(int i)
             return mx.th[*(const int *)t->bobj].state == MT_DONE;
         case MB_POLL:
             return t->timed_out || mnet_poll_ready();
+        case MB_BUSY:
+            return mx.now >= t->until;
         }
         return false;
     default:
@@ -271,6 +273,17 @@ void mx_block_poll(int64_t until)
     t->timed_out = until <= mx.now;
     while (!t->timed_out && !mnet_poll_ready())
         block(t, MB_POLL, NULL);
+    t->until = INT64_MAX;
+}
+
+void mx_busy(int64_t ns)
+{
+    mx_thread *t = self();
+    if (!t || ns <= 0)
+        return;
+    t->until = mx.now + ns;
+    while (mx.now < t->until)
+        block(t, MB_BUSY, NULL);
     t->until = INT64_MAX;
 }
 

@@ -25,13 +25,14 @@
 
 /* ---- mach.c: simulated threads ---- */
 enum { MT_FREE, MT_RUN, MT_BLOCK, MT_DONE };
-enum { MB_LOCK, MB_SEM, MB_JOIN, MB_POLL };
+enum { MB_LOCK, MB_SEM, MB_JOIN, MB_POLL, MB_BUSY };
 
 typedef struct mx_thread {
     int state;         /* MT_* */
     int bk;            /* MB_*: what a blocked thread waits for */
     const void *bobj;  /* ... the lock, semaphore or thread */
-    int64_t until;     /* MB_POLL: the poll's end (INT64_MAX: none) */
+    int64_t until;     /* MB_POLL: the poll's end (INT64_MAX: none); MB_BUSY: the
+                          computation's end */
     bool timed_out;    /* MB_POLL: the clock reached `until` */
     np_ctx at;         /* where it stands while not running */
     void *fiber;       /* TSan's fiber made with `at` (at's may be a task's) */
@@ -96,6 +97,11 @@ void mx_run(int i);
  * never runs again). */
 _Noreturn void mx_fail(const char *kind, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* From a simulated thread (a task's, or a program's own): compute for ns
+ * of virtual time without giving the thread up - a task keeps its worker
+ * busy meanwhile, as a task that computes does on a real CPU. The clock
+ * moves only when no thread can step, so other threads go on first. */
+void mx_busy(int64_t ns);
 /* Frees the thread stacks (the end of an exploration). */
 void mx_free(void);
 
@@ -117,6 +123,15 @@ typedef struct mx_program {
 } mx_program;
 const mx_program *mx_program_find(const char *name);
 const mx_program *mx_program_at(size_t i); /* NULL past the last */
+
+/* A program's statement about parallelism: a task readied while a worker
+ * is idle runs while another computes (mx_busy). A finding
+ * "lost-parallelism" with the message. */
+#define MX_PARALLEL(c, ...)                                                                        \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            mx_fail("lost-parallelism", __FILE__, __LINE__, __VA_ARGS__);                          \
+    } while (0)
 
 /* A program's own assertion: a finding "assertion" with the message. */
 #define MX_ASSERT(c, ...)                                                                          \

@@ -23,9 +23,14 @@
  * Invariants, checked when no simulated thread can step (quiescence),
  * before the clock moves: no task queued to run while every worker is
  * blocked (a lost wake-up of a worker); no timer due before the poller's
- * timeout (a timer not run because no thread polls for it); the program
- * ended or something is pending (otherwise: deadlock). After every step:
- * no task running on two workers. In the runtime: a second ready for one
+ * timeout (a timer not run because no thread polls for it) - both only
+ * while no worker computes (mx_busy: then the task or timer is late, not
+ * lost); the program ended or something is pending (otherwise: deadlock).
+ * After every step: no task running on two workers, the scheduler's
+ * bookkeeping (scheduler-state), no worker idle behind work or a vacant
+ * poller role its look after publishing would have seen (idle-worker). A
+ * program states what an idle worker must take while another computes
+ * (MX_PARALLEL: lost-parallelism). In the runtime: a second ready for one
  * park and every other np__fatal (crash), a system call on a descriptor
  * closed before (use-after-close, mnet.c), the program's own assertions.
  * At the end: every descriptor the program opened is closed.
@@ -213,6 +218,8 @@ static const char *block_name(const mx_thread *t)
         return "sleeps on its semaphore";
     case MB_JOIN:
         return "joins a thread";
+    case MB_BUSY:
+        return "computes";
     default:
         return "blocks in the poller";
     }
@@ -246,8 +253,21 @@ static bool quiescent(void)
         return false;
     }
     char where[400];
+    /* A worker whose task computes (mx_busy) is not idle: it runs its own
+     * runnext and ring, the global queue and the due timers once the
+     * computation ends, so a task queued or a timer due meanwhile is late,
+     * not lost. What an idle worker should have taken meanwhile is the
+     * idle-worker invariant's (after every step) and the programs'. */
+    bool wbusy = false;
+    int64_t busy = INT64_MAX;
+    for (int i = 0; i < mx.nth; i++)
+        if (mx.th[i].state == MT_BLOCK && mx.th[i].bk == MB_BUSY) {
+            if (mx.th[i].until < busy)
+                busy = mx.th[i].until;
+            wbusy = wbusy || mx.th[i].tls != NULL; /* a worker's (others have none) */
+        }
     unsigned q = np__sched_queued();
-    if (q) {
+    if (q && !wbusy) {
         threads_text(where, sizeof where);
         found("lost-wakeup",
               "%u task(s) queued to run while every thread is blocked and no wake-up is on its "
@@ -260,7 +280,7 @@ static bool quiescent(void)
         if (mx.th[i].state == MT_BLOCK && mx.th[i].bk == MB_POLL && mx.th[i].until < until)
             until = mx.th[i].until;
     int64_t tn = np__sched_timer_next();
-    if (tn != INT64_MAX && until > tn) {
+    if (tn != INT64_MAX && until > tn && !wbusy) {
         threads_text(where, sizeof where);
         if (until == INT64_MAX)
             found("timer-not-run",
@@ -274,6 +294,8 @@ static bool quiescent(void)
                   tn - MX_EPOCH, until - MX_EPOCH, where);
         return false;
     }
+    if (busy < until)
+        until = busy;
     if (until != INT64_MAX) {
         mx.now = until;
         for (int i = 0; i < mx.nth; i++)
@@ -295,9 +317,13 @@ static bool quiescent(void)
  * it could take has been queued since before its publication: the task
  * would wait for a busy worker although this one is idle (parallelism lost;
  * a lost wake-up if nobody else runs it). Tasks queued after the
- * publication are the waker's to announce (a post or a break). Tracked per
- * step: since when each visible task has been queued without a break, and
- * the step of each publication. */
+ * publication are the waker's to announce (a post or a break). Likewise
+ * the sleeper's look at `polling` after its publication in nsleep: it never
+ * sleeps while the poller role has been vacant since before that
+ * publication (it would have taken the role: with nobody polling, a
+ * readiness or a due timer waits for a busy worker). Tracked per step:
+ * since when each visible task has been queued without a break, the step
+ * of each publication, and since when the poller role is vacant. */
 #define IDLE_MAX 64
 static struct {
     np_task *task[IDLE_MAX];
@@ -305,8 +331,11 @@ static struct {
     int n;
     bool listed[MX_MAX_THREADS];
     uint64_t listed_at[MX_MAX_THREADS];
+    bool published[MX_MAX_THREADS]; /* listed, and counted in nsleep */
+    uint64_t published_at[MX_MAX_THREADS];
     bool polling;
     uint64_t polling_at;
+    uint64_t vacant_at; /* polling false since this step */
 } idle;
 
 static void idle_reset(void)
@@ -349,7 +378,20 @@ static void check_idle(void)
     bool polling = np__sched_polling();
     if (polling && !idle.polling)
         idle.polling_at = now;
+    if (!polling && idle.polling)
+        idle.vacant_at = now;
     idle.polling = polling;
+    /* A sleeper is published once nsleep counts every listed worker: the
+     * lock holder lists itself first and stores nsleep after, so until then
+     * nsleep is one short (and only the holder changes either). */
+    int nlisted = 0;
+    for (int w = 0; w < mx.workers && w < MX_MAX_THREADS; w++) {
+        bool listed = false;
+        if (!np__sched_sleep_sem(w, &listed))
+            break;
+        nlisted += listed;
+    }
+    int nsleep = np__sched_nsleep();
     for (int w = 0; w < mx.workers && w < MX_MAX_THREADS; w++) {
         bool listed = false;
         const void *sem = np__sched_sleep_sem(w, &listed);
@@ -358,12 +400,27 @@ static void check_idle(void)
         if (listed && !idle.listed[w])
             idle.listed_at[w] = now;
         idle.listed[w] = listed;
-        if (listed && old && oldest < idle.listed_at[w] && ((const np__ossem *)sem)->count == 0 &&
-            thread_blocked_on(sem, MB_SEM) >= 0) {
+        if (!listed)
+            idle.published[w] = false;
+        else if (!idle.published[w] && nsleep == nlisted) {
+            idle.published[w] = true;
+            idle.published_at[w] = now;
+        }
+        if (!listed || ((const np__ossem *)sem)->count != 0 || thread_blocked_on(sem, MB_SEM) < 0)
+            continue;
+        if (old && oldest < idle.listed_at[w]) {
             found("idle-worker",
                   "worker %d sleeps although task %p, queued where it looks since step %" PRIu64
                   ", was there when it went on the sleepers' list (step %" PRIu64 ")",
                   w, (void *)old, oldest, idle.listed_at[w]);
+            return;
+        }
+        if (idle.published[w] && !polling && idle.vacant_at <= idle.published_at[w]) {
+            found("idle-worker",
+                  "worker %d sleeps although no worker has held the poller role since step "
+                  "%" PRIu64 ", before it published itself as a sleeper (step %" PRIu64
+                  "): nobody polls while it sleeps",
+                  w, idle.vacant_at, idle.published_at[w]);
             return;
         }
     }
@@ -530,6 +587,7 @@ static int decide(ex *e, uint8_t en)
     s->line = mx.th[t].line;
     e->sh->cur[e->n] = (uint8_t)t;
     e->sh->cur_steps = ++e->n;
+    mx.steps = e->n; /* the clock of the step-stamped invariants (idle-worker) */
     e->pre += preempt;
     e->prev = t;
     return t;

@@ -10,7 +10,9 @@
  * To add one: write its main function below and add a line to `programs`
  * at the end of this file (name, one line of description, function).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "mach.h"
@@ -654,6 +656,181 @@ static void prog_spread(void *p)
     MX_ASSERT(sp_done == 4, "%d of 4 tasks ended", sp_done);
 }
 
+/* ---- par_ready, par_poll2: an idle worker takes what a computing one cannot ----------------
+ * Both start from a settled runtime - every task parked, the workers idle:
+ * one blocked in the poller, the others asleep (a client thread of the
+ * program's own, not a worker, computes 1 ms first; the clock moves only
+ * once nothing else can step). The client then makes the poller return
+ * with tasks, and those tasks compute (mx_busy: the worker stays busy for
+ * 1 ms of virtual time). With two workers or more a sleeper exists at that
+ * moment, and the scheduler promises to wake it for the work the busy
+ * worker cannot run (scheduler.c's header: a waker wakes a sleeper; a
+ * poller returning n tasks wakes up to n - 1):
+ *  - par_ready: the poll returns one reader (n = 1: nobody is woken, the
+ *    poller runs it, `polling` is false, a sleeper is published). The
+ *    reader readies a task parked on a semaphore, then computes. np_ready
+ *    from a running task uses runnext only when no worker sleeps or polls,
+ *    so the task goes to the ring with a wake-up and a sleeper runs it
+ *    while the reader computes.
+ *  - par_poll2: a reader and a writer of one connection (the writer parked
+ *    on a full buffer); the client closes its end with the bytes unread, so
+ *    a reset makes both ready in one record: one poll returns both, the
+ *    poller runs one and wakes a sleeper for the other. Each computes and
+ *    requires the other to have started.
+ * With one worker there is no idle worker to promise anything: the
+ * statements are made from two workers on. */
+static struct {
+    np_fd *c;
+    int ofd; /* the client's raw socket (the simulated kernel's) */
+    bool close_it;
+    np__sema go;
+    bool started[2];
+    ssize_t res[2];
+} par;
+
+static void *par_client(void *p)
+{
+    (void)p;
+    int fd = NP_SYS(socket)(AF_INET, SOCK_STREAM, 0);
+    MX_ASSERT(fd >= 0, "client socket: %d", errno);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(7010)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int r = NP_SYS(connect)(fd, (struct sockaddr *)&a, sizeof a);
+    MX_ASSERT(r == 0 || errno == EINPROGRESS, "client connect: %d", errno);
+    par.ofd = fd;
+    mx_busy(1 * MS); /* the runtime settles: tasks parked, workers idle */
+    if (par.close_it) {
+        MX_ASSERT(NP_SYS(close)(fd) == 0, "client close failed");
+    } else {
+        ssize_t w = NP_SYS(write)(fd, "x", 1);
+        MX_ASSERT(w == 1, "client write: %zd", w);
+    }
+    return NULL;
+}
+
+static void par_ready_reader(void *p)
+{
+    (void)p;
+    unsigned char b[4];
+    ssize_t r = np_read(par.c, b, sizeof b);
+    MX_ASSERT(r == 1, "reader: %zd (%s)", r, np_strerror((int)r));
+    np__sema_release(&par.go); /* readies the waiting task */
+    mx_busy(1 * MS);
+    MX_PARALLEL(mx.workers < 2 || par.started[1],
+                "the task readied (from a running task, a worker asleep and nobody polling) did "
+                "not run while its waker computed for 1 ms on %d workers",
+                mx.workers);
+}
+
+static void par_ready_waiter(void *p)
+{
+    (void)p;
+    np__sema_acquire(&par.go);
+    par.started[1] = true;
+}
+
+static void par_poll2_task(void *p)
+{
+    int i = (int)(intptr_t)p;
+    static unsigned char big[128];
+    size_t written = 0;
+    par.res[i] =
+        i == 0 ? np_read(par.c, big, sizeof big) : np_write(par.c, big, sizeof big, &written);
+    par.started[i] = true;
+    mx_busy(1 * MS);
+    MX_PARALLEL(mx.workers < 2 || par.started[!i],
+                "the %s, returned by the same poll as this %s, did not run while it computed "
+                "for 1 ms on %d workers",
+                i ? "reader" : "writer", i ? "writer" : "reader", mx.workers);
+}
+
+static void par_run(bool poll2)
+{
+    begin();
+    memset(&par, 0, sizeof par);
+    par.ofd = -1;
+    par.close_it = poll2;
+    np__sema_init(&par.go);
+    np_fd *l = listen_on("127.0.0.1:7010");
+    np__osthread th;
+    int err = NP_THREAD_CREATE(&th, par_client, NULL);
+    MX_ASSERT(err == 0, "thread create: %d", err);
+    err = np_accept(l, &par.c);
+    MX_ASSERT(err == 0, "np_accept: %s", np_strerror(err));
+    MX_ASSERT(np_close(l) == 0, "closing the listener failed");
+    group g;
+    group_init(&g);
+    if (poll2) {
+        go(&g, par_poll2_task, (void *)0);
+        go(&g, par_poll2_task, (void *)1);
+    } else {
+        go(&g, par_ready_reader, NULL);
+        go(&g, par_ready_waiter, NULL);
+    }
+    wait_all(&g);
+    NP_THREAD_JOIN(th);
+    if (poll2) {
+        MX_ASSERT(par.res[0] == -ECONNRESET, "reader after the reset: %zd (%s)", par.res[0],
+                  np_strerror((int)par.res[0]));
+        MX_ASSERT(par.res[1] < 0, "writer after the reset: %zd", par.res[1]);
+    } else {
+        MX_ASSERT(NP_SYS(close)(par.ofd) == 0, "client close failed");
+    }
+    MX_ASSERT(np_close(par.c) == 0, "closing the connection failed");
+}
+
+static void prog_par_ready(void *p)
+{
+    (void)p;
+    par_run(false);
+}
+
+static void prog_par_poll2(void *p)
+{
+    (void)p;
+    par_run(true);
+}
+
+/* par_busy: the self-test of mx_busy and MX_PARALLEL. Every worker
+ * computes (one task per worker beside A, each 2 ms) when A, computing
+ * too, readies a task parked on a semaphore: with no idle worker np_ready
+ * puts it in A's runnext, where it waits for A (as Go's does). The
+ * statement that it runs while A computes 0.5 ms more is false, and must
+ * be found as lost-parallelism - not as a lost wake-up (a worker that
+ * computes is not idle) nor a deadlock (the clock moves to the end of a
+ * computation). */
+static void par_busy_hog(void *p)
+{
+    (void)p;
+    mx_busy(2 * MS);
+}
+
+static void par_busy_a(void *p)
+{
+    (void)p;
+    mx_busy(1 * MS);
+    np__sema_release(&par.go);
+    mx_busy(MS / 2);
+    MX_PARALLEL(par.started[1],
+                "self-test: the task readied while every worker computes did not run before "
+                "its waker's computation ended (it waits in runnext, by design)");
+}
+
+static void prog_par_busy(void *p)
+{
+    (void)p;
+    begin();
+    memset(&par, 0, sizeof par);
+    np__sema_init(&par.go);
+    group g;
+    group_init(&g);
+    for (int i = 1; i < mx.workers; i++)
+        go(&g, par_busy_hog, NULL);
+    go(&g, par_ready_waiter, NULL);
+    go(&g, par_busy_a, NULL);
+    wait_all(&g);
+}
+
 /* ---- sync_select_timeout: a select's deadline racing a send (netpoll/sync.h) -----------
  * An unbuffered channel; the main task receives with a select whose
  * deadline is 1 ms ahead, and a task sleeps 1 ms, then sends with a select
@@ -1013,6 +1190,14 @@ static const mx_program programs[] = {
      prog_outside_wake, NULL},
     {"spread", "four tasks that yield three times each, started one after another", prog_spread,
      NULL},
+    {"par_ready",
+     "a poll returns one reader that readies a parked task and computes 1 ms: a sleeping "
+     "worker must run the task meanwhile",
+     prog_par_ready, NULL},
+    {"par_poll2",
+     "a reset makes a reader and a blocked writer ready in one poll; each computes 1 ms: the "
+     "other must run meanwhile on a woken worker",
+     prog_par_poll2, NULL},
     {"sync_select_timeout",
      "a select's 1 ms deadline racing a send made as it falls due, on an unbuffered channel "
      "(netpoll/sync.h)",
@@ -1034,6 +1219,10 @@ static const mx_program programs[] = {
      "a two-slot buffer filled with a sender waiting: values received in order, then close "
      "(netpoll/sync.h)",
      prog_sync_buffer_order, NULL},
+    {"par_busy",
+     "self-test: a task readied while every worker computes waits in runnext (MX_PARALLEL must "
+     "say so)",
+     prog_par_busy, "lost-parallelism"},
     {"lost_update",
      "self-test: two tasks add to a counter with a yield between read and write (the "
      "explorer must find the lost update)",

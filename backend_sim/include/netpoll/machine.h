@@ -53,7 +53,8 @@ typedef struct np_mx_result {
     bool found;           /* a finding */
     char kind[32];        /* its kind: lost-wakeup, timer-not-run, deadlock,
                              double-run, scheduler-state, idle-worker,
-                             use-after-close, assertion, crash, livelock */
+                             use-after-close, assertion, lost-parallelism,
+                             crash, livelock */
     char msg[512];        /* what happened */
     char schedule[8192];  /* the schedule that shows it (--schedule) */
     unsigned preemptions; /* ... and its preemptions */
