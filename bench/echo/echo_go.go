@@ -1,12 +1,15 @@
 // bench/echo/echo_go.go - the Go echo server (standard library only).
 //
-//	echo_go [--port P] [--deadline] [--timeout S]
+//	echo_go [--port P] [--deadline] [--deadline-s D] [--buf N] [--timeout S]
 //
 // One goroutine per connection, as in Go's net.BenchmarkTCP4Persistent server:
 // Read into a 4 KiB buffer, Write the bytes read straight back. --port 0 (the
 // default) picks a free port; prints "listening PORT". Listens on 127.0.0.1.
 // --deadline calls SetReadDeadline(time.Now().Add(10 * time.Second)) before
-// every Read. GOMAXPROCS comes from the environment (the runtime reads it).
+// every Read; --deadline-s D the same with D seconds (implies --deadline).
+// --buf N (default 4096): the read buffer's size (made per goroutine; it
+// escapes to the heap either way, as the [4096]byte array did). GOMAXPROCS
+// comes from the environment (the runtime reads it).
 // --timeout S (default 900): the server exits by itself after S seconds.
 //
 // Build (offline, no module): GO111MODULE=off go build -o echo_go echo_go.go
@@ -20,16 +23,16 @@ import (
 	"time"
 )
 
-func serve(c net.Conn, deadline bool) {
+func serve(c net.Conn, deadline time.Duration, size int) {
 	defer c.Close()
-	var buf [4096]byte
+	buf := make([]byte, size)
 	for {
-		if deadline {
-			if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		if deadline > 0 {
+			if err := c.SetReadDeadline(time.Now().Add(deadline)); err != nil {
 				return
 			}
 		}
-		n, err := c.Read(buf[:])
+		n, err := c.Read(buf)
 		if err != nil {
 			return
 		}
@@ -42,8 +45,21 @@ func serve(c net.Conn, deadline bool) {
 func main() {
 	port := flag.Int("port", 0, "TCP port on 127.0.0.1 (0 = pick one)")
 	deadline := flag.Bool("deadline", false, "reset a 10 s read deadline before every read")
+	deadlineS := flag.Int("deadline-s", 0, "the same with this many seconds")
+	size := flag.Int("buf", 4096, "read buffer bytes")
 	timeout := flag.Int("timeout", 900, "exit after this many seconds")
 	flag.Parse()
+	var dl time.Duration
+	if *deadline {
+		dl = 10 * time.Second
+	}
+	if *deadlineS > 0 {
+		dl = time.Duration(*deadlineS) * time.Second
+	}
+	if *size < 1 || *size > 1<<20 {
+		fmt.Fprintln(os.Stderr, "echo_go: --buf wants 1..1048576")
+		os.Exit(2)
+	}
 
 	ln, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", *port))
 	if err != nil {
@@ -63,6 +79,6 @@ func main() {
 			time.Sleep(time.Millisecond) // e.g. out of descriptors: back off
 			continue
 		}
-		go serve(c, *deadline)
+		go serve(c, dl, *size)
 	}
 }
