@@ -4,9 +4,10 @@
 # server against Go 1.19's (and libuv's and a raw epoll loop's where they
 # fit), interleaved within every round.
 #
-#   bench/run_workloads.sh many|idle|pipe [--rounds N] [--seconds S]
+#   bench/run_workloads.sh many|idle|park|pipe [--rounds N] [--seconds S]
 #                          [--conns "..."] [--threads "1 2"] [--depth D]
-#                          [--only "np go uv raw"] [--src K] [--raise-limits]
+#                          [--only "np nps go uv raw"] [--src K] [--raise-limits]
+#                          [--small-stack-kib K]
 #                          [--build-dir DIR] [--log FILE]
 #   bench/run_workloads.sh --report LOG     # the tables again, from a raw log
 #
@@ -27,12 +28,21 @@
 #       read); (after - before) / C, in KiB. Default C = 10000 30000 50000.
 #       A connection's kernel socket is in neither figure. Both servers read
 #       into a 512-byte buffer (netpoll's on the task stack, Go's on the heap).
+# park  memory per parked task without a descriptor: the server, sent SIGUSR1,
+#       starts C tasks each in np_sleep(600 s) (echo_np --park C; Go: C
+#       goroutines in time.Sleep, echo_go --park C) and is measured as in idle,
+#       before the signal and 1 s after it printed "parked C". Default C = 10000
+#       50000 100000: past the ~32,700 tasks at which np_go failed with ENOMEM
+#       when a stack was two mappings (vm.max_map_count 65530), and past a
+#       descriptor limit that idle cannot pass.
 #
 # Servers: np (echo_np --workers T), go (echo_go, GOMAXPROCS=T), uv (echo_uv)
 # and raw (echo_raw), the last two single-threaded: T = 1 cells only, and not
-# in idle (their per-connection state is a malloc'd struct with a 4 KiB
-# buffer, no task: nothing to compare a stack with). Threads T: default 1 2
-# (idle: 1).
+# in idle or park (their per-connection state is a malloc'd struct with a 4 KiB
+# buffer, no task: nothing to compare a stack with). idle and park also run
+# nps: echo_np with np_config.stack_size = --small-stack-kib K (default 64)
+# instead of the default 256 KiB, i.e. a quarter of the page tables. Threads T: default 1 2
+# (idle, park: 1).
 #
 # Limits. The script raises `ulimit -n` (soft, up to the hard limit) to
 # C + 1000 for both server and client. --raise-limits (idle, as root): for
@@ -62,6 +72,7 @@ THREADS_L=""
 DEPTH=16
 ONLY=""
 SRC=4
+SMALL_KIB=64
 RAISE=0
 LOG=""
 REPORT=""
@@ -69,7 +80,7 @@ BUDGET_S=${BENCH_BUDGET_S:-900}
 SIZE=512
 
 case "${1:-}" in
-many|idle|pipe) WL=$1; shift ;;
+many|idle|park|pipe) WL=$1; shift ;;
 esac
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -81,6 +92,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift 2 ;;
     --src) SRC=$2; shift 2 ;;
     --raise-limits) RAISE=1; shift ;;
+    --small-stack-kib) SMALL_KIB=$2; shift 2 ;;
     --build-dir) BUILD=$2; shift 2 ;;
     --log) LOG=$2; shift 2 ;;
     --report) REPORT=$2; shift 2 ;;
@@ -125,9 +137,9 @@ def mmr(v):
         return "–"
     return "**%.2f** (%.2f–%.2f)" % (statistics.median(v), min(v), max(v))
 
-names = {"np": "netpoll", "go": "Go", "uv": "libuv", "raw": "raw epoll"}
+names = {"np": "netpoll", "nps": "netpoll, small stacks", "go": "Go", "uv": "libuv", "raw": "raw epoll"}
 cells = sorted({k[1:] for k in rows}, key=lambda c: (c[0], c[1], int(c[2]), int(c[3])))
-order = [s for s in ["np", "go", "uv", "raw"] if any(s in r for r in rows.values())]
+order = [s for s in ["np", "nps", "go", "uv", "raw"] if any(s in r for r in rows.values())]
 def vals(c, s, m):
     return [rows[k][s][m] for k in sorted(rows) if k[1:] == c and s in rows[k] and m in rows[k][s]]
 def ratios(c, a, b, m, diff=False):
@@ -162,25 +174,28 @@ for wl in ["many", "pipe"]:
             print("| threads | conns | depth | req/s | p50 | p99 | CPU/req | rounds req/s ≥ 1 |")
             print("|---|---|---|---|---|---|---|---|")
             print("\n".join(lines))
-cs = [c for c in cells if c[0] == "idle"]
-if cs:
+for wl, what, per in [("idle", "open connections", "connection"), ("park", "parked tasks", "task")]:
+    cs = [c for c in cells if c[0] == wl]
+    if not cs:
+        continue
     print()
-    print("| threads | open connections | server | KiB per connection (RSS + page tables) | of it RSS | of it page tables |")
+    print("| threads | %s | server | KiB per %s (RSS + page tables) | of it RSS | of it page tables |" % (what, per))
     print("|---|---|---|---|---|---|")
     for c in cs:
         for s in order:
             if vals(c, s, "kib"):
                 print("| %s | %s | %s | %s | %s | %s |" % (c[1], c[2], names[s], mm(vals(c, s, "kib"), True), mm(vals(c, s, "rss")), mm(vals(c, s, "pte"))))
     print()
-    print("Per-round difference netpoll − Go, KiB per connection (same round, same cell): median (min–max)")
+    print("Per-round difference from Go, KiB per %s (same round, same cell): median (min–max)" % per)
     print()
-    print("| threads | open connections | RSS + page tables | RSS | page tables |")
-    print("|---|---|---|---|---|")
+    print("| threads | %s | server | RSS + page tables | RSS | page tables |" % what)
+    print("|---|---|---|---|---|---|")
+    g = lambda v: "**%+.2f** (%+.2f – %+.2f)" % (statistics.median(v), min(v), max(v))
     for c in cs:
-        d = lambda m: ratios(c, "np", "go", m, diff=True)
-        if d("kib"):
-            g = lambda v: "**%+.2f** (%+.2f – %+.2f)" % (statistics.median(v), min(v), max(v))
-            print("| %s | %s | %s | %s | %s |" % (c[1], c[2], g(d("kib")), g(d("rss")), g(d("pte"))))
+        for a in ["np", "nps"]:
+            d = lambda m: ratios(c, a, "go", m, diff=True)
+            if d("kib"):
+                print("| %s | %s | %s | %s | %s | %s |" % (c[1], c[2], names[a], g(d("kib")), g(d("rss")), g(d("pte"))))
 errs = sum(d.get("errors", 0) for k in rows for d in rows[k].values())
 if errs:
     print("\nnote: %d failed requests or connections closed early in total (see the log)" % errs)
@@ -188,18 +203,20 @@ PY
 }
 if [ -n "$REPORT" ]; then report "$REPORT"; exit; fi
 
-[ -n "$WL" ] || { echo "usage: run_workloads.sh many|idle|pipe [options] (--help)" >&2; exit 2; }
+[ -n "$WL" ] || { echo "usage: run_workloads.sh many|idle|park|pipe [options] (--help)" >&2; exit 2; }
 case $WL in
 many) : "${ROUNDS:=3}"; CONNS_L=${CONNS_L:-"1000 10000"}; THREADS_L=${THREADS_L:-"1 2"}; DEPTH=1 ;;
 pipe) : "${ROUNDS:=5}"; CONNS_L=${CONNS_L:-"4 64"}; THREADS_L=${THREADS_L:-"1 2"} ;;
 idle) : "${ROUNDS:=3}"; CONNS_L=${CONNS_L:-"10000 30000 50000"}; THREADS_L=${THREADS_L:-"1"}; DEPTH=1 ;;
+park) : "${ROUNDS:=3}"; CONNS_L=${CONNS_L:-"10000 50000 100000"}; THREADS_L=${THREADS_L:-"1"}; DEPTH=1 ;;
 esac
-for v in "$ROUNDS" "$RUN_S" "$DEPTH" "$SRC"; do
+for v in "$ROUNDS" "$RUN_S" "$DEPTH" "$SRC" "$SMALL_KIB"; do
     case "$v" in ''|*[!0-9]*) echo "run_workloads.sh: --rounds/--seconds/--depth/--src want whole numbers" >&2; exit 2 ;; esac
 done
 for v in $CONNS_L; do
     case "$v" in ''|*[!0-9]*) echo "run_workloads.sh: --conns wants whole numbers" >&2; exit 2 ;; esac
-    [ "$v" -ge 1 ] && [ "$v" -le 60000 ] || { echo "run_workloads.sh: --conns from 1 to 60000" >&2; exit 2; }
+    [ "$v" -ge 1 ] && [ "$v" -le 200000 ] || { echo "run_workloads.sh: --conns from 1 to 200000" >&2; exit 2; }
+    [ "$WL" = park ] || [ "$v" -le 60000 ] || { echo "run_workloads.sh: --conns at most 60000 (park: 200000)" >&2; exit 2; }
 done
 for t in $THREADS_L; do case "$t" in 1|2) ;; *) echo "run_workloads.sh: --threads from 1 2" >&2; exit 2 ;; esac; done
 [ "$ROUNDS" -ge 1 ] || ROUNDS=1
@@ -217,11 +234,11 @@ echo_build_go
 LG="$E/loadgen"
 [ -x "$LG" ] || { echo "run_workloads.sh: no load generator at $LG (build echo_loadgen)" >&2; exit 1; }
 
-declare -A BIN=([np]="$E/echo_np" [go]="$E/echo_go" [uv]="$E/echo_uv" [raw]="$E/echo_raw")
+declare -A BIN=([np]="$E/echo_np" [nps]="$E/echo_np" [go]="$E/echo_go" [uv]="$E/echo_uv" [raw]="$E/echo_raw")
 S=()
-for n in np go uv raw; do
+for n in np nps go uv raw; do
     if [ -n "$ONLY" ] && ! printf ' %s ' "$ONLY" | grep -q " $n "; then continue; fi
-    { [ "$WL" = idle ] && { [ "$n" = uv ] || [ "$n" = raw ]; }; } && continue
+    case $WL/$n in idle/uv|idle/raw|park/uv|park/raw|many/nps|pipe/nps) continue ;; esac
     if [ -x "${BIN[$n]}" ]; then S+=("$n"); else NOTES+=("$n skipped: ${BIN[$n]} not built."); fi
 done
 [ ${#S[@]} -gt 0 ] || { echo "run_workloads.sh: no server built" >&2; exit 1; }
@@ -261,14 +278,17 @@ maps_for() { # maps_for C: with --raise-limits, vm.max_map_count >= 2 C + 10000
     fi
 }
 
-start_server() { # start_server NAME THREADS
+start_server() { # start_server NAME THREADS [TASKS]
     local n=$1 t=$2 extra=()
     case $WL/$n in
     idle/np) extra=(--small-buf --deadline-s 600) ;;
+    idle/nps) extra=(--small-buf --deadline-s 600 --stack-kib "$SMALL_KIB") ;;
+    park/nps) extra=(--park "$3" --stack-kib "$SMALL_KIB") ;;
     idle/go) extra=(--buf 512 --deadline-s 600) ;;
+    park/*) extra=(--park "$3") ;;
     esac
     case $n in
-    np) srv_start "${BIN[$n]}" --workers "$t" "${extra[@]}" --port 0 --timeout 300 ;;
+    np|nps) srv_start "${BIN[$n]}" --workers "$t" "${extra[@]}" --port 0 --timeout 300 ;;
     go) srv_start env GOMAXPROCS="$t" "${BIN[$n]}" "${extra[@]}" --port 0 --timeout 300 ;;
     *) srv_start "${BIN[$n]}" --port 0 --timeout 300 ;;
     esac
@@ -303,11 +323,34 @@ run_idle() { # run_idle NCONN -> an "R" line's fields, measured on SRV_PID
         "base_kib=$((b_rss + b_pte)) after_kib=$((a_rss + a_pte))"
 }
 
+run_park() { # run_park NTASKS -> an "R" line's fields, measured on SRV_PID
+    local n=$1 b_rss b_pte a_rss a_pte i parked=""
+    sleep 0.3
+    b_rss=$(status_kib "$SRV_PID" VmRSS); b_pte=$(status_kib "$SRV_PID" VmPTE)
+    kill -USR1 "$SRV_PID"
+    for i in $(seq 1 $((300 + n / 100))); do # 30 s + 1 s per 1,000 tasks at most
+        parked=$(awk '/^parked / { print $2; exit }' "$TMP/srv.out")
+        [ -n "$parked" ] && break
+        kill -0 "$SRV_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    sleep 1
+    a_rss=$(status_kib "$SRV_PID" VmRSS); a_pte=$(status_kib "$SRV_PID" VmPTE)
+    if [ "${parked:-0}" != "$n" ] || [ -z "$a_rss" ]; then
+        echo "R FAILED=park parked=${parked:-none} errors=$(( n - ${parked:-0} ))"
+        return
+    fi
+    echo "R parked=$parked base_rss=$b_rss base_pte=$b_pte after_rss=$a_rss after_pte=$a_pte" \
+        "base_kib=$((b_rss + b_pte)) after_kib=$((a_rss + a_pte))"
+}
+
 # ---- the rounds ---------------------------------------------------------------------
 echo "# run_workloads $WL $(date -u '+%Y-%m-%dT%H:%M:%SZ') commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) servers=${S[*]} conns=$CONNS_L threads=$THREADS_L depth=$DEPTH src=$SRC load=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$LOG"
 declare -A SKIP=()
 for c in $CONNS_L; do
-    if ! fds_for "$c"; then
+    if [ "$WL" = park ]; then
+        maps_for "$c"
+    elif ! fds_for "$c"; then
         SKIP[$c]=1
         NOTES+=("$c connections skipped: $((c + 1000)) descriptors needed, hard limit $(ulimit -Hn)$([ "$RAISE" = 1 ] && echo " and not raisable (no CAP_SYS_RESOURCE)" || echo "; --raise-limits raises it as root")")
     elif [ "$WL" = idle ]; then
@@ -330,7 +373,7 @@ for r in $(seq 1 "$ROUNDS"); do
             for n in "${order[@]}"; do
                 { [ "$n" = uv ] || [ "$n" = raw ]; } && [ "$t" != 1 ] && continue
                 tags="round=$r wl=$WL sthreads=$t nconn=$c depth=$DEPTH server=$n"
-                start_server "$n" "$t"
+                start_server "$n" "$t" "$c"
                 if [ -z "$SRV_PORT" ]; then
                     echo "R FAILED=start $tags" >>"$LOG"
                     srv_stop
@@ -338,6 +381,8 @@ for r in $(seq 1 "$ROUNDS"); do
                 fi
                 if [ "$WL" = idle ]; then
                     echo "$(run_idle "$c") $tags" >>"$LOG"
+                elif [ "$WL" = park ]; then
+                    echo "$(run_park "$c") $tags" >>"$LOG"
                 else
                     c0=$(cpu_ticks "$SRV_PID")
                     line=$(timeout $((RUN_S + 60 + c / 500)) "$LG" --addr "127.0.0.1:$SRV_PORT" --mode persistent \
@@ -359,10 +404,11 @@ echo "- workload: $WL; machine: $(uname -srm), CPU: $(sed -n 's/^model name[[:sp
 echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) (core/*.{c,h} + backend_epoll/*.c sha256 $(cat "$ROOT"/core/*.c "$ROOT"/core/*.h "$ROOT"/backend_epoll/*.c 2>/dev/null | sha256sum | cut -c1-12)); date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- rounds: $done_rounds; in each, every cell, and in each cell every server once, order rotated per round"
 case $WL in
+park) echo "- no client: SIGUSR1 makes the server start C parked tasks (np_sleep 600 s) or goroutines (time.Sleep 600 s); memory = VmRSS + VmPTE 1 s after it printed \"parked C\", minus before the signal, / C" ;;
 idle) echo "- client: loadgen --mode idle (C connections over $SRC source addresses, one 16-byte round trip each, then held ${RUN_S} s); memory = VmRSS + VmPTE of the server 1 s after all are open, minus before, / C" ;;
 *) echo "- client: loadgen (C, 1 thread, epoll) --mode persistent --depth $DEPTH --src $SRC, 512-byte messages, ${RUN_S} s measured after 200 ms of warm-up (the window starts once every connection is open)" ;;
 esac
-echo "- servers: ${S[*]} (Go $GO_VERSION, GOMAXPROCS = threads; echo_np --workers threads); uv and raw have one thread (threads = 1 cells only)"
+echo "- servers: ${S[*]} (nps: echo_np --stack-kib $SMALL_KIB; Go $GO_VERSION, GOMAXPROCS = threads; echo_np --workers threads); uv and raw have one thread (threads = 1 cells only)"
 echo "- server CPU µs/req: utime+stime (/proc/PID/stat, $TCK Hz) over the client run / every request completed"
 echo "- raw log: $LOG"
 for note in "${NOTES[@]+"${NOTES[@]}"}"; do echo "- note: $note"; done

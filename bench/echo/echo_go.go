@@ -1,6 +1,6 @@
 // bench/echo/echo_go.go - the Go echo server (standard library only).
 //
-//	echo_go [--port P] [--deadline] [--deadline-s D] [--buf N] [--timeout S]
+//	echo_go [--port P] [--deadline] [--deadline-s D] [--buf N] [--park N] [--timeout S]
 //
 // One goroutine per connection, as in Go's net.BenchmarkTCP4Persistent server:
 // Read into a 4 KiB buffer, Write the bytes read straight back. --port 0 (the
@@ -9,7 +9,9 @@
 // every Read; --deadline-s D the same with D seconds (implies --deadline).
 // --buf N (default 4096): the read buffer's size (made per goroutine; it
 // escapes to the heap either way, as the [4096]byte array did). GOMAXPROCS
-// comes from the environment (the runtime reads it).
+// comes from the environment (the runtime reads it). --park N: on SIGUSR1,
+// starts N goroutines each in time.Sleep(600 s) and prints "parked N"
+// (echo_np --park N).
 // --timeout S (default 900): the server exits by itself after S seconds.
 //
 // Build (offline, no module): GO111MODULE=off go build -o echo_go echo_go.go
@@ -20,6 +22,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 )
 
@@ -47,8 +51,20 @@ func main() {
 	deadline := flag.Bool("deadline", false, "reset a 10 s read deadline before every read")
 	deadlineS := flag.Int("deadline-s", 0, "the same with this many seconds")
 	size := flag.Int("buf", 4096, "read buffer bytes")
+	park := flag.Int("park", 0, "on SIGUSR1, park this many goroutines in time.Sleep")
 	timeout := flag.Int("timeout", 900, "exit after this many seconds")
 	flag.Parse()
+	if *park > 0 {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGUSR1)
+		go func() {
+			<-sig
+			for i := 0; i < *park; i++ {
+				go time.Sleep(600 * time.Second)
+			}
+			fmt.Printf("parked %d\n", *park)
+		}()
+	}
 	var dl time.Duration
 	if *deadline {
 		dl = 10 * time.Second

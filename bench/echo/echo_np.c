@@ -3,7 +3,8 @@
  * per connection.
  *
  *   echo_np [--port P] [--workers N] [--deadline] [--deadline-s D] [--timeout S]
- *           [--small-buf] [--stack-kib K] [--record FILE [--reserve MIB] [--slices MS]]
+ *           [--small-buf] [--stack-kib K] [--park N]
+ *           [--record FILE [--reserve MIB] [--slices MS]]
  *
  * --port 0 (the default) picks a free port; prints "listening PORT". Listens
  * on 127.0.0.1. --workers sets np_config.workers (default 1). Each connection
@@ -15,6 +16,10 @@
  * 4 KiB (echo_go --buf 512), so a parked task's stack is one page: the idle
  * memory workload of bench/run_workloads.sh. --stack-kib K: np_config's
  * stack_size (default 0: the runtime's 256 KiB).
+ * --park N: on SIGUSR1, starts N tasks each blocked in np_sleep(600 s) (from
+ * a plain thread: np_go may be called from outside the runtime) and prints
+ * "parked N" (echo_go --park N: goroutines in time.Sleep): memory per
+ * parked task, without a descriptor each (bench/run_workloads.sh park).
  * --timeout S (default 900): the server exits by itself after S seconds.
  * --record FILE: the runtime records a trace from the start (netpoll/record.h);
  * on SIGTERM or SIGINT the server stops recording, writes the trace to FILE
@@ -206,6 +211,28 @@ static void serve_small(void *arg)
 
 static bool g_small_buf;
 
+/* --park */
+static int g_park;
+static sigset_t g_park_sig; /* SIGUSR1: blocked everywhere, taken by parker */
+
+static void parked(void *arg)
+{
+    (void)arg;
+    np_sleep(600 * 1000000000LL);
+}
+
+static void *parker(void *arg)
+{
+    (void)arg;
+    int sig = 0, n = 0;
+    sigwait(&g_park_sig, &sig);
+    while (n < g_park && np_go(parked, NULL) == 0)
+        n++;
+    printf("parked %d\n", n);
+    fflush(stdout);
+    return NULL;
+}
+
 static void accept_loop(void *arg)
 {
     int *status = arg;
@@ -260,6 +287,8 @@ int main(int argc, char **argv)
             g_deadline_ns = atoll(argv[++i]) * 1000000000LL;
         } else if (!strcmp(argv[i], "--small-buf"))
             g_small_buf = true;
+        else if (!strcmp(argv[i], "--park") && i + 1 < argc)
+            g_park = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--stack-kib") && i + 1 < argc)
             stack_kib = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
@@ -272,7 +301,7 @@ int main(int argc, char **argv)
             g_slice_ms = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: echo_np [--port P] [--workers N] [--deadline] [--deadline-s D] "
-                            "[--timeout S] [--small-buf] [--stack-kib K] "
+                            "[--timeout S] [--small-buf] [--stack-kib K] [--park N] "
                             "[--record FILE [--reserve MIB] [--slices MS]]\n");
             return 2;
         }
@@ -303,6 +332,16 @@ int main(int argc, char **argv)
         }
         if (g_slice_ms && pthread_create(&th, NULL, slicer, NULL) != 0) {
             fprintf(stderr, "echo_np: --slices: no thread\n");
+            return 1;
+        }
+    }
+    if (g_park > 0) { /* before np_main: its threads inherit the blocked signal */
+        sigemptyset(&g_park_sig);
+        sigaddset(&g_park_sig, SIGUSR1);
+        pthread_sigmask(SIG_BLOCK, &g_park_sig, NULL);
+        pthread_t th;
+        if (pthread_create(&th, NULL, parker, NULL) != 0) {
+            fprintf(stderr, "echo_np: --park: no thread\n");
             return 1;
         }
     }
