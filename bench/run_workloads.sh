@@ -229,8 +229,11 @@ TMP=$(mktemp -d /tmp/run_workloads.XXXXXX)
 NOTES=()
 
 . "$ROOT/bench/echo/common.sh"
-echo_build_go
-[ "$GO_VERSION" != n/a ] || NOTES+=("Go not found: the go server skipped.")
+GO_VERSION=n/a
+if [ -z "$ONLY" ] || printf ' %s ' "$ONLY" | grep -q ' go '; then
+    echo_build_go
+    [ "$GO_VERSION" != n/a ] || NOTES+=("Go not found: the go server skipped.")
+fi
 LG="$E/loadgen"
 [ -x "$LG" ] || { echo "run_workloads.sh: no load generator at $LG (build echo_loadgen)" >&2; exit 1; }
 
