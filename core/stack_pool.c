@@ -34,8 +34,9 @@ size_t np__stack_round(size_t size)
     return (size + ps - 1) & ~(ps - 1);
 }
 
-/* 1 while MADV_GUARD_INSTALL works; 0 once the kernel said EINVAL (older
- * than 6.13, or a mapping it will not guard): mprotect from then on. */
+/* 1 while MADV_GUARD_INSTALL works; 0 once it failed otherwise than for
+ * want of memory (EINVAL before Linux 6.13 or on a mapping the kernel will
+ * not guard; EPERM from a seccomp filter): mprotect from then on. */
 static _Atomic int guard_madvise = 1;
 
 /* Out of mappings looks like out of memory (ENOMEM from mmap or mprotect):
@@ -72,7 +73,7 @@ static int guard(char *p, size_t ps)
     if (atomic_load_explicit(&guard_madvise, memory_order_relaxed)) {
         if (madvise(p, ps, MADV_GUARD_INSTALL) == 0)
             return 0;
-        if (errno != EINVAL)
+        if (errno == ENOMEM)
             return -1;
         atomic_store(&guard_madvise, 0);
     }
