@@ -156,43 +156,21 @@ stats() { # stats VALUES...: "median min max"
         function f(x) { return x >= 100 ? sprintf("%.0f", x) : x >= 10 ? sprintf("%.1f", x) : sprintf("%.2f", x) }'
 }
 
-cpu_ticks() { # utime + stime of a process, in clock ticks
-    sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
-}
+. "$ROOT/bench/echo/common.sh" # cpu_ticks, srv_start, srv_stop
 TCK=$(getconf CLK_TCK)
 
-SRV_PID=""
-SRV_PORT=""
 start_server() { # start_server NAME DL -> SRV_PID and SRV_PORT (empty if it failed)
-    local n=$1 dl=$2 out="$TMP/srv.out" flag=()
+    local n=$1 dl=$2 flag=()
     [ "$dl" = dl ] && flag=(--deadline)
-    : >"$out"
     case $n in
-    np1) "${BIN[$n]}" --workers 1 "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
-    np2) "${BIN[$n]}" --workers 2 "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
-    bs1) "${BIN[$n]}" --workers 1 "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
-    bs2) "${BIN[$n]}" --workers 2 "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
-    go1) GOMAXPROCS=1 "${BIN[$n]}" "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
-    go2) GOMAXPROCS=2 "${BIN[$n]}" "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
-    *) "${BIN[$n]}" "${flag[@]}" --port 0 --timeout 300 >"$out" 2>>"$LOG" & ;;
+    np1|bs1) srv_start "${BIN[$n]}" --workers 1 "${flag[@]}" --port 0 --timeout 300 ;;
+    np2|bs2) srv_start "${BIN[$n]}" --workers 2 "${flag[@]}" --port 0 --timeout 300 ;;
+    go1) srv_start env GOMAXPROCS=1 "${BIN[$n]}" "${flag[@]}" --port 0 --timeout 300 ;;
+    go2) srv_start env GOMAXPROCS=2 "${BIN[$n]}" "${flag[@]}" --port 0 --timeout 300 ;;
+    *) srv_start "${BIN[$n]}" "${flag[@]}" --port 0 --timeout 300 ;;
     esac
-    SRV_PID=$!
-    local i
-    SRV_PORT=""
-    for i in $(seq 1 100); do
-        SRV_PORT=$(awk '/^listening / { print $2; exit }' "$out")
-        [ -n "$SRV_PORT" ] && break
-        kill -0 "$SRV_PID" 2>/dev/null || break
-        sleep 0.05
-    done
 }
-
-stop_server() {
-    [ -n "$SRV_PID" ] || return
-    kill -TERM "$SRV_PID" 2>/dev/null
-    wait "$SRV_PID" 2>/dev/null
-    SRV_PID=""
-}
+stop_server() { srv_stop; }
 trap 'stop_server; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 

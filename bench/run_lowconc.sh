@@ -174,28 +174,12 @@ esac
 [ "$(nproc)" -ge 2 ] || { [ "$PIN" = split ] && { echo "run_lowconc.sh: --pin split needs 2 CPUs" >&2; exit 2; }; }
 [ -n "$LOG" ] || LOG=$(mktemp /tmp/run_lowconc.XXXXXX.log)
 TMP=$(mktemp -d /tmp/run_lowconc.XXXXXX)
-E="$BUILD/bench/echo"
 NOTES=()
 
 # ---- Go programs (standard library only, no network) ---------------------------
-GO=${GO:-}
-[ -n "$GO" ] || { [ -x /usr/lib/go-1.19/bin/go ] && GO=/usr/lib/go-1.19/bin/go || GO=$(command -v go 2>/dev/null || true); }
-GOENV=(GOCACHE="$BUILD/go-cache" GOPATH="$BUILD/gopath" GO111MODULE=off GOFLAGS= HOME=${HOME:-/tmp})
-if [ -n "$GO" ] && [ -x "$GO" ]; then
-    mkdir -p "$BUILD/go-cache" "$E"
-    if [ ! -x "$E/goclient" ] || [ "$ROOT/bench/echo/goclient/main.go" -nt "$E/goclient" ]; then
-        (cd "$ROOT/bench/echo/goclient" && env "${GOENV[@]}" timeout 600 "$GO" build -o "$E/goclient" main.go) >>"$LOG" 2>&1 ||
-            echo "go build goclient failed (see $LOG)" >&2
-    fi
-    if [ ! -x "$E/echo_go" ] || [ "$ROOT/bench/echo/echo_go.go" -nt "$E/echo_go" ]; then
-        (cd "$ROOT/bench/echo" && env "${GOENV[@]}" timeout 600 "$GO" build -o "$E/echo_go" echo_go.go) >>"$LOG" 2>&1 ||
-            echo "go build echo_go failed (see $LOG)" >&2
-    fi
-    GO_VERSION=$(env "${GOENV[@]}" timeout 30 "$GO" version 2>/dev/null | awk '{print $3}')
-else
-    GO_VERSION=n/a
-    NOTES+=("Go not found: go server and goclient skipped.")
-fi
+. "$ROOT/bench/echo/common.sh"
+echo_build_go
+[ "$GO_VERSION" != n/a ] || NOTES+=("Go not found: go server and goclient skipped.")
 
 # ---- servers and clients ---------------------------------------------------------
 declare -A BIN=([np]="$E/echo_np" [go]="$E/echo_go" [uv]="$E/echo_uv" [raw]="$E/echo_raw" [bs]="$BASE_BIN" [alt]="$E/echo_np")
@@ -218,35 +202,18 @@ for c in $CLIENTS_L; do
 done
 [ ${#CL[@]} -gt 0 ] || { echo "run_lowconc.sh: no client built" >&2; exit 1; }
 
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
 TCK=$(getconf CLK_TCK)
 
-SRV_PID=""
-SRV_PORT=""
 start_server() { # start_server NAME THREADS
-    local n=$1 t=$2 out="$TMP/srv.out" i
-    : >"$out"
+    local n=$1 t=$2
     case $n in
-    np|bs) "${SRVPIN[@]}" "${BIN[$n]}" --workers "$t" --port 0 --timeout 120 >"$out" 2>>"$LOG" & ;;
-    alt) env $ALT_ENV "${SRVPIN[@]}" "${BIN[$n]}" --workers "$t" --port 0 --timeout 120 >"$out" 2>>"$LOG" & ;;
-    go) GOMAXPROCS=$t "${SRVPIN[@]}" "${BIN[$n]}" --port 0 --timeout 120 >"$out" 2>>"$LOG" & ;;
-    *) "${SRVPIN[@]}" "${BIN[$n]}" --port 0 --timeout 120 >"$out" 2>>"$LOG" & ;;
+    np|bs) srv_start "${SRVPIN[@]}" "${BIN[$n]}" --workers "$t" --port 0 --timeout 120 ;;
+    alt) srv_start env $ALT_ENV "${SRVPIN[@]}" "${BIN[$n]}" --workers "$t" --port 0 --timeout 120 ;;
+    go) srv_start env GOMAXPROCS="$t" "${SRVPIN[@]}" "${BIN[$n]}" --port 0 --timeout 120 ;;
+    *) srv_start "${SRVPIN[@]}" "${BIN[$n]}" --port 0 --timeout 120 ;;
     esac
-    SRV_PID=$!
-    SRV_PORT=""
-    for i in $(seq 1 100); do
-        SRV_PORT=$(awk '/^listening / { print $2; exit }' "$out")
-        [ -n "$SRV_PORT" ] && break
-        kill -0 "$SRV_PID" 2>/dev/null || break
-        sleep 0.05
-    done
 }
-stop_server() {
-    [ -n "$SRV_PID" ] || return
-    kill -TERM "$SRV_PID" 2>/dev/null
-    wait "$SRV_PID" 2>/dev/null
-    SRV_PID=""
-}
+stop_server() { srv_stop; }
 trap 'stop_server; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 

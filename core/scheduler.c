@@ -76,6 +76,14 @@
 #else
 #define NP_POLL_EVERY 61
 #endif
+/* The periodic look is skipped while the ring is more than half full (the up
+ * to 128 tasks a look readies would overflow it, and the overflow sends the
+ * ring's oldest half behind newer tasks: at 1,000 connections on one worker
+ * that made p99 2.4 x Go's; skipping, 0.84 x, bench/RESULTS.md "Workloads"),
+ * at most this many periods in a row, so a busy worker still looks at the
+ * poller at least every 5 x NP_POLL_EVERY ticks (Go polls from findRunnable
+ * only when the P has no work, and from sysmon every 10 ms). */
+#define NP_POLL_SKIP_MAX 4
 /* Slots of a worker's local run queue (Go: len(p.runq)). A power of two. */
 #define NP_RUNQ_SIZE 256u
 
@@ -89,6 +97,7 @@ typedef struct np_worker {
                          (Go: p.runnext). Only this worker touches it. */
     int why;          /* SW_*: set by the task just before switching to g0 */
     unsigned tick;    /* scheduling rounds, for NP_POLL_EVERY */
+    unsigned skipped; /* periodic poller looks skipped in a row (NP_POLL_SKIP_MAX) */
     unsigned rnd;     /* xorshift state: where stealing starts */
     bool asleep;      /* in rt.sleepers (under rt.lock) */
     np__ossem sem;    /* a sleeping worker waits here; whoever pops it from
@@ -771,7 +780,13 @@ static np_task *find_task(np_worker *w)
         }
         if (NP_RT_LOAD(&rt.gq_n))
             t = gq_get(w);
-        poll_look(w);
+        /* Relaxed: a heuristic; only this thread stores tail. */
+        uint32_t len = atomic_load_explicit(&w->tail, memory_order_relaxed) -
+                       atomic_load_explicit(&w->head, memory_order_relaxed);
+        if (len <= NP_RUNQ_SIZE / 2 || ++w->skipped > NP_POLL_SKIP_MAX) {
+            w->skipped = 0;
+            poll_look(w);
+        }
         if (t)
             return t;
     }

@@ -1,7 +1,12 @@
 /* core/stack_pool.h - task stacks with guard pages, recycled (private).
  *
- * Each stack is one mmap: a PROT_NONE guard page below `size` usable bytes,
- * so an overflow faults instead of corrupting a neighbour. Freed stacks of
+ * Each stack is one mmap: a guard page below `size` usable bytes, so an
+ * overflow faults instead of corrupting a neighbour. The guard is a guard
+ * region (MADV_GUARD_INSTALL, Linux >= 6.13), which adds no mapping, so
+ * stacks merge into few mappings; on older kernels it is mprotect(PROT_NONE),
+ * two mappings per stack, and vm.max_map_count (default 65530) bounds the
+ * tasks to ~32,700: mmap or mprotect then fail with ENOMEM, and stderr gets
+ * one line naming the limit. Freed stacks of
  * the default size are kept (up to NP_STACK_POOL_MAX) and handed out again,
  * because mmap + mprotect + munmap cost several microseconds and a
  * TLB shootdown per task otherwise. Thread-safe.

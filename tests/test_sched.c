@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -485,6 +486,65 @@ static void start_rejects_bad_configs_and_a_second_runtime(void)
     CU_ASSERT_EQUAL(np_sleep(1), -EPERM); /* not a task */
 }
 
+/* Task stacks do not take a mapping each (core/stack_pool.h): where the
+ * kernel has guard regions (Linux >= 6.13), 1,000 live tasks add far fewer
+ * than 1,000 mappings. With a PROT_NONE guard they added 2,000, and
+ * vm.max_map_count (65530 by default) stopped np_go at ~32,700 tasks. */
+static int count_maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    int n = 0, ch;
+    if (!f)
+        return -1;
+    while ((ch = fgetc(f)) != EOF)
+        n += ch == '\n';
+    fclose(f);
+    return n;
+}
+
+static bool kernel_has_guard_regions(void)
+{
+    long ps = sysconf(_SC_PAGESIZE);
+    char *p =
+        mmap(NULL, (size_t)ps * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    bool ok = madvise(p, (size_t)ps, 102 /* MADV_GUARD_INSTALL */) == 0;
+    munmap(p, (size_t)ps * 2);
+    return ok;
+}
+
+static void sleep_50ms(void *arg)
+{
+    (void)arg;
+    np_sleep(50 * MS);
+}
+
+static void body_maps(void *arg)
+{
+    int *grew = arg;
+    int m0 = count_maps();
+    for (int i = 0; i < 1000; i++)
+        NP_ASSERT_EQ_INT(np_go(sleep_50ms, NULL), 0);
+    *grew = count_maps() - m0; /* all 1,000 exist: none has slept 50 ms yet */
+    np_sleep(200 * MS);
+}
+
+static void a_thousand_task_stacks_add_few_mappings(void)
+{
+    if (!kernel_has_guard_regions()) {
+        fprintf(stderr,
+                "(skipped: no MADV_GUARD_INSTALL before Linux 6.13; a stack is two mappings)\n");
+        return;
+    }
+    int grew = -1;
+    np_config cfg = {.workers = test_workers, .backend = test_backend};
+    NP_ASSERT_EQ_INT(np_main(&cfg, body_maps, &grew), 0);
+    CU_ASSERT(grew >= 0 && grew < 100);
+    if (grew >= 100)
+        fprintf(stderr, "1,000 tasks added %d mappings\n", grew);
+}
+
 /* In the sim build the pollDesc code passes scheduling points; live it has none. */
 static void body_points(void *arg)
 {
@@ -522,6 +582,7 @@ static const np_test_case cases[] = {
      idle_workers_steal_tasks_queued_on_a_busy_one},
     {"ready_of_a_task_that_is_not_parked_is_fatal", ready_of_a_task_that_is_not_parked_is_fatal},
     {"a_stack_overflow_hits_the_guard_page", a_stack_overflow_hits_the_guard_page},
+    {"a_thousand_task_stacks_add_few_mappings", a_thousand_task_stacks_add_few_mappings},
     {"start_rejects_bad_configs_and_a_second_runtime",
      start_rejects_bad_configs_and_a_second_runtime},
     {"sim_build_has_scheduling_points_live_build_none",

@@ -2,7 +2,8 @@
  * connection on the descriptor API (netpoll/net.h), as Go's is one goroutine
  * per connection.
  *
- *   echo_np [--port P] [--workers N] [--deadline] [--timeout S]
+ *   echo_np [--port P] [--workers N] [--deadline] [--deadline-s D] [--timeout S]
+ *           [--small-buf] [--stack-kib K] [--park N]
  *           [--record FILE [--reserve MIB] [--slices MS]]
  *
  * --port 0 (the default) picks a free port; prints "listening PORT". Listens
@@ -10,6 +11,15 @@
  * task: np_read into a 4 KiB buffer, np_write the bytes straight back.
  * --deadline: np_set_read_deadline(fd, np_deadline_after(10 s)) before every
  * np_read (Go: SetReadDeadline(time.Now().Add(10 * time.Second))).
+ * --deadline-s D: the same with a D-second deadline (implies --deadline).
+ * --small-buf: each task reads into a 512-byte buffer on its stack instead of
+ * 4 KiB (echo_go --buf 512), so a parked task's stack is one page: the idle
+ * memory workload of bench/run_workloads.sh. --stack-kib K: np_config's
+ * stack_size (default 0: the runtime's 256 KiB).
+ * --park N: on SIGUSR1, starts N tasks each blocked in np_sleep(600 s) (from
+ * a plain thread: np_go may be called from outside the runtime) and prints
+ * "parked N" (echo_go --park N: goroutines in time.Sleep): memory per
+ * parked task, without a descriptor each (bench/run_workloads.sh park).
  * --timeout S (default 900): the server exits by itself after S seconds.
  * --record FILE: the runtime records a trace from the start (netpoll/record.h);
  * on SIGTERM or SIGINT the server stops recording, writes the trace to FILE
@@ -44,8 +54,10 @@
 
 #include "../slices.h"
 
-#define BUF         4096
-#define DEADLINE_NS (10 * 1000000000LL)
+#define BUF       4096
+#define SMALL_BUF 512
+
+static long long g_deadline_ns = 10 * 1000000000LL;
 
 static bool g_deadline;
 static int g_port;
@@ -169,14 +181,12 @@ static void *record_waiter(void *arg)
     _exit(0);
 }
 
-static void serve(void *arg)
+static void serve_with(np_fd *c, char *buf, size_t size)
 {
-    np_fd *c = arg;
-    char buf[BUF];
     for (;;) {
-        if (g_deadline && np_set_read_deadline(c, np_deadline_after(DEADLINE_NS)) < 0)
+        if (g_deadline && np_set_read_deadline(c, np_deadline_after(g_deadline_ns)) < 0)
             break;
-        ssize_t n = np_read(c, buf, sizeof buf);
+        ssize_t n = np_read(c, buf, size);
         if (n <= 0)
             break;
         if (np_write(c, buf, (size_t)n, NULL) < 0)
@@ -185,6 +195,42 @@ static void serve(void *arg)
             served();
     }
     np_close(c);
+}
+
+static void serve(void *arg)
+{
+    char buf[BUF];
+    serve_with(arg, buf, sizeof buf);
+}
+
+static void serve_small(void *arg)
+{
+    char buf[SMALL_BUF];
+    serve_with(arg, buf, sizeof buf);
+}
+
+static bool g_small_buf;
+
+/* --park */
+static int g_park;
+static sigset_t g_park_sig; /* SIGUSR1: blocked everywhere, taken by parker */
+
+static void parked(void *arg)
+{
+    (void)arg;
+    np_sleep(600 * 1000000000LL);
+}
+
+static void *parker(void *arg)
+{
+    (void)arg;
+    int sig = 0, n = 0;
+    sigwait(&g_park_sig, &sig);
+    while (n < g_park && np_go(parked, NULL) == 0)
+        n++;
+    printf("parked %d\n", n);
+    fflush(stdout);
+    return NULL;
 }
 
 static void accept_loop(void *arg)
@@ -219,7 +265,7 @@ static void accept_loop(void *arg)
             continue;
         }
         np_set_nodelay(c, 1); /* as Go's net does for every TCP connection */
-        if (np_go(serve, c) < 0)
+        if (np_go(g_small_buf ? serve_small : serve, c) < 0)
             np_close(c);
     }
     np_close(l);
@@ -227,7 +273,7 @@ static void accept_loop(void *arg)
 
 int main(int argc, char **argv)
 {
-    int workers = 1, timeout_s = 900;
+    int workers = 1, timeout_s = 900, stack_kib = 0;
     double reserve_mib = 64;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
@@ -236,6 +282,15 @@ int main(int argc, char **argv)
             workers = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--deadline"))
             g_deadline = true;
+        else if (!strcmp(argv[i], "--deadline-s") && i + 1 < argc) {
+            g_deadline = true;
+            g_deadline_ns = atoll(argv[++i]) * 1000000000LL;
+        } else if (!strcmp(argv[i], "--small-buf"))
+            g_small_buf = true;
+        else if (!strcmp(argv[i], "--park") && i + 1 < argc)
+            g_park = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--stack-kib") && i + 1 < argc)
+            stack_kib = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
             timeout_s = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--record") && i + 1 < argc)
@@ -245,7 +300,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--slices") && i + 1 < argc)
             g_slice_ms = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: echo_np [--port P] [--workers N] [--deadline] [--timeout S] "
+            fprintf(stderr, "usage: echo_np [--port P] [--workers N] [--deadline] [--deadline-s D] "
+                            "[--timeout S] [--small-buf] [--stack-kib K] [--park N] "
                             "[--record FILE [--reserve MIB] [--slices MS]]\n");
             return 2;
         }
@@ -279,7 +335,17 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    np_config cfg = {.workers = workers};
+    if (g_park > 0) { /* before np_main: its threads inherit the blocked signal */
+        sigemptyset(&g_park_sig);
+        sigaddset(&g_park_sig, SIGUSR1);
+        pthread_sigmask(SIG_BLOCK, &g_park_sig, NULL);
+        pthread_t th;
+        if (pthread_create(&th, NULL, parker, NULL) != 0) {
+            fprintf(stderr, "echo_np: --park: no thread\n");
+            return 1;
+        }
+    }
+    np_config cfg = {.workers = workers, .stack_size = (size_t)stack_kib * 1024};
     int status = 0;
     int rc = np_main(&cfg, accept_loop, &status);
     if (rc < 0) {
