@@ -780,9 +780,10 @@ static np_task *find_task(np_worker *w)
         }
         if (NP_RT_LOAD(&rt.gq_n))
             t = gq_get(w);
-        /* Relaxed: a heuristic; only this thread stores tail. */
+        /* Relaxed: a heuristic; only this thread stores tail (head, which
+         * thieves move, through the seam: the machine build's step) */
         uint32_t len = atomic_load_explicit(&w->tail, memory_order_relaxed) -
-                       atomic_load_explicit(&w->head, memory_order_relaxed);
+                       NP_RT_LOADX(&w->head, memory_order_relaxed);
         if (len <= NP_RUNQ_SIZE / 2 || ++w->skipped > NP_POLL_SKIP_MAX) {
             w->skipped = 0;
             poll_look(w);
