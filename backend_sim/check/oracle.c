@@ -549,6 +549,13 @@ static bool build_group(search *s, np_spec_state *st, size_t i0, size_t i1)
             break;
         case NP_TR_READY:
             op.kind = NP_SOP_READY;
+            if (o->d->error_events) { /* its flag first, a step of its own */
+                if (s->npool == MAX_POOL)
+                    return false;
+                s->pred[s->npool] = 0;
+                s->pool[s->npool] = op;
+                s->pool[s->npool++].kind = NP_SOP_READY_FLAG;
+            }
             break;
         case NP_TR_UNBLOCK:
             op.kind = NP_SOP_UNBLOCK;
@@ -567,6 +574,8 @@ static bool build_group(search *s, np_spec_state *st, size_t i0, size_t i1)
         if (s->npool == MAX_POOL)
             return false;
         uint32_t pred = 0;
+        if (op.kind == NP_SOP_READY && s->npool && s->pool[s->npool - 1].kind == NP_SOP_READY_FLAG)
+            pred = 1u << (s->npool - 1) | s->pred[s->npool - 1];
         if (op.kind == NP_SOP_WAIT || op.kind == NP_SOP_RESET)
             for (int j = 0; j < s->npool; j++)
                 if ((s->pool[j].kind == NP_SOP_WAIT || s->pool[j].kind == NP_SOP_RESET) &&

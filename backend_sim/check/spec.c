@@ -17,6 +17,10 @@
  *    error events it sets the read side's flag, which any other event
  *    clears); readiness of an older incarnation changes nothing (designs
  *    with event tags; the oracle does not judge tagged events otherwise).
+ *    With error events, an event is two steps, as Go's poller delivers it
+ *    (the flag, then the wake-ups: netpollready's setEventErr before its
+ *    netpollunblock): a wait or reset between them sees the new flag and
+ *    no readiness yet.
  *  - pollUnblock begins closing; pollClose ends the incarnation; pollOpen
  *    begins the next, with nothing pending.
  */
@@ -98,11 +102,15 @@ int np_spec_apply(const np_design *d, np_spec_state *st, const np_sop *op, int64
             s->expired[dir] = 1;
         }
         return 0;
-    case NP_SOP_READY:
+    case NP_SOP_READY_FLAG:
         if (!s->open || (op->tag >= 0 && op->tag != s->inc))
             return 0; /* an older incarnation's event */
         if (d->error_events)
             s->errflag = (uint8_t)(op->err != 0);
+        return 0;
+    case NP_SOP_READY:
+        if (!s->open || (op->tag >= 0 && op->tag != s->inc))
+            return 0; /* an older incarnation's event */
         if (op->err || op->mode != NP_MODE_W)
             s->ready[0] = 1;
         if (op->err || op->mode != NP_MODE_R)

@@ -39,7 +39,11 @@ typedef enum {
     NP_SOP_DEADLINE,
     NP_SOP_WAIT, /* a wait's call: returns at once, or blocks */
     NP_SOP_RESET,
-    NP_SOP_READY,
+    NP_SOP_READY,      /* readiness: its directions marked (designs with error
+                          events: after its NP_SOP_READY_FLAG) */
+    NP_SOP_READY_FLAG, /* a ready's effect on the read side's error flag (designs
+                          with error events: set by an error-only event, cleared by
+                          any other), a step before its readiness */
     NP_SOP_UNBLOCK,
     NP_SOP_CLOSE,
     NP_SOP_EXPIRE, /* a deadline timer of one direction */
