@@ -11,7 +11,10 @@
  * at the end of this file (name, one line of description, function).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "fatal.h"
 
 #include "mach.h"
 #include "netpoll/net.h"
@@ -977,6 +980,163 @@ static void prog_lost_update(void *p)
     go(&g, lu_add, NULL);
     wait_all(&g);
     MX_ASSERT(lu_counter == 2, "two additions made the counter %d", lu_counter);
+}
+
+/* ---- the programs' shared variables -------------------------------------------------
+ * Tasks of a program share the statics of this file, on whichever workers
+ * they run, and not every access is ordered by the runtime (lost_update
+ * and spread race on purpose). State caching (mach.c, "histories") hashes
+ * them by value, at every step: every non-constant static of this file is
+ * named here, HASHED with the programs that use it ("*": all) or
+ * NOT_HASHED with the reason, and tests/check_state_fields.sh fails if one
+ * is not. Only the running program's are hashed (a step costs less); at
+ * the end of every execution mx_program_globals_check() makes sure that no
+ * other one changed, so a wrong attribution stops the exploration instead
+ * of caching unsoundly. A new program's state goes here too. */
+#define MX_PROGRAM_GLOBALS(HASHED, NOT_HASHED)                                                     \
+    HASHED(nspawn, "*")                                                                            \
+    HASHED(spawn_args, "*") /* the first nspawn (the rest are not read) */                         \
+    HASHED(pp, "pingpong")                                                                         \
+    HASHED(ac, "accept_close")                                                                     \
+    HASHED(dc, "double_close")                                                                     \
+    HASHED(wc, "write_close")                                                                      \
+    NOT_HASHED(big) /* write_close's and write_deadline's sources: zeros, never written */         \
+    HASHED(ho, "handoff")                                                                          \
+    HASHED(rc, "readers_close readers_idle_close")                                                 \
+    HASHED(se, "shutdown_eof")                                                                     \
+    HASHED(wd, "write_deadline")                                                                   \
+    HASHED(ow, "outside_wake")                                                                     \
+    HASHED(sp_done, "spread")                                                                      \
+    HASHED(sst, "sync_select_timeout")                                                             \
+    HASHED(scs, "sync_close_send")                                                                 \
+    HASHED(smx, "sync_mutex")                                                                      \
+    HASHED(smr, "sync_mutex_rounds")                                                               \
+    HASHED(ssc, "sync_select_cases")                                                               \
+    HASHED(sbo, "sync_buffer_order")                                                               \
+    HASHED(lu_counter, "lost_update")
+
+typedef struct mx_region {
+    const char *name;
+    const char *progs;
+    void *p;
+    size_t n;
+} mx_region;
+
+#define MX_REGION(v, progs) {#v, progs, &(v), sizeof(v)},
+#define MX_NO_REGION(v)
+static const mx_region regions[] = {MX_PROGRAM_GLOBALS(MX_REGION, MX_NO_REGION)};
+#undef MX_REGION
+#undef MX_NO_REGION
+#define NREGIONS (sizeof regions / sizeof regions[0])
+
+static struct {
+    const mx_region *on[NREGIONS]; /* the running program's */
+    size_t non;
+    const mx_region *off[NREGIONS]; /* the others' ... */
+    size_t noff;
+    unsigned char *snap; /* ... and their bytes when the exploration began */
+} G;
+
+static bool names(const char *list, const char *name)
+{
+    if (!strcmp(list, "*"))
+        return true;
+    size_t n = strlen(name);
+    for (const char *q = list; (q = strstr(q, name)); q += n)
+        if ((q == list || q[-1] == ' ') && (q[n] == 0 || q[n] == ' '))
+            return true;
+    return false;
+}
+
+void mx_program_globals_select(const mx_program *prog)
+{
+    size_t total = 0;
+    G.non = G.noff = 0;
+    for (size_t i = 0; i < NREGIONS; i++) {
+        if (names(regions[i].progs, prog->name)) {
+            G.on[G.non++] = &regions[i];
+        } else {
+            G.off[G.noff++] = &regions[i];
+            total += regions[i].n;
+        }
+    }
+    free(G.snap);
+    G.snap = malloc(total ? total : 1);
+    if (!G.snap)
+        np__fatal("machine: out of memory");
+    unsigned char *at = G.snap;
+    for (size_t i = 0; i < G.noff; i++) {
+        memcpy(at, G.off[i]->p, G.off[i]->n);
+        at += G.off[i]->n;
+    }
+}
+
+bool mx_program_globals_check(char *why, size_t cap)
+{
+    const unsigned char *at = G.snap;
+    for (size_t i = 0; i < G.noff; i++) {
+        if (memcmp(at, G.off[i]->p, G.off[i]->n)) {
+            snprintf(why, cap,
+                     "the program wrote %s, which MX_PROGRAM_GLOBALS (programs.c) does not "
+                     "give to it",
+                     G.off[i]->name);
+            return false;
+        }
+        at += G.off[i]->n;
+    }
+    return true;
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (; n >= 8; n -= 8, b += 8) {
+        uint64_t w;
+        memcpy(&w, b, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    for (; n; n--, b++)
+        h = (h ^ *b) * 0x100000001b3ull;
+    return h;
+}
+
+/* The program's result as its shared variables show it at the end of an
+ * execution, for the outcome classes (mexplore.c): their words but the
+ * ones that hold an address (an 8-byte word whose upper half is in user
+ * space's 0x5000-0x7fff: the heap, a mapping, a stack, the program's
+ * code), which differ from execution to execution with malloc. */
+uint64_t mx_program_outcome(void)
+{
+    uint64_t h = 0x6f7574636f6d65ull;
+    for (size_t i = 0; i < G.non; i++) {
+        const unsigned char *b = G.on[i]->p;
+        size_t n = G.on[i]->n;
+        if (G.on[i]->p == (void *)spawn_args)
+            continue; /* what runs: functions and arguments */
+        for (size_t k = 0; k + 8 <= n; k += 8) {
+            uint64_t w;
+            memcpy(&w, b + k, 8);
+            if ((w >> 32) >= 0x5000 && (w >> 32) < 0x8000)
+                continue;
+            h = (h ^ w) * 0x100000001b3ull;
+            h ^= h >> 29;
+        }
+        h = hash_bytes(h, b + n / 8 * 8, n % 8);
+    }
+    return h;
+}
+
+uint64_t mx_program_globals_hash(void)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < G.non; i++) {
+        size_t n = G.on[i]->p == (void *)spawn_args && nspawn >= 0 && nspawn <= 16
+                       ? sizeof spawn_args[0] * (size_t)nspawn
+                       : G.on[i]->n;
+        h = hash_bytes(h, G.on[i]->p, n);
+    }
+    return h;
 }
 
 /* ---- the list ------------------------------------------------------------------------ */
