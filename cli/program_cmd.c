@@ -170,7 +170,9 @@ int np_cli_explore_program(int argc, char **argv)
            : cut        ? "INCOMPLETE (cut short before every schedule ran)"
            : r.complete ? "no finding, every schedule within the bound"
                         : "no finding");
-    printf("outcome classes: %u (set %016llx)\n", r.classes, (unsigned long long)r.class_set);
+    printf("outcome classes: %u (set %016llx); path classes: %llu (set %016llx)\n", r.classes,
+           (unsigned long long)r.class_set, (unsigned long long)r.paths,
+           (unsigned long long)r.path_set);
     if (!strcmp(o.strategy, "dfs") && !o.schedule && !o.no_cache)
         printf("state cache: %llu of %llu executions met a state explored before and were not "
                "branched past it (%llu states)\n",

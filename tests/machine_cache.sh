@@ -4,8 +4,10 @@
 # the state cache and with --no-cache give the same verdict (exit status,
 # finding kind, complete or not) and the same outcome classes (their number
 # and the hash of their set: the programs' results at the ends of the
-# executions, see np_mx_result). A cache that merged two states with
-# different futures would lose the outcomes or the finding behind one.
+# executions) and the same path classes (each thread's sequence of sites,
+# made apart from the cache's hash: see np_mx_result). A cache that merged
+# two states with different futures would lose the paths, outcomes or the
+# finding behind one.
 # Bounds: 2 preemptions at 1 worker, 1 at 2 workers (under a sanitizer,
 # NETPOLL_TEST_LIGHT=1: 1 and 0). Also: the cache cut some executions in
 # total (it is on).

@@ -93,6 +93,9 @@ typedef struct ex {
     size_t cut;            /* the execution met a cached state at this step (SIZE_MAX: none) */
     uint64_t classes[256]; /* the outcome classes seen (the first 256) */
     unsigned nclasses;
+    uint64_t path[MX_MAX_THREADS]; /* this execution: each thread's sites so far */
+    uint64_t *paths;               /* the path classes seen (open addressing, 0 empty) */
+    size_t npaths, paths_cap;
 } ex;
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -400,6 +403,7 @@ static void check_step(void)
 }
 
 static ex *cur_ex; /* the exploration (for mx.decide) */
+static const char path_anchor[] = "path";
 
 /* ---- one execution ------------------------------------------------------------------- */
 
@@ -667,6 +671,9 @@ static int decide(ex *e, uint8_t en)
     s->line = mx.th[t].line;
     e->sh->cur[e->n] = (uint8_t)t;
     e->sh->cur_steps = ++e->n;
+    /* (a file's name by its place in the library: the same in every process) */
+    e->path[t] = hmix(e->path[t], ((uintptr_t)s->file - (uintptr_t)path_anchor) ^
+                                      (uint64_t)s->line << 40 ^ (uint64_t)s->kind << 58);
     e->pre += preempt;
     e->prev = t;
     if (e->cache)
@@ -690,6 +697,7 @@ static bool execute(ex *e)
     e->prev = -1;
     e->pre = 0;
     e->cut = SIZE_MAX;
+    memset(e->path, 0, sizeof e->path);
     e->diverged = false;
     if (e->strategy == S_PCT)
         pct_start(e);
@@ -820,6 +828,50 @@ static void add_class(ex *e, np_mx_result *r, bool bad)
     r->class_set += h;
 }
 
+/* The path class of the execution just run: each thread's sequence of
+ * sites (by thread), the clock at the end, the finding's kind. It does not
+ * depend on the order between threads, so equivalent schedules share it;
+ * it is made apart from the state cache's hash, so that a cache merging
+ * states whose futures differ shows in a path class missing
+ * (tests/machine_cache.sh). */
+static void add_path(ex *e, np_mx_result *r, bool bad)
+{
+    uint64_t h = hmix(0x70617468ull, (uint64_t)mx.now);
+    for (int i = 0; i < MX_MAX_THREADS; i++)
+        h = hmix(h, e->path[i]);
+    for (const char *k = bad ? mx.fkind : "end"; *k; k++)
+        h = hmix(h, (unsigned char)*k);
+    if (!h)
+        h = 1;
+    if (e->npaths * 2 >= e->paths_cap) {
+        size_t cap = e->paths_cap ? e->paths_cap * 2 : 4096;
+        uint64_t *v = calloc(cap, sizeof *v);
+        if (!v)
+            return;
+        for (size_t i = 0; i < e->paths_cap; i++)
+            if (e->paths[i])
+                for (size_t j = e->paths[i] & (cap - 1);; j = (j + 1) & (cap - 1))
+                    if (!v[j]) {
+                        v[j] = e->paths[i];
+                        break;
+                    }
+        free(e->paths);
+        e->paths = v;
+        e->paths_cap = cap;
+    }
+    for (size_t j = h & (e->paths_cap - 1);; j = (j + 1) & (e->paths_cap - 1)) {
+        if (e->paths[j] == h)
+            return;
+        if (!e->paths[j]) {
+            e->paths[j] = h;
+            e->npaths++;
+            r->paths = e->npaths;
+            r->path_set += h;
+            return;
+        }
+    }
+}
+
 static int explore(ex *e, np_mx_result *r)
 {
     FILE *out = e->out;
@@ -841,6 +893,7 @@ static int explore(ex *e, np_mx_result *r)
         r->steps += e->n;
         r->cached += e->cut != SIZE_MAX;
         add_class(e, r, bad);
+        add_path(e, r, bad);
         if (e->shards > 1 && e->shard != 0 && e->n && e->log[e->n - 1].preempts == 0 && !bad) {
             /* a schedule without preemption: shard 0's (see dfs_next) */
             bool any = false;
@@ -1009,6 +1062,8 @@ static int run_children(ex *e, int n, shared *sh, np_mx_result *r, int *found_in
         r->states += c->states;
         r->classes += c->classes;
         r->class_set += c->class_set;
+        r->paths += c->paths;
+        r->path_set += c->path_set;
         if (c->max_steps > r->max_steps)
             r->max_steps = c->max_steps;
         if (c->seconds > r->seconds)

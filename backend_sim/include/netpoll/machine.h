@@ -66,6 +66,11 @@ typedef struct np_mx_result {
                              the clock, the finding's kind); with --jobs the sum
                              over the processes */
     uint64_t class_set;   /* the set of them, hashed (equal sets, equal hashes) */
+    uint64_t paths;       /* path classes: distinct tuples of each thread's sequence of
+                             sites (with the clock at the end and the finding's kind);
+                             schedules that differ only in the order of independent
+                             steps share one */
+    uint64_t path_set;    /* the set of them, hashed */
 } np_mx_result;
 
 /* Explores; 0 (see r->found), or -1 with a message on stderr (bad options:
