@@ -249,15 +249,19 @@ void mx_hist_step(int i, uint64_t globals)
         obj = t->addr;
         writes = t->kind != NP_PT_LOAD;
     }
-    uint64_t h =
-        mix(t->hist, (uintptr_t)t->file ^ (uint64_t)t->line << 40 ^ (uint64_t)t->kind << 58);
-    h = mix(h, (uint64_t)mx.now);
-    h = mix(h, globals);
-    h = mix(h, (uint64_t)t->state << 8 | (uint64_t)t->timed_out);
-    if (obj) {
-        h = mix(h, *version(obj));
-        if (writes)
-            version_write(obj, h);
+    /* What the step sees, in one word (odd multipliers: a collision would need
+     * two inputs to change together by amounts that cancel), then mixed in. */
+    uint64_t in = ((uintptr_t)t->file ^ (uint64_t)t->line << 40 ^ (uint64_t)t->kind << 58) +
+                  (uint64_t)mx.now * 0xd6e8feb86659fd93ull + globals * 0xa0761d6478bd642full +
+                  ((uint64_t)t->state << 8 | (uint64_t)t->timed_out) * 0xe7037ed1a0b428dbull;
+    uint64_t *v = obj ? version(obj) : NULL;
+    if (v)
+        in += *v * 0x8ebc6af09c88c6e3ull;
+    uint64_t h = mix(t->hist, in);
+    if (v && writes) {
+        uint64_t nv = mix(*v, h);
+        objs.sum += mix(0, nv) - mix(0, *v);
+        *v = nv;
     }
     t->hist = h;
 }

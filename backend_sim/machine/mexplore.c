@@ -514,9 +514,17 @@ static void pct_start(ex *e)
  * besides the explorer's own state that decides findings: the steps taken,
  * and the idle-worker bookkeeping (as the order of its marks, which is all
  * its comparisons see: a mark made later is always later than all of
- * them). With dfs split over --jobs, the shard's filter applies to the
- * first preemption: a state before it matches only a state before it. */
+ * them). Looking a state up at only some steps is as sound as at all. With dfs split over --jobs,
+ * the shard's filter applies to the first preemption: a state before it matches only a state before
+ * it. */
 #define CACHE_BITS 22 /* 4 M entries, 80 MiB: states past 3 M are not cached */
+/* States are looked up at every CACHE_EVERY-th step only: an execution that
+ * meets a state explored before goes on as that one did (the same default
+ * choices), so it meets the cached states after it too and is cut at most
+ * CACHE_EVERY - 1 steps later; meanwhile the table holds 8 times the
+ * executions (pingpong at 2 workers, 1 preemption: 4,248 executions instead
+ * of 4,224, 29 k states instead of 231 k). */
+#define CACHE_EVERY 8
 
 struct cache_ent {
     uint64_t key;                    /* 0: empty */
@@ -646,7 +654,7 @@ static int decide(ex *e, uint8_t en)
     }
     uint64_t globals = e->cache ? mx_program_globals_hash() : 0;
     if (e->cache && e->cut == SIZE_MAX && e->n >= e->dfs_len && (en & (en - 1)) &&
-        cache_seen(e, globals))
+        e->n % CACHE_EVERY == 0 && cache_seen(e, globals))
         e->cut = e->n;
     int t = choose(e, en, e->prev);
     if (t < 0)
