@@ -517,20 +517,20 @@ static void pct_start(ex *e)
  * them). Looking a state up at only some steps is as sound as at all. With dfs split over --jobs,
  * the shard's filter applies to the first preemption: a state before it matches only a state before
  * it. */
-#define CACHE_BITS 22 /* 4 M entries, 80 MiB: states past 3 M are not cached */
+#define CACHE_BITS 22 /* 4 M entries, 64 MiB: states past 3 M are not cached */
 /* States are looked up at every CACHE_EVERY-th step only: an execution that
  * meets a state explored before goes on as that one did (the same default
  * choices), so it meets the cached states after it too and is cut at most
  * CACHE_EVERY - 1 steps later; meanwhile the table holds 8 times the
- * executions (pingpong at 2 workers, 1 preemption: 4,248 executions instead
+ * executions (pingpong at 2 workers, 1 preemption: 4,242 executions instead
  * of 4,224, 29 k states instead of 231 k). */
 #define CACHE_EVERY 8
 
 struct cache_ent {
-    uint64_t key;                    /* 0: empty */
-    uint8_t pre[MX_MAX_THREADS + 1]; /* by the thread last to run (+1; 0: none yet):
-                                        the fewest preemptions spent when met
-                                        (0xff: not met so) */
+    uint64_t key;   /* 0: empty */
+    uint8_t pre[8]; /* by the thread last to run (+1; 0: none yet): the fewest
+                       preemptions spent when met (0xff: not met so); 16 bytes an
+                       entry (a state after thread 7 is not cached) */
 };
 
 static uint64_t hmix(uint64_t h, uint64_t x)
@@ -609,12 +609,14 @@ static bool cache_seen(ex *e, uint64_t globals)
         key = 1;
     unsigned pre = e->pre < 0xfe ? e->pre : 0xfe;
     int q = e->prev + 1;
+    if (q >= 8)
+        return false;
     size_t mask = ((size_t)1 << CACHE_BITS) - 1;
     for (size_t i = (size_t)(key >> (64 - CACHE_BITS));; i = (i + 1) & mask) {
         struct cache_ent *c = &e->cache[i];
         if (c->key == key) {
             bool covered = c->pre[q] <= pre;
-            for (int k = 0; k <= MX_MAX_THREADS && !covered; k++)
+            for (int k = 0; k < 8 && !covered; k++)
                 covered = c->pre[k] != 0xff && c->pre[k] + 1u <= pre;
             if (!covered && pre < c->pre[q])
                 c->pre[q] = (uint8_t)pre; /* explored from here now: remember */

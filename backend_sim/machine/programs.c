@@ -1098,9 +1098,18 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
         h = (h ^ w) * 0x100000001b3ull;
         h ^= h >> 29;
     }
-    if (n) {
+    if (n) { /* (by shifts: bytes stored and read back as a word would stall) */
         uint64_t w = 0;
-        memcpy(&w, b, n);
+        if (n >= 4) {
+            uint32_t x;
+            memcpy(&x, b, 4);
+            w = x;
+            for (size_t i = 4; i < n; i++)
+                w |= (uint64_t)b[i] << (8 * i);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                w |= (uint64_t)b[i] << (8 * i);
+        }
         h = (h ^ w) * 0x100000001b3ull;
         h ^= h >> 29;
     }
