@@ -112,8 +112,9 @@ _Noreturn void mx_fail(const char *kind, const char *file, int line, const char 
 /* ---- histories (state caching) -------------------------------------------------------
  *
  * The dfs of mexplore.c caches states: a state met before, with at most as
- * many preemptions spent and the same thread last to run, has had every
- * continuation explored, so its schedule is not branched again. That is
+ * many preemptions spent and the same thread last to run (or one fewer
+ * after another thread), has had every continuation explored, so its
+ * schedule is not branched again. That is
  * sound only if two states that hash equal have the same futures. The
  * machine's state is the runtime's memory (run queues, runnext, the global
  * queue, sleepers, the timer heap, semaphores, fdMutex words, pollDescs,
@@ -148,10 +149,12 @@ _Noreturn void mx_fail(const char *kind, const char *file, int line, const char 
  *  - Two states whose threads have equal histories (and equal object
  *    versions, summed into the hash too) are then reached by the same
  *    partial order of operations, each reading what it read in the other,
- *    and have the same memory up to the addresses malloc chose (nothing in
- *    the runtime or the programs orders by address or prints one into a
- *    decision). Histories do not say what was read: a pointer or a value
- *    that differs makes the version differ first.
+ *    and have the same memory up to the addresses malloc chose. Histories
+ *    do not say what was read: a pointer or a value that differs makes the
+ *    version differ first. The one decision by address is np_select's lock
+ *    order over several channels (core/sync.c); a program that selects so
+ *    keeps the channels in its statics, which are hashed by value (below),
+ *    and gives them their roles by address (sync_select_cases).
  *  - The programs (programs.c) share plain static variables between tasks
  *    that may run on different workers without the runtime ordering the
  *    accesses (lost_update and spread do on purpose). A step reads those
@@ -159,6 +162,16 @@ _Noreturn void mx_fail(const char *kind, const char *file, int line, const char 
  *    taken into the history of every step and into the state's hash
  *    (mx_program_globals_hash; tests/check_state_fields.sh fails if a
  *    static of programs.c is missing from its list).
+ *
+ * What this assumes, and leaves out: the runtime is data-race free in the
+ * machine build as live (a race the seam does not order would be merged
+ * away); the atomics that bypass the seam are statistics read by no
+ * decision (rt.polls, breaks, np__stale_events; NOT_STATE in the lists
+ * beside the structs), or belong to code no program runs on the machine
+ * (core/record.c, off here; net_more.c's resolver; sema.c's wait of a
+ * thread that is not a task, on a pthread condition variable): a program
+ * that used those would need them on the seam first. Objects past the
+ * version table's room share one version: more dependences, still sound.
  *
  * What a finding depends on besides: the explorer's own per-execution state
  * (its idle-worker bookkeeping, the steps taken, the thread that ran last,
