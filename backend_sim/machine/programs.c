@@ -1116,11 +1116,19 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+/* An 8-byte word of a program's variable that holds an address: its upper
+ * half is in user space's 0x5000-0x7fff (the heap, a mapping, a stack, the
+ * program's code). No program keeps an integer that large (2^46 and more:
+ * its counters, lengths, results and virtual times are far below). */
+static bool is_address(uint64_t w)
+{
+    return (w >> 32) >= 0x5000 && (w >> 32) < 0x8000;
+}
+
 /* The program's result as its shared variables show it at the end of an
  * execution, for the outcome classes (mexplore.c): their words but the
- * ones that hold an address (an 8-byte word whose upper half is in user
- * space's 0x5000-0x7fff: the heap, a mapping, a stack, the program's
- * code), which differ from execution to execution with malloc. */
+ * ones that hold an address, which differ from execution to execution with
+ * malloc. */
 uint64_t mx_program_outcome(void)
 {
     uint64_t h = 0x6f7574636f6d65ull;
@@ -1130,7 +1138,7 @@ uint64_t mx_program_outcome(void)
         for (size_t k = 0; k + 8 <= n; k += 8) {
             uint64_t w;
             memcpy(&w, b + k, 8);
-            if ((w >> 32) >= 0x5000 && (w >> 32) < 0x8000)
+            if (is_address(w))
                 continue;
             h = (h ^ w) * 0x100000001b3ull;
             h ^= h >> 29;
@@ -1140,11 +1148,38 @@ uint64_t mx_program_outcome(void)
     return h;
 }
 
+/* The running program's variables: their bytes, but an address by its rank
+ * among the addresses they hold (equal addresses, equal ranks; the order
+ * kept), not its value, which depends on what malloc reused (glibc) or did
+ * not (ASan's quarantine): states equal up to malloc's choice of addresses
+ * hash equal, as in the runtime's memory (mach.c, "histories"), and the
+ * order a select's locking follows (sync_select_cases) is kept. */
 uint64_t mx_program_globals_hash(void)
 {
     uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t addr[32];
+    size_t na = 0;
     for (size_t i = 0; i < G.non; i++) {
-        h = hash_bytes(h, G.on[i]->p, G.on[i]->n);
+        const unsigned char *b = G.on[i]->p;
+        size_t n = G.on[i]->n, k = 0;
+        for (; k + 8 <= n; k += 8) {
+            uint64_t w;
+            memcpy(&w, b + k, 8);
+            if (is_address(w) && na < sizeof addr / sizeof addr[0]) {
+                addr[na++] = w;
+                w = 0x61646472ull; /* its place, ranked below */
+            }
+            h = (h ^ w) * 0x100000001b3ull;
+            h ^= h >> 29;
+        }
+        h = hash_bytes(h, b + k, n - k);
+    }
+    for (size_t i = 0; i < na; i++) {
+        uint64_t rank = 0;
+        for (size_t j = 0; j < na; j++)
+            rank += addr[j] < addr[i];
+        h = (h ^ rank) * 0x100000001b3ull;
+        h ^= h >> 29;
     }
     return h;
 }
