@@ -681,6 +681,7 @@ static int decide(ex *e, uint8_t en)
     s->line = mx.th[t].line;
     e->sh->cur[e->n] = (uint8_t)t;
     e->sh->cur_steps = ++e->n;
+    mx.steps = e->n; /* the idle-worker marks' clock (check_idle) */
     /* (a file's name by its place in the library: the same in every process) */
     e->path[t] = hmix(e->path[t], ((uintptr_t)s->file - (uintptr_t)path_anchor) ^
                                       (uint64_t)s->line << 40 ^ (uint64_t)s->kind << 58);
