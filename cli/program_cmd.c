@@ -15,7 +15,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: netpoll explore --program NAME [--workers N] [--strategy dfs|random|pct]\n"
                "                       [--preemptions K] [--runs N] [--seed S] [--depth D]\n"
                "                       [--seconds S] [--jobs J] [--design NAME] [--buffer BYTES]\n"
-               "                       [--schedule STRING] [--list] [--no-minimize] [--quiet]\n"
+               "                       [--schedule STRING] [--list] [--no-minimize] [--no-cache]\n"
+               "                       [--quiet]\n"
                "                       [--db FILE|--no-db]\n"
                "       netpoll explore --program list\n\n"
                "Runs a program (a scenario written over the public API) on the simulated\n"
@@ -39,6 +40,7 @@ static void usage(FILE *f)
                "  --list             list every step of a finding (default: the last 60)\n"
                "  --no-minimize      keep a finding as found (default: dfs with fewer\n"
                "                     preemptions looks for one of the same kind first)\n"
+               "  --no-cache         dfs without state caching (every schedule in full)\n"
                "exit status: 0 no finding, 1 a finding (with its schedule), 2 invalid,\n"
                "3 cut short (--seconds or --runs before dfs was complete)\n");
 }
@@ -117,6 +119,8 @@ int np_cli_explore_program(int argc, char **argv)
             o.list = true;
         } else if (!strcmp(a, "--no-minimize")) {
             o.no_minimize = true;
+        } else if (!strcmp(a, "--no-cache")) {
+            o.no_cache = true;
         } else if (!strcmp(a, "--quiet")) {
             o.quiet = true;
         } else if (!strcmp(a, "--no-db")) {
@@ -166,6 +170,14 @@ int np_cli_explore_program(int argc, char **argv)
            : cut        ? "INCOMPLETE (cut short before every schedule ran)"
            : r.complete ? "no finding, every schedule within the bound"
                         : "no finding");
+    printf("outcome classes: %u (set %016llx); path classes: %llu (set %016llx)\n", r.classes,
+           (unsigned long long)r.class_set, (unsigned long long)r.paths,
+           (unsigned long long)r.path_set);
+    if (!strcmp(o.strategy, "dfs") && !o.schedule && !o.no_cache)
+        printf("state cache: %llu of %llu executions met a state explored before and were not "
+               "branched past it (%llu states)\n",
+               (unsigned long long)r.cached, (unsigned long long)r.executions,
+               (unsigned long long)r.states);
     int status = r.found ? 1 : cut ? 3 : 0;
     if (db) {
         char params[256], workload[128];

@@ -36,6 +36,12 @@ typedef struct np__fd_mutex {
     np__sema rsema;         /* read-lock waiters park here */
     np__sema wsema;         /* write-lock waiters park here */
 } np__fd_mutex;
+/* How the machine explorer's state cache covers each field (see
+ * NP_WORKER_STATE_FIELDS in core/scheduler.c; tests/check_state_fields.sh). */
+#define NP_FDMU_STATE_FIELDS(SEAM, GUARDED, OWNED, CONST, NOT_STATE)                               \
+    SEAM(state) /* every access through NP_RT_* (atomic_init before it is shared) */               \
+    SEAM(rsema) /* np__sema: NP_SEMA_STATE_FIELDS (core/sema.h) */                                 \
+    SEAM(wsema)
 
 void np__fdmu_init(np__fd_mutex *m);
 void np__fdmu_destroy(np__fd_mutex *m);

@@ -113,6 +113,34 @@ typedef struct np_worker {
     _Atomic(np_task *) ring[NP_RUNQ_SIZE];
 } np_worker;
 
+/* The machine explorer's state cache (backend_sim/machine/mach.c,
+ * "histories") hashes how the runtime's memory came about, not its fields:
+ * sound for a field only if no two simulated threads touch it without a
+ * seam operation between them. Each field of the structs below (and of
+ * np__fd_mutex, np__sema) says how it is covered; tests/check_state_fields.sh
+ * fails on a field not listed:
+ *   SEAM(f)       an atomic used through NP_RT_*, a lock (NP_LOCK), a thread
+ *                 semaphore (NP_OSSEM_*): an object with a version of its own
+ *   GUARDED(f, l) plain, read and written only under the lock l
+ *   OWNED(f)      plain, touched only by its worker's own thread
+ *   CONST(f)      written before the workers start or after they stopped
+ *   NOT_STATE(f)  statistics: read by no decision of the runtime
+ * (Comments and macros only: nothing of this is compiled into code.) */
+#define NP_WORKER_STATE_FIELDS(SEAM, GUARDED, OWNED, CONST, NOT_STATE)                             \
+    OWNED(g0)      /* its own context: switched to and from on its thread */                       \
+    OWNED(cur)     /* (the explorer reads it: np__sched_running) */                                \
+    OWNED(runnext) /* "only this worker touches it" */                                             \
+    OWNED(why)                                                                                     \
+    OWNED(tick)                                                                                    \
+    OWNED(skipped)                                                                                 \
+    OWNED(rnd)                                                                                     \
+    GUARDED(asleep, lock) /* rt.lock */                                                            \
+    SEAM(sem)                                                                                      \
+    CONST(thread) /* set at its start, read at its join */                                         \
+    SEAM(head)                                                                                     \
+    SEAM(tail) /* stored through the seam; its owner's relaxed loads read its own stores */        \
+    SEAM(ring) /* each slot (slot_get/slot_set) */
+
 static struct {
     np__mutex lock;          /* guards the fields down to `stopping` */
     np_task *gq_head;        /* the global queue: FIFO of runnable tasks */
@@ -155,6 +183,38 @@ static struct {
     .tasks_lock = NP_MUTEX_STATIC_INIT,
     .tlock = NP_SPINLOCK_INIT,
 };
+
+/* rt's fields, as NP_WORKER_STATE_FIELDS says. */
+#define NP_RT_STATE_FIELDS(SEAM, GUARDED, OWNED, CONST, NOT_STATE)                                 \
+    SEAM(lock)                                                                                     \
+    GUARDED(gq_head, lock)                                                                         \
+    GUARDED(gq_tail, lock)                                                                         \
+    SEAM(gq_n)              /* stored under the lock through the seam */                           \
+    GUARDED(sleepers, lock) /* the array is CONST, its entries guarded */                          \
+    GUARDED(nsleepers, lock)                                                                       \
+    SEAM(nsleep)                                                                                   \
+    SEAM(polling)                                                                                  \
+    SEAM(break_sent)                                                                               \
+    SEAM(stopping)                                                                                 \
+    SEAM(tasks_lock)                                                                               \
+    GUARDED(tasks, tasks_lock)                                                                     \
+    GUARDED(empty_wanted, tasks_lock)                                                              \
+    SEAM(empty)                                                                                    \
+    SEAM(tlock) /* a spinlock: a simulated lock in the machine build */                            \
+    GUARDED(timers, tlock)                                                                         \
+    GUARDED(poll_until, tlock)                                                                     \
+    SEAM(timer_next)                                                                               \
+    GUARDED(running, tasks_lock)                                                                   \
+    CONST(nworkers)                                                                                \
+    CONST(nthreads)                                                                                \
+    CONST(workers)                                                                                 \
+    CONST(be)                                                                                      \
+    CONST(stack_size)                                                                              \
+    NOT_STATE(polls) /* counted without a seam: np_runtime_stats only */                           \
+    NOT_STATE(blocking_polls)                                                                      \
+    NOT_STATE(breaks)                                                                              \
+    CONST(spin_ns)                                                                                 \
+    CONST(spin_mode)
 
 const np_design *np__design = &np_design_go1_21;
 _Atomic uint64_t np__stale_events;

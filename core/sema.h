@@ -22,6 +22,13 @@ typedef struct np__sema {
     uint32_t count;                      /* releases not yet taken */
     struct np__sema_waiter *head, *tail; /* parked waiters, oldest first */
 } np__sema;
+/* How the machine explorer's state cache covers each field (see
+ * NP_WORKER_STATE_FIELDS in core/scheduler.c; tests/check_state_fields.sh). */
+#define NP_SEMA_STATE_FIELDS(SEAM, GUARDED, OWNED, CONST, NOT_STATE)                               \
+    SEAM(lock) /* a spinlock: a simulated lock in the machine build */                             \
+    GUARDED(count, lock)                                                                           \
+    GUARDED(head, lock) /* and the waiters on it, on their tasks' stacks */                        \
+    GUARDED(tail, lock)
 
 void np__sema_init(np__sema *s);
 void np__sema_destroy(np__sema *s);

@@ -42,9 +42,11 @@ typedef struct mx_thread {
     void *arg;
     void *tls; /* its thread-local slot (the scheduler's worker) */
     _Alignas(8) unsigned char rec_sec[NP_SIM_REC_SEC_BYTES]; /* the recorder's section */
-    int kind;         /* the scheduling point it stands at (NP_PT_*) */
-    const char *file; /* ... and where */
+    int kind;                  /* the scheduling point it stands at (NP_PT_*) */
+    const volatile void *addr; /* ... the object it names (NULL: none) */
+    const char *file;          /* ... and where */
     int line;
+    uint64_t hist; /* state caching: the thread's history (see mach.c, "histories") */
 } mx_thread;
 
 /* One step of an execution, for the listing and the strategies. */
@@ -73,6 +75,7 @@ typedef struct mx_machine {
     const char *ffile; /* where the finding was raised (or 0) */
     int fline;
     int workers;      /* simulated workers of the program */
+    bool hist;        /* state caching on: threads keep histories (mach.c) */
     int fault_thread; /* the thread that raised it (-1: quiescence) */
     /* The explorer's choice, made at a thread's scheduling point: the
      * thread to run next (the same: it goes on without a switch), -1 to end
@@ -105,6 +108,15 @@ void mx_busy(int64_t ns);
 /* Frees the thread stacks (the end of an exploration). */
 void mx_free(void);
 
+/* State caching (mach.c, "histories"): thread t takes the next step; its
+ * history takes in where it stands, the clock, the program's shared
+ * variables (hash `globals`) and the version of the object its pending
+ * operation reads, and the object's version takes in the history if the
+ * operation may write it. */
+void mx_hist_step(int t, uint64_t globals);
+/* A running sum of every object's version (part of the hashed state). */
+uint64_t mx_hist_objects(void);
+
 /* ---- mnet.c: the simulated kernel ---- */
 extern const np_backend np_backend_machine;
 void mnet_reset(void);
@@ -123,6 +135,17 @@ typedef struct mx_program {
 } mx_program;
 const mx_program *mx_program_find(const char *name);
 const mx_program *mx_program_at(size_t i); /* NULL past the last */
+/* The programs' shared variables (every non-constant static of
+ * programs.c), hashed by value (see mach.c, "histories"): select the
+ * program's (at the start of an exploration), hash them (at every step),
+ * and check at the end of an execution that no other one changed (false,
+ * with why, if one did). */
+void mx_program_globals_select(const mx_program *prog);
+uint64_t mx_program_globals_hash(void);
+bool mx_program_globals_check(char *why, size_t cap);
+/* The selected program's result at the end of an execution (its shared
+ * variables but addresses), hashed: the outcome classes of mexplore.c. */
+uint64_t mx_program_outcome(void);
 
 /* A program's statement about parallelism: a task readied while a worker
  * is idle runs while another computes (mx_busy). A finding

@@ -37,6 +37,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -91,6 +92,15 @@ typedef struct ex {
     int bound;         /* dfs: the preemption bound */
     double seconds;    /* this child's time limit (0: none) */
     bool quiet;        /* print no finding (the parent replays it to list it) */
+    /* dfs: state caching (see "the state cache" below) */
+    struct cache_ent *cache; /* NULL: off */
+    size_t cache_used;
+    size_t cut;            /* the execution met a cached state at this step (SIZE_MAX: none) */
+    uint64_t classes[256]; /* the outcome classes seen (the first 256) */
+    unsigned nclasses;
+    uint64_t path[MX_MAX_THREADS]; /* this execution: each thread's sites so far */
+    uint64_t *paths;               /* the path classes seen (open addressing, 0 empty) */
+    size_t npaths, paths_cap;
 } ex;
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -450,6 +460,7 @@ static void check_step(void)
 }
 
 static ex *cur_ex; /* the exploration (for mx.decide) */
+static const char path_anchor[] = "path";
 
 /* ---- one execution ------------------------------------------------------------------- */
 
@@ -543,7 +554,143 @@ static void pct_start(ex *e)
         e->change[c] = rnd(e) % len;
 }
 
-/* Runs one execution; true if it ended with a finding. */
+/* ---- the state cache (dfs) -------------------------------------------------------------
+ *
+ * The dfs runs schedules in depth-first order, so a state met before has
+ * had its continuations explored already (or is an ancestor of the present
+ * state, which cannot be: the hash takes in the steps taken). An execution
+ * that meets such a state, with the same thread last to run and at least as
+ * many preemptions spent (so no more left to spend), goes on to its end as
+ * it would (the runtime must be left to tear down) but is not branched past
+ * that step again (dfs_next). States are looked up only past the
+ * execution's forced prefix (the prefix's were met by the executions before
+ * it) and where two or more threads can step (elsewhere the next state is
+ * the only one). What the hash covers, and why that is sound, is in mach.c
+ * ("histories"): per thread its history (where it stands, what it read),
+ * the objects' versions, the clock, the programs' shared variables; here
+ * besides the explorer's own state that decides findings: the steps taken,
+ * and the idle-worker bookkeeping (as the order of its marks, which is all
+ * its comparisons see: a mark made later is always later than all of
+ * them). Looking a state up at only some steps is as sound as at all. With dfs split over --jobs,
+ * the shard's filter applies to the first preemption: a state before it matches only a state before
+ * it. */
+#define CACHE_BITS 22 /* 4 M entries, 64 MiB: states past 3 M are not cached */
+/* States are looked up at every CACHE_EVERY-th step only: an execution that
+ * meets a state explored before goes on as that one did (the same default
+ * choices), so it meets the cached states after it too and is cut at most
+ * CACHE_EVERY - 1 steps later; meanwhile the table holds 8 times the
+ * executions (pingpong at 2 workers, 1 preemption: 4,242 executions instead
+ * of 4,224, 29 k states instead of 231 k). */
+#define CACHE_EVERY 8
+
+struct cache_ent {
+    uint64_t key;   /* 0: empty */
+    uint8_t pre[8]; /* by the thread last to run (+1; 0: none yet): the fewest
+                       preemptions spent when met (0xff: not met so); 16 bytes an
+                       entry (a state after thread 7 is not cached) */
+};
+
+static uint64_t hmix(uint64_t h, uint64_t x)
+{
+    h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 31);
+}
+
+/* The idle-worker bookkeeping (check_idle), as the ranks of its marks. */
+static uint64_t idle_hash(uint64_t h)
+{
+    uint64_t v[IDLE_MAX + MX_MAX_THREADS + 2];
+    size_t n = 0;
+    for (int i = 0; i < idle.n; i++)
+        v[n++] = idle.since[i];
+    for (int w = 0; w < MX_MAX_THREADS; w++)
+        if (idle.listed[w])
+            v[n++] = idle.listed_at[w];
+    if (idle.polling)
+        v[n++] = idle.polling_at;
+    v[n++] = mx.steps; /* what a mark made now would be */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            uint64_t x = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = x;
+        }
+#define RANK(x)                                                                                    \
+    ({                                                                                             \
+        uint64_t r_ = 0;                                                                           \
+        for (size_t k_ = 0; k_ < n && v[k_] < (x); k_++)                                           \
+            r_ += k_ == 0 || v[k_] != v[k_ - 1];                                                   \
+        r_;                                                                                        \
+    })
+    for (int i = 0; i < idle.n; i++)
+        h = hmix(h, RANK(idle.since[i])); /* in the order of np__sched_visible: a
+                                             function of the runtime's state */
+    for (int w = 0; w < MX_MAX_THREADS; w++)
+        h = hmix(h, idle.listed[w] ? 1 + RANK(idle.listed_at[w]) : 0);
+    h = hmix(h, idle.polling ? 1 + RANK(idle.polling_at) : 0);
+    h = hmix(h, RANK(mx.steps));
+#undef RANK
+    return h;
+}
+
+static uint64_t state_hash(ex *e, uint64_t globals)
+{
+    uint64_t h = hmix(0x73746174ull, e->n);
+    h = hmix(h, (uint64_t)mx.now);
+    h = hmix(h, (uint64_t)mx.nth);
+    h = hmix(h, globals);
+    h = hmix(h, mx_hist_objects());
+    for (int i = 0; i < mx.nth; i++) {
+        const mx_thread *t = &mx.th[i];
+        h = hmix(h, t->hist);
+        h = hmix(h, (uint64_t)t->state | (uint64_t)t->bk << 8 | (uint64_t)t->timed_out << 16);
+        h = hmix(h, (uint64_t)t->until);
+    }
+    if (mx.workers > 1)
+        h = idle_hash(h);
+    return h;
+}
+
+/* Looks the state up, and enters it. True: its continuations are explored
+ * already. A continuation costs the same preemptions after the same thread
+ * last ran, and at most one more after another (only its first step can
+ * differ: a switch away from one that could go on); so a state met with p
+ * preemptions spent after thread q covers the present one if q ran last
+ * here too and p <= pre, or if p + 1 <= pre. */
+static bool cache_seen(ex *e, uint64_t globals)
+{
+    uint64_t key = state_hash(e, globals);
+    key = hmix(key, (uint64_t)(e->shards > 1 && e->pre == 0));
+    if (!key)
+        key = 1;
+    unsigned pre = e->pre < 0xfe ? e->pre : 0xfe;
+    int q = e->prev + 1;
+    if (q >= 8)
+        return false;
+    size_t mask = ((size_t)1 << CACHE_BITS) - 1;
+    for (size_t i = (size_t)(key >> (64 - CACHE_BITS));; i = (i + 1) & mask) {
+        struct cache_ent *c = &e->cache[i];
+        if (c->key == key) {
+            bool covered = c->pre[q] <= pre;
+            for (int k = 0; k < 8 && !covered; k++)
+                covered = c->pre[k] != 0xff && c->pre[k] + 1u <= pre;
+            if (!covered && pre < c->pre[q])
+                c->pre[q] = (uint8_t)pre; /* explored from here now: remember */
+            return covered;
+        }
+        if (!c->key) {
+            if (e->cache_used < mask / 4 * 3) {
+                c->key = key;
+                memset(c->pre, 0xff, sizeof c->pre);
+                c->pre[q] = (uint8_t)pre;
+                e->cache_used++;
+            }
+            return false;
+        }
+    }
+}
+
 static uint8_t enabled_mask(void)
 {
     uint8_t en = 0;
@@ -564,6 +711,10 @@ static int decide(ex *e, uint8_t en)
         if (mx.finding)
             return -1;
     }
+    uint64_t globals = e->cache ? mx_program_globals_hash() : 0;
+    if (e->cache && e->cut == SIZE_MAX && e->n >= e->dfs_len && (en & (en - 1)) &&
+        e->n % CACHE_EVERY == 0 && cache_seen(e, globals))
+        e->cut = e->n;
     int t = choose(e, en, e->prev);
     if (t < 0)
         return -1;
@@ -588,8 +739,13 @@ static int decide(ex *e, uint8_t en)
     e->sh->cur[e->n] = (uint8_t)t;
     e->sh->cur_steps = ++e->n;
     mx.steps = e->n; /* the clock of the step-stamped invariants (idle-worker) */
+    /* (a file's name by its place in the library: the same in every process) */
+    e->path[t] = hmix(e->path[t], ((uintptr_t)s->file - (uintptr_t)path_anchor) ^
+                                      (uint64_t)s->line << 40 ^ (uint64_t)s->kind << 58);
     e->pre += preempt;
     e->prev = t;
+    if (e->cache)
+        mx_hist_step(t, globals);
     return t;
 }
 
@@ -604,9 +760,12 @@ static bool execute(ex *e)
     mx_reset();
     idle_reset();
     mx.workers = e->o->workers;
+    mx.hist = e->cache != NULL;
     e->n = 0;
     e->prev = -1;
     e->pre = 0;
+    e->cut = SIZE_MAX;
+    memset(e->path, 0, sizeof e->path);
     e->diverged = false;
     if (e->strategy == S_PCT)
         pct_start(e);
@@ -652,7 +811,8 @@ static bool dfs_next(ex *e, int bound)
         s.tried = (uint8_t)(i < e->dfs_len ? e->dfs[i].tried : 0) | (uint8_t)(1u << s.thread);
         e->dfs[i] = s;
     }
-    for (size_t i = e->n; i-- > 0;) {
+    /* Past a cached state (e->cut) nothing is branched: done before. */
+    for (size_t i = e->cut < e->n ? e->cut : e->n; i-- > 0;) {
         mx_step *s = &e->dfs[i];
         uint8_t alt = s->enabled & (uint8_t)~s->tried;
         while (alt) {
@@ -721,6 +881,65 @@ static unsigned preemptions(const ex *e)
     return n;
 }
 
+/* The outcome class of the execution just run (see np_mx_result). */
+static void add_class(ex *e, np_mx_result *r, bool bad)
+{
+    uint64_t h = hmix(mx_program_outcome(), (uint64_t)mx.now);
+    for (const char *k = bad ? mx.fkind : "end"; *k; k++)
+        h = hmix(h, (unsigned char)*k);
+    for (unsigned i = 0; i < e->nclasses; i++)
+        if (e->classes[i] == h)
+            return;
+    if (e->nclasses < sizeof e->classes / sizeof e->classes[0])
+        e->classes[e->nclasses++] = h;
+    r->classes = e->nclasses;
+    r->class_set += h;
+}
+
+/* The path class of the execution just run: each thread's sequence of
+ * sites (by thread), the clock at the end, the finding's kind. It does not
+ * depend on the order between threads, so equivalent schedules share it;
+ * it is made apart from the state cache's hash, so that a cache merging
+ * states whose futures differ shows in a path class missing
+ * (tests/machine_cache.sh). */
+static void add_path(ex *e, np_mx_result *r, bool bad)
+{
+    uint64_t h = hmix(0x70617468ull, (uint64_t)mx.now);
+    for (int i = 0; i < MX_MAX_THREADS; i++)
+        h = hmix(h, e->path[i]);
+    for (const char *k = bad ? mx.fkind : "end"; *k; k++)
+        h = hmix(h, (unsigned char)*k);
+    if (!h)
+        h = 1;
+    if (e->npaths * 2 >= e->paths_cap) {
+        size_t cap = e->paths_cap ? e->paths_cap * 2 : 4096;
+        uint64_t *v = calloc(cap, sizeof *v);
+        if (!v)
+            return;
+        for (size_t i = 0; i < e->paths_cap; i++)
+            if (e->paths[i])
+                for (size_t j = e->paths[i] & (cap - 1);; j = (j + 1) & (cap - 1))
+                    if (!v[j]) {
+                        v[j] = e->paths[i];
+                        break;
+                    }
+        free(e->paths);
+        e->paths = v;
+        e->paths_cap = cap;
+    }
+    for (size_t j = h & (e->paths_cap - 1);; j = (j + 1) & (e->paths_cap - 1)) {
+        if (e->paths[j] == h)
+            return;
+        if (!e->paths[j]) {
+            e->paths[j] = h;
+            e->npaths++;
+            r->paths = e->npaths;
+            r->path_set += h;
+            return;
+        }
+    }
+}
+
 static int explore(ex *e, np_mx_result *r)
 {
     FILE *out = e->out;
@@ -732,8 +951,17 @@ static int explore(ex *e, np_mx_result *r)
     mnet_set_capacity(e->o->buffer);
     for (;;) {
         bool bad = execute(e);
+        char why[200];
+        if (e->cache && !mx_program_globals_check(why, sizeof why)) {
+            fprintf(stderr, "netpoll explore: internal error: %s\n", why);
+            r->seconds = now_s() - t0;
+            return -1;
+        }
         r->executions++;
         r->steps += e->n;
+        r->cached += e->cut != SIZE_MAX;
+        add_class(e, r, bad);
+        add_path(e, r, bad);
         if (e->shards > 1 && e->shard != 0 && e->n && e->log[e->n - 1].preempts == 0 && !bad) {
             /* a schedule without preemption: shard 0's (see dfs_next) */
             bool any = false;
@@ -784,6 +1012,7 @@ static int explore(ex *e, np_mx_result *r)
             break;
     }
     r->seconds = now_s() - t0;
+    r->states = e->cache_used;
     return 0;
 }
 
@@ -792,6 +1021,12 @@ static int child(ex *e)
     np_mx_result *r = &e->sh->r;
     e->log = calloc(MX_STEP_BOUND + 1, sizeof *e->log);
     e->dfs = calloc(MX_STEP_BOUND + 1, sizeof *e->dfs);
+    if (e->strategy == S_DFS && !e->o->no_cache && !e->forced && !e->o->schedule)
+        e->cache = mmap(NULL, sizeof *e->cache << CACHE_BITS, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (e->cache == MAP_FAILED)
+        e->cache = NULL;                /* no room: explore without */
+    mx_program_globals_select(e->prog); /* the cache's and the outcome classes' */
     if (!e->log || !e->dfs) {
         fprintf(stderr, "netpoll explore: out of memory\n");
         return 2;
@@ -891,6 +1126,12 @@ static int run_children(ex *e, int n, shared *sh, np_mx_result *r, int *found_in
         const np_mx_result *c = &sh[k].r;
         r->executions += c->executions;
         r->steps += c->steps;
+        r->cached += c->cached;
+        r->states += c->states;
+        r->classes += c->classes;
+        r->class_set += c->class_set;
+        r->paths += c->paths;
+        r->path_set += c->path_set;
         if (c->max_steps > r->max_steps)
             r->max_steps = c->max_steps;
         if (c->seconds > r->seconds)

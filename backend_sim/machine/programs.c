@@ -13,7 +13,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "fatal.h"
 
 #include "mach.h"
 #include "netpoll/net.h"
@@ -1154,6 +1157,209 @@ static void prog_lost_update(void *p)
     go(&g, lu_add, NULL);
     wait_all(&g);
     MX_ASSERT(lu_counter == 2, "two additions made the counter %d", lu_counter);
+}
+
+/* ---- the programs' shared variables -------------------------------------------------
+ * Tasks of a program share the statics of this file, on whichever workers
+ * they run, and not every access is ordered by the runtime (lost_update
+ * and spread race on purpose). State caching (mach.c, "histories") hashes
+ * them by value, at every step: every non-constant static of this file is
+ * named here, HASHED with the programs that use it ("*": all) or
+ * NOT_HASHED with the reason, and tests/check_state_fields.sh fails if one
+ * is not. Only the running program's are hashed (a step costs less); at
+ * the end of every execution mx_program_globals_check() makes sure that no
+ * other one changed, so a wrong attribution stops the exploration instead
+ * of caching unsoundly. A new program's state goes here too. */
+#define MX_PROGRAM_GLOBALS(HASHED, NOT_HASHED)                                                     \
+    HASHED(nspawn, "*")                                                                            \
+    NOT_HASHED(spawn_args) /* written once per task by go() before np_go queues the task, read by  \
+                              the task once it runs (ordered by the run queue's seam), never       \
+                              again: data-race free, covered by the histories */                   \
+    HASHED(pp, "pingpong")                                                                         \
+    HASHED(ac, "accept_close")                                                                     \
+    HASHED(dc, "double_close")                                                                     \
+    HASHED(wc, "write_close")                                                                      \
+    NOT_HASHED(big) /* write_close's and write_deadline's sources: zeros, never written */         \
+    HASHED(ho, "handoff")                                                                          \
+    HASHED(rc, "readers_close readers_idle_close")                                                 \
+    HASHED(se, "shutdown_eof")                                                                     \
+    HASHED(wd, "write_deadline")                                                                   \
+    HASHED(ow, "outside_wake")                                                                     \
+    HASHED(sp_done, "spread")                                                                      \
+    HASHED(sst, "sync_select_timeout")                                                             \
+    HASHED(scs, "sync_close_send")                                                                 \
+    HASHED(smx, "sync_mutex")                                                                      \
+    HASHED(smr, "sync_mutex_rounds")                                                               \
+    HASHED(ssc, "sync_select_cases")                                                               \
+    HASHED(sbo, "sync_buffer_order")                                                               \
+    HASHED(lu_counter, "lost_update")                                                              \
+    HASHED(par, "par_ready par_poll2 par_busy")
+
+typedef struct mx_region {
+    const char *name;
+    const char *progs;
+    void *p;
+    size_t n;
+} mx_region;
+
+#define MX_REGION(v, progs) {#v, progs, &(v), sizeof(v)},
+#define MX_NO_REGION(v)
+static const mx_region regions[] = {MX_PROGRAM_GLOBALS(MX_REGION, MX_NO_REGION)};
+#undef MX_REGION
+#undef MX_NO_REGION
+#define NREGIONS (sizeof regions / sizeof regions[0])
+
+static struct {
+    const mx_region *on[NREGIONS]; /* the running program's */
+    size_t non;
+    const mx_region *off[NREGIONS]; /* the others' ... */
+    size_t noff;
+    unsigned char *snap; /* ... and their bytes when the exploration began */
+} G;
+
+static bool names(const char *list, const char *name)
+{
+    if (!strcmp(list, "*"))
+        return true;
+    size_t n = strlen(name);
+    for (const char *q = list; (q = strstr(q, name)); q += n)
+        if ((q == list || q[-1] == ' ') && (q[n] == 0 || q[n] == ' '))
+            return true;
+    return false;
+}
+
+void mx_program_globals_select(const mx_program *prog)
+{
+    size_t total = 0;
+    G.non = G.noff = 0;
+    for (size_t i = 0; i < NREGIONS; i++) {
+        if (names(regions[i].progs, prog->name)) {
+            G.on[G.non++] = &regions[i];
+        } else {
+            G.off[G.noff++] = &regions[i];
+            total += regions[i].n;
+        }
+    }
+    free(G.snap);
+    G.snap = malloc(total ? total : 1);
+    if (!G.snap)
+        np__fatal("machine: out of memory");
+    unsigned char *at = G.snap;
+    for (size_t i = 0; i < G.noff; i++) {
+        memcpy(at, G.off[i]->p, G.off[i]->n);
+        at += G.off[i]->n;
+    }
+}
+
+bool mx_program_globals_check(char *why, size_t cap)
+{
+    const unsigned char *at = G.snap;
+    for (size_t i = 0; i < G.noff; i++) {
+        if (memcmp(at, G.off[i]->p, G.off[i]->n)) {
+            snprintf(why, cap,
+                     "the program wrote %s, which MX_PROGRAM_GLOBALS (programs.c) does not "
+                     "give to it",
+                     G.off[i]->name);
+            return false;
+        }
+        at += G.off[i]->n;
+    }
+    return true;
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (; n >= 8; n -= 8, b += 8) {
+        uint64_t w;
+        memcpy(&w, b, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    if (n) { /* (by shifts: bytes stored and read back as a word would stall) */
+        uint64_t w = 0;
+        if (n >= 4) {
+            uint32_t x;
+            memcpy(&x, b, 4);
+            w = x;
+            for (size_t i = 4; i < n; i++)
+                w |= (uint64_t)b[i] << (8 * i);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                w |= (uint64_t)b[i] << (8 * i);
+        }
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+/* An 8-byte word of a program's variable that holds an address: its upper
+ * half is in user space's 0x5000-0x7fff (the heap, a mapping, a stack, the
+ * program's code). No program keeps an integer that large (2^46 and more:
+ * its counters, lengths, results and virtual times are far below). */
+static bool is_address(uint64_t w)
+{
+    return (w >> 32) >= 0x5000 && (w >> 32) < 0x8000;
+}
+
+/* The program's result as its shared variables show it at the end of an
+ * execution, for the outcome classes (mexplore.c): their words but the
+ * ones that hold an address, which differ from execution to execution with
+ * malloc. */
+uint64_t mx_program_outcome(void)
+{
+    uint64_t h = 0x6f7574636f6d65ull;
+    for (size_t i = 0; i < G.non; i++) {
+        const unsigned char *b = G.on[i]->p;
+        size_t n = G.on[i]->n;
+        for (size_t k = 0; k + 8 <= n; k += 8) {
+            uint64_t w;
+            memcpy(&w, b + k, 8);
+            if (is_address(w))
+                continue;
+            h = (h ^ w) * 0x100000001b3ull;
+            h ^= h >> 29;
+        }
+        h = hash_bytes(h, b + n / 8 * 8, n % 8);
+    }
+    return h;
+}
+
+/* The running program's variables: their bytes, but an address by its rank
+ * among the addresses they hold (equal addresses, equal ranks; the order
+ * kept), not its value, which depends on what malloc reused (glibc) or did
+ * not (ASan's quarantine): states equal up to malloc's choice of addresses
+ * hash equal, as in the runtime's memory (mach.c, "histories"), and the
+ * order a select's locking follows (sync_select_cases) is kept. */
+uint64_t mx_program_globals_hash(void)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t addr[32];
+    size_t na = 0;
+    for (size_t i = 0; i < G.non; i++) {
+        const unsigned char *b = G.on[i]->p;
+        size_t n = G.on[i]->n, k = 0;
+        for (; k + 8 <= n; k += 8) {
+            uint64_t w;
+            memcpy(&w, b + k, 8);
+            if (is_address(w) && na < sizeof addr / sizeof addr[0]) {
+                addr[na++] = w;
+                w = 0x61646472ull; /* its place, ranked below */
+            }
+            h = (h ^ w) * 0x100000001b3ull;
+            h ^= h >> 29;
+        }
+        h = hash_bytes(h, b + k, n - k);
+    }
+    for (size_t i = 0; i < na; i++) {
+        uint64_t rank = 0;
+        for (size_t j = 0; j < na; j++)
+            rank += addr[j] < addr[i];
+        h = (h ^ rank) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    return h;
 }
 
 /* ---- the list ------------------------------------------------------------------------ */

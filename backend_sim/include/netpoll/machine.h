@@ -41,6 +41,7 @@ typedef struct np_mx_opts {
     bool quiet;           /* no progress or listing, the result only */
     bool no_minimize;     /* keep a finding as found (default: look for one of
                              the same kind with fewer preemptions) */
+    bool no_cache;        /* dfs: no state caching (every schedule in full) */
     FILE *out;            /* where to print (stdout if NULL) */
 } np_mx_opts;
 
@@ -58,6 +59,19 @@ typedef struct np_mx_result {
     char msg[512];        /* what happened */
     char schedule[8192];  /* the schedule that shows it (--schedule) */
     unsigned preemptions; /* ... and its preemptions */
+    uint64_t cached;      /* dfs: executions that met a state explored before
+                             (their rest was not branched again) */
+    uint64_t states;      /* dfs: states in the cache */
+    unsigned classes;     /* outcome classes: distinct results of the executions
+                             (the program's variables at their end but addresses,
+                             the clock, the finding's kind); with --jobs the sum
+                             over the processes */
+    uint64_t class_set;   /* the set of them, hashed (equal sets, equal hashes) */
+    uint64_t paths;       /* path classes: distinct tuples of each thread's sequence of
+                             sites (with the clock at the end and the finding's kind);
+                             schedules that differ only in the order of independent
+                             steps share one */
+    uint64_t path_set;    /* the set of them, hashed */
 } np_mx_result;
 
 /* Explores; 0 (see r->found), or -1 with a message on stderr (bad options:
