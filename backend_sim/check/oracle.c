@@ -457,13 +457,22 @@ static void dfs(search *s, const np_spec_state *st, uint32_t mask, uint32_t matc
         if (op->kind == NP_SOP_READY && op->tag >= 0 && (s->recycled >> op->slot & 1) &&
             op->tag == s->inc0[op->slot] && st->s[op->slot].inc != op->tag &&
             st->s[op->slot].open) {
-            np_spec_state late = *st;
-            np_spec_slot *sl = &late.s[op->slot];
-            if (op->err || op->mode != NP_MODE_W)
-                sl->ready[0] = 1;
-            if (op->err || op->mode != NP_MODE_R)
-                sl->ready[1] = 1;
-            dfs(s, &late, mask | 1u << j, m);
+            /* Each direction is unblocked on its own (rg, then wg): the
+             * recycle may come between them, so any of the event's
+             * directions may be the late ones. */
+            unsigned dirs = (op->err || op->mode != NP_MODE_W ? 1u : 0u) |
+                            (op->err || op->mode != NP_MODE_R ? 2u : 0u);
+            for (unsigned sub = 1; sub <= 3; sub++) {
+                if ((sub & dirs) != sub)
+                    continue;
+                np_spec_state late = *st;
+                np_spec_slot *sl = &late.s[op->slot];
+                if (sub & 1)
+                    sl->ready[0] = 1;
+                if (sub & 2)
+                    sl->ready[1] = 1;
+                dfs(s, &late, mask | 1u << j, m);
+            }
         }
     }
     /* ... or a blocked wait's return */
