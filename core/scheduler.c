@@ -1254,8 +1254,7 @@ static void sem_wait_all(np__ossem *s)
 /* np_main, and np_main_wait (wait_all): after the main task returns, the
  * tasks that have not ended are waited for (wait_all), or counted into
  * *left, reported on stderr and freed with the runtime. */
-static int main_run(const np_config *cfg, void (*fn)(void *), void *arg, bool wait_all,
-                    unsigned *left)
+int np__main_run(const np_config *cfg, void (*fn)(void *), void *arg, bool wait_all, unsigned *left)
 {
     if (left)
         *left = 0;
@@ -1288,21 +1287,6 @@ static int main_run(const np_config *cfg, void (*fn)(void *), void *arg, bool wa
     if (!wait_all)
         np__main_leftover(n, left);
     return err;
-}
-
-int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
-{
-    return main_run(cfg, fn, arg, false, NULL);
-}
-
-int np_main_left(const np_config *cfg, void (*fn)(void *), void *arg, unsigned *left)
-{
-    return main_run(cfg, fn, arg, false, left);
-}
-
-int np_main_wait(const np_config *cfg, void (*fn)(void *), void *arg)
-{
-    return main_run(cfg, fn, arg, true, NULL);
 }
 
 #if NP_MACHINE
@@ -1423,7 +1407,9 @@ bool np__sched_polling(void)
     return atomic_load_explicit(&rt.polling, memory_order_relaxed);
 }
 
-/* nsleep as a waker reads it (the sleepers published so far). */
+/* nsleep as a waker reads it (the sleepers published so far). Relaxed: the
+ * machine explorer's invariants read it between steps, on the one OS thread
+ * that runs every simulated thread, where every order is the same. */
 int np__sched_nsleep(void)
 {
     return atomic_load_explicit(&rt.nsleep, memory_order_relaxed);

@@ -81,6 +81,11 @@ void np__task_free(np_task *t);
  * goes to *left, or (left NULL, n > 0) to a line on stderr. Both runtimes'
  * np_main and np_main_left. */
 void np__main_leftover(unsigned n, unsigned *left);
+/* np_main, np_main_left and np_main_wait (core/task.c) call the runtime's
+ * own: the scheduler's, or the sim world's in the sim build. */
+struct np_config;
+int np__main_run(const struct np_config *cfg, void (*fn)(void *), void *arg, bool wait_all,
+                 unsigned *left);
 /* Makes t, a task that ended (its context destroyed), a fresh task for
  * fn(arg) on the stack it has. */
 void np__task_reuse(np_task *t, void (*fn)(void *), void *arg, void (*entry)(void *));

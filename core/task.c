@@ -181,6 +181,21 @@ int np_detach(np_task_handle *h)
     return 0;
 }
 
+int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
+{
+    return np__main_run(cfg, fn, arg, false, NULL);
+}
+
+int np_main_left(const np_config *cfg, void (*fn)(void *), void *arg, unsigned *left)
+{
+    return np__main_run(cfg, fn, arg, false, left);
+}
+
+int np_main_wait(const np_config *cfg, void (*fn)(void *), void *arg)
+{
+    return np__main_run(cfg, fn, arg, true, NULL);
+}
+
 void np__main_leftover(unsigned n, unsigned *left)
 {
     if (left)

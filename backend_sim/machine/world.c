@@ -595,8 +595,7 @@ static void main_task(void *p)
 
 /* As core/scheduler.c's: after the main task returns, the tasks not ended
  * are waited for (wait_all) or counted into *left (else reported). */
-static int main_run(const np_config *cfg, void (*fn)(void *), void *arg, bool wait_all,
-                    unsigned *left)
+int np__main_run(const np_config *cfg, void (*fn)(void *), void *arg, bool wait_all, unsigned *left)
 {
     if (left)
         *left = 0;
@@ -621,19 +620,4 @@ static int main_run(const np_config *cfg, void (*fn)(void *), void *arg, bool wa
     if (!wait_all && m.done)
         np__main_leftover(n, left);
     return err;
-}
-
-int np_main(const np_config *cfg, void (*fn)(void *), void *arg)
-{
-    return main_run(cfg, fn, arg, false, NULL);
-}
-
-int np_main_left(const np_config *cfg, void (*fn)(void *), void *arg, unsigned *left)
-{
-    return main_run(cfg, fn, arg, false, left);
-}
-
-int np_main_wait(const np_config *cfg, void (*fn)(void *), void *arg)
-{
-    return main_run(cfg, fn, arg, true, NULL);
 }
