@@ -46,7 +46,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: netpoll check [--design NAME|all] [--k K] [--k2 K] [--seconds S]\n"
                "                     [--shard I/N] [--traces DIR] [--keep-going] [--no-reduce]\n"
-               "                     [--enumerated-only] [--judge J] [--list] [--verdicts FILE]\n"
+               "                     [--no-sleep] [--enumerated-only] [--judge J] [--list]\n"
+               "                     [--verdicts FILE]\n"
                "                     [--programs-only|--no-programs] [--program-preemptions P]\n"
                "                     [--program-runs N] [--record-k K] [--record-k2 K]\n"
                "                     [--quiet] [--db FILE|--no-db]\n\n"
@@ -72,12 +73,14 @@ static void usage(FILE *f)
                "  --traces DIR      the scenarios and corpus (default: the source tree's traces/)\n"
                "  --keep-going      go on after an unexpected violation (default: stop)\n"
                "  --no-reduce       enumerate without the reductions (to check they are sound)\n"
+               "  --no-sleep        explore without sleep sets (to check they are sound)\n"
                "  --judge J         default, model or oracle (see netpoll explore --help)\n"
                "  --enumerated-only the enumerated scenarios alone (not the files, the corpus or\n"
                "                    the programs)\n"
                "  --list            print the enumerated scenarios (one per block), run nothing\n"
-               "  --verdicts FILE   write each enumerated scenario's verdict and outcome classes\n"
-               "                    (by the hash of its canonical text) to FILE\n"
+               "  --verdicts FILE   write each enumerated scenario's verdict, outcome classes\n"
+               "                    and states expanded (by the hash of its canonical text)\n"
+               "                    to FILE\n"
                "  --quiet           no progress line on a terminal\n"
                "  --db FILE         store the run in FILE (default results.db); --no-db: none\n"
                "Expected findings per design: traces/expected_findings.tsv.\n"
@@ -96,6 +99,7 @@ typedef struct {
     const char *traces;
     int judge;
     bool keep_going, quiet, tty, reduce, list, enum_only;
+    bool no_sleep;                /* --no-sleep: dfs without sleep sets */
     bool programs, programs_only; /* the machine's programs: run them, only them */
     int program_pb;               /* their dfs preemption bound */
     int64_t program_runs;         /* their random schedules */
@@ -220,8 +224,8 @@ static int cmp_text(const void *a, const void *b)
 /* --verdicts: canonical hash, design, status, the outcome classes (sorted). */
 static void write_verdict(check *c, int st, const np_explore_result *r)
 {
-    fprintf(c->verdicts, "%016llx\t%s\t%d\t", (unsigned long long)c->canon, c->cur->design->name,
-            st);
+    fprintf(c->verdicts, "%016llx\t%s%s\t%d\t", (unsigned long long)c->canon, c->cur->design->name,
+            c->recording ? "+record" : "", st);
     char **v = malloc((r->nclasses + 1) * sizeof *v);
     for (size_t i = 0; v && i < r->nclasses; i++)
         v[i] = r->classes[i].text;
@@ -229,7 +233,7 @@ static void write_verdict(check *c, int st, const np_explore_result *r)
         qsort(v, r->nclasses, sizeof *v, cmp_text);
     for (size_t i = 0; v && i < r->nclasses; i++)
         fprintf(c->verdicts, "%s%s", i ? " ; " : "", v[i]);
-    fputc('\n', c->verdicts);
+    fprintf(c->verdicts, "\t%llu\n", (unsigned long long)r->states);
     free(v);
 }
 
@@ -252,7 +256,8 @@ static void explore_one(check *c, const char *name, const np_trace *tr, const ch
                          .preemptions = -1,
                          .stop_at_first = true,
                          .judge = c->judge,
-                         .record = c->recording};
+                         .record = c->recording,
+                         .no_sleep = c->no_sleep};
     np_explore_result r;
     int st = np_explore(tr, &o, &r);
     c->scenarios++;
@@ -685,6 +690,8 @@ int np_cli_check(int argc, char **argv)
             c.keep_going = true;
         } else if (!strcmp(a, "--no-reduce")) {
             c.reduce = false;
+        } else if (!strcmp(a, "--no-sleep")) {
+            c.no_sleep = true;
         } else if (!strcmp(a, "--enumerated-only")) {
             c.enum_only = true;
         } else if (!strcmp(a, "--programs-only")) {

@@ -22,7 +22,7 @@ static void usage(FILE *f)
                "                       [--preemptions K] [--depth D] [--runs N] [--seed S]\n"
                "                       [--seconds S] [--jitter NS] [--faults LIST] [--shard I/N]\n"
                "                       [--schedule STRING] [--keep-going] [--no-minimize]\n"
-               "                       [--no-cache] [--quiet] [--db FILE|--no-db]\n\n"
+               "                       [--no-cache] [--no-sleep] [--quiet] [--db FILE|--no-db]\n\n"
                "Runs the trace through the real pollDesc code under many interleavings of\n"
                "the actors that act at the same time (and the due timers), switching at\n"
                "every atomic step of the code, and checks every invariant each time.\n"
@@ -46,6 +46,7 @@ static void usage(FILE *f)
                "  --keep-going       do not stop at the first violation\n"
                "  --no-minimize      do not minimize the first failure\n"
                "  --no-cache         dfs without state caching (every schedule in full)\n"
+               "  --no-sleep         dfs without sleep sets (the partial-order reduction)\n"
                "  --judge J          who judges results: default (the specification oracle where\n"
                "                     it can judge the trace, plus bad-state, stale-event and\n"
                "                     crashes), model (the older model invariants alone), or\n"
@@ -161,6 +162,8 @@ int np_cli_explore(int argc, char **argv)
             o.minimize = false;
         } else if (!strcmp(a, "--no-cache")) {
             o.no_cache = true;
+        } else if (!strcmp(a, "--no-sleep")) {
+            o.no_sleep = true;
         } else if (!strcmp(a, "--design")) {
             if (!(v = np_cli_value("explore", argc, argv, &i)))
                 return 2;

@@ -11,7 +11,8 @@
  * With state caching, a run that reaches (at a new choice) a state already
  * reached by an earlier run - with no more preemptions spent, when bounded -
  * stops there: depth first, that state's subtree is or will be covered from
- * its first visit.
+ * its first visit. With the cache and no bound, sleep sets (below) leave
+ * out the steps that only reorder independent steps already explored.
  * pct: per run, random priorities for the threads and d-1 priority change
  * points among the (estimated) k choices; the highest-priority runnable
  * thread runs; at the i-th change point the thread about to run drops to
@@ -116,6 +117,33 @@ typedef struct {
     uint64_t prio;
 } prio;
 
+/* Sleep sets: what a step touched - the tasks that ran (bit id - 1) and the
+ * words behind its scheduling points; `dirty` if it changed anything else
+ * (np_choice.model), passed a point that is not a plain memory access, or
+ * touched more words than it keeps. */
+#define NP_FP_WORDS 4
+typedef struct {
+    uint64_t tasks;
+    const volatile void *addr[NP_FP_WORDS];
+    uint8_t nacc, writes; /* writes: bit i if addr[i] was written */
+    bool dirty;
+} footprint;
+
+typedef struct {
+    int id;       /* a task asleep at a choice */
+    footprint fp; /* the step it would take: the one explored before */
+} sleeper;
+
+/* Per choice (beside decision, by the same index): its options, who was
+ * picked, its sleep set and the step the pick took. */
+typedef struct {
+    uint64_t ids;    /* the options' ids (bit id - 1); 0: no sleep set here */
+    uint64_t asleep; /* the ids in sl[sl0..sl1) */
+    int id;          /* the chosen task's id */
+    uint32_t sl0, sl1;
+    footprint fp; /* complete at the next choice, or at the run's end */
+} node;
+
 typedef struct chooser {
     const np_explore_opts *o;
     decision *d;
@@ -124,9 +152,23 @@ typedef struct chooser {
     size_t nprefix; /* choices forced from d[] */
     int strategy;
     uint64_t rng;
-    bool bad;             /* the forced schedule did not fit this run */
-    bool cache;           /* dfs state caching */
-    bool plain_random;    /* random, unsharded, no steps recorded: choose() in short */
+    bool bad;          /* the forced schedule did not fit this run */
+    bool cache;        /* dfs state caching */
+    bool plain_random; /* random, unsharded, no steps recorded: choose() in short */
+    bool sleep;        /* dfs, cached, no bound: sleep sets */
+    node *nodes;       /* beside d[] (capacity cap) */
+    sleeper *sl;       /* the sleep sets, a stack: nodes[k]'s are sl[sl0..sl1) */
+    size_t nsl, capsl;
+    footprint seg;      /* the step in progress since the last choice */
+    uint64_t seg_model; /* np_choice.model at that choice */
+    size_t seg_nlocks;  /* and its locks */
+    const volatile void *seg_lock[NP_CHOICE_LOCKS];
+    uint64_t seg_lock_hash[NP_CHOICE_LOCKS];
+    size_t seg_ntasks; /* and its tasks' views */
+    int seg_task_id[NP_CHOICE_TASKS];
+    uint64_t seg_task_view[NP_CHOICE_TASKS];
+    uint64_t slept;       /* choices where a sleep set left an option out */
+    uint64_t blocked;     /* runs ended with every option asleep */
     bool foreign;         /* the run belongs to another shard */
     bool assigned;        /* the run's shard is decided */
     size_t split_pos;     /* sharding: the trace index of the split step */
@@ -199,18 +241,240 @@ static inline __attribute__((always_inline)) void note_abstract(chooser *c, uint
     c->abs[c->nabs++] = a;
 }
 
+/* Room for one more decision (and node). */
+static bool room(chooser *c)
+{
+    if (c->nd < c->cap)
+        return true;
+    size_t cap = c->cap ? 2 * c->cap : 64;
+    decision *v = realloc(c->d, cap * sizeof *v);
+    if (!v)
+        return false;
+    c->d = v;
+    if (c->sleep) {
+        node *w = realloc(c->nodes, cap * sizeof *w);
+        if (!w)
+            return false;
+        c->nodes = w;
+    }
+    c->cap = cap;
+    return true;
+}
+
 static bool push_decision(chooser *c, decision d)
 {
-    if (c->nd == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        decision *v = realloc(c->d, cap * sizeof *v);
-        if (!v)
-            return false;
-        c->d = v;
-        c->cap = cap;
-    }
+    if (!room(c))
+        return false;
     c->d[c->nd++] = d;
     return true;
+}
+
+/* ---- sleep sets --------------------------------------------------------------------
+ *
+ * A partial-order reduction beside the state cache (Godefroid, 1996): after
+ * the subtree of option t at a choice is explored, t sleeps in the subtrees
+ * of the options tried after it, for as long as the steps taken there are
+ * independent of t's step (touch other words, or only read the words t's
+ * step touches, and change nothing else): t's step would lead to a state
+ * its own subtree already covered. Sleep sets prune steps, not states:
+ * every state is still reached, so the invariants judged on states and the
+ * outcomes at the run's end are all still seen (ctest check_reduction
+ * compares verdicts and outcome classes with and without, per scenario).
+ *
+ * What a step touched is observed, not declared: the scheduling points it
+ * passed (on_point) - a load, store, CAS or exchange of a word; any other
+ * kind (a lock, a timer, a park, a readying) makes it dependent on every
+ * step - and np_choice.model, the hash of what steps may change without a
+ * scheduling point (the replay's model, results, task states, lock owners,
+ * what locks guard): a step that changed it is dependent on every step. A
+ * step is everything from one choice to the next, so it may hold steps of
+ * other tasks that ran without a choice; they are in its task set, and two
+ * steps that share a task are dependent.
+ *
+ * With the cache: a state reached again with sleep set Z, first expanded
+ * with sleep set S, is done if S is within Z; else the options in S \ Z are
+ * explored from it and S becomes S and Z (val: S as a mask of options). */
+static inline int task_bit(uint64_t *mask, int id)
+{
+    if (id < 1 || id > 64)
+        return -1;
+    *mask |= UINT64_C(1) << (id - 1);
+    return 0;
+}
+
+static void seg_access(footprint *f, const volatile void *addr, bool write)
+{
+    for (int i = 0; i < f->nacc; i++)
+        if (f->addr[i] == addr) {
+            f->writes |= (uint8_t)(write << i);
+            return;
+        }
+    if (f->nacc == NP_FP_WORDS) {
+        f->dirty = true;
+        return;
+    }
+    f->addr[f->nacc] = addr;
+    f->writes |= (uint8_t)(write << f->nacc++);
+}
+
+static void seg_point(chooser *c, const np_point *p)
+{
+    footprint *f = &c->seg;
+    if (task_bit(&f->tasks, p->id) < 0)
+        f->dirty = true;
+    if (p->kind == 7) /* now: the clock does not move within a time step */
+        return;
+    /* a load, store, CAS, exchange; a lock's acquisition or release writes it */
+    if (p->kind > 5 || !p->addr)
+        f->dirty = true;
+    else
+        seg_access(f, p->addr, p->kind != 0);
+}
+
+/* The step from the previous choice to this one (ch) ends: what it changed
+ * without scheduling points. */
+static void seg_close(chooser *c, footprint *f, const np_choice *ch, bool end)
+{
+    if (end || ch->model != c->seg_model || ch->nlocks != c->seg_nlocks) {
+        f->dirty = true;
+        return;
+    }
+    for (size_t i = 0; i < ch->nlocks; i++)
+        if (ch->lock_addr[i] != c->seg_lock[i])
+            f->dirty = true;
+        else if (ch->lock_hash[i] != c->seg_lock_hash[i])
+            seg_access(f, ch->lock_addr[i], true);
+    /* a task that did not run in the step: there before and after, unchanged */
+    if (ch->ntasks == NP_CHOICE_TASKS || c->seg_ntasks == NP_CHOICE_TASKS) {
+        f->dirty = true;
+        return;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        size_t na = pass ? ch->ntasks : c->seg_ntasks;
+        const int *ia = pass ? ch->task_id : c->seg_task_id;
+        for (size_t i = 0; i < na; i++) {
+            int id = ia[i];
+            if (id >= 1 && id <= 64 && (f->tasks >> (id - 1) & 1))
+                continue;
+            size_t j = 0, k = 0;
+            while (j < c->seg_ntasks && c->seg_task_id[j] != id)
+                j++;
+            while (k < ch->ntasks && ch->task_id[k] != id)
+                k++;
+            if (j == c->seg_ntasks || k == ch->ntasks || c->seg_task_view[j] != ch->task_view[k]) {
+                f->dirty = true;
+                return;
+            }
+        }
+    }
+}
+
+static void seg_open(chooser *c, const np_choice *ch)
+{
+    c->seg = (footprint){0};
+    c->seg_model = ch->model;
+    c->seg_nlocks = ch->nlocks;
+    for (size_t i = 0; i < ch->nlocks; i++) {
+        c->seg_lock[i] = ch->lock_addr[i];
+        c->seg_lock_hash[i] = ch->lock_hash[i];
+    }
+    c->seg_ntasks = ch->ntasks;
+    for (size_t i = 0; i < ch->ntasks; i++) {
+        c->seg_task_id[i] = ch->task_id[i];
+        c->seg_task_view[i] = ch->task_view[i];
+    }
+}
+
+static bool independent(const footprint *a, const footprint *b)
+{
+    if (a->dirty || b->dirty || (a->tasks & b->tasks))
+        return false;
+    for (int i = 0; i < a->nacc; i++)
+        for (int j = 0; j < b->nacc; j++)
+            if (a->addr[i] == b->addr[j] && ((a->writes >> i & 1) || (b->writes >> j & 1)))
+                return false;
+    return true;
+}
+
+static bool push_sleeper(chooser *c, int id, const footprint *fp)
+{
+    if (c->nsl == c->capsl) {
+        size_t cap = c->capsl ? 2 * c->capsl : 256;
+        sleeper *v = realloc(c->sl, cap * sizeof *v);
+        if (!v)
+            return false;
+        c->sl = v;
+        c->capsl = cap;
+    }
+    c->sl[c->nsl++] = (sleeper){id, *fp};
+    return true;
+}
+
+/* The id of option i at node x (the i-th set bit of its ids). */
+static int option_id(const node *x, int i)
+{
+    uint64_t m = x->ids;
+    for (; i > 0 && m; i--)
+        m &= m - 1;
+    return m ? __builtin_ctzll(m) + 1 : 0;
+}
+
+static bool option_asleep(const node *x, int i)
+{
+    int id = option_id(x, i);
+    return id > 0 && (x->asleep >> (id - 1) & 1);
+}
+
+/* The step of choice k-1 has ended at choice k (ch; NULL: at the run's
+ * end). */
+static void seg_end(chooser *c, size_t k, const np_choice *ch)
+{
+    if (k == 0 || k < c->nprefix) /* a choice of the prefix: as in its run */
+        return;
+    node *x = &c->nodes[k - 1];
+    footprint f = c->seg;
+    seg_close(c, &f, ch, !ch);
+    if (task_bit(&f.tasks, x->id) < 0)
+        f.dirty = true;
+    x->fp = f;
+}
+
+/* A new choice k (options ch): its sleep set, those of choice k-1 whose
+ * step is independent of the step k-1 took (its own pick excluded). False
+ * if it cannot have one (too many tasks): then nothing sleeps here. */
+static bool node_begin(chooser *c, size_t k, const np_choice *ch)
+{
+    node *x = &c->nodes[k];
+    *x = (node){0};
+    x->sl0 = x->sl1 = (uint32_t)c->nsl;
+    for (size_t i = 0; i < ch->n; i++)
+        if (task_bit(&x->ids, ch->ids[i]) < 0 || ch->n > 8) {
+            x->ids = 0;
+            return false;
+        }
+    if (k == 0)
+        return true;
+    const node *p = &c->nodes[k - 1];
+    for (uint32_t j = p->sl0; j < p->sl1; j++) {
+        sleeper e = c->sl[j]; /* (a copy: push_sleeper may move sl) */
+        if (e.id != p->id && (x->ids >> (e.id - 1) & 1) && independent(&e.fp, &p->fp)) {
+            if (!push_sleeper(c, e.id, &e.fp))
+                return false;
+            x->asleep |= UINT64_C(1) << (e.id - 1);
+        }
+    }
+    x->sl1 = (uint32_t)c->nsl;
+    return true;
+}
+
+/* The options asleep at node x, as a mask of option indexes. */
+static uint8_t asleep_options(const node *x, size_t n)
+{
+    uint8_t m = 0;
+    for (size_t i = 0; i < n && i < 8; i++)
+        if (option_asleep(x, (int)i))
+            m |= (uint8_t)(1u << i);
+    return m;
 }
 
 static uint64_t *pct_prio(chooser *c, int id)
@@ -259,16 +523,21 @@ static int choose(void *ctx, const np_choice *ch)
     size_t n = ch->n;
     int last = ch->last;
     int pick;
-    if (c->plain_random && k >= c->nprefix) { /* the same as below, in short */
-        note_abstract(c, ch->abstract);
-        pick = (int)((np__xorshift(&c->rng) >> 32) * n >> 32);
-        int pre = (k > 0 ? c->d[k - 1].pre : 0) + (last >= 0 && pick != last);
-        if (!push_decision(c, (decision){pick, (int)n, last, pre}))
-            c->bad = true;
-        return pick;
-    }
     if (k >= c->nprefix)
         note_abstract(c, ch->abstract);
+    if (c->sleep) {
+        seg_end(c, k, ch);
+        seg_open(c, ch);
+    }
+    uint8_t z = 0; /* sleep sets: the options asleep here */
+    if (c->sleep && k >= c->nprefix) {
+        if (!room(c)) {
+            c->bad = true;
+            return -1;
+        }
+        if (node_begin(c, k, ch))
+            z = asleep_options(&c->nodes[k], n);
+    }
     if (k < c->nprefix) {
         pick = c->d[k].choice;
         if (pick < 0 || (size_t)pick >= n) {
@@ -287,12 +556,38 @@ static int choose(void *ctx, const np_choice *ch)
                                : np__mix(ch->state, last >= 0 ? ch->ids[last] : 0);
             size_t at;
             if (set_find(&c->visited, key, &at)) {
-                if (c->o->preemptions < 0 || c->visited.val[at] <= before)
+                if (c->sleep) {
+                    /* first expanded with the options val asleep: done,
+                     * unless some of those are awake now - then only they
+                     * are explored (the rest sleep here, stepping from here
+                     * only: a dirty step wakes them in every child) */
+                    uint8_t todo = (uint8_t)(c->visited.val[at] & ~z);
+                    c->visited.val[at] &= z;
+                    if (!todo) {
+                        c->nsl = c->nodes[k].sl0;
+                        return -1;
+                    }
+                    node *x = &c->nodes[k];
+                    footprint any = {.dirty = true};
+                    for (size_t i = 0; i < n; i++)
+                        if (!(todo >> i & 1) && !(z >> i & 1)) {
+                            int id = option_id(x, (int)i);
+                            if (!push_sleeper(c, id, &any)) {
+                                c->bad = true;
+                                break;
+                            }
+                            x->asleep |= UINT64_C(1) << (id - 1);
+                        }
+                    x->sl1 = (uint32_t)c->nsl;
+                    z = (uint8_t)~todo;
+                } else if (c->o->preemptions < 0 || c->visited.val[at] <= before) {
                     return -1;
-                c->visited.val[at] = (uint8_t)before;
+                } else {
+                    c->visited.val[at] = (uint8_t)before;
+                }
             } else if (at != SIZE_MAX) {
                 c->visited.key[at] = fix0(key);
-                c->visited.val[at] = (uint8_t)(before > 255 ? 255 : before);
+                c->visited.val[at] = c->sleep ? z : (uint8_t)(before > 255 ? 255 : before);
                 c->visited.n++;
             }
         }
@@ -302,10 +597,26 @@ static int choose(void *ctx, const np_choice *ch)
             pick = pct_pick(c, ch, k);
         else
             pick = last >= 0 ? last : 0;
+        if (z >> pick & 1) { /* asleep: the first awake option in trial order */
+            pick = -1;
+            for (int j = -1; j < (int)n && pick < 0; j++) {
+                int i = j < 0 ? last : j;
+                if (i >= 0 && !(z >> i & 1))
+                    pick = i;
+            }
+            c->slept++;
+            if (pick < 0) { /* every option asleep: all covered elsewhere */
+                c->blocked++;
+                c->nsl = c->nodes[k].sl0;
+                return -1;
+            }
+        }
         if (!push_decision(c, (decision){pick, (int)n, last, 0})) {
             c->bad = true;
             return pick;
         }
+        if (c->sleep)
+            c->nodes[k].id = ch->ids[pick];
     }
     int before = k > 0 ? c->d[k - 1].pre : 0;
     c->d[k].pre = before + (last >= 0 && c->d[k].choice != last);
@@ -352,6 +663,8 @@ static int choose(void *ctx, const np_choice *ch)
 static void on_point(void *ctx, const np_point *p)
 {
     chooser *c = ctx;
+    if (c->sleep)
+        seg_point(c, p);
     if (c->record_steps) {
         void *v = c->nsteps == c->capsteps
                       ? realloc(c->steps, (c->capsteps = c->capsteps ? 2 * c->capsteps : 256) *
@@ -574,10 +887,14 @@ static int run_once(const np_trace *tr, const np_explore_opts *o, chooser *c, FI
                          .choose = choose,
                          .choose_ctx = c,
                          .want_state = c->cache,
-                         .state_from = c->nprefix,
+                         /* (sleep sets: and at the changed choice, whose
+                            step's model change is judged at the next) */
+                         .state_from = c->sleep && c->nprefix ? c->nprefix - 1 : c->nprefix,
                          .on_point = on_point,
                          .listing = listing};
     int st = np_replay(tr, &ro, r);
+    if (c->sleep && c->nd && c->depth == c->nd) /* the last step ran to the end */
+        seg_end(c, c->nd, NULL);
     if (c->depth > c->k_est)
         c->k_est = c->depth;
     return st;
@@ -586,6 +903,8 @@ static int run_once(const np_trace *tr, const np_explore_opts *o, chooser *c, FI
 static void chooser_free(chooser *c)
 {
     free(c->d);
+    free(c->nodes);
+    free(c->sl);
     set_free(&c->abstract);
     set_free(&c->visited);
     set_free(&c->pairs);
@@ -779,7 +1098,31 @@ static int explore_loop(const np_trace *tr, const np_explore_opts *o, np_explore
         while (c->nd > 0) {
             decision *d = &c->d[c->nd - 1];
             int before = c->nd > 1 ? c->d[c->nd - 2].pre : 0;
-            int alt = next_alternative(d, o->preemptions, before);
+            int alt;
+            node *x = c->sleep ? &c->nodes[c->nd - 1] : NULL;
+            if (x)
+                c->nsl = x->sl1; /* (the deeper choices' sleep sets go) */
+            if (x && x->ids) {
+                /* the option just explored sleeps in its siblings' subtrees;
+                 * the next is the first awake one in trial order (every
+                 * option tried before is asleep now) */
+                if (push_sleeper(c, x->id, &x->fp)) {
+                    x->asleep |= UINT64_C(1) << (x->id - 1);
+                    x->sl1 = (uint32_t)c->nsl;
+                }
+                alt = -1;
+                for (int j = -1; j < d->n && alt < 0; j++) {
+                    int i = j < 0 ? d->last : j;
+                    if (i >= 0 && i != d->choice && !option_asleep(x, i))
+                        alt = i;
+                }
+                if (alt >= 0)
+                    x->id = option_id(x, alt);
+            } else {
+                alt = next_alternative(d, o->preemptions, before);
+                if (alt >= 0 && x)
+                    x->id = option_id(x, alt);
+            }
             if (alt >= 0) {
                 d->choice = alt;
                 c->nprefix = c->nd;
@@ -1006,6 +1349,8 @@ int np_explore(const np_trace *tr, const np_explore_opts *o, np_explore_result *
                       the state hash: no caching under poller faults */
                    .cache = o->strategy == NP_EXPLORE_DFS && !o->no_cache && !o->schedule &&
                             !o->poller_faults,
+                   .sleep = o->strategy == NP_EXPLORE_DFS && !o->no_cache && !o->schedule &&
+                            !o->poller_faults && !o->no_sleep && o->preemptions < 0,
                    .rng = np__mix(o->seed, (uint64_t)o->shard) | 1};
     if (o->schedule) {
         if (parse_schedule(c, o->schedule) != 0) {

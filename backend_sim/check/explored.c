@@ -27,12 +27,21 @@ static uint64_t timer_key(const np_timer *t)
 /* What a pd's lock guards (and the lock-free-read words published under
  * it): deadlines, timer generations, the info word, closing, both timers
  * and, for equal deadlines, which goes first. */
-static uint64_t guarded_hash(const np_poll_desc *pd)
+static uint64_t guarded_hash(const np_poll_desc *pd, uint64_t *words)
 {
-    uint64_t h = np__mix((uint64_t)atomic_load(&pd->rd), (uint64_t)atomic_load(&pd->wd));
-    h = np__mix(h, (uint64_t)pd->rseq << 32 ^ (uint64_t)pd->wseq);
-    h = np__mix(h, (uint64_t)atomic_load(&pd->info) << 3 | (uint64_t)pd->rt_on << 2 |
-                       (uint64_t)pd->wt_on << 1 | (uint64_t)atomic_load(&pd->closing));
+    uint64_t h = (uint64_t)pd->rseq << 32 ^ (uint64_t)pd->wseq;
+    if (words) /* (the state hash: with the lock's owner) */
+        h = np__mix(h, (uint64_t)(uint32_t)pd->lock.owner);
+    h = np__mix(h, (uint64_t)pd->rt_on << 1 | (uint64_t)pd->wt_on);
+    if (words) { /* the atomic words among them: behind scheduling points */
+        *words = np__mix(*words,
+                         np__mix((uint64_t)atomic_load(&pd->rd), (uint64_t)atomic_load(&pd->wd)));
+        *words = np__mix(*words, (uint64_t)atomic_load(&pd->info) << 1 |
+                                     (uint64_t)atomic_load(&pd->closing));
+    } else {
+        h = np__mix(h, np__mix((uint64_t)atomic_load(&pd->rd), (uint64_t)atomic_load(&pd->wd)));
+        h = np__mix(h, (uint64_t)atomic_load(&pd->info) << 1 | (uint64_t)atomic_load(&pd->closing));
+    }
     h = np__mix(h, timer_key(&pd->rt));
     h = np__mix(h, timer_key(&pd->wt));
     return np__mix(h, pd->rt.index >= 0 && pd->wt.index >= 0 && pd->rt.order < pd->wt.order);
@@ -192,7 +201,7 @@ static void explore_locked(const void *lock)
         np_poll_desc *pd = rp->slots[i]->pd;
         if (!pd || (const void *)&pd->lock != lock)
             continue;
-        np__simt(t)->hist = np__mix(np__simt(t)->hist, guarded_hash(pd));
+        np__simt(t)->hist = np__mix(np__simt(t)->hist, guarded_hash(pd, NULL));
         return;
     }
     /* Another lock (the pollcache's, or that of a pollDesc between its close
@@ -287,8 +296,25 @@ const char *np_replay_abstract_text(uint64_t abstract, char *buf, size_t len)
 /* Everything the rest of the run depends on: the trace position and clock,
  * each slot's pollDesc words and timers and the replay's model of it, each
  * actor's state, each live task's status and history, the outcomes so far. */
-static uint64_t state_hash(replay *rp)
+static const volatile void *lock_addr[NP_CHOICE_LOCKS];
+static uint64_t lock_hash[NP_CHOICE_LOCKS];
+static int task_id[NP_CHOICE_TASKS];
+static uint64_t task_view[NP_CHOICE_TASKS];
+
+static uint64_t actor_hash(const actor *a)
 {
+    return np__mix((uint64_t)(uint32_t)a->g << 32 | (uint64_t)a->in_op |
+                       (uint64_t)a->reported << 1 | (uint64_t)a->issued_closing << 2 |
+                       (uint64_t)a->op << 4 | (uint64_t)a->mode << 12,
+                   (uint64_t)a->computed << 32 | a->next_rec);
+}
+
+/* The state hash; *model, *nlocks and *ntasks (with lock_* and task_*): its
+ * parts for sleep sets (np_choice). */
+static uint64_t state_hash(replay *rp, uint64_t *model, size_t *nlocks, size_t *ntasks)
+{
+    *nlocks = 0;
+    *model = 0;
     uint64_t h = np__mix((uint64_t)rp->pos, (uint64_t)np_now());
     h = np__mix(h, rp->wake_hash);
     if (rp->o->record)
@@ -296,6 +322,7 @@ static uint64_t state_hash(replay *rp)
     if (rp->oracle)
         h = np__mix(h, np_oracle_cursor_hash(rp->oracle, rp->ocur) ^ rp->odone_hash);
     h = np__mix(h, rp->r->violations << 20 | rp->r->divergences);
+    uint64_t m = 0; /* the words behind scheduling points */
     for (size_t i = 0; i < rp->nslots; i++) {
         slot *s = rp->slots[i];
         h = np__mix(h, (uint64_t)s->open | (uint64_t)s->closing << 1 |
@@ -312,22 +339,33 @@ static uint64_t state_hash(replay *rp)
         np_poll_desc *pd = s->open ? s->pd : NULL;
         if (!pd)
             continue;
-        h = np__mix(h, norm(atomic_load(&pd->rg)));
-        h = np__mix(h, norm(atomic_load(&pd->wg)));
-        h = np__mix(h, (uint64_t)(uint32_t)pd->lock.owner);
+        m = np__mix(m, norm(atomic_load(&pd->rg)));
+        m = np__mix(m, norm(atomic_load(&pd->wg)));
         h = np__mix(h, (uint64_t)(uint32_t)pd->rec_lock.owner); /* (recording) */
-        h = np__mix(h, guarded_hash(pd));
+        uint64_t g = guarded_hash(pd, &m);
+        m = np__mix(m, g);
+        if (*nlocks < NP_CHOICE_LOCKS) {
+            lock_addr[*nlocks] = &pd->lock;
+            lock_hash[(*nlocks)++] = g;
+        } else {
+            h = np__mix(h, g); /* (more pollDescs: a change is a change of the model) */
+        }
     }
+    uint64_t h0 = h;   /* the model: all so far but the words behind points, */
+    uint64_t acts = 0; /* the fields of actors with no task (those with one: in
+                          their task's view) */
     for (size_t i = 0; i < rp->nactors; i++) {
         actor *a = rp->actors[i];
-        h = np__mix(h, (uint64_t)(uint32_t)a->g << 32 | (uint64_t)a->in_op |
-                           (uint64_t)a->reported << 1 | (uint64_t)a->issued_closing << 2 |
-                           (uint64_t)a->op << 4 | (uint64_t)a->mode << 12);
-        h = np__mix(h, (uint64_t)a->computed << 32 | a->next_rec);
+        uint64_t v = actor_hash(a);
+        h = np__mix(h, v);
+        if (!a->task)
+            acts = np__mix(acts, v);
     }
+    *model = np__mix(*model, acts);
     np_task *all[256];
     size_t n = np_world_tasks(all, 256);
     uint64_t tasks = 0; /* order-independent: a sum of per-task hashes */
+    *ntasks = 0;
     for (size_t i = 0; i < n && i < 256; i++) {
         np_task *t = all[i];
         uint64_t lock = 0; /* which lock it waits for: a slot's, or another */
@@ -343,10 +381,17 @@ static uint64_t state_hash(replay *rp)
         int st = atomic_load(&t->state); /* (the running one is about to yield) */
         if (st == NP_T_RUNNING)
             st = NP_T_RUNNABLE;
-        tasks += np__mix(np__mix((uint64_t)np__simt(t)->id, (uint64_t)st),
-                         np__mix(np__simt(t)->hist, lock));
+        uint64_t who = np__mix((uint64_t)np__simt(t)->id, (uint64_t)st);
+        tasks += np__mix(who, np__mix(np__simt(t)->hist, lock));
+        if (*ntasks < NP_CHOICE_TASKS) { /* its state, and its actor's fields */
+            task_id[*ntasks] = np__simt(t)->id;
+            task_view[(*ntasks)++] = np__mix(np__mix(who, lock), t->user ? actor_hash(t->user) : 0);
+        } else {
+            *model = np__mix(*model, np__mix(who, lock));
+        }
     }
-    return np__mix(np__mix(h, tasks), n);
+    *model = np__mix(np__mix(*model, h0), n);
+    return np__mix(np__mix(np__mix(h, m), tasks), n);
 }
 
 /* Puts t into list[0..*m) by creation order (few tasks: insertion). */
@@ -401,11 +446,15 @@ decide(replay *rp, np_task *const *list, const int *ids, size_t m, const np_task
     for (size_t i = 0; i < m && last; i++)
         if (list[i] == last)
             lastidx = (int)i;
-    np_choice ch = {m, lastidx, ids, 0, 0, rp->r->steps, rp->pos};
+    np_choice ch = {.n = m, .last = lastidx, .ids = ids, .step = rp->r->steps, .pos = rp->pos};
     if (rp->choices++ >= rp->o->state_from) {
         ch.abstract = abstract_state(rp);
         if (rp->o->want_state)
-            ch.state = state_hash(rp);
+            ch.state = state_hash(rp, &ch.model, &ch.nlocks, &ch.ntasks);
+        ch.lock_addr = lock_addr;
+        ch.lock_hash = lock_hash;
+        ch.task_id = task_id;
+        ch.task_view = task_view;
     }
     int c = rp->o->choose(rp->o->choose_ctx, &ch);
     if (c < 0) {

@@ -54,6 +54,8 @@ typedef struct np_explore_opts {
     int preemptions;         /* dfs: at most this many preemptions (-1: no bound) */
     int depth;               /* pct: the bug depth d (>= 1; 0: 3) */
     bool no_cache;           /* dfs: no state caching (every schedule runs in full) */
+    bool no_sleep;           /* dfs: no sleep sets (explore.c: a partial-order
+                                reduction, on with the cache and no bound) */
     uint64_t runs;           /* at most this many executions (0: dfs until done,
                                 pct/random 1000, or until `seconds` if set) */
     uint64_t seed;           /* pct/random: the seed */

@@ -84,13 +84,34 @@ enum { NP_JUDGE_DEFAULT, NP_JUDGE_MODEL, NP_JUDGE_ORACLE };
 
 /* A choice between runnable tasks (explore mode). */
 typedef struct np_choice {
-    size_t n;          /* runnable tasks, n >= 2 */
-    int last;          /* index of the task that ran before, if still runnable, or -1 */
-    const int *ids;    /* their simulated thread ids, ascending (creation order) */
-    uint64_t state;    /* want_state: a hash of everything the rest of the run
-                          depends on (shared memory, each thread's history, the
-                          model, the trace position); equal states have equal
-                          futures */
+    size_t n;       /* runnable tasks, n >= 2 */
+    int last;       /* index of the task that ran before, if still runnable, or -1 */
+    const int *ids; /* their simulated thread ids, ascending (creation order) */
+    uint64_t state; /* want_state: a hash of everything the rest of the run
+                       depends on (shared memory, each thread's history, the
+                       model, the trace position); equal states have equal
+                       futures */
+    uint64_t model; /* want_state: a hash of the part of .state that no
+                       scheduling point, lock or task view below covers
+                       (the replay's model and results, the trace position,
+                       the clock; not the words behind scheduling points,
+                       the tasks' histories and views, what pollDesc locks
+                       guard): a step that changes it is dependent on every
+                       other (sleep sets, explore.c) */
+    /* want_state: per open pollDesc (the first NP_CHOICE_LOCKS), its lock
+     * and a hash of its owner and of what it guards beyond the atomic
+     * words: a step that changes one writes that lock, for sleep sets (no
+     * other task can read what the lock guards without taking it) */
+    size_t nlocks;
+    const volatile void *const *lock_addr;
+    const uint64_t *lock_hash;
+    /* want_state: each live task (the first NP_CHOICE_TASKS) and its view:
+     * its status, the lock it waits for, its actor's fields; a step may
+     * change the views of the tasks that ran in it, not of others (else it
+     * changed .model) */
+    size_t ntasks;
+    const int *task_id;
+    const uint64_t *task_view;
     uint64_t abstract; /* the abstract pollDesc state: NP_ABS_BITS bits per open
                           slot (up to 3), see np_replay_abstract_text */
     size_t step;       /* scheduling points passed so far in this run */
@@ -108,7 +129,9 @@ typedef struct np_point {
     size_t step; /* its number in the run (0-based) */
 } np_point;
 
-#define NP_ABS_BITS 20
+#define NP_ABS_BITS     20
+#define NP_CHOICE_LOCKS 4
+#define NP_CHOICE_TASKS 16
 /* Writes the abstract state as text ("pd1 rg=WAIT wg=NIL closing ...").
  * Returns buf. */
 NP_SIM_API const char *np_replay_abstract_text(uint64_t abstract, char *buf, size_t len);
