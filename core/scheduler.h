@@ -24,7 +24,8 @@ struct np_task {
     void (*fn)(void *);           /* what the task runs */
     void *arg;                    /* its argument */
     void *stack;                  /* lowest usable address, from the stack pool */
-    size_t stack_size;            /* usable bytes */
+    size_t stack_size;            /* bytes from there to the end of the mapping: the
+                                     usable stack, then this struct (core/task.c) */
     np_task *next;                /* link in the run queue or an np_task_list */
     np_task *all_prev, *all_next; /* every live task (for stop), under the runtime lock */
     _Atomic int state;            /* NP_T_*; see above */
@@ -74,9 +75,14 @@ static inline void np__task_list_push(np_task_list *l, np_task *t)
 }
 
 /* A task that runs fn(arg) on a fresh stack of at least stack_size bytes,
- * entering through entry(task); NULL when out of memory (core/task.c). */
+ * entering through entry(task); NULL when out of memory (core/task.c). The
+ * task struct is at the top of the stack's mapping: freeing the task returns
+ * both to the stack pool. */
 np_task *np__task_new(void (*fn)(void *), void *arg, size_t stack_size, void (*entry)(void *));
 void np__task_free(np_task *t);
+/* What np__task_new(..., stack_size, ...) puts in t->stack_size: the
+ * stack's usable bytes plus the task struct's, rounded to pages. */
+size_t np__task_stack_bytes(size_t stack_size);
 /* np_main's tasks not ended when the main task returned (core/task.c): n
  * goes to *left, or (left NULL, n > 0) to a line on stderr. Both runtimes'
  * np_main and np_main_left. */

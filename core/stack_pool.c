@@ -129,6 +129,7 @@ void np__stack_put(void *lo, size_t size)
         return;
     }
     pthread_mutex_unlock(&pool_lock);
+    NP_ASAN_UNPOISON(lo, size); /* the next mapping here starts clean */
     munmap((char *)lo - page_size(), size + page_size());
 }
 
@@ -142,6 +143,7 @@ void np__stack_pool_drain(void)
     pthread_mutex_unlock(&pool_lock);
     while (p) {
         void *next = *(void **)p;
+        NP_ASAN_UNPOISON(p, size);
         munmap((char *)p - page_size(), size + page_size());
         p = next;
     }

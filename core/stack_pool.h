@@ -16,6 +16,20 @@
 
 #include <stddef.h>
 
+/* ASan's manual poisoning, for memory kept in the pool (core/task.c poisons
+ * an ended task's struct at its stack's top); no-ops without ASan. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define NP_ASAN_POISON(p, n)   __asan_poison_memory_region((p), (n))
+#define NP_ASAN_UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
+#else
+#define NP_ASAN_POISON(p, n)   ((void)(p), (void)(n))
+#define NP_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* Stacks kept for reuse: bounds the memory an idle runtime holds to
  * NP_STACK_POOL_MAX x the stack size (64 MiB at the default 256 KiB). */
 #define NP_STACK_POOL_MAX 256

@@ -252,7 +252,7 @@ static np_task *task_new(void (*fn)(void *), void *arg)
     while ((t = w.spare)) {
         w.spare = t->next;
         w.nspare--;
-        if (t->stack_size == np__stack_round(w.stack_size)) {
+        if (t->stack_size == np__task_stack_bytes(w.stack_size)) {
             np__ctx_destroy(&t->ctx);
             np__task_reuse(t, fn, arg, task_entry);
             return t;
