@@ -27,7 +27,7 @@ static uint64_t timer_key(const np_timer *t)
 /* What a pd's lock guards (and the lock-free-read words published under
  * it): deadlines, timer generations, the info word, closing, both timers
  * and, for equal deadlines, which goes first. */
-static uint64_t guarded_hash(const np_poll_desc *pd, uint64_t *words)
+static uint64_t guarded_hash(const np_poll_desc *pd, uint64_t *words, bool info)
 {
     uint64_t h = (uint64_t)pd->rseq << 32 ^ (uint64_t)pd->wseq;
     if (words) /* (the state hash: with the lock's owner) */
@@ -40,7 +40,8 @@ static uint64_t guarded_hash(const np_poll_desc *pd, uint64_t *words)
                                      (uint64_t)atomic_load(&pd->closing));
     } else {
         h = np__mix(h, np__mix((uint64_t)atomic_load(&pd->rd), (uint64_t)atomic_load(&pd->wd)));
-        h = np__mix(h, (uint64_t)atomic_load(&pd->info) << 1 | (uint64_t)atomic_load(&pd->closing));
+        h = np__mix(h, (uint64_t)(info ? atomic_load(&pd->info) : 0) << 1 |
+                           (uint64_t)atomic_load(&pd->closing));
     }
     h = np__mix(h, timer_key(&pd->rt));
     h = np__mix(h, timer_key(&pd->wt));
@@ -190,7 +191,9 @@ static void explore_observe(uint64_t v)
 }
 
 /* A pd lock taken: what the holder may now read without scheduling points
- * (NP_OWN) becomes part of its history. */
+ * (NP_OWN) becomes part of its history - not the info word, which lock-free
+ * steps write and every reader loads through a scheduling point (so that a
+ * lock's acquisition and a CAS of info commute, as they do: sleep sets). */
 static void explore_locked(const void *lock)
 {
     np_task *t = np_self();
@@ -201,7 +204,7 @@ static void explore_locked(const void *lock)
         np_poll_desc *pd = rp->slots[i]->pd;
         if (!pd || (const void *)&pd->lock != lock)
             continue;
-        np__simt(t)->hist = np__mix(np__simt(t)->hist, guarded_hash(pd, NULL));
+        np__simt(t)->hist = np__mix(np__simt(t)->hist, guarded_hash(pd, NULL, false));
         return;
     }
     /* Another lock (the pollcache's, or that of a pollDesc between its close
@@ -342,7 +345,7 @@ static uint64_t state_hash(replay *rp, uint64_t *model, size_t *nlocks, size_t *
         m = np__mix(m, norm(atomic_load(&pd->rg)));
         m = np__mix(m, norm(atomic_load(&pd->wg)));
         h = np__mix(h, (uint64_t)(uint32_t)pd->rec_lock.owner); /* (recording) */
-        uint64_t g = guarded_hash(pd, &m);
+        uint64_t g = guarded_hash(pd, &m, true);
         m = np__mix(m, g);
         if (*nlocks < NP_CHOICE_LOCKS) {
             lock_addr[*nlocks] = &pd->lock;
