@@ -263,7 +263,11 @@ static bool block(np_poll_desc *pd, int mode, bool first)
 static bool block_park(np_poll_desc *pd, _Atomic uintptr_t *g, int mode, bool in_sec)
 {
     /* WAIT is visible now; recheck the error state, which closers and timers
-     * store before they load rg/wg (the Dekker pair of DESIGN section 2). */
+     * store before they load rg/wg (the Dekker pair of DESIGN section 2).
+     * in_sec, an error still shows here if an operation that read the
+     * recording flag before the recording began (so it holds no section)
+     * stored it: the recording's start is not synchronised with operations
+     * in flight (core/record.h; backend_sim/check/edges.c forces it). */
     commit_arg c = {pd, g, mode, in_sec};
 #if NP_MUTATION_NO_RECHECK
     NP_PARK(block_commit, &c);

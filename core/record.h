@@ -32,10 +32,18 @@ struct np_task;
  * recorded or not (np__rec_begin reads the recording's number, seq_cst, and
  * the buffer's lock decides whether its records are collected). */
 extern _Atomic bool np__rec_on;
-#define NP_RECORDING() atomic_load_explicit(&np__rec_on, memory_order_relaxed)
 #if NP_SIM
+/* The sim build reads it out of line (backend_sim: seam_sim.c, mach.c),
+ * after telling np_sim_hooks.rec_read, if set: the edge pass starts a
+ * recording there, between two reads of one operation, where live another
+ * thread's np_record_start may land. No scheduling point, and no branch of
+ * the pollDesc code's own. */
+bool np__sim_recording(void);
+#define NP_RECORDING() np__sim_recording()
 /* Every record appended so far, folded (the explorer's state hash; core/record.c). */
 extern uint64_t np__rec_sim_hist;
+#else
+#define NP_RECORDING() atomic_load_explicit(&np__rec_on, memory_order_relaxed)
 #endif
 
 /* Opens / closes a section on pd: reads the clock (unless clock is false:

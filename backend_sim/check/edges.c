@@ -25,6 +25,15 @@
  *     task is abandoned there and its locks let go;
  *   - a reset from a thread while recording: done, and not recorded (a
  *     trace's reset names its task);
+ *   - interleavings no trace reaches, forced by a hook (another thread's
+ *     step where live it may land): a recorder started between a wait's
+ *     two reads of the recording flag, or just after its unrecorded error
+ *     check; a recorder started while an unblock, which read the flag
+ *     before, is about to store closing - its store then lands between a
+ *     recorded wait's NIL -> WAIT and its recheck, inside the wait's
+ *     section; and an error-only event of a pollDesc's previous incarnation
+ *     delivered inside np_poll_open's CAS loop on the info word. Each wait
+ *     answers as unrecorded, and the new incarnation is left unmarked;
  *   - the small helpers: np_poll_fd, np_poll_result_name,
  *     np_deadline_after's saturation and its expired value.
  */
@@ -271,6 +280,209 @@ static void documented_aborts(edges *e)
     expect(e, "close", np_poll_close(pd), 0);
 }
 
+/* ---- interleavings no trace reaches ----
+ *
+ * Another thread acting between two steps of an operation, at a place where
+ * live it may: a hook at a scheduling point (or at a read of the recording
+ * flag, which is none) runs that thread's step there, or switches to the
+ * task that takes it. The code under test is unchanged; only the order is
+ * forced. */
+
+typedef struct waiter {
+    np_poll_desc *pd;
+    int res;
+} waiter;
+
+static void wait_task(void *arg)
+{
+    waiter *w = arg;
+    w->res = np_poll_wait(w->pd, NP_MODE_R);
+}
+
+static void unblock_task(void *arg)
+{
+    (void)np_poll_unblock(arg);
+}
+
+static void expectf(edges *e, long long got, long long want, const char *fmt, const char *what)
+{
+    char name[160];
+    snprintf(name, sizeof name, fmt, what);
+    expect(e, name, got, want);
+}
+
+/* A recorder started by another thread just before one task's n-th read of
+ * the recording flag (hooks.rec_read). */
+static struct {
+    np_task *t;
+    int reads, start_at;
+} flip;
+
+static void flip_read(void)
+{
+    if (np_self() == flip.t && ++flip.reads == flip.start_at)
+        (void)np_record_start();
+}
+
+/* A wait during which recording begins: it returns what it would
+ * unrecorded, and is recorded (one wait, one wake) from the step that saw
+ * the recording on. start_at 2: between np_poll_wait's read of the flag
+ * and wait_err's, so its error check goes with the wait's record; 3: after
+ * that unrecorded check, at block's, which records the wait with its
+ * exchange. expired: the read deadline has passed (the wait times out),
+ * else the wait parks until readiness comes. */
+static void record_starts_in_wait(edges *e, int fd, int start_at, bool expired, const char *what)
+{
+    np_poll_desc *pd;
+    if (np_poll_open(fd, &pd) != 0) {
+        expectf(e, -1, 0, "%s: open", what);
+        return;
+    }
+    if (expired)
+        np_poll_set_deadline(pd, np_deadline_after(0), NP_MODE_R);
+    waiter w = {pd, -1};
+    unsigned sections = pd->rec_lock.acquired;
+    flip.t = np_world_spawn(wait_task, &w);
+    flip.reads = 0;
+    flip.start_at = start_at;
+    np_sim_set_hooks(&(np_sim_hooks){.rec_read = flip_read});
+    np_sleep(1000); /* it runs: to its timeout, or its park */
+    if (!expired) {
+        np_sim_inject(0, fd, NP_MODE_R, false);
+        np_sleep(1000);
+    }
+    np_sim_set_hooks(NULL);
+    np_trace tr = {0};
+    expectf(e, np_record_stop(&tr), 0, "%s: the recording began", what);
+    expectf(e, w.res, expired ? NP_POLL_TIMEOUT : NP_POLL_OK, "%s: the wait's result", what);
+    expectf(e, pd->rec_lock.acquired != sections, 1, "%s: the wait took recording sections", what);
+    expectf(e, (long long)tr.n, 0, "%s: no line (its pollDesc was opened before)", what);
+    np_trace_free(&tr);
+    expectf(e, drop(pd), 0, "%s: unblock, close", what);
+}
+
+/* A closer that read the recording flag before a recorder started, and a
+ * wait that reads it after: the closer, holding no section, stores closing
+ * between the recorded wait's exchange NIL -> WAIT and its recheck. */
+static struct {
+    np_poll_desc *pd;
+    np_task *closer, *waiter;
+    int phase; /* 1: the recorder started; 2: the waiter let the closer go on */
+} strad;
+
+static void straddle_point(int kind, const volatile void *addr, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    np_poll_desc *pd = strad.pd;
+    np_task *self = np_self();
+    if (strad.phase == 0 && self == strad.closer && kind == NP_PT_STORE &&
+        addr == (const volatile void *)&pd->closing && np_world_runnable(strad.waiter)) {
+        strad.phase = 1; /* the closer has read the flag (off), and holds pd->lock */
+        (void)np_record_start();
+        np_world_yield_to(strad.waiter);
+    } else if (strad.phase == 1 && self == strad.waiter && kind == NP_PT_LOAD &&
+               (addr == (const volatile void *)&pd->info ||
+                addr == (const volatile void *)&pd->closing) &&
+               atomic_load(&pd->rg) == NP_PD_WAIT && np_world_runnable(strad.closer)) {
+        strad.phase = 2; /* the recheck's load, in the wait's section */
+        np_world_yield_to(strad.closer);
+    }
+}
+
+static void record_starts_in_unblock(edges *e)
+{
+    const char *what = "recording begins inside an unblock, a recorded wait rechecks";
+    np_poll_desc *pd;
+    if (np_poll_open(12, &pd) != 0) {
+        expectf(e, -1, 0, "%s: open", what);
+        return;
+    }
+    waiter w = {pd, -1};
+    unsigned sections = pd->rec_lock.acquired;
+    strad.pd = pd;
+    strad.phase = 0;
+    strad.closer = np_world_spawn(unblock_task, pd);
+    strad.waiter = np_world_spawn(wait_task, &w);
+    np_sim_set_hooks(&(np_sim_hooks){.point = straddle_point});
+    np_sleep(1000);
+    np_sim_set_hooks(NULL);
+    np_trace tr = {0};
+    expectf(e, np_record_stop(&tr), 0, "%s: the recording began", what);
+    expectf(e, strad.phase, 2, "%s: the interleaving ran", what);
+    expectf(e, w.res, NP_POLL_CLOSING, "%s: the wait says closing", what);
+    expectf(e, pd->rec_lock.acquired != sections, 1, "%s: the wait took recording sections", what);
+    expectf(e, (long long)tr.n, 0, "%s: no line (its pollDesc was opened before)", what);
+    np_trace_free(&tr);
+    expectf(e, np_poll_close(pd), 0, "%s: close", what);
+}
+
+/* The poller delivers an error-only event of a descriptor's previous
+ * incarnation (Go issue 59545) while the pollDesc is opened again, between
+ * np_poll_open's load of the info word and its CAS: under a design without
+ * event tags it flips the event-error bit there, the CAS fails and the
+ * open clears the word again; the new incarnation is left unmarked. */
+static struct {
+    np_poll_desc *pd; /* the pollDesc expected back from the cache */
+    uint32_t stale;   /* the incarnation before */
+    bool armed;
+    int hits;
+} reopen;
+
+static void reopen_point(int kind, const volatile void *addr, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    np_poll_desc *pd = reopen.pd;
+    if (!reopen.armed || kind != NP_PT_CAS || addr != (const volatile void *)&pd->info)
+        return;
+    reopen.armed = false;
+    reopen.hits++;
+    np_event ev = {.pd = pd, .tag = reopen.stale, .mode = NP_EV_R | NP_EV_W, .err_only = true};
+    np_task_list out = {0};
+    np__poll_event(&ev, &out); /* nobody waits on the new incarnation: out stays empty */
+}
+
+static void stale_event_during_open(edges *e)
+{
+    const char *what = "a stale error event between open's load and CAS";
+    np_poll_desc *pd;
+    if (np_poll_open(13, &pd) != 0) {
+        expectf(e, -1, 0, "%s: open", what);
+        return;
+    }
+    reopen.pd = pd;
+    reopen.stale = np__pd_incarnation(pd);
+    reopen.hits = 0;
+    expectf(e, drop(pd), 0, "%s: unblock, close", what);
+    reopen.armed = true;
+    np_sim_set_hooks(&(np_sim_hooks){.point = reopen_point});
+    np_poll_desc *again = NULL;
+    int err = np_poll_open(13, &again);
+    np_sim_set_hooks(NULL);
+    reopen.armed = false;
+    expectf(e, err, 0, "%s: the open", what);
+    if (err)
+        return;
+    expectf(e, again == pd && reopen.hits == 1, 1, "%s: the event came (the pd reused)", what);
+    expectf(e, (atomic_load(&again->info) & NP_INFO_EVENT_ERR) != 0, 0, "%s: no event-error bit",
+            what);
+    expectf(e, atomic_load(&again->rg) == NP_PD_NIL, 1, "%s: no readiness", what);
+    expectf(e, np_poll_reset(again, NP_MODE_R), NP_POLL_OK, "%s: reset(r) says ok", what);
+    expectf(e, drop(again), 0, "%s: unblock, close", what);
+}
+
+static void interleavings(edges *e)
+{
+    record_starts_in_wait(e, 10, 2, true,
+                          "recording begins between a wait's reads of the flag, "
+                          "deadline expired");
+    record_starts_in_wait(e, 10, 2, false, "recording begins between a wait's reads of the flag");
+    record_starts_in_wait(e, 11, 3, false, "recording begins after a wait's unrecorded check");
+    record_starts_in_unblock(e);
+    stale_event_during_open(e);
+}
+
 static void in_task(void *arg)
 {
     edges *e = arg;
@@ -280,6 +492,7 @@ static void in_task(void *arg)
     backend_refuses(e);
     out_of_memory(e);
     incarnation_wrap(e);
+    interleavings(e);
 }
 
 int np_check_edges(const np_design *d, np_edge_fail fail, void *ctx, unsigned *cases)

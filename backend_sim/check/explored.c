@@ -669,5 +669,6 @@ void np__rp_explore_hooks(replay *rp, np_sim_hooks *h)
                         explore_tid,
                         rp->o->want_state ? explore_observe : NULL,
                         rp->o->want_state ? explore_locked : NULL,
-                        h->fail};
+                        h->fail,
+                        NULL};
 }

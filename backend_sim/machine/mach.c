@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 
 #include "fatal.h"
+#include "record.h"
 #include "seam.h"
 
 #define MX_THREAD_STACK (256 * 1024)
@@ -27,6 +28,12 @@
 mx_machine mx;
 
 void (*np__sim_observe)(uint64_t v); /* the world explorer's hook: unused here */
+
+/* NP_RECORDING (core/record.h): no edge pass runs on the machine */
+bool np__sim_recording(void)
+{
+    return atomic_load_explicit(&np__rec_on, memory_order_relaxed);
+}
 
 /* ---- switching ---------------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 
 #include "fatal.h"
 #include "netpoll/sim.h"
+#include "record.h"
 #include "seam.h"
 #include "world.h"
 
@@ -61,6 +62,14 @@ void np__sim_fail(const char *name, const char *msg)
 }
 
 void (*np__sim_observe)(uint64_t v); /* hooks.observe, read inline by the seam */
+
+/* NP_RECORDING (core/record.h) */
+bool np__sim_recording(void)
+{
+    if (hooks.rec_read)
+        hooks.rec_read();
+    return atomic_load_explicit(&np__rec_on, memory_order_relaxed);
+}
 
 /* The simulated locks held now: a run the explorer abandons (at a state
  * already explored) or ends at a crash leaves its tasks where they were,

@@ -117,6 +117,11 @@ typedef struct np_sim_hooks {
      * run, so the hook does not return (optional: without it the process
      * aborts with the message) */
     void (*fail)(const char *name, const char *msg);
+    /* before the pollDesc code reads the recording flag (NP_RECORDING, core/
+     * record.h); optional. Not a scheduling point: the edge pass uses it to
+     * start a recording between two reads of one operation, as another
+     * thread may live (backend_sim/check/edges.c) */
+    void (*rec_read)(void);
 } np_sim_hooks;
 void np_sim_set_hooks(const np_sim_hooks *hooks);
 /* Scheduling points passed so far (sim build; 0 in the live build). */
