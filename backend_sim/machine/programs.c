@@ -1132,6 +1132,193 @@ static void prog_sync_buffer_order(void *p)
     np_chan_free(sbo.c);
 }
 
+/* ---- sync_close_waiters: close wakes every waiter; of two closes one fails -------------
+ * Two one-slot channels, `full` (a value buffered before any task starts)
+ * and `empty`, given their roles by address (see sync_select_cases). Two
+ * senders wait on `full` and a third task in a select over {send on full,
+ * recv on empty}; once they are about to wait (or after 10 yields), two
+ * tasks each close `full`, then `empty`. Go's semantics (netpoll/sync.h):
+ * of two closes of one channel exactly one succeeds (the other is Go's
+ * panic, NP_ECHANCLOSED here); nobody receives before both closes return,
+ * so no send can complete, and a close wakes every waiting sender with
+ * NP_ECHANCLOSED and the select with ok = false on the case of the channel
+ * closed first; the value buffered before the close is still received,
+ * then ok = false with a zeroed value. */
+static struct {
+    np_chan *full, *empty;
+    int waiting;        /* tasks about to wait */
+    int send_rc[2];     /* the senders' */
+    int close_rc[2][2]; /* [closer][0: full, 1: empty] */
+    int sel_r, sel_v;   /* the select's result and received value */
+    bool sel_ok;        /* ok of the case that fired */
+} scw;
+
+static void scw_sender(void *p)
+{
+    int i = (int)(intptr_t)p, v = i + 1;
+    scw.waiting++;
+    scw.send_rc[i] = np_chan_send(scw.full, &v);
+}
+
+static void scw_select(void *p)
+{
+    (void)p;
+    int v = 3;
+    np_select_case k[2] = {{.chan = scw.full, .op = NP_SELECT_SEND, .elem = &v},
+                           {.chan = scw.empty, .op = NP_SELECT_RECV, .elem = &scw.sel_v}};
+    scw.waiting++;
+    scw.sel_r = np_select(k, 2, 0);
+    if (scw.sel_r == 0 || scw.sel_r == 1)
+        scw.sel_ok = k[scw.sel_r].ok;
+}
+
+static void scw_closer(void *p)
+{
+    int i = (int)(intptr_t)p;
+    scw.close_rc[i][0] = np_chan_close(scw.full);
+    scw.close_rc[i][1] = np_chan_close(scw.empty);
+}
+
+static void prog_sync_close_waiters(void *p)
+{
+    (void)p;
+    begin();
+    memset(&scw, 0, sizeof scw);
+    scw.sel_v = -1;
+    np_chan *x = np_chan_new(sizeof(int), 1), *y = np_chan_new(sizeof(int), 1);
+    MX_ASSERT(x && y, "np_chan_new");
+    bool xfirst = (uintptr_t)x < (uintptr_t)y;
+    scw.full = xfirst ? x : y;
+    scw.empty = xfirst ? y : x;
+    int v = 10;
+    MX_ASSERT(np_chan_send(scw.full, &v) == 0, "the first send into an empty buffer failed");
+    group waiters, closers;
+    group_init(&waiters);
+    group_init(&closers);
+    go(&waiters, scw_sender, (void *)0);
+    go(&waiters, scw_sender, (void *)1);
+    go(&waiters, scw_select, NULL);
+    for (int i = 0; i < 10 && scw.waiting < 3; i++)
+        np_yield();
+    go(&closers, scw_closer, (void *)0);
+    go(&closers, scw_closer, (void *)1);
+    wait_all(&closers);
+    for (int ch = 0; ch < 2; ch++) {
+        int a = scw.close_rc[0][ch], b = scw.close_rc[1][ch];
+        MX_ASSERT((a == 0 && b == NP_ECHANCLOSED) || (a == NP_ECHANCLOSED && b == 0),
+                  "the two closes of %s returned %d and %d: exactly one must succeed",
+                  ch ? "empty" : "full", a, b);
+    }
+    v = -1;
+    bool ok = np_chan_recv(scw.full, &v);
+    MX_ASSERT(ok && v == 10, "the value buffered before the close: ok %d, value %d", ok, v);
+    v = -1;
+    ok = np_chan_recv(scw.full, &v);
+    MX_ASSERT(!ok && v == 0,
+              "a receive after the buffered value of a closed channel: ok %d, value %d (no send "
+              "could complete before the close)",
+              ok, v);
+    v = -1;
+    ok = np_chan_recv(scw.empty, &v);
+    MX_ASSERT(!ok && v == 0, "a receive from the closed empty channel: ok %d, value %d", ok, v);
+    wait_all(&waiters);
+    for (int i = 0; i < 2; i++)
+        MX_ASSERT(scw.send_rc[i] == NP_ECHANCLOSED,
+                  "sender %d: %d (nothing was received before the close: it must fail)", i,
+                  scw.send_rc[i]);
+    MX_ASSERT(scw.sel_r == 0 || scw.sel_r == 1, "the select returned %d", scw.sel_r);
+    MX_ASSERT(!scw.sel_ok && (scw.sel_r == 0 || scw.sel_v == 0),
+              "the select fired case %d with ok %d, value %d, on closed channels", scw.sel_r,
+              scw.sel_ok, scw.sel_v);
+    np_chan_free(scw.full);
+    np_chan_free(scw.empty);
+}
+
+/* ---- sync_select_prompt: a select ends when a case fires, not at its deadline ----------
+ * Unbuffered channels `a` and `b` (roles by address). Round 1: the main task
+ * receives from a with a select whose deadline is 50 ms ahead while a task
+ * sends to a with a select of the same deadline: whichever comes second
+ * completes the other. Round 2: the main task selects over {recv a, recv b}
+ * with a deadline 50 ms ahead, a task sends on b. Nothing in the program
+ * sleeps, so the clock reaches a deadline only if a task that can proceed
+ * stays parked: a select a partner completed must return at once (Go's
+ * select proceeds as soon as one case can), its case with the value, and
+ * the clock short of its deadline. */
+static struct {
+    np_chan *a, *b;
+    int64_t deadline;
+    int send_r[2];      /* the senders' results, by round */
+    int64_t send_at[2]; /* np_now() when they returned */
+} ssp;
+
+static void ssp_send_a(void *p)
+{
+    (void)p;
+    int v = 41;
+    np_select_case k = {.chan = ssp.a, .op = NP_SELECT_SEND, .elem = &v};
+    ssp.send_r[0] = np_select(&k, 1, ssp.deadline);
+    if (ssp.send_r[0] == 0 && !k.ok)
+        ssp.send_r[0] = NP_ECHANCLOSED;
+    ssp.send_at[0] = np_now();
+}
+
+static void ssp_send_b(void *p)
+{
+    (void)p;
+    int v = 42;
+    ssp.send_r[1] = np_chan_send(ssp.b, &v);
+    ssp.send_at[1] = np_now();
+}
+
+static void prog_sync_select_prompt(void *p)
+{
+    (void)p;
+    begin();
+    memset(&ssp, 0, sizeof ssp);
+    np_chan *x = np_chan_new(sizeof(int), 0), *y = np_chan_new(sizeof(int), 0);
+    MX_ASSERT(x && y, "np_chan_new");
+    bool xfirst = (uintptr_t)x < (uintptr_t)y;
+    ssp.a = xfirst ? x : y;
+    ssp.b = xfirst ? y : x;
+    group g;
+    group_init(&g);
+
+    ssp.deadline = np_now() + 50 * MS;
+    go(&g, ssp_send_a, NULL);
+    int v = -1;
+    np_select_case k = {.chan = ssp.a, .op = NP_SELECT_RECV, .elem = &v};
+    int r = np_select(&k, 1, ssp.deadline);
+    int64_t at = np_now();
+    MX_ASSERT(r == 0 && k.ok && v == 41, "round 1: receive %d (ok %d, value %d)", r, k.ok, v);
+    MX_ASSERT(at < ssp.deadline,
+              "round 1: the receive returned %lld ns past its deadline (0: at it)",
+              (long long)(at - ssp.deadline));
+
+    int64_t d2 = np_now() + 50 * MS;
+    go(&g, ssp_send_b, NULL);
+    int va = -1, vb = -1;
+    np_select_case k2[2] = {{.chan = ssp.a, .op = NP_SELECT_RECV, .elem = &va},
+                            {.chan = ssp.b, .op = NP_SELECT_RECV, .elem = &vb}};
+    r = np_select(k2, 2, d2);
+    at = np_now();
+    MX_ASSERT(r == 1 && k2[1].ok && vb == 42 && va == -1,
+              "round 2: select %d (ok %d, values %d %d)", r, k2[1].ok, va, vb);
+    MX_ASSERT(at < d2, "round 2: the select returned %lld ns past its deadline (0: at it)",
+              (long long)(at - d2));
+
+    wait_all(&g);
+    MX_ASSERT(ssp.send_r[0] == 0 && ssp.send_r[1] == 0, "sends: %d %d", ssp.send_r[0],
+              ssp.send_r[1]);
+    MX_ASSERT(ssp.send_at[0] < ssp.deadline,
+              "round 1: the send returned %lld ns past its deadline (0: at it)",
+              (long long)(ssp.send_at[0] - ssp.deadline));
+    MX_ASSERT(ssp.send_at[1] < d2,
+              "round 2: the send returned %lld ns past the select's deadline (0: at it)",
+              (long long)(ssp.send_at[1] - d2));
+    np_chan_free(ssp.a);
+    np_chan_free(ssp.b);
+}
+
 /* ---- lost_update: a self-test, a bug of the program's own ----------------------------
  * Two tasks add to a counter with a yield between the read and the write:
  * a lost update on any number of workers. The explorer must find it (an
@@ -1192,6 +1379,8 @@ static void prog_lost_update(void *p)
     HASHED(smr, "sync_mutex_rounds")                                                               \
     HASHED(ssc, "sync_select_cases")                                                               \
     HASHED(sbo, "sync_buffer_order")                                                               \
+    HASHED(scw, "sync_close_waiters")                                                              \
+    HASHED(ssp, "sync_select_prompt")                                                              \
     HASHED(lu_counter, "lost_update")                                                              \
     HASHED(par, "par_ready par_poll2 par_busy")
 
@@ -1425,6 +1614,14 @@ static const mx_program programs[] = {
      "a two-slot buffer filled with a sender waiting: values received in order, then close "
      "(netpoll/sync.h)",
      prog_sync_buffer_order, NULL},
+    {"sync_close_waiters",
+     "two senders and a select wait on a full channel, two tasks close it and an empty one: "
+     "one close of each succeeds, every waiter wakes, the buffered value stays (netpoll/sync.h)",
+     prog_sync_close_waiters, NULL},
+    {"sync_select_prompt",
+     "selects with a 50 ms deadline completed by a send or a receive return at once, not at "
+     "the deadline (netpoll/sync.h)",
+     prog_sync_select_prompt, NULL},
     {"par_busy",
      "self-test: a task readied while every worker computes waits in runnext (MX_PARALLEL must "
      "say so)",

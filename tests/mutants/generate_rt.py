@@ -400,9 +400,10 @@ sy("timeout_waiting_not_readied", "removal", "sel_timeout",
    [("    if (NP_RT_XCHG(&s->tstate, TS_DONE) == TS_WAITING)\n        np_ready(t);\n",
      "    (void)NP_RT_XCHG(&s->tstate, TS_DONE);\n")])
 sy("commit_timer_after_unlock", "swap", "sel_commit",
-   "the deadline timer queued after the channel locks are released: the select may be "
-   "claimed, readied and gone (its np__timer_del finding no timer) before the timer is set "
-   "on its dead record",
+   "the deadline timer queued after the channel locks are released: a partner may claim "
+   "and ready the select before it is set; the task's np__timer_del then finds no timer "
+   "and it waits for the timer function, which runs at the deadline: a select completed "
+   "at once returns only at its deadline",
    [("    if (s->deadline)\n        np__timer_set(&s->timer, s->deadline, sel_timeout, s, 0);\n"
      "    for (size_t i = n; i-- > 0;)\n        chan_unlock(locks[i]);\n",
      "    for (size_t i = n; i-- > 0;)\n        chan_unlock(locks[i]);\n"
