@@ -218,6 +218,7 @@ _Static_assert(sizeof(rec_sec) <= NP_SIM_REC_SEC_BYTES, "the simulator keeps roo
 #define PD_LOCK(pd)   NP_LOCK(&(pd)->rec_lock)
 #define PD_UNLOCK(pd) NP_UNLOCK(&(pd)->rec_lock)
 uint64_t np__rec_sim_hist; /* every record appended so far, folded (the explorer's state hash) */
+void (*np__sim_rec_read)(void); /* record.h: set by np_sim_set_hooks */
 #else
 static _Thread_local rec_sec sec __attribute__((tls_model("initial-exec")));
 #define BUF_LOCK(b)   np__spin_lock(&(b)->lock)

@@ -33,12 +33,17 @@ struct np_task;
  * the buffer's lock decides whether its records are collected). */
 extern _Atomic bool np__rec_on;
 #if NP_SIM
-/* The sim build reads it out of line (backend_sim: seam_sim.c, mach.c),
- * after telling np_sim_hooks.rec_read, if set: the edge pass starts a
+/* The sim build reads it after telling np_sim_hooks.rec_read, if set: the edge pass starts a
  * recording there, between two reads of one operation, where live another
  * thread's np_record_start may land. No scheduling point, and no branch of
  * the pollDesc code's own. */
-bool np__sim_recording(void);
+extern void (*np__sim_rec_read)(void); /* np_sim_hooks.rec_read, or NULL */
+static inline bool np__sim_recording(void)
+{
+    if (np__sim_rec_read)
+        np__sim_rec_read();
+    return atomic_load_explicit(&np__rec_on, memory_order_relaxed);
+}
 #define NP_RECORDING() np__sim_recording()
 /* Every record appended so far, folded (the explorer's state hash; core/record.c). */
 extern uint64_t np__rec_sim_hist;

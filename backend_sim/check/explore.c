@@ -523,6 +523,14 @@ static int choose(void *ctx, const np_choice *ch)
     size_t n = ch->n;
     int last = ch->last;
     int pick;
+    if (c->plain_random && k >= c->nprefix) { /* the same as below, in short */
+        note_abstract(c, ch->abstract);
+        pick = (int)((np__xorshift(&c->rng) >> 32) * n >> 32);
+        int pre = (k > 0 ? c->d[k - 1].pre : 0) + (last >= 0 && pick != last);
+        if (!push_decision(c, (decision){pick, (int)n, last, pre}))
+            c->bad = true;
+        return pick;
+    }
     if (k >= c->nprefix)
         note_abstract(c, ch->abstract);
     if (c->sleep) {

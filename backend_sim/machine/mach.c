@@ -29,12 +29,6 @@ mx_machine mx;
 
 void (*np__sim_observe)(uint64_t v); /* the world explorer's hook: unused here */
 
-/* NP_RECORDING (core/record.h): no edge pass runs on the machine */
-bool np__sim_recording(void)
-{
-    return atomic_load_explicit(&np__rec_on, memory_order_relaxed);
-}
-
 /* ---- switching ---------------------------------------------------------------- */
 
 static mx_thread *self(void)

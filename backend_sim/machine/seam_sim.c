@@ -27,6 +27,7 @@ void np_sim_set_hooks(const np_sim_hooks *h)
     else
         hooks = (np_sim_hooks){0};
     np__sim_observe = hooks.observe;
+    np__sim_rec_read = hooks.rec_read;
 }
 
 void np__sim_driver_turn(void)
@@ -64,13 +65,6 @@ void np__sim_fail(const char *name, const char *msg)
 void (*np__sim_observe)(uint64_t v); /* hooks.observe, read inline by the seam */
 
 /* NP_RECORDING (core/record.h) */
-bool np__sim_recording(void)
-{
-    if (hooks.rec_read)
-        hooks.rec_read();
-    return atomic_load_explicit(&np__rec_on, memory_order_relaxed);
-}
-
 /* The simulated locks held now: a run the explorer abandons (at a state
  * already explored) or ends at a crash leaves its tasks where they were,
  * some inside a critical section; np__sim_release_locks frees them all. */
