@@ -3,7 +3,10 @@
 # enumerated scenarios up to K stimuli cut into N shards (--shard I/N), run by
 # GNU parallel, each into its own database, merged at the end.
 #   usage: bench/check/run_check_sharded.sh [--netpoll BIN] [--k K] [--k2 K]
-#            [--shards N] [--jobs J] [--only I,J,...] [--design D|all] [--out DIR]
+#            [--record-k K] [--shards N] [--jobs J] [--only I,J,...]
+#            [--design D|all] [--out DIR]
+# --record-k: the recorded pass's K (netpoll check --record-k; default K; 0:
+# no recorded pass, with --record-k2 0 as the enumeration's K2 is 0 here).
 # --only runs just those shards (a sample, to extrapolate the whole: each shard
 # is an equal share of the scenarios, dealt round-robin). Prints each shard's
 # time and verdict, then the sum and the wall time; exit 1 if a shard found
@@ -13,6 +16,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 np=$repo/build/cli/netpoll
 k=4
 k2=0
+rk=""
 shards=16
 jobs=$(nproc)
 only=""
@@ -23,12 +27,13 @@ while [ $# -gt 0 ]; do
     --netpoll) np=$2; shift 2 ;;
     --k) k=$2; shift 2 ;;
     --k2) k2=$2; shift 2 ;;
+    --record-k) rk=$2; shift 2 ;;
     --shards) shards=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --design) design=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
     esac
 done
 command -v parallel >/dev/null || { echo "run_check_sharded.sh: GNU parallel is not installed" >&2; exit 2; }
@@ -40,7 +45,7 @@ set +e
 # shellcheck disable=SC2016
 parallel -j "$jobs" --halt never '
     s=$(date +%s.%N)
-    '"$np"' check --k '"$k"' --k2 '"$k2"' --enumerated-only --design '"$design"' --quiet \
+    '"$np"' check --k '"$k"' --k2 '"$k2"' '"${rk:+--record-k $rk --record-k2 0}"' --enumerated-only --design '"$design"' --quiet \
         --shard {}/'"$shards"' --db '"$out"'/shard{}.db > '"$out"'/shard{}.out 2>&1
     st=$?
     printf "shard %s/%s: exit %d, %.1f s: %s\n" {} '"$shards"' $st \
@@ -49,6 +54,6 @@ parallel -j "$jobs" --halt never '
 status=$?
 set -e
 t1=$(date +%s.%N)
-echo "wall time: $(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }') s for $(echo "$list" | wc -w) of $shards shards (k=$k, k2=$k2, design $design, $jobs jobs)"
+echo "wall time: $(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }') s for $(echo "$list" | wc -w) of $shards shards (k=$k, k2=$k2, record-k ${rk:-$k}, design $design, $jobs jobs)"
 "$np" merge "$out"/shard*.db --into "$out/all.db" >/dev/null && echo "merged: $out/all.db"
 exit $([ $status -eq 0 ] && echo 0 || echo 1)
