@@ -1049,20 +1049,26 @@ static void ssc_receiver(void *p)
     ssc.r_ok = np_chan_recv(ssc.c, &ssc.r_val);
 }
 
+/* Two unbuffered channels of int, *lo at the lower address: np_select locks
+ * its channels in address order (Go's lockorder), and malloc need not
+ * return the two in the same order in every execution; roles given by
+ * address make every execution take the same steps (the explorer replays
+ * schedules and requires that). */
+static void chan_pair(np_chan **lo, np_chan **hi)
+{
+    np_chan *x = np_chan_new(sizeof(int), 0), *y = np_chan_new(sizeof(int), 0);
+    MX_ASSERT(x && y, "np_chan_new");
+    bool xfirst = (uintptr_t)x < (uintptr_t)y;
+    *lo = xfirst ? x : y;
+    *hi = xfirst ? y : x;
+}
+
 static void prog_sync_select_cases(void *p)
 {
     (void)p;
     begin();
     memset(&ssc, 0, sizeof ssc);
-    np_chan *x = np_chan_new(sizeof(int), 0), *y = np_chan_new(sizeof(int), 0);
-    MX_ASSERT(x && y, "np_chan_new");
-    /* np_select locks its channels in address order (Go's lockorder), and
-     * malloc need not return the two in the same order in every execution:
-     * the roles go by address, so every execution locks idle first (the
-     * explorer replays schedules and requires the same steps). */
-    bool xfirst = (uintptr_t)x < (uintptr_t)y;
-    ssc.idle = xfirst ? x : y;
-    ssc.c = xfirst ? y : x;
+    chan_pair(&ssc.idle, &ssc.c); /* every execution locks idle first */
     group g;
     group_init(&g);
     go(&g, ssc_sender, NULL);
@@ -1275,11 +1281,7 @@ static void prog_sync_select_prompt(void *p)
     (void)p;
     begin();
     memset(&ssp, 0, sizeof ssp);
-    np_chan *x = np_chan_new(sizeof(int), 0), *y = np_chan_new(sizeof(int), 0);
-    MX_ASSERT(x && y, "np_chan_new");
-    bool xfirst = (uintptr_t)x < (uintptr_t)y;
-    ssp.a = xfirst ? x : y;
-    ssp.b = xfirst ? y : x;
+    chan_pair(&ssp.a, &ssp.b);
     group g;
     group_init(&g);
 
