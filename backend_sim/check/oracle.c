@@ -468,9 +468,9 @@ static void dfs(search *s, const np_spec_state *st, uint32_t mask, uint32_t matc
                 np_spec_state late = *st;
                 np_spec_slot *sl = &late.s[op->slot];
                 if (sub & 1)
-                    sl->ready[0] = 1;
+                    sl->ready[0] |= 1;
                 if (sub & 2)
-                    sl->ready[1] = 1;
+                    sl->ready[1] |= 1;
                 dfs(s, &late, mask | 1u << j, m);
             }
         }
@@ -577,6 +577,9 @@ static bool build_group(search *s, np_spec_state *st, size_t i0, size_t i1)
             if (skipped)
                 continue;
             op.kind = e->kind == NP_TR_WAIT ? NP_SOP_WAIT : NP_SOP_RESET;
+            /* with error events a reset is two steps, its check and its
+             * clearing (a ready's flag and readiness may come between) */
+            op.err = op.kind == NP_SOP_RESET && o->d->error_events;
             break;
         }
         }
@@ -587,11 +590,19 @@ static bool build_group(search *s, np_spec_state *st, size_t i0, size_t i1)
             pred = 1u << (s->npool - 1) | s->pred[s->npool - 1];
         if (op.kind == NP_SOP_WAIT || op.kind == NP_SOP_RESET)
             for (int j = 0; j < s->npool; j++)
-                if ((s->pool[j].kind == NP_SOP_WAIT || s->pool[j].kind == NP_SOP_RESET) &&
+                if ((s->pool[j].kind == NP_SOP_WAIT || s->pool[j].kind == NP_SOP_RESET ||
+                     s->pool[j].kind == NP_SOP_RESET_CLEAR) &&
                     s->pool[j].g == op.g)
                     pred |= 1u << j;
         s->pred[s->npool] = pred;
         s->pool[s->npool++] = op;
+        if (op.kind == NP_SOP_RESET && op.err) { /* its clearing, after it */
+            if (s->npool == MAX_POOL)
+                return false;
+            s->pred[s->npool] = pred | 1u << (s->npool - 1);
+            s->pool[s->npool] = op;
+            s->pool[s->npool++].kind = NP_SOP_RESET_CLEAR;
+        }
         if (op.kind == NP_SOP_EXPIRE && op.mode == NP_MODE_RW) { /* a fire line: both */
             s->pool[s->npool - 1].mode = NP_MODE_R;
             if (s->npool == MAX_POOL)
@@ -708,11 +719,11 @@ static void diagnose(search *s, uint32_t set, size_t i0, size_t i1, np_violation
                 const np_spec_slot *p = &st->s[sl];
                 const np_spec_state *st0 = &o->states[o->sets[set - 1][1] - 1];
                 const np_spec_slot *p0 = &st0->s[sl]; /* as the step began */
-                why = p->closing || p0->closing         ? "its pollDesc is closing"
-                      : p->ready[dir] || p0->ready[dir] ? "readiness is pending"
-                      : p->expired[dir]                 ? "its deadline has expired"
-                                                        : why;
-                timer = !p->closing && !p->ready[dir] && p->expired[dir] &&
+                why = p->closing || p0->closing              ? "its pollDesc is closing"
+                      : (p->ready[dir] | p0->ready[dir]) & 1 ? "readiness is pending"
+                      : p->expired[dir]                      ? "its deadline has expired"
+                                                             : why;
+                timer = !p->closing && !(p->ready[dir] & 1) && p->expired[dir] &&
                         st0->s[sl].dl[dir] > 0 && st0->s[sl].dl[dir] <= s->T;
             }
         }

@@ -20,7 +20,9 @@
  *    With error events, an event is two steps, as Go's poller delivers it
  *    (the flag, then the wake-ups: netpollready's setEventErr before its
  *    netpollunblock): a wait or reset between them sees the new flag and
- *    no readiness yet.
+ *    no readiness yet. So is a reset (Go's pollReset: its error check,
+ *    then a store of nil): an event may come between, and a reset that
+ *    found no error then discards the readiness that came with the flag.
  *  - pollUnblock begins closing; pollClose ends the incarnation; pollOpen
  *    begins the next, with nothing pending.
  */
@@ -55,7 +57,7 @@ unsigned np_spec_returns(const np_design *d, const np_spec_state *st, int slot, 
 {
     const np_spec_slot *s = &st->s[slot];
     unsigned m = 0;
-    if (s->ready[dir])
+    if (s->ready[dir] & 1)
         m |= BIT(NP_POLL_OK);
     if (s->closing)
         m |= BIT(NP_POLL_CLOSING);
@@ -112,21 +114,25 @@ int np_spec_apply(const np_design *d, np_spec_state *st, const np_sop *op, int64
         if (!s->open || (op->tag >= 0 && op->tag != s->inc))
             return 0; /* an older incarnation's event */
         if (op->err || op->mode != NP_MODE_W)
-            s->ready[0] = 1;
+            s->ready[0] |= 1;
         if (op->err || op->mode != NP_MODE_R)
-            s->ready[1] = 1;
+            s->ready[1] |= 1;
         return 0;
     case NP_SOP_RESET: {
         int e = error_of(d, s, dir);
         if (e == NP_POLL_OK)
-            s->ready[dir] = 0;
+            s->ready[dir] = op->err ? (uint8_t)(s->ready[dir] | 2) : 0;
         return e;
     }
+    case NP_SOP_RESET_CLEAR:
+        if (s->ready[dir] & 2)
+            s->ready[dir] = 0;
+        return 0;
     case NP_SOP_WAIT: {
         int e = error_of(d, s, dir);
         if (e != NP_POLL_OK)
             return e;
-        if (s->ready[dir]) {
+        if (s->ready[dir] & 1) {
             s->ready[dir] = 0;
             return NP_POLL_OK;
         }

@@ -25,7 +25,8 @@ typedef struct np_spec_slot {
     int64_t dl[2];     /* per direction (0 r, 1 w): a deadline still ahead, 0 none */
     int32_t waiter[2]; /* the task blocked in a wait, 0 none */
     uint8_t open, closing, errflag, inc;
-    uint8_t ready[2];   /* readiness arrived that no wait or reset consumed */
+    uint8_t ready[2];   /* bit 0: readiness arrived that no wait or reset consumed;
+                           bit 1: a reset's clearing of it is still to come */
     uint8_t expired[2]; /* the deadline passed (or was set in the past) */
 } np_spec_slot;         /* 32 bytes, no padding: states compare with memcmp */
 
@@ -37,13 +38,20 @@ typedef struct np_spec_state {
 typedef enum {
     NP_SOP_OPEN,
     NP_SOP_DEADLINE,
-    NP_SOP_WAIT, /* a wait's call: returns at once, or blocks */
-    NP_SOP_RESET,
-    NP_SOP_READY,      /* readiness: its directions marked (designs with error
-                          events: after its NP_SOP_READY_FLAG) */
-    NP_SOP_READY_FLAG, /* a ready's effect on the read side's error flag (designs
-                          with error events: set by an error-only event, cleared by
-                          any other), a step before its readiness */
+    NP_SOP_WAIT,        /* a wait's call: returns at once, or blocks */
+    NP_SOP_RESET,       /* with err set (designs with error events): its check
+                           only, the result; an ok one leaves its clearing of the
+                           readiness to its NP_SOP_RESET_CLEAR */
+    NP_SOP_RESET_CLEAR, /* a reset's second step: the readiness it found no
+                           error for is discarded (a ready may come between:
+                           the reset then returns ok and discards readiness
+                           that came with an error flag, as Go's pollReset,
+                           a check and then a store of nil, does) */
+    NP_SOP_READY,       /* readiness: its directions marked (designs with error
+                           events: after its NP_SOP_READY_FLAG) */
+    NP_SOP_READY_FLAG,  /* a ready's effect on the read side's error flag (designs
+                           with error events: set by an error-only event, cleared by
+                           any other), a step before its readiness */
     NP_SOP_UNBLOCK,
     NP_SOP_CLOSE,
     NP_SOP_EXPIRE, /* a deadline timer of one direction */
@@ -57,7 +65,7 @@ typedef struct np_sop {
     int32_t g;   /* wait, reset */
     int64_t at;  /* deadline: as in the trace (0 clear) */
     int64_t tag; /* ready: the incarnation it names, -1 the current one */
-    int err;     /* ready: an error-only event */
+    int err;     /* ready: an error-only event; reset: in two steps */
     int res;     /* return: the result it returns with */
 } np_sop;
 
