@@ -167,8 +167,6 @@ typedef struct chooser {
     size_t seg_ntasks; /* and its tasks' views */
     int seg_task_id[NP_CHOICE_TASKS];
     uint64_t seg_task_view[NP_CHOICE_TASKS];
-    uint64_t slept;       /* choices where a sleep set left an option out */
-    uint64_t blocked;     /* runs ended with every option asleep */
     bool foreign;         /* the run belongs to another shard */
     bool assigned;        /* the run's shard is decided */
     size_t split_pos;     /* sharding: the trace index of the split step */
@@ -612,9 +610,7 @@ static int choose(void *ctx, const np_choice *ch)
                 if (i >= 0 && !(z >> i & 1))
                     pick = i;
             }
-            c->slept++;
             if (pick < 0) { /* every option asleep: all covered elsewhere */
-                c->blocked++;
                 c->nsl = c->nodes[k].sl0;
                 return -1;
             }
