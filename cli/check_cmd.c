@@ -641,6 +641,9 @@ int np_cli_check(int argc, char **argv)
                .programs = true,
                .program_pb = 1,
                .program_runs = 2000};
+    /* A line at a time even into a file or pipe: what the check found so
+     * far must survive a crash of the checker itself. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     const char *design = "all", *dbpath = NULL, *traces = NULL, *verdicts = NULL;
     bool nodb = false;
     for (int i = 1; i < argc; i++) {

@@ -932,6 +932,33 @@ static void step_text(const chooser *c, size_t i, char *buf, size_t len)
              np_replay_addr_name(s->addr, word, sizeof word));
 }
 
+/* A listing longer than LIST_HEAD + LIST_TAIL lines (a livelock runs to
+ * its bound of 2,000,000 steps) keeps its first LIST_HEAD and its last
+ * LIST_TAIL lines, with a line in between that says how many it left out:
+ * the start shows how the run got there, the end the loop it was in. */
+#define LIST_HEAD 400
+#define LIST_TAIL 200
+
+static void elide_listing(char *buf)
+{
+    size_t lines = 0;
+    for (const char *p = buf; *p; p++)
+        lines += *p == '\n';
+    if (lines <= LIST_HEAD + LIST_TAIL + 1)
+        return;
+    char *head_end = buf, *tail = buf;
+    for (size_t n = 0; n < LIST_HEAD; n++)
+        head_end = strchr(head_end, '\n') + 1;
+    for (size_t n = 0; n < lines - LIST_TAIL; n++)
+        tail = strchr(tail, '\n') + 1;
+    char note[128];
+    int k = snprintf(note, sizeof note, "  ... %zu steps not shown ...\n",
+                     lines - LIST_HEAD - LIST_TAIL);
+    /* the note is shorter than what it replaces (more than one line) */
+    memcpy(head_end, note, (size_t)k);
+    memmove(head_end + k, tail, strlen(tail) + 1);
+}
+
 /* Runs a schedule again: its first violation line, and when wanted its step
  * listing and the race behind its last preemption. */
 static void failure_text(const np_trace *tr, const np_explore_opts *o, const decision *d, size_t nd,
@@ -961,6 +988,8 @@ static void failure_text(const np_trace *tr, const np_explore_opts *o, const dec
         snprintf(detail, len, "%s", buf);
     }
     free(buf);
+    if (lbuf)
+        elide_listing(lbuf);
     if (listing)
         *listing = lbuf;
     if (race) {

@@ -88,16 +88,17 @@ const char *np_replay_addr_name(const volatile void *addr, char *buf, size_t len
         const char *b = (const char *)pd;
         if (p < b || p >= b + sizeof *pd)
             continue;
-        const char *f = p == (const char *)&pd->rg        ? "rg"
-                        : p == (const char *)&pd->wg      ? "wg"
-                        : p == (const char *)&pd->info    ? "info"
-                        : p == (const char *)&pd->closing ? "closing"
-                        : p == (const char *)&pd->rd      ? "rd"
-                        : p == (const char *)&pd->wd      ? "wd"
-                        : p == (const char *)&pd->lock    ? "lock"
-                        : p == (const char *)&pd->rt      ? "rt"
-                        : p == (const char *)&pd->wt      ? "wt"
-                                                          : "?";
+        const char *f = p == (const char *)&pd->rg         ? "rg"
+                        : p == (const char *)&pd->wg       ? "wg"
+                        : p == (const char *)&pd->info     ? "info"
+                        : p == (const char *)&pd->closing  ? "closing"
+                        : p == (const char *)&pd->rd       ? "rd"
+                        : p == (const char *)&pd->wd       ? "wd"
+                        : p == (const char *)&pd->lock     ? "lock"
+                        : p == (const char *)&pd->rt       ? "rt"
+                        : p == (const char *)&pd->wt       ? "wt"
+                        : p == (const char *)&pd->rec_lock ? "rec_lock"
+                                                           : "?";
         snprintf(buf, len, "pd%d.%s", pd_names[i].id, f);
         break;
     }
