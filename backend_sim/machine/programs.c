@@ -1348,6 +1348,198 @@ static void prog_lost_update(void *p)
     MX_ASSERT(lu_counter == 2, "two additions made the counter %d", lu_counter);
 }
 
+/* ---- writers_close: two writers of one connection, a handoff, then a close ---------------
+ * Round 1: A writes 96 bytes into the 64-byte pipe and waits for room,
+ * holding the write lock; 1 ms later B waits for the write lock with 16
+ * bytes; 2 ms in, the far end reads all 112: A's unlock hands the lock to
+ * B (a turn handed over with one writer waiting). Each write arrives whole
+ * and in one piece: A's 96 then B's 16. Round 2, same connection: A writes
+ * 128 and waits for room, B waits for the write lock, a third task closes
+ * the connection: both writes fail with NP_ECLOSED (close wakes the writer
+ * waiting for the lock as well as the one parked in the poller), nobody
+ * hangs. */
+static struct {
+    np_fd *c, *s;
+    ssize_t wr[2];
+    size_t written[2];
+    ssize_t rd;
+    unsigned char got[112];
+} wrc;
+
+static void wrc_writer(void *p)
+{
+    int i = (int)(intptr_t)p & 1;    /* 0: A, 1: B */
+    bool round2 = (intptr_t)p >= 2; /* round 2: with a close */
+    unsigned char b[128];
+    size_t n = i ? 16 : round2 ? 128 : 96;
+    memset(b, i ? 'b' : 'a', n);
+    if (i)
+        np_sleep(1 * MS);
+    wrc.wr[i] = np_write(wrc.c, b, n, &wrc.written[i]);
+    if (round2)
+        np_fd_release(wrc.c);
+}
+
+static void wrc_reader(void *p)
+{
+    (void)p;
+    np_sleep(2 * MS);
+    wrc.rd = read_full(wrc.s, wrc.got, sizeof wrc.got);
+}
+
+static void wrc_closer(void *p)
+{
+    (void)p;
+    np_sleep(2 * MS);
+    MX_ASSERT(np_close(wrc.c) == 0, "closing the writers' descriptor failed");
+}
+
+static void prog_writers_close(void *p)
+{
+    (void)p;
+    begin();
+    memset(&wrc, 0, sizeof wrc);
+    pair("127.0.0.1:7011", &wrc.c, &wrc.s);
+    group g;
+    group_init(&g);
+    go(&g, wrc_writer, (void *)0);
+    go(&g, wrc_writer, (void *)1);
+    go(&g, wrc_reader, NULL);
+    wait_all(&g);
+    MX_ASSERT(wrc.wr[0] == 96 && wrc.wr[1] == 16, "round 1 writes: %zd %zd", wrc.wr[0],
+              wrc.wr[1]);
+    MX_ASSERT(wrc.rd == 112, "round 1 read: %zd (%s)", wrc.rd, np_strerror((int)wrc.rd));
+    for (int k = 0; k < 112; k++)
+        MX_ASSERT(wrc.got[k] == (k < 96 ? 'a' : 'b'), "round 1: byte %d is %c", k, wrc.got[k]);
+
+    memset(wrc.wr, 0, sizeof wrc.wr);
+    memset(wrc.written, 0, sizeof wrc.written);
+    np_fd_retain(wrc.c);
+    np_fd_retain(wrc.c);
+    group_init(&g);
+    go(&g, wrc_writer, (void *)2);
+    go(&g, wrc_writer, (void *)3);
+    go(&g, wrc_closer, NULL);
+    wait_all(&g);
+    MX_ASSERT(wrc.wr[0] == NP_ECLOSED && wrc.written[0] < 128,
+              "round 2: the writer in the poller: %zd (%s), %zu written", wrc.wr[0],
+              np_strerror((int)wrc.wr[0]), wrc.written[0]);
+    MX_ASSERT(wrc.wr[1] == NP_ECLOSED && wrc.written[1] == 0,
+              "round 2: the writer waiting for the lock: %zd (%s), %zu written", wrc.wr[1],
+              np_strerror((int)wrc.wr[1]), wrc.written[1]);
+    np_close(wrc.s);
+}
+
+/* ---- sync_select_stale: stale select records in a channel's queue ------------------------
+ * Round 1: S selects over {recv a, recv b}; 1 ms later W receives on b,
+ * queued behind S's record; 2 ms in, P sends on a (which claims S) and at
+ * once on b, while S has not yet run to unlink its record there: the first
+ * waiter of b is S's record, stale now, and the send must go to W behind
+ * it (Go's dequeue skips claimed sudogs). Round 2: a select with two cases
+ * on ONE channel, completed by a send on it: the first case fires, and its
+ * other record must be unlinked too (np_chan_free refuses a channel that
+ * still has a waiter). */
+static struct {
+    np_chan *a, *b;
+    int s_r, s_x, s_y, w_v, p_rc[2];
+    bool w_ok;
+} sss;
+
+static void sss_select(void *p)
+{
+    (void)p;
+    sss.s_x = sss.s_y = -1;
+    np_select_case k[2] = {{.chan = sss.a, .op = NP_SELECT_RECV, .elem = &sss.s_x},
+                           {.chan = sss.b, .op = NP_SELECT_RECV, .elem = &sss.s_y}};
+    sss.s_r = np_select(k, 2, 0);
+}
+
+static void sss_select_same(void *p)
+{
+    (void)p;
+    sss.s_x = sss.s_y = -1;
+    np_select_case k[2] = {{.chan = sss.a, .op = NP_SELECT_RECV, .elem = &sss.s_x},
+                           {.chan = sss.a, .op = NP_SELECT_RECV, .elem = &sss.s_y}};
+    sss.s_r = np_select(k, 2, 0);
+}
+
+static void sss_receiver(void *p)
+{
+    (void)p;
+    np_sleep(1 * MS);
+    sss.w_ok = np_chan_recv(sss.b, &sss.w_v);
+}
+
+static void sss_sender(void *p)
+{
+    int round = (int)(intptr_t)p;
+    np_sleep((round ? 1 : 2) * MS);
+    int v = 1;
+    sss.p_rc[0] = np_chan_send(sss.a, &v);
+    if (round)
+        return;
+    v = 2;
+    sss.p_rc[1] = np_chan_send(sss.b, &v);
+}
+
+static void prog_sync_select_stale(void *p)
+{
+    (void)p;
+    begin();
+    memset(&sss, 0, sizeof sss);
+    chan_pair(&sss.a, &sss.b);
+    group g;
+    group_init(&g);
+    go(&g, sss_select, NULL);
+    go(&g, sss_receiver, NULL);
+    go(&g, sss_sender, (void *)0);
+    wait_all(&g);
+    MX_ASSERT(sss.s_r == 0 && sss.s_x == 1 && sss.s_y == -1, "round 1: select %d (values %d %d)",
+              sss.s_r, sss.s_x, sss.s_y);
+    MX_ASSERT(sss.w_ok && sss.w_v == 2, "round 1: the receiver behind the select: ok %d, %d",
+              sss.w_ok, sss.w_v);
+    MX_ASSERT(sss.p_rc[0] == 0 && sss.p_rc[1] == 0, "round 1: sends %d %d", sss.p_rc[0],
+              sss.p_rc[1]);
+
+    memset(sss.p_rc, 0, sizeof sss.p_rc);
+    group_init(&g);
+    go(&g, sss_select_same, NULL);
+    go(&g, sss_sender, (void *)1);
+    wait_all(&g);
+    MX_ASSERT(sss.s_r == 0 && sss.s_x == 1 && sss.s_y == -1, "round 2: select %d (values %d %d)",
+              sss.s_r, sss.s_x, sss.s_y);
+    MX_ASSERT(sss.p_rc[0] == 0, "round 2: send %d", sss.p_rc[0]);
+    np_chan_free(sss.a); /* fatal if a record of the select is still queued */
+    np_chan_free(sss.b);
+}
+
+/* ---- deadline_moved: a queued deadline timer moved later -------------------------------
+ * Read deadlines at +2 ms on c and +3 ms on s, then c's moved to +10 ms (a
+ * queued timer modified: the heap must be restored around it). A read on s
+ * must fail at its own deadline, 3 ms in, not when c's timer comes due. */
+static void prog_deadline_moved(void *p)
+{
+    (void)p;
+    begin();
+    np_fd *c, *s;
+    pair("127.0.0.1:7012", &c, &s);
+    int64_t t0 = np_now();
+    MX_ASSERT(np_set_read_deadline(c, t0 + 2 * MS) == 0, "deadline on c");
+    MX_ASSERT(np_set_read_deadline(s, t0 + 3 * MS) == 0, "deadline on s");
+    MX_ASSERT(np_set_read_deadline(c, t0 + 10 * MS) == 0, "deadline on c moved");
+    unsigned char b[16];
+    ssize_t r = np_read(s, b, sizeof b);
+    int64_t t1 = np_now();
+    MX_ASSERT(r == NP_EDEADLINE, "read on s: %zd (%s)", r, np_strerror((int)r));
+    MX_ASSERT(t1 - t0 >= 3 * MS && t1 - t0 < 10 * MS,
+              "the read on s with a 3 ms deadline failed after %lld ns", (long long)(t1 - t0));
+    r = np_read(c, b, sizeof b);
+    MX_ASSERT(r == NP_EDEADLINE && np_now() - t0 >= 10 * MS, "read on c: %zd (%s) at %lld ns", r,
+              np_strerror((int)r), (long long)(np_now() - t0));
+    np_close(c);
+    np_close(s);
+}
+
 /* ---- the programs' shared variables -------------------------------------------------
  * Tasks of a program share the statics of this file, on whichever workers
  * they run, and not every access is ordered by the runtime (lost_update
@@ -1384,6 +1576,8 @@ static void prog_lost_update(void *p)
     HASHED(scw, "sync_close_waiters")                                                              \
     HASHED(ssp, "sync_select_prompt")                                                              \
     HASHED(lu_counter, "lost_update")                                                              \
+    HASHED(wrc, "writers_close")                                                              \
+    HASHED(sss, "sync_select_stale")                                                           \
     HASHED(par, "par_ready par_poll2 par_busy")
 
 typedef struct mx_region {
@@ -1624,6 +1818,17 @@ static const mx_program programs[] = {
      "selects with a 50 ms deadline completed by a send or a receive return at once, not at "
      "the deadline (netpoll/sync.h)",
      prog_sync_select_prompt, NULL},
+    {"writers_close",
+     "two writers contend for one connection's write lock: a handoff, then a close while one "
+     "waits in the poller and the other for the lock",
+     prog_writers_close, NULL},
+    {"sync_select_stale",
+     "a send finds a claimed select's stale record before a live receiver; a select with two "
+     "cases on one channel (netpoll/sync.h)",
+     prog_sync_select_stale, NULL},
+    {"deadline_moved",
+     "a queued read deadline moved later must not hide an earlier one on another descriptor",
+     prog_deadline_moved, NULL},
     {"par_busy",
      "self-test: a task readied while every worker computes waits in runnext (MX_PARALLEL must "
      "say so)",
