@@ -29,12 +29,14 @@
 
 #include "../backend_sim/check/edges.h"
 #include "../backend_sim/check/enumerate.h"
+#include "../backend_sim/watchdog.h"
 #include "cli.h"
 #include "netpoll/explore.h"
 #include "netpoll/invariants.h"
 #include "netpoll/machine.h"
 #include "netpoll/netpoll.h"
 #include "netpoll/replay.h"
+#include "netpoll/sim.h"
 #include "netpoll/trace.h"
 #include "results.h"
 
@@ -138,6 +140,45 @@ static bool out_of_time(check *c)
     if (c->seconds > 0 && now_s() - c->t0 > c->seconds)
         c->cut = true;
     return c->cut;
+}
+
+/* The watchdog (backend_sim/watchdog.h): 30 s of CPU time with no
+ * scheduling point passed while the check runs simulated code is a hang:
+ * reported with what was running, and the check exits 1 - a finding, not a
+ * stall that an outer timeout has to cut. (The programs run in child
+ * processes, which watch themselves: mexplore.c.) No phase of the check
+ * goes seconds without a step otherwise: the enumeration, the oracle and
+ * the database work between runs take milliseconds. */
+static char wd_what[320]; /* what runs now: design, pass, scenario */
+
+static uint64_t wd_points(void)
+{
+    return np_sim_points();
+}
+
+static void wd_hang(void)
+{
+    /* write and _exit only (stdout is line-buffered: every finding printed
+     * before is out already) */
+    static const char a[] = "\ncheck: hang: no step of the simulated code in 30 s of CPU "
+                            "time (a loop with no scheduling point), in: ";
+    ssize_t r = write(1, a, sizeof a - 1);
+    r = write(1, wd_what, strnlen(wd_what, sizeof wd_what));
+    r = write(1, "\n", 1);
+    (void)r;
+    _exit(1);
+}
+
+/* what runs now, for the watchdog's report */
+static void wd_set(const check *c, const char *what, const char *name)
+{
+    int n = snprintf(wd_what, sizeof wd_what, "%s%s%s ", c->cur ? c->cur->design->name : "",
+                     c->cur ? " " : "", what);
+    if (n > 0 && (size_t)n < sizeof wd_what && name) { /* a long name cut */
+        size_t k = strnlen(name, sizeof wd_what - (size_t)n - 1);
+        memcpy(wd_what + n, name, k);
+        wd_what[(size_t)n + k] = 0;
+    }
 }
 
 static void progress(check *c, const char *what)
@@ -259,6 +300,7 @@ static void explore_one(check *c, const char *name, const np_trace *tr, const ch
                          .record = c->recording,
                          .no_sleep = c->no_sleep};
     np_explore_result r;
+    wd_set(c, c->recording ? "scenario, recorded:" : "scenario:", name);
     int st = np_explore(tr, &o, &r);
     c->scenarios++;
     c->executions += r.executions;
@@ -483,6 +525,7 @@ static int run_corpus(check *c)
         for (int k = col; k < 4 && (k == col || col == 2); k++) { /* go1.21: and exact */
             np_replay_opts o = {.design = c->cur->design, .exact_timers = k == 3};
             np_replay_result r;
+            wd_set(c, "corpus:", tp);
             int st = np_replay(&tr, &o, &r);
             char got[256], wantk[256];
             finding_kinds(&r, got, sizeof got);
@@ -529,6 +572,7 @@ static void run_edges(check *c)
     unsigned cases = 0, not_reached = 0;
     uint64_t u0 = c->unexpected;
     progress(c, "edge cases");
+    wd_set(c, "edge cases", NULL);
     double t0 = now_s();
     int failed = np_check_edges(c->cur->design, edge_failed, c, &cases, &not_reached);
     clear_progress(c);
@@ -581,6 +625,7 @@ static void run_programs(check *c)
                     continue;
                 o.quiet = np_mx_program_expects(name) != NULL; /* its listing is no news */
                 progress(c, name);
+                wd_set(c, "program", name);
                 np_mx_result r;
                 if (np_mx_explore(&o, &r) != 0) {
                     clear_progress(c);
@@ -798,6 +843,7 @@ int np_cli_check(int argc, char **argv)
      * the fdMutex, netfd.c or sync.c shows before the scenarios' minutes.
      * Not part of --enumerated-only, and in a sharded run only the first
      * shard's. */
+    np__wd_start(wd_points, wd_hang);
     if (c.programs && !c.enum_only && (c.shards <= 1 || c.shard == 0) && !c.stop && !c.cut)
         run_programs(&c);
     for (int di = 0; di < c.nex && !c.stop && !c.cut && !c.programs_only; di++) {
@@ -858,6 +904,7 @@ int np_cli_check(int argc, char **argv)
                (unsigned long long)(c.expected + c.unexpected - f0),
                (unsigned long long)(c.expected + c.unexpected - f0 - (c.unexpected)), now_s() - td);
     }
+    np__wd_stop();
     /* An expected finding that never showed in a full run: the suite lost
      * the case, or the design's bug is gone - either way, not a pass. */
     uint64_t missing = 0;

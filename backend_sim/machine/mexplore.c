@@ -52,6 +52,7 @@
 #include "netpoll/design.h"
 #include "netpoll/runtime.h"
 #include "seam.h"
+#include "../watchdog.h"
 
 #define MX_STEP_BOUND 200000u /* steps of one execution before it is a livelock */
 #define MX_LIST_TAIL  60      /* steps a listing shows by default */
@@ -1016,6 +1017,23 @@ static int explore(ex *e, np_mx_result *r)
     return 0;
 }
 
+/* The child's watchdog (backend_sim/watchdog.h): the execution in progress
+ * and its step count, which a loop with no scheduling point leaves as they
+ * are. On a hang the child dies of SIGVTALRM, which run_children reports as
+ * a finding of kind "hang" at the schedule reached. */
+static shared *wd_sh;
+
+static uint64_t wd_progress(void)
+{
+    return wd_sh->r.executions * UINT64_C(0x100000001) + wd_sh->cur_steps;
+}
+
+static void wd_hang(void)
+{
+    signal(SIGVTALRM, SIG_DFL);
+    raise(SIGVTALRM);
+}
+
 static int child(ex *e)
 {
     np_mx_result *r = &e->sh->r;
@@ -1038,7 +1056,10 @@ static int child(ex *e)
     }
     cur_ex = e;
     np__ctx_init_thread(&mx.home); /* the sanitizers' view of this stack (TSan's fiber) */
+    wd_sh = e->sh;
+    np__wd_start(wd_progress, wd_hang);
     int rc = explore(e, r);
+    np__wd_stop();
     fflush(e->out);
     mx_free();
     return rc == 0 ? 0 : 3;
@@ -1105,14 +1126,22 @@ static int run_children(ex *e, int n, shared *sh, np_mx_result *r, int *found_in
             int sig = WTERMSIG(status);
             c->r.found = true;
             c->r.executions++;
-            snprintf(c->r.kind, sizeof c->r.kind, "crash");
-            snprintf(c->r.msg, sizeof c->r.msg,
-                     "the runtime died of signal %d (%s) in execution %" PRIu64, sig,
-                     strsignal(sig), c->r.executions);
+            if (sig == SIGVTALRM) { /* its watchdog */
+                snprintf(c->r.kind, sizeof c->r.kind, "hang");
+                snprintf(c->r.msg, sizeof c->r.msg,
+                         "no step in 30 s of CPU time (a loop with no scheduling point) in "
+                         "execution %" PRIu64,
+                         c->r.executions);
+            } else {
+                snprintf(c->r.kind, sizeof c->r.kind, "crash");
+                snprintf(c->r.msg, sizeof c->r.msg,
+                         "the runtime died of signal %d (%s) in execution %" PRIu64, sig,
+                         strsignal(sig), c->r.executions);
+            }
             encode(c->cur, (size_t)c->cur_steps, c->r.schedule, sizeof c->r.schedule);
             if (!e->quiet)
-                fprintf(e->out, "finding: crash: %s after %llu steps\n  schedule: %s\n", c->r.msg,
-                        (unsigned long long)c->cur_steps, c->r.schedule);
+                fprintf(e->out, "finding: %s: %s after %llu steps\n  schedule: %s\n", c->r.kind,
+                        c->r.msg, (unsigned long long)c->cur_steps, c->r.schedule);
         } else if (!WIFSIGNALED(status) && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
             rc = -1;
         }
