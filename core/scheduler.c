@@ -1327,7 +1327,10 @@ int64_t np__sched_timer_next(void)
  * (its holder may be half-way through an update): nsleep equals the
  * sleepers on the list, each listed once; the global queue's count is its
  * length; every ring holds at most NP_RUNQ_SIZE; a queued task (ring,
- * runnext, global queue) is RUNNABLE, queued once and not running. */
+ * runnext, global queue) is RUNNABLE, queued once and not running; and,
+ * while tlock is free too, the timer heap is in order (each timer's index
+ * its slot, none earlier than its parent: a heap left out of order hides an
+ * earlier timer behind a later one until that one is due). */
 const char *np__sched_inconsistent(char *buf, size_t cap)
 {
     if (!rt.workers || !rt.running || rt.lock.owner)
@@ -1367,6 +1370,12 @@ const char *np__sched_inconsistent(char *buf, size_t cap)
             seen[nseen++] = atomic_load_explicit(&w->ring[k % NP_RUNQ_SIZE], memory_order_relaxed);
         if (w->runnext && nseen < 64)
             seen[nseen++] = w->runnext;
+    }
+    uint32_t bad = rt.tlock.m.owner ? 0 : np__timer_heap_check(&rt.timers);
+    if (bad) {
+        snprintf(buf, cap, "the timer heap is out of order at slot %u of %u", (unsigned)(bad - 1),
+                 (unsigned)rt.timers.len);
+        return buf;
     }
     for (unsigned i = 0; i < nseen; i++) {
         np_task *t = seen[i];

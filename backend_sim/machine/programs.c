@@ -1368,7 +1368,7 @@ static struct {
 
 static void wrc_writer(void *p)
 {
-    int i = (int)(intptr_t)p & 1;    /* 0: A, 1: B */
+    int i = (int)(intptr_t)p & 1;   /* 0: A, 1: B */
     bool round2 = (intptr_t)p >= 2; /* round 2: with a close */
     unsigned char b[128];
     size_t n = i ? 16 : round2 ? 128 : 96;
@@ -1406,8 +1406,7 @@ static void prog_writers_close(void *p)
     go(&g, wrc_writer, (void *)1);
     go(&g, wrc_reader, NULL);
     wait_all(&g);
-    MX_ASSERT(wrc.wr[0] == 96 && wrc.wr[1] == 16, "round 1 writes: %zd %zd", wrc.wr[0],
-              wrc.wr[1]);
+    MX_ASSERT(wrc.wr[0] == 96 && wrc.wr[1] == 16, "round 1 writes: %zd %zd", wrc.wr[0], wrc.wr[1]);
     MX_ASSERT(wrc.rd == 112, "round 1 read: %zd (%s)", wrc.rd, np_strerror((int)wrc.rd));
     for (int k = 0; k < 112; k++)
         MX_ASSERT(wrc.got[k] == (k < 96 ? 'a' : 'b'), "round 1: byte %d is %c", k, wrc.got[k]);
@@ -1576,8 +1575,8 @@ static void prog_deadline_moved(void *p)
     HASHED(scw, "sync_close_waiters")                                                              \
     HASHED(ssp, "sync_select_prompt")                                                              \
     HASHED(lu_counter, "lost_update")                                                              \
-    HASHED(wrc, "writers_close")                                                              \
-    HASHED(sss, "sync_select_stale")                                                           \
+    HASHED(wrc, "writers_close")                                                                   \
+    HASHED(sss, "sync_select_stale")                                                               \
     HASHED(par, "par_ready par_poll2 par_busy")
 
 typedef struct mx_region {
