@@ -17,9 +17,10 @@ text must occur exactly once in the file. --check: write nothing, exit 1 if a
 patch on disk differs from what would be written.
 """
 import os
-import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from generate_rt import udiff  # noqa: E402 (diff -u with a/ b/ labels)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "tests", "mutants")
@@ -82,18 +83,6 @@ M = [
   "    t->index = -1;\n    h->len = last;", "    h->len = last;",
   "a removed timer keeps its old index: a popped (fired) timer still looks queued, so np__timer_del reports it deleted before it fired, and a later modify sifts a slot it no longer owns"),
 ]
-
-
-def udiff(a, b, path):
-    with tempfile.TemporaryDirectory() as d:
-        pa, pb = os.path.join(d, "a"), os.path.join(d, "b")
-        open(pa, "w").write(a)
-        open(pb, "w").write(b)
-        r = subprocess.run(["diff", "-u", "--label", "a/" + path, "--label", "b/" + path, pa, pb],
-                           capture_output=True, text=True)
-        if r.returncode != 1:
-            sys.exit("generate_hp: diff failed: " + r.stderr)
-        return r.stdout
 
 
 def main():
