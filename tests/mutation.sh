@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # tests/mutation.sh - mutation testing of the checker: builds the `netpoll`
 # program once per mutant of core/poll_desc.c (tests/mutants/pd_*.patch), of
-# the runtime layer (rt_*.patch) or of core/sync.c (sy_*.patch; both name the
-# file they patch in `# file:`), and
+# the runtime layer (rt_*.patch), of core/sync.c (sy_*.patch) or planted by
+# hand in the runtime layer (hp_*.patch; these three name the file they
+# patch in `# file:`), and
 # runs a check command against it. A mutant the check reports (exit 1) is
 # caught; one it passes (exit 0) survived, unless its header documents it as
 # equivalent (tests/mutants/README.md).
 #
-# usage: tests/mutation.sh [--build DIR] [--set all|tuning|heldout] [--sample N]
+# usage: tests/mutation.sh [--build DIR] [--set all|tuning|heldout|handplanted] [--sample N]
 #                          [--seed S] [--only NAME...] [--check 'CMD']
 #                          [--timeout SECS] [--keep] [--out FILE]
 #
@@ -15,7 +16,7 @@
 #                  DIR/build); kept, and reused by a later run (incremental).
 #                  Default: a fresh directory under ${TMPDIR:-/tmp}, removed at
 #                  the end unless --keep.
-#   --set S        all (default), tuning or heldout (the header's `# set:`)
+#   --set S        all (default), tuning, heldout or handplanted (the header's `# set:`)
 #   --sample N     N mutants of the set, picked with seed S (default 1)
 #   --only NAME... these mutants only (file name without .patch, or a prefix
 #                  of it up to an `_`: pd_007, rt_001, sy_012, or sy for all
@@ -36,6 +37,9 @@
 # survived (exit 0), equivalent (exit 0, header `# equivalent:`), timeout,
 # error (exit 2 or another status), stillborn (the patch does not apply or
 # the mutant does not build: the patches are out of sync with the core).
+# A mutant documented equivalent that the check reports is "alarm on
+# equivalent": either the check cries wolf on a correct program or the
+# header's argument is wrong - both need reading, so it fails the run.
 # Last line: "N passed, M failed", passed = caught + equivalent; exit 0 when
 # nothing failed, 1 otherwise, 2 on bad usage or an unclean baseline.
 set -euo pipefail
@@ -80,7 +84,7 @@ while [ $# -gt 0 ]; do
     *) usage >&2; die "unknown argument: $1" ;;
     esac
 done
-case "$set_name" in all | tuning | heldout) ;; *) die "--set must be all, tuning or heldout" ;; esac
+case "$set_name" in all | tuning | heldout | handplanted) ;; *) die "--set must be all, tuning, heldout or handplanted" ;; esac
 [ -z "$sample" ] || [[ "$sample" =~ ^[1-9][0-9]*$ ]] || die "--sample must be a positive integer"
 [ -z "$tmo" ] || [[ "$tmo" =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive integer"
 
@@ -90,11 +94,12 @@ header() { # FILE FIELD: the value of "# FIELD: value" in the patch's header
 
 # ---- the mutants -----------------------------------------------------------------
 mutants=()
-for p in "$mutdir"/pd_*.patch "$mutdir"/rt_*.patch "$mutdir"/sy_*.patch; do
+for p in "$mutdir"/pd_*.patch "$mutdir"/rt_*.patch "$mutdir"/sy_*.patch "$mutdir"/hp_*.patch; do
     [ -f "$p" ] || continue
     n=$(basename "$p" .patch)
     s=$(header "$p" set)
-    [ "$s" = tuning ] || [ "$s" = heldout ] || die "$n: no '# set: tuning|heldout' header"
+    [ "$s" = tuning ] || [ "$s" = heldout ] || [ "$s" = handplanted ] ||
+        die "$n: no '# set: tuning|heldout|handplanted' header"
     if [ ${#only[@]} -gt 0 ]; then
         hit=0
         for o in "${only[@]}"; do
@@ -188,7 +193,7 @@ fi
 echo "baseline: the check is clean on the unmutated build (${base_dt} s); timeout ${tmo} s; ${#mutants[@]} mutants [$label]"
 
 # ---- the mutants, one at a time --------------------------------------------------
-caught=0 equiv=0 survived=0 stillborn=0 timeouts=0 errors=0
+caught=0 equiv=0 survived=0 stillborn=0 timeouts=0 errors=0 alarms=0
 [ -z "$out" ] || printf 'mutant\tset\toperator\tfunction\tverdict\texit\tseconds\n' >"$out"
 for n in "${mutants[@]}"; do
     p=$mutdir/$n.patch
@@ -206,6 +211,8 @@ for n in "${mutants[@]}"; do
         run_check "$logs/$n.log" "$tmo"
         if [ "$rc" = 0 ]; then
             if [ -n "$eq" ]; then verdict=equivalent; else verdict=survived; fi
+        elif [ "$rc" = 1 ] && [ -n "$eq" ]; then
+            verdict="alarm on equivalent"
         elif [ "$rc" = 1 ]; then
             verdict=caught
         elif [ "$rc" = 124 ] || { [ "$rc" = 137 ] && awk -v d="$dt" -v t="$tmo" 'BEGIN { exit !(d >= t) }'; }; then
@@ -219,13 +226,15 @@ for n in "${mutants[@]}"; do
     case "$verdict" in
     caught | "caught (crash)") caught=$((caught + 1)) ;;
     equivalent) equiv=$((equiv + 1)) ;;
+    "alarm on equivalent") equiv=$((equiv + 1)) alarms=$((alarms + 1)) ;;
     survived) survived=$((survived + 1)) ;;
     stillborn) stillborn=$((stillborn + 1)) ;;
     timeout) timeouts=$((timeouts + 1)) ;;
     error) errors=$((errors + 1)) ;;
     esac
     note=""
-    [ -n "$eq" ] && [ "$verdict" != equivalent ] && note=" [marked equivalent]"
+    [ -n "$eq" ] && [ "$verdict" != equivalent ] && [ "$verdict" != "alarm on equivalent" ] &&
+        note=" [marked equivalent]"
     printf '%-15s %s (%s s)%s\n' "$verdict" "$n" "$dt" "$note"
     [ -z "$out" ] || printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$s" "$(header "$p" operator)" \
         "$(header "$p" function | cut -d' ' -f1)" "$verdict" "$rc" "$dt" >>"$out"
@@ -237,9 +246,10 @@ k=$((total - equiv))
 extra=""
 [ $timeouts = 0 ] || extra+=", $timeouts timeout"
 [ $errors = 0 ] || extra+=", $errors error"
+[ $alarms = 0 ] || extra+=", $alarms alarm on equivalent"
 echo "mutation score: caught $caught of $k non-equivalent ($equiv equivalent, $survived survived, $stillborn stillborn$extra) [$label]"
 echo "time: $(secs "$t_start" "$(now)") s"
-passed=$((caught + equiv))
-failed=$((survived + stillborn + timeouts + errors))
+passed=$((caught + equiv - alarms))
+failed=$((survived + stillborn + timeouts + errors + alarms))
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
