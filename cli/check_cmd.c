@@ -36,7 +36,6 @@
 #include "netpoll/machine.h"
 #include "netpoll/netpoll.h"
 #include "netpoll/replay.h"
-#include "netpoll/sim.h"
 #include "netpoll/trace.h"
 #include "results.h"
 
@@ -142,26 +141,38 @@ static bool out_of_time(check *c)
     return c->cut;
 }
 
-/* The watchdog (backend_sim/watchdog.h): 30 s of CPU time with no
- * scheduling point passed while the check runs simulated code is a hang:
+/* The watchdog (backend_sim/watchdog.h): 30 s of CPU time in which the
+ * explorer reported no progress (np_explore_opts.progress, between
+ * executions) and no scenario began, while the check runs simulated code,
+ * is a hang:
  * reported with what was running, and the check exits 1 - a finding, not a
  * stall that an outer timeout has to cut. (The programs run in child
  * processes, which watch themselves: mexplore.c.) No phase of the check
  * goes seconds without a step otherwise: the enumeration, the oracle and
  * the database work between runs take milliseconds. */
-static char wd_what[320]; /* what runs now: design, pass, scenario */
+static char wd_what[320];          /* what runs now: design, pass, scenario */
+static volatile uint64_t wd_count; /* executions and scenarios begun */
 
 static uint64_t wd_points(void)
 {
-    return np_sim_points();
+    return wd_count;
+}
+
+/* np_explore_opts.progress: called between executions, about every 0.2 s */
+static void wd_explored(void *ctx, const np_explore_sample *s, bool final)
+{
+    (void)ctx;
+    (void)s;
+    (void) final;
+    wd_count++;
 }
 
 static void wd_hang(void)
 {
     /* write and _exit only (stdout is line-buffered: every finding printed
      * before is out already) */
-    static const char a[] = "\ncheck: hang: no step of the simulated code in 30 s of CPU "
-                            "time (a loop with no scheduling point), in: ";
+    static const char a[] = "\ncheck: hang: no new execution in 30 s of CPU time (a loop "
+                            "with no scheduling point), in: ";
     ssize_t r = write(1, a, sizeof a - 1);
     r = write(1, wd_what, strnlen(wd_what, sizeof wd_what));
     r = write(1, "\n", 1);
@@ -172,6 +183,7 @@ static void wd_hang(void)
 /* what runs now, for the watchdog's report */
 static void wd_set(const check *c, const char *what, const char *name)
 {
+    wd_count++;
     int n = snprintf(wd_what, sizeof wd_what, "%s%s%s ", c->cur ? c->cur->design->name : "",
                      c->cur ? " " : "", what);
     if (n > 0 && (size_t)n < sizeof wd_what && name) { /* a long name cut */
@@ -301,6 +313,7 @@ static void explore_one(check *c, const char *name, const np_trace *tr, const ch
                          .no_sleep = c->no_sleep};
     np_explore_result r;
     wd_set(c, c->recording ? "scenario, recorded:" : "scenario:", name);
+    o.progress = wd_explored;
     int st = np_explore(tr, &o, &r);
     c->scenarios++;
     c->executions += r.executions;
