@@ -1444,21 +1444,12 @@ static struct {
     bool w_ok;
 } sss;
 
+/* p NULL: a select over a and b; else over a twice */
 static void sss_select(void *p)
 {
-    (void)p;
     sss.s_x = sss.s_y = -1;
     np_select_case k[2] = {{.chan = sss.a, .op = NP_SELECT_RECV, .elem = &sss.s_x},
-                           {.chan = sss.b, .op = NP_SELECT_RECV, .elem = &sss.s_y}};
-    sss.s_r = np_select(k, 2, 0);
-}
-
-static void sss_select_same(void *p)
-{
-    (void)p;
-    sss.s_x = sss.s_y = -1;
-    np_select_case k[2] = {{.chan = sss.a, .op = NP_SELECT_RECV, .elem = &sss.s_x},
-                           {.chan = sss.a, .op = NP_SELECT_RECV, .elem = &sss.s_y}};
+                           {.chan = p ? sss.a : sss.b, .op = NP_SELECT_RECV, .elem = &sss.s_y}};
     sss.s_r = np_select(k, 2, 0);
 }
 
@@ -1502,7 +1493,7 @@ static void prog_sync_select_stale(void *p)
 
     memset(sss.p_rc, 0, sizeof sss.p_rc);
     group_init(&g);
-    go(&g, sss_select_same, NULL);
+    go(&g, sss_select, (void *)1);
     go(&g, sss_sender, (void *)1);
     wait_all(&g);
     MX_ASSERT(sss.s_r == 0 && sss.s_x == 1 && sss.s_y == -1, "round 2: select %d (values %d %d)",
