@@ -4,8 +4,9 @@
  * a loop with none (a planted bug in the timer heap's sift, say) would hang
  * the check or the explorer instead, until an outer timeout cut it with
  * nothing to show. So a timer looks every NP_WD_TICK seconds of the
- * process's CPU time at a progress count (the scheduling points passed, the
- * steps of the execution): no change in NP_WD_TICKS ticks in a row is a
+ * process's CPU time at a progress count the caller gives (the check: the
+ * scenarios begun and the explorer's progress calls; a program's explorer:
+ * its executions and their steps): no change in NP_WD_TICKS ticks in a row is a
  * hang, and on_hang runs, in the signal handler (async-signal-safe work
  * only: write, _exit, raise). CPU time (ITIMER_VIRTUAL), not wall time: a
  * loaded machine does not make it fire sooner, a process waiting for its

@@ -143,10 +143,9 @@ static bool out_of_time(check *c)
 
 /* The watchdog (backend_sim/watchdog.h): 30 s of CPU time in which the
  * explorer reported no progress (np_explore_opts.progress, between
- * executions) and no scenario began, while the check runs simulated code,
- * is a hang:
- * reported with what was running, and the check exits 1 - a finding, not a
- * stall that an outer timeout has to cut. (The programs run in child
+ * executions) and no scenario began is a hang, reported with what was
+ * running; the check exits 1 - a finding, not a stall that an outer
+ * timeout has to cut. (The programs run in child
  * processes, which watch themselves: mexplore.c.) No phase of the check
  * goes seconds without a step otherwise: the enumeration, the oracle and
  * the database work between runs take milliseconds. */
@@ -159,11 +158,11 @@ static uint64_t wd_points(void)
 }
 
 /* np_explore_opts.progress: called between executions, about every 0.2 s */
-static void wd_explored(void *ctx, const np_explore_sample *s, bool final)
+static void wd_explored(void *ctx, const np_explore_sample *s, bool last)
 {
     (void)ctx;
     (void)s;
-    (void) final;
+    (void)last;
     wd_count++;
 }
 
