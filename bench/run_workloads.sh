@@ -43,7 +43,7 @@
 # in idle or park (their per-connection state is a malloc'd struct with a 4 KiB
 # buffer, no task: nothing to compare a stack with). idle and park also run
 # nps: echo_np with np_config.stack_size = --small-stack-kib K (default 64)
-# instead of the default 256 KiB, i.e. a quarter of the page tables. Threads T: default 1 2
+# instead of the default 128 KiB, i.e. half of the page tables. Threads T: default 1 2
 # (idle, park: 1).
 #
 # Limits. The script raises `ulimit -n` (soft, up to the hard limit) to

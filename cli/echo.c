@@ -104,13 +104,20 @@ void np_echo_server_stop(np_echo_server *s, int64_t wait)
 int np_echo_client_run(np_echo_client *c)
 {
     np_fd *f;
-    char out[65536], in[65536];
-    if (c->size == 0 || c->size > sizeof out)
+    /* On the heap: 128 KiB of buffers would fill a default task stack. */
+    enum { CAP = 65536 };
+    if (c->size == 0 || c->size > CAP)
         return c->err = -EINVAL;
+    char *out = malloc(2 * (size_t)CAP);
+    if (!out)
+        return c->err = -ENOMEM;
+    char *in = out + CAP;
     memset(out, 'e', c->size);
     int err = np_dial(c->network, c->addr, 5000000000, &f);
-    if (err)
+    if (err) {
+        free(out);
         return c->err = err;
+    }
     for (c->done = 0; c->done < c->rounds && (c->until <= 0 || np_now() < c->until); c->done++) {
         if (c->read_timeout > 0)
             np_set_read_deadline(f, np_deadline_after(c->read_timeout));
@@ -136,5 +143,6 @@ int np_echo_client_run(np_echo_client *c)
         }
     }
     np_close(f);
+    free(out);
     return c->err = err;
 }

@@ -31,7 +31,7 @@
 #endif
 
 /* Stacks kept for reuse: bounds the memory an idle runtime holds to
- * NP_STACK_POOL_MAX x the stack size (64 MiB at the default 256 KiB). */
+ * NP_STACK_POOL_MAX x the stack size (32 MiB at the default 128 KiB). */
 #define NP_STACK_POOL_MAX 256
 
 /* The usable size np__stack_get will actually give for a request. */

@@ -470,6 +470,54 @@ static void a_stack_overflow_hits_the_guard_page(void)
     CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 42);
 }
 
+/* With SIGSEGV at its default, the runtime reports a task's overflow itself
+ * (core/scheduler.c, stack_report): one line naming the stack size and the
+ * cure on stderr, then the default action (the process dies of SIGSEGV, as
+ * it would have). Tasks get the default stack, the one users meet. */
+static void body_overflow_default(void *arg)
+{
+    (void)arg;
+    recurse(NULL, 1 << 20);
+}
+
+static void a_stack_overflow_is_reported(void)
+{
+#if NP_SIM
+    return; /* the sim build's runtime is backend_sim/machine/world.c */
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||                               \
+    __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+    return; /* the sanitizers' own handlers: the runtime leaves them in place */
+#endif
+    int p[2];
+    CU_ASSERT_FATAL(pipe(p) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        signal(SIGSEGV, SIG_DFL);
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        np_config cfg = {.workers = 1, .backend = test_backend};
+        np_main(&cfg, body_overflow_default, NULL);
+        _exit(0);
+    }
+    close(p[1]);
+    char buf[1024] = {0};
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof buf - 1 && (n = read(p[0], buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t)n;
+    close(p[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV || !strstr(buf, "overflowed its stack"))
+        fprintf(stderr, "overflow child: status %#x, stderr: %s\n", st, buf);
+    CU_ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "netpoll: a task overflowed its stack (131072 bytes"));
+}
+
 static void start_rejects_bad_configs_and_a_second_runtime(void)
 {
     np_config bad = {.workers = -1, .backend = test_backend};
@@ -597,6 +645,7 @@ static const np_test_case cases[] = {
      idle_workers_steal_tasks_queued_on_a_busy_one},
     {"ready_of_a_task_that_is_not_parked_is_fatal", ready_of_a_task_that_is_not_parked_is_fatal},
     {"a_stack_overflow_hits_the_guard_page", a_stack_overflow_hits_the_guard_page},
+    {"a_stack_overflow_is_reported", a_stack_overflow_is_reported},
     {"a_thousand_task_stacks_add_few_mappings", a_thousand_task_stacks_add_few_mappings},
     {"start_rejects_bad_configs_and_a_second_runtime",
      start_rejects_bad_configs_and_a_second_runtime},

@@ -20,7 +20,7 @@
 #include "stack_pool.h"
 #include "world.h"
 
-#define NP_WORLD_STACK (256 * 1024) /* as the live default: tasks cannot grow stacks */
+#define NP_WORLD_STACK (256 * 1024) /* twice the live default: tasks cannot grow stacks */
 
 enum { SW_PARK, SW_YIELD, SW_EXIT, SW_ABANDON };
 

@@ -15,7 +15,7 @@
  * --small-buf: each task reads into a 512-byte buffer on its stack instead of
  * 4 KiB (echo_go --buf 512), so a parked task's stack is one page: the idle
  * memory workload of bench/run_workloads.sh. --stack-kib K: np_config's
- * stack_size (default 0: the runtime's 256 KiB).
+ * stack_size (default 0: the runtime's 128 KiB).
  * --park N: on SIGUSR1, starts N tasks each blocked in np_sleep(600 s) (from
  * a plain thread: np_go may be called from outside the runtime) and prints
  * "parked N" (echo_go --park N: goroutines in time.Sleep): memory per
