@@ -694,6 +694,7 @@ int np_record_start(void)
 }
 
 typedef struct {
+    bool held;     /* a record of it is held back (hold, below) */
     uint32_t out;  /* output slot number, 0 until its first open */
     uint32_t inc;  /* incarnations opened during the recording */
     uint32_t tag;  /* the tag of the latest of them */
@@ -701,6 +702,7 @@ typedef struct {
 } post_slot;
 
 typedef struct {
+    bool held;         /* a record naming it is held back (hold, below) */
     uint32_t out;      /* output task number, 0 until its first line */
     uint32_t ran_slot; /* the slot it last ran a no-readiness wake-up on, 0: none */
     int64_t ran_t;     /* the trace time at which it ran it */
@@ -715,12 +717,82 @@ typedef struct {
     uint32_t slots, tasks;
     post_slot *slot;
     post_task *task;
+    rec_ev *hold;       /* records held back, in sequence order (hold, below) */
+    int64_t *hold_real; /* ... and their clock readings */
+    size_t nhold, caphold;
+    bool flushing; /* posting the held records */
 } post;
 
+/* At most this many records are held back at once; one more posts them all
+ * with the clock moved on, as before holding existed (the limit of
+ * traces/README.md). */
+#define POST_HOLD_MAX 4096
+
+static int post_event(post *P, const rec_ev *e, int64_t real);
+
+/* Holding. While a task woken from a wait has not run yet, the trace clock
+ * stands still (post_rec). Two records must still move it on: a fire due
+ * after the current time, and a deadline that the task woken just before
+ * sets on its own pollDesc (it opens the next step, so that the replay runs
+ * that task's wake-up first). Moving the clock there ends the step in which
+ * the still-pending tasks run when replayed (rule 1c): one of them whose
+ * readiness is recorded after that line would replay without it - a
+ * divergence the live run did not have. So such a record is held back
+ * instead, with every later record on its pollDesc or naming its task (and,
+ * in turn, theirs), and posted once no woken task is pending: each
+ * pollDesc's lines and each task's stay in their order, and only lines of
+ * disjoint pollDescs and tasks change places, which the replay of one
+ * pollDesc never observes. */
+static int hold(post *P, const rec_ev *e, int64_t real)
+{
+    if (P->nhold == P->caphold) {
+        size_t cap = P->caphold ? 2 * P->caphold : 16;
+        rec_ev *h = realloc(P->hold, cap * sizeof *h);
+        if (!h)
+            return -ENOMEM;
+        P->hold = h;
+        int64_t *r = realloc(P->hold_real, cap * sizeof *r);
+        if (!r)
+            return -ENOMEM;
+        P->hold_real = r;
+        P->caphold = cap;
+    }
+    P->hold[P->nhold] = *e;
+    P->hold_real[P->nhold++] = real;
+    if (e->slot)
+        P->slot[e->slot].held = true;
+    if (e->g)
+        P->task[e->g].held = true;
+    return 0;
+}
+
+/* Does record e follow a held one (its pollDesc's or its task's)? */
+static bool held(const post *P, const rec_ev *e)
+{
+    return P->nhold && ((e->slot && P->slot[e->slot].held) || (e->g && P->task[e->g].held));
+}
+
+/* Posts the held records, in their order. */
+static int flush(post *P)
+{
+    int err = 0;
+    P->flushing = true;
+    for (size_t i = 0; i < P->nhold && !err; i++)
+        err = post_event(P, &P->hold[i], P->hold_real[i]);
+    for (size_t i = 0; i < P->nhold; i++) {
+        P->slot[P->hold[i].slot].held = false;
+        P->task[P->hold[i].g].held = false;
+    }
+    P->nhold = 0;
+    P->flushing = false;
+    return err;
+}
+
 /* One record, in sequence order: what np__rec did under the old global lock.
- * 0 or -ENOMEM. */
+ * 0, 1 if it was held back (hold), or -ENOMEM. */
 static int post_rec(post *P, const rec_ev *e, int64_t real)
 {
+    const int64_t real0 = real;
     np_tr_kind kind = (np_tr_kind)H_GET(e->h, H_KIND_SHIFT, 4);
     post_slot *S = &P->slot[e->slot];
     np_tr_event ev = {.kind = kind,
@@ -751,8 +823,8 @@ static int post_rec(post *P, const rec_ev *e, int64_t real)
      * from without readiness, in the same step: the replay must run that
      * task's wake-up (rule 1c) before it, and a deadline line names no task,
      * so it opens the next step. (unblock and close name their task: rule 2
-     * orders them.) Limit: a task woken in the old step whose readiness
-     * arrives after this line is replayed without it - see traces/README.md. */
+     * orders them.) While another woken task is pending it is held back
+     * (hold, above). */
     if (kind == NP_TR_DEADLINE && e->g) {
         const post_task *T = &P->task[e->g];
         if (T->ran_slot == e->slot && T->ran_t == P->last_t && ev.t <= P->last_t)
@@ -760,6 +832,10 @@ static int post_rec(post *P, const rec_ev *e, int64_t real)
     }
     if (ev.t < P->last_t)
         ev.t = P->last_t;
+    if (ev.t > P->last_t && P->pending && !P->flushing && P->nhold < POST_HOLD_MAX) {
+        int err = hold(P, e, real0);
+        return err ? err : 1;
+    }
     if (kind == NP_TR_OPEN) {
         if (!S->out)
             S->out = ++P->slots;
@@ -826,6 +902,12 @@ static int post_event(post *P, const rec_ev *e, int64_t real)
 {
     int err = 0;
     unsigned kind = H_GET(e->h, H_KIND_SHIFT, 4);
+    if (!P->flushing && held(P, e)) {
+        if (P->nhold < POST_HOLD_MAX)
+            return hold(P, e, real);
+        if ((err = flush(P)) != 0)
+            return err;
+    }
     if (kind == REC_RAN) {
         /* A wake-up decided without readiness depends on the deadline (a
          * readiness wake returns ok whatever the deadline does). */
@@ -836,8 +918,12 @@ static int post_event(post *P, const rec_ev *e, int64_t real)
             P->pending--;
     } else if (kind != REC_WOKE && kind != REC_CAL) {
         err = post_rec(P, e, real);
+        if (err == 1)
+            return 0; /* held: its woken tasks count when it is posted */
     }
     P->pending += H_GET(e->h, H_WOKE_SHIFT, 2); /* after the record: its own time is the real one */
+    if (!err && P->nhold && !P->flushing && !P->pending)
+        err = flush(P);
     return err;
 }
 
@@ -935,6 +1021,52 @@ static int64_t cal_conv(const cal_pt *p, size_t n, uint64_t t)
     return p[i].ns + (int64_t)(d / (int64_t)(p[i + 1].tsc - p[i].tsc));
 }
 
+/* Tests (tests/test_record_post.c): the stop's post-processing, on records
+ * given directly, in sequence order, with t0 as the recording's start. */
+int np__rec_post_test(const np__rec_test_ev *v, size_t n, int64_t t0, np_trace *out)
+{
+    uint32_t max_slot = 0, max_g = 0;
+    for (size_t i = 0; i < n; i++) {
+        max_slot = v[i].slot > max_slot ? v[i].slot : max_slot;
+        max_g = v[i].g > max_g ? v[i].g : max_g;
+    }
+    post P = {.t0 = t0, .last_t = 1};
+    P.slot = calloc((size_t)max_slot + 1, sizeof *P.slot);
+    P.task = calloc((size_t)max_g + 1, sizeof *P.task);
+    P.real = malloc((n ? n : 1) * sizeof *P.real);
+    P.tr.ev = malloc((n ? n : 1) * sizeof *P.tr.ev);
+    P.tr.cap = n ? n : 1;
+    int err = P.slot && P.task && P.real && P.tr.ev ? 0 : -ENOMEM;
+    for (size_t i = 0; i < n && !err; i++) {
+        const np__rec_test_ev *t = &v[i];
+        unsigned kind = t->kind == NP__REC_TEST_RAN ? REC_RAN : (unsigned)t->kind;
+        rec_ev e = {
+            .h = (uint64_t)kind << H_KIND_SHIFT | (uint64_t)enc_mode(t->mode) << H_MODE_SHIFT |
+                 (uint64_t)(t->kind == NP_TR_RESET || t->kind == NP_TR_WAKE ? t->res + 1 : 0)
+                     << H_RES_SHIFT |
+                 (uint64_t)(t->woke & 3) << H_WOKE_SHIFT | (t->ready ? H_READY : 0),
+            .seq = i + 1,
+            .real = t->real,
+            .u = (uint64_t)t->u,
+            .slot = t->slot,
+            .g = t->g};
+        err = post_event(&P, &e, t->real);
+    }
+    if (!err && P.nhold)
+        err = flush(&P);
+    free(P.slot);
+    free(P.task);
+    free(P.hold);
+    free(P.hold_real);
+    free(P.real);
+    if (err) {
+        np_trace_free(&P.tr);
+        return err;
+    }
+    *out = P.tr;
+    return 0;
+}
+
 /* Merges the collected buffers (each in sequence order) by sequence number
  * and computes the trace. ends: the start and stop calibration pairs when
  * the clock was the TSC, else NULL. Frees nothing. 0 or -ENOMEM. */
@@ -996,10 +1128,14 @@ static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_tr
         err = post_event(&P, e, cal ? cal_conv(cal, ncal, (uint64_t)e->real) : e->real);
         (void)cur_next(q);
     }
+    if (!err && P.nhold)
+        err = flush(&P);
     free(cur);
     free(cal);
     free(P.slot);
     free(P.task);
+    free(P.hold);
+    free(P.hold_real);
     if (err) {
         np_trace_free(&P.tr);
         free(P.real);

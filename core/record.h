@@ -72,4 +72,22 @@ NP__REC_HIDDEN void np__rec(np_tr_kind kind, struct np_poll_desc *pd, struct np_
 NP__REC_HIDDEN void np__rec_woke(struct np_task *t);
 NP__REC_HIDDEN void np__rec_ran(struct np_task *t, struct np_poll_desc *pd, bool ready);
 
+/* Tests: np_record_stop's post-processing (the trace's clock, numbering,
+ * holding) on records given directly, in sequence order. kind: an
+ * np_tr_kind, or NP__REC_TEST_RAN (task g ran its wake-up on slot; ready:
+ * it found readiness). u as the recorder stores it: deadline and fire, the
+ * runtime's absolute time (deadline: -1 expired); open, fd | incarnation
+ * tag << 32; ready, the event's tag | the pollDesc's tag << 32. real: the
+ * record's clock reading. woke: tasks the record's step woke. */
+#define NP__REC_TEST_RAN 100
+typedef struct np__rec_test_ev {
+    int kind;
+    uint32_t slot, g;
+    int mode, res;
+    unsigned woke;
+    bool ready;
+    int64_t u, real;
+} np__rec_test_ev;
+int np__rec_post_test(const np__rec_test_ev *v, size_t n, int64_t t0, np_trace *out);
+
 #endif
