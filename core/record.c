@@ -695,6 +695,7 @@ int np_record_start(void)
 
 typedef struct {
     bool held;     /* a record of it is held back (hold, below) */
+    int32_t fd;    /* the descriptor of its latest open posted */
     uint32_t out;  /* output slot number, 0 until its first open */
     uint32_t inc;  /* incarnations opened during the recording */
     uint32_t tag;  /* the tag of the latest of them */
@@ -766,10 +767,27 @@ static int hold(post *P, const rec_ev *e, int64_t real)
     return 0;
 }
 
-/* Does record e follow a held one (its pollDesc's or its task's)? */
+/* Does record e follow a held one: its pollDesc's, its task's, or - an
+ * open - the close of a held pollDesc with the same descriptor (the kernel
+ * reuses descriptor numbers; a trace opens a descriptor in one slot at a
+ * time)? */
 static bool held(const post *P, const rec_ev *e)
 {
-    return P->nhold && ((e->slot && P->slot[e->slot].held) || (e->g && P->task[e->g].held));
+    if (!P->nhold)
+        return false;
+    if ((e->slot && P->slot[e->slot].held) || (e->g && P->task[e->g].held))
+        return true;
+    if (H_GET(e->h, H_KIND_SHIFT, 4) != NP_TR_OPEN)
+        return false;
+    int32_t fd = (int32_t)(uint32_t)e->u;
+    for (size_t i = 0; i < P->nhold; i++) {
+        const rec_ev *h = &P->hold[i];
+        int32_t hfd = H_GET(h->h, H_KIND_SHIFT, 4) == NP_TR_OPEN ? (int32_t)(uint32_t)h->u
+                                                                 : P->slot[h->slot].fd;
+        if (hfd == fd)
+            return true;
+    }
+    return false;
 }
 
 /* Posts the held records, in their order. */
@@ -842,6 +860,7 @@ static int post_rec(post *P, const rec_ev *e, int64_t real)
         S->inc++;
         S->tag = (uint32_t)(e->u >> 32);
         ev.fd = (int32_t)(uint32_t)e->u;
+        S->fd = ev.fd;
     } else if (!S->out) {
         return 0; /* not reached: a slot's first record is its open */
     }

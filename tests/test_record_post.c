@@ -150,6 +150,41 @@ static void a_fire_due_later_does_not_end_the_step_of_a_pending_reader(void)
     np_trace_free(&tr);
 }
 
+/* As the first case, and then A closes its descriptor and the kernel gives
+ * the number to a new connection (slot 3) before B has run: the new open
+ * must wait for the held close, or the trace would open one descriptor in
+ * two slots (invalid). */
+static void a_reused_descriptor_waits_for_the_held_close(void)
+{
+    static const np__rec_test_ev v[] = {
+        OPEN(1, 10, 100),
+        OPEN(2, 11, 100),
+        DEADLINE(1, 1, 5000, 200),
+        DEADLINE(2, 2, 5000, 200),
+        WAIT(1, 1, 300),
+        PARK(1, 1, 300),
+        WAIT(2, 2, 310),
+        PARK(2, 2, 310),
+        FIRE(1, 5000, 5100),
+        FIRE(2, 5000, 5100),
+        RAN(1, 1, false, 5200),
+        WAKE(1, 1, NP_POLL_TIMEOUT, 5200),
+        DEADLINE(1, 1, 900000, 5300), /* held */
+        {.kind = NP_TR_UNBLOCK, .slot = 1, .g = 1, .real = 5310},
+        {.kind = NP_TR_CLOSE, .slot = 1, .g = 1, .real = 5320},
+        OPEN(3, 10, 5330), /* descriptor 10 again */
+        READY(2, 5400),
+        RAN(2, 2, true, 5500),
+        WAKE(2, 2, NP_POLL_OK, 5500),
+    };
+    np_trace tr = {0};
+    NP_ASSERT_EQ_INT(post_and_replay(v, sizeof v / sizeof v[0], &tr), 0);
+    int close1 = find(&tr, NP_TR_CLOSE, 1), open3 = find(&tr, NP_TR_OPEN, 3);
+    CU_ASSERT_FATAL(close1 >= 0 && open3 >= 0);
+    CU_ASSERT_TRUE(open3 > close1);
+    np_trace_free(&tr);
+}
+
 /* Without a pending task nothing is held: the lines keep their order. */
 static void without_a_pending_task_lines_keep_their_order(void)
 {
@@ -181,6 +216,7 @@ static const np_test_case cases[] = {
      a_deadline_after_a_wakeup_does_not_end_the_step_of_a_pending_reader},
     {"a_fire_due_later_does_not_end_the_step_of_a_pending_reader",
      a_fire_due_later_does_not_end_the_step_of_a_pending_reader},
+    {"a_reused_descriptor_waits_for_the_held_close", a_reused_descriptor_waits_for_the_held_close},
     {"without_a_pending_task_lines_keep_their_order",
      without_a_pending_task_lines_keep_their_order},
     {NULL, NULL},
