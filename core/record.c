@@ -694,12 +694,17 @@ int np_record_start(void)
 }
 
 typedef struct {
-    bool held;     /* a record of it is held back (hold, below) */
-    int32_t fd;    /* the descriptor of its latest open posted */
-    uint32_t out;  /* output slot number, 0 until its first open */
-    uint32_t inc;  /* incarnations opened during the recording */
-    uint32_t tag;  /* the tag of the latest of them */
-    int64_t at[2]; /* the r/w deadlines as written: a fire may not come before them */
+    bool held;           /* a record of it is held back (hold, below) */
+    int32_t fd;          /* the descriptor of its latest open posted */
+    int64_t noready_t;   /* the step in which task noready_g ran a wake-up on it decided
+                            without readiness (0: none; cleared by that task's next
+                            stimulus) */
+    uint32_t noready_g;  /* ... that task (raw number) */
+    uint32_t nr_pending; /* tasks woken from it without readiness that have not run */
+    uint32_t out;        /* output slot number, 0 until its first open */
+    uint32_t inc;        /* incarnations opened during the recording */
+    uint32_t tag;        /* the tag of the latest of them */
+    int64_t at[2];       /* the r/w deadlines as written: a fire may not come before them */
 } post_slot;
 
 typedef struct {
@@ -721,7 +726,12 @@ typedef struct {
     rec_ev *hold;       /* records held back, in sequence order (hold, below) */
     int64_t *hold_real; /* ... and their clock readings */
     size_t nhold, caphold;
-    bool flushing; /* posting the held records */
+    bool flushing; /* posting the held records with no holding among them */
+    /* Of the pending tasks, those woken without readiness (by a fire, a
+     * deadline or an unblock: the slots' nr_pending summed). A task woken
+     * by readiness returns ok whatever comes next; these are the ones whose
+     * step must not end early. */
+    uint32_t pending_nr;
 } post;
 
 /* At most this many records are held back at once; one more posts them all
@@ -732,18 +742,21 @@ typedef struct {
 static int post_event(post *P, const rec_ev *e, int64_t real);
 
 /* Holding. While a task woken from a wait has not run yet, the trace clock
- * stands still (post_rec). Two records must still move it on: a fire due
- * after the current time, and a deadline that the task woken just before
- * sets on its own pollDesc (it opens the next step, so that the replay runs
- * that task's wake-up first). Moving the clock there ends the step in which
- * the still-pending tasks run when replayed (rule 1c): one of them whose
- * readiness is recorded after that line would replay without it - a
- * divergence the live run did not have. So such a record is held back
- * instead, with every later record on its pollDesc or naming its task (and,
- * in turn, theirs), and posted once no woken task is pending: each
- * pollDesc's lines and each task's stay in their order, and only lines of
- * disjoint pollDescs and tasks change places, which the replay of one
- * pollDesc never observes. */
+ * stands still (post_rec). Some records must still move it on: a fire due
+ * after the current time, and a stimulus on a pollDesc whose task has run,
+ * in this step, a wake-up decided without readiness (it opens the next
+ * step, so that the replay runs that wake-up first). Moving the clock there
+ * ends the step in which the still-pending tasks run when replayed (rule
+ * 1c): one of them woken without readiness whose readiness is recorded
+ * after that line would replay without it - a divergence the live run did
+ * not have. So while such a task is pending (pending_nr), that record is
+ * held back instead, with every later record on its pollDesc or naming its
+ * task (and, in turn, theirs; and an open of a descriptor number a held
+ * pollDesc had), and posted as soon as no such task is pending or the clock
+ * may move on (no task pending at all: a held line stamped late could cross
+ * a deadline). Each pollDesc's lines and each task's stay in their order;
+ * only lines of disjoint pollDescs and tasks change places, which the
+ * replay of one pollDesc never observes. */
 static int hold(post *P, const rec_ev *e, int64_t real)
 {
     if (P->nhold == P->caphold) {
@@ -790,9 +803,13 @@ static bool held(const post *P, const rec_ev *e)
     return false;
 }
 
-/* Posts the held records, in their order. */
-static int flush(post *P)
+/* Posts the held records, in their order. force: as they are, with no
+ * holding among them (the limit, or the end); else they go through
+ * post_event afresh, so that one of them that would end the step of a task
+ * woken meanwhile is held back again. */
+static int flush(post *P, bool force)
 {
+    (void)force;
     int err = 0;
     P->flushing = true;
     for (size_t i = 0; i < P->nhold && !err; i++)
@@ -848,9 +865,18 @@ static int post_rec(post *P, const rec_ev *e, int64_t real)
         if (T->ran_slot == e->slot && T->ran_t == P->last_t && ev.t <= P->last_t)
             ev.t = P->last_t + 1;
     }
+    /* The same for any stimulus on a pollDesc after a task ran such a
+     * wake-up on it in this step, before that task issued its next stimulus
+     * (rule 2 orders what comes after): readiness, a deadline, a fire, a
+     * close by another task. In the same step the replay would apply it
+     * before the task's wake-up (rule 1c), which the live run did not. */
+    if ((kind == NP_TR_READY || kind == NP_TR_DEADLINE || kind == NP_TR_FIRE ||
+         ((kind == NP_TR_UNBLOCK || kind == NP_TR_CLOSE) && e->g != S->noready_g)) &&
+        S->noready_t == P->last_t && ev.t <= P->last_t)
+        ev.t = P->last_t + 1;
     if (ev.t < P->last_t)
         ev.t = P->last_t;
-    if (ev.t > P->last_t && P->pending && !P->flushing && P->nhold < POST_HOLD_MAX) {
+    if (ev.t > P->last_t && P->pending_nr && !P->flushing && P->nhold < POST_HOLD_MAX) {
         int err = hold(P, e, real0);
         return err ? err : 1;
     }
@@ -909,9 +935,12 @@ static int post_rec(post *P, const rec_ev *e, int64_t real)
     P->real[P->tr.n - 1] = real;
     /* A stimulus naming its task makes the replay finish that task's wake-up
      * first (rule 2): from now on its deadlines need no new step. */
-    if (T &&
-        (kind == NP_TR_WAIT || kind == NP_TR_RESET || kind == NP_TR_UNBLOCK || kind == NP_TR_CLOSE))
+    if (T && (kind == NP_TR_WAIT || kind == NP_TR_RESET || kind == NP_TR_UNBLOCK ||
+              kind == NP_TR_CLOSE)) {
+        if (T->ran_slot && P->slot[T->ran_slot].noready_g == e->g)
+            P->slot[T->ran_slot].noready_t = 0;
         T->ran_slot = 0;
+    }
     P->last_t = ev.t;
     return 0;
 }
@@ -924,7 +953,7 @@ static int post_event(post *P, const rec_ev *e, int64_t real)
     if (!P->flushing && held(P, e)) {
         if (P->nhold < POST_HOLD_MAX)
             return hold(P, e, real);
-        if ((err = flush(P)) != 0)
+        if ((err = flush(P, true)) != 0)
             return err;
     }
     if (kind == REC_RAN) {
@@ -933,16 +962,31 @@ static int post_event(post *P, const rec_ev *e, int64_t real)
         post_task *T = &P->task[e->g];
         T->ran_t = P->last_t;
         T->ran_slot = e->h & H_READY ? 0 : e->slot;
+        if (T->ran_slot) {
+            P->slot[e->slot].noready_t = P->last_t;
+            P->slot[e->slot].noready_g = e->g;
+        }
         if (P->pending)
             P->pending--;
+        if (e->slot && P->slot[e->slot].nr_pending) {
+            P->slot[e->slot].nr_pending--;
+            P->pending_nr--;
+        }
     } else if (kind != REC_WOKE && kind != REC_CAL) {
         err = post_rec(P, e, real);
         if (err == 1)
             return 0; /* held: its woken tasks count when it is posted */
+        unsigned woke = H_GET(e->h, H_WOKE_SHIFT, 2);
+        if (!err && woke && e->slot && kind != NP_TR_READY) {
+            P->slot[e->slot].nr_pending += woke;
+            P->pending_nr += woke;
+        }
     }
     P->pending += H_GET(e->h, H_WOKE_SHIFT, 2); /* after the record: its own time is the real one */
-    if (!err && P->nhold && !P->flushing && !P->pending)
-        err = flush(P);
+    /* Posted as soon as no task woken without readiness is pending, or the
+     * clock may move on (held lines stamped late could cross a deadline). */
+    if (!err && P->nhold && !P->flushing && (!P->pending_nr || !P->pending))
+        err = flush(P, false);
     return err;
 }
 
@@ -1072,7 +1116,7 @@ int np__rec_post_test(const np__rec_test_ev *v, size_t n, int64_t t0, np_trace *
         err = post_event(&P, &e, t->real);
     }
     if (!err && P.nhold)
-        err = flush(&P);
+        err = flush(&P, true);
     free(P.slot);
     free(P.task);
     free(P.hold);
@@ -1148,7 +1192,7 @@ static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_tr
         (void)cur_next(q);
     }
     if (!err && P.nhold)
-        err = flush(&P);
+        err = flush(&P, true);
     free(cur);
     free(cal);
     free(P.slot);

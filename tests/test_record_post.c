@@ -150,6 +150,42 @@ static void a_fire_due_later_does_not_end_the_step_of_a_pending_reader(void)
     np_trace_free(&tr);
 }
 
+/* A and B time out together; A runs first, then A's pollDesc becomes
+ * readable (A has not issued anything since), then B's, then B runs. A's
+ * readiness came after A's wake-up: in A's step the replay would hand it to
+ * A (rule 1c runs A after the step's stimuli), so it must open the next
+ * step - held back while B is pending, so that B's readiness stays in B's
+ * step. */
+static void readiness_after_a_timed_out_wakeup_goes_to_the_next_step(void)
+{
+    static const np__rec_test_ev v[] = {
+        OPEN(1, 10, 100),
+        OPEN(2, 11, 100),
+        DEADLINE(1, 1, 5000, 200),
+        DEADLINE(2, 2, 5000, 200),
+        WAIT(1, 1, 300),
+        PARK(1, 1, 300),
+        WAIT(2, 2, 310),
+        PARK(2, 2, 310),
+        FIRE(1, 5000, 5100), /* wakes A */
+        FIRE(2, 5000, 5100), /* wakes B */
+        RAN(1, 1, false, 5200),
+        WAKE(1, 1, NP_POLL_TIMEOUT, 5200),
+        READY(1, 5300), /* after A's wake-up */
+        READY(2, 5400), /* before B's */
+        RAN(2, 2, true, 5500),
+        WAKE(2, 2, NP_POLL_OK, 5500),
+    };
+    np_trace tr = {0};
+    NP_ASSERT_EQ_INT(post_and_replay(v, sizeof v / sizeof v[0], &tr), 0);
+    int fire1 = find(&tr, NP_TR_FIRE, 1), ready1 = find(&tr, NP_TR_READY, 1);
+    int ready2 = find(&tr, NP_TR_READY, 2);
+    CU_ASSERT_FATAL(fire1 >= 0 && ready1 >= 0 && ready2 >= 0);
+    NP_ASSERT_EQ_INT(tr.ev[ready2].t, tr.ev[fire1].t);
+    CU_ASSERT_TRUE(tr.ev[ready1].t > tr.ev[fire1].t);
+    np_trace_free(&tr);
+}
+
 /* As the first case, and then A closes its descriptor and the kernel gives
  * the number to a new connection (slot 3) before B has run: the new open
  * must wait for the held close, or the trace would open one descriptor in
@@ -216,6 +252,8 @@ static const np_test_case cases[] = {
      a_deadline_after_a_wakeup_does_not_end_the_step_of_a_pending_reader},
     {"a_fire_due_later_does_not_end_the_step_of_a_pending_reader",
      a_fire_due_later_does_not_end_the_step_of_a_pending_reader},
+    {"readiness_after_a_timed_out_wakeup_goes_to_the_next_step",
+     readiness_after_a_timed_out_wakeup_goes_to_the_next_step},
     {"a_reused_descriptor_waits_for_the_held_close", a_reused_descriptor_waits_for_the_held_close},
     {"without_a_pending_task_lines_keep_their_order",
      without_a_pending_task_lines_keep_their_order},

@@ -21,7 +21,11 @@ typedef struct np_config {
     int workers;               /* worker threads; 0 = number of CPUs */
     const np_backend *backend; /* NULL = the library's default (epoll) */
     const np_design *design;   /* NULL = &np_design_go1_21 */
-    size_t stack_size;         /* usable bytes per task stack; 0 = default */
+    size_t stack_size;         /* usable bytes per task stack (tasks cannot grow
+                                  them); 0 = default, 128 KiB. An overflow faults
+                                  in the guard page below and, if SIGSEGV was at
+                                  its default when the runtime started, is
+                                  reported on stderr before the process dies */
 } np_config;
 
 /* Starts the runtime. Returns 0, -EBUSY if one runs already, -EINVAL for a
