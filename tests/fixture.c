@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -130,4 +131,35 @@ void fx_run(void (*body)(void *), void *arg)
     np_config cfg = {.workers = test_workers, .backend = test_backend};
     int err = np_main(&cfg, body, arg);
     NP_ASSERT_EQ_INT(err, 0);
+}
+
+int fx_child_stderr(void (*child)(void *), void *arg, char *buf, size_t len)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        child(arg);
+        _exit(0);
+    }
+    close(p[1]);
+    size_t got = 0;
+    ssize_t n;
+    while (got < len - 1 && (n = read(p[0], buf + got, len - 1 - got)) > 0)
+        got += (size_t)n;
+    buf[got] = 0;
+    close(p[0]);
+    int st;
+    if (waitpid(pid, &st, 0) != pid)
+        return -1;
+    return st;
 }

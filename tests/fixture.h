@@ -33,5 +33,9 @@ void fx_settle(void);
 int fx_epoll_registered(int fd);
 /* Runs body(arg) as the main task of a fresh runtime (test_backend, test_workers). */
 void fx_run(void (*body)(void *), void *arg);
+/* Runs child(arg) in a forked process with its stderr captured into buf
+ * (NUL-terminated, at most len - 1 bytes); returns the child's wait status,
+ * or -1 if the pipe or fork failed. */
+int fx_child_stderr(void (*child)(void *), void *arg, char *buf, size_t len);
 
 #endif

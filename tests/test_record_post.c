@@ -55,6 +55,14 @@
         .kind = NP_TR_WAKE, .slot = (s_), .g = (g_), .mode = NP_MODE_R, .res = (r), .real = (t_)   \
     }
 
+/* Readers A (task 1, slot 1) and B (task 2, slot 2) park with read
+ * deadlines at 5000; both fire together; A runs first and times out. */
+#define A_AND_B_TIME_OUT_A_RUNS                                                                    \
+    OPEN(1, 10, 100), OPEN(2, 11, 100), DEADLINE(1, 1, 5000, 200), DEADLINE(2, 2, 5000, 200),      \
+        WAIT(1, 1, 300), PARK(1, 1, 300), WAIT(2, 2, 310), PARK(2, 2, 310),                        \
+        FIRE(1, 5000, 5100) /* wakes A */, FIRE(2, 5000, 5100) /* wakes B */,                      \
+        RAN(1, 1, false, 5200), WAKE(1, 1, NP_POLL_TIMEOUT, 5200)
+
 /* Posts v, prints the trace on failure, replays it: the replay's status. */
 static int post_and_replay(const np__rec_test_ev *v, size_t n, np_trace *tr)
 {
@@ -85,18 +93,7 @@ static int find(const np_trace *tr, np_tr_kind kind, int pd)
 static void a_deadline_after_a_wakeup_does_not_end_the_step_of_a_pending_reader(void)
 {
     static const np__rec_test_ev v[] = {
-        OPEN(1, 10, 100),
-        OPEN(2, 11, 100),
-        DEADLINE(1, 1, 5000, 200),
-        DEADLINE(2, 2, 5000, 200),
-        WAIT(1, 1, 300),
-        PARK(1, 1, 300),
-        WAIT(2, 2, 310),
-        PARK(2, 2, 310),
-        FIRE(1, 5000, 5100), /* wakes A */
-        FIRE(2, 5000, 5100), /* wakes B */
-        RAN(1, 1, false, 5200),
-        WAKE(1, 1, NP_POLL_TIMEOUT, 5200),
+        A_AND_B_TIME_OUT_A_RUNS,
         DEADLINE(1, 1, 900000, 5300), /* A: a new deadline on its own pollDesc */
         READY(2, 5400),               /* B's data, before B runs */
         RAN(2, 2, true, 5500),
@@ -159,22 +156,9 @@ static void a_fire_due_later_does_not_end_the_step_of_a_pending_reader(void)
 static void readiness_after_a_timed_out_wakeup_goes_to_the_next_step(void)
 {
     static const np__rec_test_ev v[] = {
-        OPEN(1, 10, 100),
-        OPEN(2, 11, 100),
-        DEADLINE(1, 1, 5000, 200),
-        DEADLINE(2, 2, 5000, 200),
-        WAIT(1, 1, 300),
-        PARK(1, 1, 300),
-        WAIT(2, 2, 310),
-        PARK(2, 2, 310),
-        FIRE(1, 5000, 5100), /* wakes A */
-        FIRE(2, 5000, 5100), /* wakes B */
-        RAN(1, 1, false, 5200),
-        WAKE(1, 1, NP_POLL_TIMEOUT, 5200),
-        READY(1, 5300), /* after A's wake-up */
-        READY(2, 5400), /* before B's */
-        RAN(2, 2, true, 5500),
-        WAKE(2, 2, NP_POLL_OK, 5500),
+        A_AND_B_TIME_OUT_A_RUNS, READY(1, 5300), /* after A's wake-up */
+        READY(2, 5400),                          /* before B's */
+        RAN(2, 2, true, 5500),   WAKE(2, 2, NP_POLL_OK, 5500),
     };
     np_trace tr = {0};
     NP_ASSERT_EQ_INT(post_and_replay(v, sizeof v / sizeof v[0], &tr), 0);
@@ -193,18 +177,7 @@ static void readiness_after_a_timed_out_wakeup_goes_to_the_next_step(void)
 static void a_reused_descriptor_waits_for_the_held_close(void)
 {
     static const np__rec_test_ev v[] = {
-        OPEN(1, 10, 100),
-        OPEN(2, 11, 100),
-        DEADLINE(1, 1, 5000, 200),
-        DEADLINE(2, 2, 5000, 200),
-        WAIT(1, 1, 300),
-        PARK(1, 1, 300),
-        WAIT(2, 2, 310),
-        PARK(2, 2, 310),
-        FIRE(1, 5000, 5100),
-        FIRE(2, 5000, 5100),
-        RAN(1, 1, false, 5200),
-        WAKE(1, 1, NP_POLL_TIMEOUT, 5200),
+        A_AND_B_TIME_OUT_A_RUNS,
         DEADLINE(1, 1, 900000, 5300), /* held */
         {.kind = NP_TR_UNBLOCK, .slot = 1, .g = 1, .real = 5310},
         {.kind = NP_TR_CLOSE, .slot = 1, .g = 1, .real = 5320},

@@ -391,25 +391,16 @@ static void body_ready_running(void *arg)
     (void)arg;
     np_ready(np_self()); /* not parked: fatal */
 }
+static void run_ready_running(void *arg)
+{
+    (void)arg;
+    fx_run(body_ready_running, NULL);
+}
 static void ready_of_a_task_that_is_not_parked_is_fatal(void)
 {
-    fflush(NULL);
-    int p[2];
-    CU_ASSERT_EQUAL(pipe(p), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 2);
-        fx_run(body_ready_running, NULL);
-        _exit(0);
-    }
-    close(p[1]);
-    char buf[1024] = {0};
-    ssize_t n = read(p[0], buf, sizeof buf - 1);
-    (void)n;
-    close(p[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    CU_ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    char buf[1024];
+    int st = fx_child_stderr(run_ready_running, NULL, buf, sizeof buf);
+    CU_ASSERT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "not parked"));
 }
 
@@ -480,6 +471,16 @@ static void body_overflow_default(void *arg)
     recurse(NULL, 1 << 20);
 }
 
+static void overflow_child(void *arg)
+{
+    (void)arg;
+    signal(SIGSEGV, SIG_DFL);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    np_config cfg = {.workers = 1, .backend = test_backend};
+    np_main(&cfg, body_overflow_default, NULL);
+}
+
 static void a_stack_overflow_is_reported(void)
 {
 #if NP_SIM
@@ -489,32 +490,12 @@ static void a_stack_overflow_is_reported(void)
     __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
     return; /* the sanitizers' own handlers: the runtime leaves them in place */
 #endif
-    int p[2];
-    CU_ASSERT_FATAL(pipe(p) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 2);
-        close(p[0]);
-        signal(SIGSEGV, SIG_DFL);
-        struct rlimit no_core = {0, 0};
-        setrlimit(RLIMIT_CORE, &no_core);
-        np_config cfg = {.workers = 1, .backend = test_backend};
-        np_main(&cfg, body_overflow_default, NULL);
-        _exit(0);
-    }
-    close(p[1]);
-    char buf[1024] = {0};
-    size_t got = 0;
-    ssize_t n;
-    while (got < sizeof buf - 1 && (n = read(p[0], buf + got, sizeof buf - 1 - got)) > 0)
-        got += (size_t)n;
-    close(p[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV || !strstr(buf, "overflowed its stack"))
+    char buf[1024];
+    int st = fx_child_stderr(overflow_child, NULL, buf, sizeof buf);
+    if (st == -1 || !WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV ||
+        !strstr(buf, "overflowed its stack"))
         fprintf(stderr, "overflow child: status %#x, stderr: %s\n", st, buf);
-    CU_ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    CU_ASSERT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "netpoll: a task overflowed its stack (131072 bytes"));
 }
 

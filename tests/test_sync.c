@@ -49,27 +49,21 @@ static int try_send_int(np_chan *c, int v)
 
 /* Runs body in a child process that must die of a fatal error whose
  * message contains `want`. */
+typedef struct {
+    void (*body)(void *);
+} body_arg;
+
+static void run_body(void *arg)
+{
+    fx_run(((body_arg *)arg)->body, NULL);
+}
+
 static void expect_fatal(void (*body)(void *), const char *want)
 {
-    fflush(NULL);
-    int p[2];
-    CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 2);
-        fx_run(body, NULL);
-        _exit(0);
-    }
-    close(p[1]);
-    char buf[1024] = {0};
-    size_t got = 0;
-    ssize_t n;
-    while (got < sizeof buf - 1 && (n = read(p[0], buf + got, sizeof buf - 1 - got)) > 0)
-        got += (size_t)n;
-    close(p[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    CU_ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    char buf[1024];
+    body_arg a = {body};
+    int st = fx_child_stderr(run_body, &a, buf, sizeof buf);
+    CU_ASSERT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
     if (!strstr(buf, want))
         fprintf(stderr, "expected a fatal error with '%s', got: %s\n", want, buf);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
