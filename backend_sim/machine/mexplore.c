@@ -1058,6 +1058,7 @@ static int child(ex *e)
     np__ctx_init_thread(&mx.home); /* the sanitizers' view of this stack (TSan's fiber) */
     wd_sh = e->sh;
     np__wd_start(wd_progress, wd_hang);
+    np__wd_start_blocked();
     int rc = explore(e, r);
     np__wd_stop();
     fflush(e->out);
@@ -1129,7 +1130,8 @@ static int run_children(ex *e, int n, shared *sh, np_mx_result *r, int *found_in
             if (sig == SIGVTALRM) { /* its watchdog */
                 snprintf(c->r.kind, sizeof c->r.kind, "hang");
                 snprintf(c->r.msg, sizeof c->r.msg,
-                         "no step in 30 s of CPU time (a loop with no scheduling point) in "
+                         "no step in 30 s of CPU time (a loop with no scheduling point), or in 6 s "
+                         "of wall time with no CPU time (a deadlock of the process) in "
                          "execution %" PRIu64,
                          c->r.executions);
             } else {
