@@ -803,13 +803,9 @@ static bool held(const post *P, const rec_ev *e)
     return false;
 }
 
-/* Posts the held records, in their order. force: as they are, with no
- * holding among them (the limit, or the end); else they go through
- * post_event afresh, so that one of them that would end the step of a task
- * woken meanwhile is held back again. */
-static int flush(post *P, bool force)
+/* Posts the held records, in their order, with no holding among them. */
+static int flush(post *P)
 {
-    (void)force;
     int err = 0;
     P->flushing = true;
     for (size_t i = 0; i < P->nhold && !err; i++)
@@ -953,7 +949,7 @@ static int post_event(post *P, const rec_ev *e, int64_t real)
     if (!P->flushing && held(P, e)) {
         if (P->nhold < POST_HOLD_MAX)
             return hold(P, e, real);
-        if ((err = flush(P, true)) != 0)
+        if ((err = flush(P)) != 0)
             return err;
     }
     if (kind == REC_RAN) {
@@ -986,7 +982,7 @@ static int post_event(post *P, const rec_ev *e, int64_t real)
     /* Posted as soon as no task woken without readiness is pending, or the
      * clock may move on (held lines stamped late could cross a deadline). */
     if (!err && P->nhold && !P->flushing && (!P->pending_nr || !P->pending))
-        err = flush(P, false);
+        err = flush(P);
     return err;
 }
 
@@ -1084,6 +1080,43 @@ static int64_t cal_conv(const cal_pt *p, size_t n, uint64_t t)
     return p[i].ns + (int64_t)(d / (int64_t)(p[i + 1].tsc - p[i].tsc));
 }
 
+/* The post-processing's state for n records on raw slots up to max_slot and
+ * tasks up to max_g. 0 or -ENOMEM (post_end frees what was allocated). */
+static int post_begin(post *P, int64_t t0, uint32_t max_slot, uint32_t max_g, size_t n)
+{
+    *P = (post){.t0 = t0, .last_t = 1};
+    P->slot = calloc((size_t)max_slot + 1, sizeof *P->slot);
+    P->task = calloc((size_t)max_g + 1, sizeof *P->task);
+    P->real = malloc((n ? n : 1) * sizeof *P->real);
+    P->tr.ev = malloc((n ? n : 1) * sizeof *P->tr.ev);
+    P->tr.cap = n ? n : 1;
+    return P->slot && P->task && P->real && P->tr.ev ? 0 : -ENOMEM;
+}
+
+/* Posts what is still held (err: 0 so far) and frees the state; on success
+ * the trace goes to *out and the clock readings to *real_out (freed if
+ * NULL). Returns the error. */
+static int post_end(post *P, int err, np_trace *out, int64_t **real_out)
+{
+    if (!err && P->nhold)
+        err = flush(P);
+    free(P->slot);
+    free(P->task);
+    free(P->hold);
+    free(P->hold_real);
+    if (err) {
+        np_trace_free(&P->tr);
+        free(P->real);
+        return err;
+    }
+    *out = P->tr;
+    if (real_out)
+        *real_out = P->real;
+    else
+        free(P->real);
+    return 0;
+}
+
 /* Tests (tests/test_record_post.c): the stop's post-processing, on records
  * given directly, in sequence order, with t0 as the recording's start. */
 int np__rec_post_test(const np__rec_test_ev *v, size_t n, int64_t t0, np_trace *out)
@@ -1093,13 +1126,8 @@ int np__rec_post_test(const np__rec_test_ev *v, size_t n, int64_t t0, np_trace *
         max_slot = v[i].slot > max_slot ? v[i].slot : max_slot;
         max_g = v[i].g > max_g ? v[i].g : max_g;
     }
-    post P = {.t0 = t0, .last_t = 1};
-    P.slot = calloc((size_t)max_slot + 1, sizeof *P.slot);
-    P.task = calloc((size_t)max_g + 1, sizeof *P.task);
-    P.real = malloc((n ? n : 1) * sizeof *P.real);
-    P.tr.ev = malloc((n ? n : 1) * sizeof *P.tr.ev);
-    P.tr.cap = n ? n : 1;
-    int err = P.slot && P.task && P.real && P.tr.ev ? 0 : -ENOMEM;
+    post P;
+    int err = post_begin(&P, t0, max_slot, max_g, n);
     for (size_t i = 0; i < n && !err; i++) {
         const np__rec_test_ev *t = &v[i];
         unsigned kind = t->kind == NP__REC_TEST_RAN ? REC_RAN : (unsigned)t->kind;
@@ -1115,19 +1143,7 @@ int np__rec_post_test(const np__rec_test_ev *v, size_t n, int64_t t0, np_trace *
             .g = t->g};
         err = post_event(&P, &e, t->real);
     }
-    if (!err && P.nhold)
-        err = flush(&P, true);
-    free(P.slot);
-    free(P.task);
-    free(P.hold);
-    free(P.hold_real);
-    free(P.real);
-    if (err) {
-        np_trace_free(&P.tr);
-        return err;
-    }
-    *out = P.tr;
-    return 0;
+    return post_end(&P, err, out, NULL);
 }
 
 /* Merges the collected buffers (each in sequence order) by sequence number
@@ -1164,14 +1180,11 @@ static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_tr
             ncal = 2;
         }
     }
-    post P = {.t0 = t0, .last_t = 1};
+    post P;
     cursor *cur = calloc(nl ? nl : 1, sizeof *cur);
-    P.slot = calloc((size_t)max_slot + 1, sizeof *P.slot);
-    P.task = calloc((size_t)max_g + 1, sizeof *P.task);
-    P.real = malloc((n ? n : 1) * sizeof *P.real);
-    P.tr.ev = malloc((n ? n : 1) * sizeof *P.tr.ev);
-    P.tr.cap = n ? n : 1;
-    int err = cur && P.slot && P.task && P.real && P.tr.ev ? 0 : -ENOMEM;
+    int err = post_begin(&P, t0, max_slot, max_g, n);
+    if (!cur)
+        err = -ENOMEM;
     for (size_t k = 0; k < nl; k++)
         if (cur) {
             cur[k] = (cursor){.c = lists[k]};
@@ -1191,25 +1204,9 @@ static int build(chunk **lists, size_t nl, int64_t t0, const cal_pt *ends, np_tr
         err = post_event(&P, e, cal ? cal_conv(cal, ncal, (uint64_t)e->real) : e->real);
         (void)cur_next(q);
     }
-    if (!err && P.nhold)
-        err = flush(&P, true);
     free(cur);
     free(cal);
-    free(P.slot);
-    free(P.task);
-    free(P.hold);
-    free(P.hold_real);
-    if (err) {
-        np_trace_free(&P.tr);
-        free(P.real);
-        return err;
-    }
-    *out = P.tr;
-    if (real_out)
-        *real_out = P.real;
-    else
-        free(P.real);
-    return 0;
+    return post_end(&P, err, out, real_out);
 }
 
 int np_record_stop_real(np_trace *out, int64_t **real)
